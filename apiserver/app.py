@@ -1,0 +1,136 @@
+"""Assembling the apiserver: resources, background loops, the gRPC server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from apiserver.compaction import compact_forever
+from apiserver.etcd.client import EtcdClient
+from apiserver.metrics import CACHE_OBJECTS
+from apiserver.namespaces import NamespaceFinalizer, ensure_system_namespaces
+from apiserver.registry.generic import Verbs
+from apiserver.registry.kinds import STRATEGIES
+from apiserver.registry.resource import Resource, resource_prefix
+from apiserver.server import SERVICE, ApiService, generic_handler
+from apiserver.storage.store import Store
+from apiserver.storage.watchcache import WatchCache
+from pinnace.machinery import kinds
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class Options:
+    etcd_servers: list[str]
+    listen: str = "127.0.0.1:6443"
+    watch_cache_size: int = 10_000
+    bookmark_interval: float = 5.0
+    compaction_interval: float = 300.0
+    namespace_sync_period: float = 0.5
+
+
+def build_resources(etcd: EtcdClient, cache_size: int) -> dict[str, Resource]:
+    resources: dict[str, Resource] = {}
+    for info in kinds.KINDS:
+        strategy = STRATEGIES[info.kind](info)
+        store = Store(etcd, info.message_class)
+        res = Resource(info=info, strategy=strategy, store=store, cache=None)  # type: ignore[arg-type]
+        res.cache = WatchCache(
+            etcd=etcd,
+            prefix=resource_prefix(info),
+            decode=store.decode,
+            extract=res.extract,
+            capacity=cache_size,
+            resource=info.resource,
+        )
+        resources[info.resource] = res
+    return resources
+
+
+class ApiServer:
+    """One apiserver process's moving parts; ``start`` then ``wait``/``stop``."""
+
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.etcd = EtcdClient(opts.etcd_servers)
+        self.resources = build_resources(self.etcd, opts.watch_cache_size)
+        self.finalizer: NamespaceFinalizer | None = None
+        self.server: grpc.aio.Server | None = None
+        self.port = 0
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        await asyncio.gather(*(r.cache.start() for r in self.resources.values()))
+        log.info("watch caches ready for %d resources", len(self.resources))
+        self.finalizer = NamespaceFinalizer(
+            self.resources, None, period=self.opts.namespace_sync_period  # type: ignore[arg-type]
+        )
+        verbs = Verbs(namespace_phase=self.finalizer.phase)
+        self.finalizer._verbs = verbs  # noqa: SLF001 - wired after both exist
+        await ensure_system_namespaces(self.resources["namespaces"], verbs)
+
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", 5000),
+            ]
+        )
+        server.add_generic_rpc_handlers((generic_handler(ApiService(self.resources, verbs)),))
+        health_servicer = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        self.port = server.add_insecure_port(self.opts.listen)
+        if not self.port:
+            raise OSError(f"cannot listen on {self.opts.listen}")
+        await server.start()
+        self.server = server
+        await _set_serving(health_servicer)
+        self._tasks = [
+            asyncio.create_task(self.finalizer.run(), name="namespace-finalizer"),
+            asyncio.create_task(self._bookmarks(), name="bookmarks"),
+        ]
+        if self.opts.compaction_interval > 0:
+            self._tasks.append(
+                asyncio.create_task(compact_forever(self.etcd, self.opts.compaction_interval), name="compaction")
+            )
+        host = self.opts.listen.rpartition(":")[0]
+        log.info("serving the API on %s:%d", host, self.port)
+
+    async def _bookmarks(self) -> None:
+        while True:
+            await asyncio.sleep(self.opts.bookmark_interval)
+            for res in self.resources.values():
+                res.cache.send_bookmarks()
+                CACHE_OBJECTS.labels(res.info.resource).set(len(res.cache))
+
+    async def stop(self, grace: float = 1.0) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        if self.server is not None:
+            await self.server.stop(grace)
+        await asyncio.gather(*(r.cache.stop() for r in self.resources.values()))
+        await self.etcd.close()
+
+    async def wait(self) -> None:
+        assert self.server is not None
+        await self.server.wait_for_termination()
+
+
+async def _set_serving(servicer) -> None:
+    for name in ("", SERVICE):
+        result = servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if asyncio.iscoroutine(result):
+            await result

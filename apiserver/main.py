@@ -1,0 +1,66 @@
+"""pinnace-apiserver: the API in front of etcd.
+
+    pinnace-apiserver --etcd-servers 127.0.0.1:2379 --listen 127.0.0.1:6443
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from apiserver.app import ApiServer, Options
+from pinnace.machinery.logs import setup_logging
+from pinnace.machinery.metrics_http import serve_metrics
+
+log = logging.getLogger("apiserver")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="pinnace-apiserver", description=__doc__.splitlines()[0])
+    p.add_argument("--etcd-servers", required=True, help="comma-separated etcd endpoints (host:port)")
+    p.add_argument("--listen", default="127.0.0.1:6443", help="gRPC listen address host:port (default %(default)s)")
+    p.add_argument("--metrics-listen", default="", help="serve /metrics on host:port (default: off)")
+    p.add_argument("--watch-cache-size", type=int, default=10_000, help="events kept per resource for resuming watches")
+    p.add_argument("--bookmark-interval", type=float, default=5.0, help="seconds between watch bookmarks")
+    p.add_argument(
+        "--etcd-compaction-interval",
+        type=float,
+        default=300.0,
+        help="seconds between etcd compactions; history older than one interval is dropped (0: never)",
+    )
+    p.add_argument("--namespace-sync-period", type=float, default=0.5, help="seconds between namespace cleanup passes")
+    p.add_argument("--log-level", default="info", help="debug, info, warning or error")
+    return p.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> None:
+    opts = Options(
+        etcd_servers=[s.strip() for s in args.etcd_servers.split(",") if s.strip()],
+        listen=args.listen,
+        watch_cache_size=args.watch_cache_size,
+        bookmark_interval=args.bookmark_interval,
+        compaction_interval=args.etcd_compaction_interval,
+        namespace_sync_period=args.namespace_sync_period,
+    )
+    server = ApiServer(opts)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    serve_metrics(args.metrics_listen)
+    await stop.wait()
+    log.info("shutting down")
+    await server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    setup_logging(args.log_level)
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Namespace lifecycle inside the apiserver.
+
+* ``ensure_system_namespaces`` creates default, kube-system, kube-public and
+  kube-node-lease at start (idempotent).
+* ``NamespaceFinalizer`` empties every Terminating namespace: it deletes each
+  namespaced object in it (pods first, as Kubernetes' ordered namespace
+  deletion does), waits until none is left, then removes the "kubernetes"
+  spec finalizer so the namespace itself goes. It is level triggered: after a
+  restart it finds Terminating namespaces in the cache and carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from apiserver.registry.generic import Verbs
+from apiserver.registry.resource import Resource
+from apiserver.storage.watchcache import Filter
+from pinnace.api.meta.v1 import meta_pb2
+from pinnace.machinery import errors
+
+log = logging.getLogger(__name__)
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+async def ensure_system_namespaces(namespaces: Resource, verbs: Verbs) -> None:
+    for name in SYSTEM_NAMESPACES:
+        ns = namespaces.info.new()
+        ns.metadata.name = name  # type: ignore[attr-defined]
+        with contextlib.suppress(errors.AlreadyExists):
+            await verbs.create(namespaces, "", ns)
+            log.info("created namespace %s", name)
+
+
+class NamespaceFinalizer:
+    """Deletes the contents of Terminating namespaces, then the namespace."""
+
+    def __init__(self, resources: dict[str, Resource], verbs: Verbs, *, period: float = 0.5) -> None:
+        self._resources = resources
+        self._namespaces = resources["namespaces"]
+        self._verbs = verbs
+        self._period = period
+
+    def phase_of(self, name: str) -> str | None:
+        cached = self._namespaces.cache.get(self._namespaces.key("", name))
+        if cached is None:
+            return None
+        return self._namespaces.info.message_class.FromString(cached.raw).status.phase  # type: ignore[attr-defined]
+
+    async def phase(self, name: str) -> str | None:
+        """The namespace's phase; reads etcd when the cache has not seen it yet."""
+        phase = self.phase_of(name)
+        if phase is not None:
+            return phase
+        stored = await self._namespaces.store.get(self._namespaces.key("", name))
+        return None if stored is None else stored.obj.status.phase  # type: ignore[attr-defined]
+
+    async def run(self) -> None:
+        while True:
+            try:
+                for cached in self._namespaces.cache.objects():
+                    ns = self._namespaces.info.message_class.FromString(cached.raw)
+                    if ns.metadata.deletion_timestamp:  # type: ignore[attr-defined]
+                        await self._finalize(ns)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("namespace finalizer pass failed; retrying")
+            await asyncio.sleep(self._period)
+
+    async def _finalize(self, ns) -> None:
+        name = ns.metadata.name
+        remaining = 0
+        # Pods first (Kubernetes' OrderedNamespaceDeletion), then everything else.
+        order = sorted(
+            (r for r in self._resources.values() if r.info.namespaced),
+            key=lambda r: r.info.kind != "Pod",
+        )
+        pods_left = False
+        for res in order:
+            if res.info.kind != "Pod" and pods_left:
+                break
+            items, _ = res.cache.list(Filter(namespace=name))
+            remaining += len(items)
+            if res.info.kind == "Pod" and items:
+                pods_left = True
+            for item in items:
+                with contextlib.suppress(errors.NotFound, errors.Conflict):
+                    await self._verbs.delete(res, name, item.name, meta_pb2.DeleteOptions())
+        if remaining:
+            return
+        if "kubernetes" in ns.spec.finalizers:
+            await self._remove_spec_finalizer(name)
+
+    async def _remove_spec_finalizer(self, name: str) -> None:
+        res = self._namespaces
+
+        async def mutate(current, rv):
+            kept = [f for f in current.spec.finalizers if f != "kubernetes"]
+            del current.spec.finalizers[:]
+            current.spec.finalizers.extend(kept)
+            return current
+
+        with contextlib.suppress(errors.NotFound):
+            stored, _ = await res.store.guaranteed_update(
+                res.key("", name), mutate, not_found=lambda: errors.NotFound(name)
+            )
+            meta = stored.obj.metadata  # type: ignore[attr-defined]
+            if not meta.finalizers and not stored.obj.spec.finalizers:  # type: ignore[attr-defined]
+                await res.store.delete_if_unchanged(res.key("", name), stored.rv)
+                log.info("namespace %s is empty and deleted", name)

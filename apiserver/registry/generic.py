@@ -1,0 +1,638 @@
+"""The generic verbs over every resource, with Kubernetes' semantics.
+
+Each verb validates everything before it writes, and writes with one etcd
+transaction, so a rejected request leaves etcd untouched and an accepted one
+is never half applied. Server-managed metadata (uid, creationTimestamp,
+resourceVersion, generation, deletionTimestamp) cannot be set by clients.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+
+from apiserver.registry import meta as metavalidation
+from apiserver.registry.resource import Resource
+from apiserver.registry.strategy import spec_bytes
+from apiserver.storage.store import Stored
+from apiserver.storage.watchcache import CachedObject, Filter
+from pinnace.api.meta.v1 import meta_pb2
+from pinnace.machinery import codec, errors
+from pinnace.machinery.fields import FieldSelector, parse_field_selector
+from pinnace.machinery.labels import Selector, parse_selector
+from pinnace.machinery.patch import PatchError, json_patch, merge_patch
+from pinnace.machinery.timeutil import now_rfc3339
+
+log = logging.getLogger(__name__)
+
+MAX_OBJECT_BYTES = 1_572_864  # 1.5 MiB, Kubernetes' etcd request limit
+ORPHAN = "orphan"
+FOREGROUND = "foregroundDeletion"
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    obj: Message
+    finished: bool
+
+
+class Verbs:
+    """create/get/list/update/patch/delete over resources; see module doc."""
+
+    def __init__(
+        self,
+        *,
+        namespace_phase: Callable[[str], object],
+        clock: Callable[[], str] = now_rfc3339,
+    ) -> None:
+        # namespace_phase(ns) -> awaitable of "Active" | "Terminating" | None.
+        self._namespace_phase = namespace_phase
+        self._now = clock
+
+    # ---- helpers -----------------------------------------------------------
+
+    @staticmethod
+    def not_found(res: Resource, name: str) -> errors.NotFound:
+        return errors.NotFound(
+            f'{res.qualified} "{name}" not found',
+            kind=res.info.plural,
+            name=name,
+            group=res.info.group,
+        )
+
+    @staticmethod
+    def conflict(res: Resource, name: str, why: str) -> errors.Conflict:
+        return errors.Conflict(
+            f'Operation cannot be fulfilled on {res.qualified} "{name}": {why}',
+            kind=res.info.plural,
+            name=name,
+            group=res.info.group,
+        )
+
+    def _check_kind(self, res: Resource, obj: Message) -> None:
+        if obj.DESCRIPTOR.full_name != res.info.message_name:
+            raise errors.BadRequest(
+                f"the object is a {obj.DESCRIPTOR.full_name} but resource {res.qualified}"
+                f" holds {res.info.message_name}"
+            )
+
+    def _place(self, res: Resource, namespace: str, obj: Message) -> None:
+        """Reconcile the request namespace with the object's."""
+        meta = obj.metadata  # type: ignore[attr-defined]
+        if res.info.namespaced:
+            if not meta.namespace:
+                meta.namespace = namespace
+            elif namespace and meta.namespace != namespace:
+                raise errors.BadRequest(
+                    f"the namespace of the provided object ({meta.namespace}) does not match"
+                    f" the namespace sent on the request ({namespace})"
+                )
+            if not meta.namespace:
+                raise errors.BadRequest(f"{res.qualified} must be created in a namespace")
+        elif meta.namespace:
+            raise errors.BadRequest(
+                f'{res.qualified} is not namespaced: metadata.namespace must be empty, got "{meta.namespace}"'
+            )
+        obj.api_version = res.info.api_version  # type: ignore[attr-defined]
+        obj.kind = res.info.kind  # type: ignore[attr-defined]
+
+    async def _check_namespace_open(self, res: Resource, namespace: str) -> None:
+        if not res.info.namespaced:
+            return
+        phase = await self._namespace_phase(namespace)  # type: ignore[misc]
+        if phase is None:
+            raise errors.NotFound(f'namespaces "{namespace}" not found', kind="namespaces", name=namespace)
+        if phase == "Terminating":
+            raise errors.Forbidden(
+                f"unable to create new content in namespace {namespace} because it is being terminated",
+                kind="namespaces",
+                name=namespace,
+            )
+
+    def _validate(self, res: Resource, obj: Message, errs: list) -> None:
+        meta = obj.metadata  # type: ignore[attr-defined]
+        if errs:
+            raise errors.invalid(res.info.kind, meta.name or meta.generate_name, errs, res.info.group)
+        size = obj.ByteSize()
+        if size > MAX_OBJECT_BYTES:
+            raise errors.TooLarge(
+                f"Request entity too large: {res.info.kind} {meta.name!r} is {size} bytes;"
+                f" the limit is {MAX_OBJECT_BYTES} bytes (1.5 MiB)"
+            )
+
+    # ---- create ----------------------------------------------------------------
+
+    async def create(self, res: Resource, namespace: str, obj: Message, *, dry_run: bool = False) -> Message:
+        self._check_kind(res, obj)
+        self._place(res, namespace, obj)
+        meta = obj.metadata  # type: ignore[attr-defined]
+        await self._check_namespace_open(res, meta.namespace)
+        generated = not meta.name and bool(meta.generate_name)
+        for attempt in range(8):
+            if generated:
+                meta.name = meta.generate_name + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
+            meta.uid = str(uuid.uuid4())
+            meta.creation_timestamp = self._now()
+            meta.generation = 1
+            meta.resource_version = ""
+            meta.ClearField("deletion_timestamp")
+            meta.ClearField("deletion_grace_period_seconds")
+            meta.self_link = ""
+            res.strategy.prepare_for_create(obj)
+            res.strategy.default(obj)
+            errs = metavalidation.validate_object_meta(meta, res.strategy, create=True)
+            errs += res.strategy.validate(obj)
+            self._validate(res, obj, errs)
+            if dry_run:
+                return obj
+            try:
+                await res.store.create(res.key(meta.namespace, meta.name), obj)
+                return obj
+            except errors.AlreadyExists:
+                if not generated or attempt == 7:
+                    raise
+        raise AssertionError("unreachable")
+
+    # ---- get / list ------------------------------------------------------------
+
+    async def get(self, res: Resource, namespace: str, name: str) -> Stored:
+        stored = await res.store.get(res.key(namespace, name))
+        if stored is None:
+            raise self.not_found(res, name)
+        return stored
+
+    def make_filter(self, res: Resource, namespace: str, label_selector: str, field_selector: str) -> Filter:
+        labels: Selector | None = None
+        fields: FieldSelector | None = None
+        try:
+            if label_selector:
+                labels = parse_selector(label_selector)
+        except ValueError as e:
+            raise errors.BadRequest(f"unable to parse requirement: {e}") from None
+        if field_selector:
+            try:
+                fields = parse_field_selector(field_selector)
+            except ValueError as e:
+                raise errors.BadRequest(f"invalid field selector: {e}") from None
+            allowed = {"metadata.name", "metadata.namespace", *res.strategy.field_labels}
+            for f in sorted(fields.fields()):
+                if f not in allowed:
+                    raise errors.BadRequest(
+                        f'field label not supported: "{f}" for {res.qualified}; supported: '
+                        + ", ".join(sorted(allowed))
+                    )
+        return Filter(namespace=namespace if res.info.namespaced else "", labels=labels, fields=fields)
+
+    async def list(
+        self,
+        res: Resource,
+        flt: Filter,
+        *,
+        limit: int = 0,
+        continue_token: str = "",
+        resource_version: str = "",
+    ) -> tuple[list[bytes], meta_pb2.ListMeta]:
+        """Items (wire bytes) and list metadata. The first page comes from the
+        watch cache once it is fresh; later pages are read from etcd at the
+        first page's revision, so all pages are one snapshot."""
+        if limit < 0:
+            raise errors.BadRequest(f"limit must be >= 0, got {limit}")
+        if continue_token:
+            return await self._list_continue(res, flt, limit, continue_token)
+        if resource_version not in ("", "0"):
+            try:
+                int(resource_version)
+            except ValueError:
+                raise errors.BadRequest(f'invalid resourceVersion "{resource_version}"') from None
+        if resource_version != "0":
+            await res.cache.wait_fresh(await res.store.current_revision())
+        rv = res.cache.rv
+        items, last_key = res.cache.list(flt, limit=limit)
+        lm = meta_pb2.ListMeta(resource_version=str(rv))
+        if last_key:
+            lm.continue_token = _encode_continue(rv, last_key)
+        return [o.raw for o in items], lm
+
+    async def _list_continue(
+        self, res: Resource, flt: Filter, limit: int, token: str
+    ) -> tuple[list[bytes], meta_pb2.ListMeta]:
+        rv, after = _decode_continue(token)
+        if not after.startswith(res.prefix):
+            raise errors.BadRequest("continue token does not belong to this resource")
+        out: list[bytes] = []
+        last_key = ""
+        key = after + "\0"
+        etcd = res.store._etcd  # noqa: SLF001 - the store's own client, read at a revision
+        from apiserver.etcd.client import CompactedError, prefix_range_end
+
+        end = prefix_range_end(res.prefix.encode())
+        while True:
+            try:
+                page = await etcd.range(key.encode(), end, limit=max(limit, 100), revision=rv)
+            except CompactedError:
+                raise errors.Expired(
+                    "The provided continue parameter is too old to display a consistent list result."
+                    " You can start a new list without the continue parameter."
+                ) from None
+            for kv in page.kvs:
+                obj = res.store.decode(kv.value, kv.mod_revision)
+                ns, name, labels, fields = res.extract(obj)
+                cached = CachedObject(kv.key.decode(), ns, name, kv.mod_revision, b"", labels, fields)
+                if not flt.matches(cached):
+                    continue
+                if limit and len(out) == limit:
+                    lm = meta_pb2.ListMeta(resource_version=str(rv))
+                    lm.continue_token = _encode_continue(rv, last_key)
+                    return out, lm
+                out.append(obj.SerializeToString())
+                last_key = cached.key
+            if not page.more or not page.kvs:
+                break
+            key = page.kvs[-1].key.decode() + "\0"
+        return out, meta_pb2.ListMeta(resource_version=str(rv))
+
+    # ---- update ----------------------------------------------------------------
+
+    async def update(
+        self,
+        res: Resource,
+        namespace: str,
+        new: Message,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> Message:
+        self._check_kind(res, new)
+        self._place(res, namespace, new)
+        meta = new.metadata  # type: ignore[attr-defined]
+        if not meta.name:
+            raise errors.BadRequest("metadata.name: Required value: name is required for an update")
+        expected = _parse_rv(meta.resource_version)
+
+        async def mutate(current: Message, rv: int) -> Message | None:
+            if expected is not None and expected != rv:
+                raise self.conflict(
+                    res,
+                    meta.name,
+                    "the object has been modified; please apply your changes to the latest version and try again",
+                )
+            return self._merge_update(res, current, _copy(new), subresource)
+
+        return await self._write(res, res.key(meta.namespace, meta.name), meta.name, mutate, dry_run)
+
+    def _merge_update(self, res: Resource, current: Message, new: Message, subresource: str) -> Message:
+        """The object an update of ``current`` to ``new`` stores (validated)."""
+        strategy = res.strategy
+        cur_meta = current.metadata  # type: ignore[attr-defined]
+        new_meta = new.metadata  # type: ignore[attr-defined]
+        if new_meta.uid and new_meta.uid != cur_meta.uid:
+            raise errors.PreconditionFailed(
+                f"Precondition failed: UID in precondition: {new_meta.uid}, UID in object meta: {cur_meta.uid}"
+            )
+        if subresource == "status":
+            if not strategy.has_status:
+                raise errors.MethodNotAllowed(f"{res.qualified} has no status subresource")
+            result = _copy(current)
+            result.ClearField("status")
+            if new.HasField("status"):
+                result.status.CopyFrom(new.status)
+            errs = strategy.validate_status_update(result, current)
+            self._validate(res, result, errs)
+            return result
+        if subresource:
+            raise errors.BadRequest(f'unsupported subresource "{subresource}" for update')
+        # Server-managed metadata always comes from the stored object.
+        for name in ("uid", "creation_timestamp", "generation", "deletion_timestamp", "self_link"):
+            setattr(new_meta, name, getattr(cur_meta, name))
+        if cur_meta.HasField("deletion_grace_period_seconds"):
+            new_meta.deletion_grace_period_seconds = cur_meta.deletion_grace_period_seconds
+        else:
+            new_meta.ClearField("deletion_grace_period_seconds")
+        new_meta.generate_name = new_meta.generate_name or cur_meta.generate_name
+        strategy.default(new)
+        strategy.prepare_for_update(new, current)
+        if spec_bytes(new) != spec_bytes(current):
+            new_meta.generation = cur_meta.generation + 1
+        errs = metavalidation.validate_object_meta(new_meta, strategy, create=False)
+        errs += metavalidation.validate_meta_update(new_meta, cur_meta)
+        errs += strategy.validate_update(new, current)
+        self._validate(res, new, errs)
+        return new
+
+    async def _write(self, res: Resource, key: str, name: str, mutate, dry_run: bool) -> Message:
+        """guaranteed_update, then finish a deletion the update unblocked."""
+        if dry_run:
+            current = await self.get(res, *_split(res, key))
+            result = await mutate(current.obj, current.rv)
+            return result if result is not None else current.obj
+
+        async def guarded(current: Message, rv: int) -> Message | None:
+            return await mutate(current, rv)
+
+        stored, _ = await res.store.guaranteed_update(key, guarded, not_found=lambda: self.not_found(res, name))
+        obj = stored.obj
+        meta = obj.metadata  # type: ignore[attr-defined]
+        if meta.deletion_timestamp and not meta.finalizers and not meta.deletion_grace_period_seconds:
+            if not res.strategy.deletion_blocked(obj) and await res.store.delete_if_unchanged(key, stored.rv):
+                log.info("deleted %s %s/%s: its last finalizer was removed", res.qualified, meta.namespace, name)
+        return obj
+
+    # ---- patch -----------------------------------------------------------------
+
+    async def patch(
+        self,
+        res: Resource,
+        namespace: str,
+        name: str,
+        patch_type: str,
+        patch: bytes,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> Message:
+        try:
+            doc = json.loads(patch or b"null")
+        except ValueError as e:
+            raise errors.BadRequest(f"the patch is not valid JSON: {e}") from None
+        if patch_type == "merge":
+            if not isinstance(doc, dict):
+                raise errors.BadRequest("a merge patch must be a JSON object")
+        elif patch_type != "json":
+            raise errors.BadRequest(f'unsupported patch type "{patch_type}"; supported: merge, json')
+
+        async def mutate(current: Message, rv: int) -> Message | None:
+            original = codec.to_dict(current)
+            try:
+                patched = merge_patch(original, doc) if patch_type == "merge" else json_patch(original, doc)
+            except PatchError as e:
+                raise errors.Invalid(f"the patch cannot be applied: {e}") from None
+            if not isinstance(patched, dict):
+                raise errors.BadRequest("the patched object is not a JSON object")
+            try:
+                new = codec.from_dict(type(current), patched)
+            except codec.CodecError as e:
+                raise errors.invalid(res.info.kind, name, e.errors, res.info.group) from None
+            new_meta = new.metadata  # type: ignore[attr-defined]
+            want = _parse_rv(new_meta.resource_version)
+            if want is not None and want != rv:
+                raise self.conflict(
+                    res, name, "the object has been modified; please apply your changes to the latest version and try again"
+                )
+            if new_meta.name != name or (res.info.namespaced and new_meta.namespace != namespace):
+                raise errors.BadRequest("metadata.name and metadata.namespace cannot be changed by a patch")
+            return self._merge_update(res, current, new, subresource)
+
+        return await self._write(res, res.key(namespace, name), name, mutate, dry_run)
+
+    # ---- scale -----------------------------------------------------------------
+
+    async def get_scale(self, res: Resource, namespace: str, name: str) -> Message:
+        stored = await self.get(res, namespace, name)
+        return self._scale_of(res, stored.obj)
+
+    def _scale_of(self, res: Resource, obj: Message) -> Message:
+        from pinnace.api.autoscaling.v1 import scale_pb2
+
+        if not res.strategy.has_scale:
+            raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
+        spec_replicas, status_replicas, selector = res.strategy.scale_replicas(obj)
+        meta = obj.metadata  # type: ignore[attr-defined]
+        scale = scale_pb2.Scale(api_version="autoscaling/v1", kind="Scale")
+        for f in ("name", "namespace", "uid", "resource_version", "creation_timestamp"):
+            setattr(scale.metadata, f, getattr(meta, f))
+        scale.spec.replicas = spec_replicas
+        scale.status.replicas = status_replicas
+        scale.status.selector = selector
+        return scale
+
+    async def update_scale(self, res: Resource, namespace: str, scale: Message, *, dry_run: bool = False) -> Message:
+        if not res.strategy.has_scale:
+            raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
+        name = scale.metadata.name  # type: ignore[attr-defined]
+        replicas = scale.spec.replicas  # type: ignore[attr-defined]
+        if replicas < 0:
+            raise errors.invalid(
+                "Scale",
+                name,
+                [metavalidation.invalid_value("spec.replicas", replicas, "must be greater than or equal to 0")],
+                "autoscaling",
+            )
+        expected = _parse_rv(scale.metadata.resource_version)  # type: ignore[attr-defined]
+
+        async def mutate(current: Message, rv: int) -> Message | None:
+            if expected is not None and expected != rv:
+                raise self.conflict(
+                    res, name, "the object has been modified; please apply your changes to the latest version and try again"
+                )
+            new = _copy(current)
+            res.strategy.set_scale_replicas(new, replicas)
+            return self._merge_update(res, current, new, "")
+
+        obj = await self._write(res, res.key(namespace, name), name, mutate, dry_run)
+        return self._scale_of(res, obj)
+
+    # ---- delete ----------------------------------------------------------------
+
+    async def delete(
+        self, res: Resource, namespace: str, name: str, options: meta_pb2.DeleteOptions
+    ) -> DeleteResult:
+        key = res.key(namespace, name)
+        if options.HasField("grace_period_seconds") and options.grace_period_seconds < 0:
+            raise errors.BadRequest(
+                f"gracePeriodSeconds: Invalid value: {options.grace_period_seconds}: must be >= 0"
+            )
+        policy = options.propagation_policy if options.HasField("propagation_policy") else None
+        if policy is not None and policy not in ("Orphan", "Background", "Foreground"):
+            raise errors.BadRequest(
+                f'propagationPolicy: Unsupported value: "{policy}": supported values: "Background", "Foreground", "Orphan"'
+            )
+        if policy is not None and options.HasField("orphan_dependents"):
+            raise errors.BadRequest("propagationPolicy and orphanDependents cannot both be set")
+        for _ in range(16):
+            current = await self.get(res, namespace, name)
+            obj = _copy(current.obj)
+            meta = obj.metadata  # type: ignore[attr-defined]
+            self._check_preconditions(res, name, meta, current.rv, options.preconditions)
+            pending = self._begin_delete(res, obj, options)
+            if pending:
+                if current.obj == obj:
+                    return DeleteResult(current.obj, False)
+                stored = await res.store.put_if_unchanged(key, obj, current.rv)
+                if stored is not None:
+                    return DeleteResult(stored.obj, False)
+                continue
+            if await res.store.delete_if_unchanged(key, current.rv):
+                return DeleteResult(current.obj, True)
+        raise self.conflict(res, name, "the object keeps changing; try the delete again")
+
+    def _check_preconditions(
+        self, res: Resource, name: str, meta: meta_pb2.ObjectMeta, rv: int, pre: meta_pb2.Preconditions
+    ) -> None:
+        if pre.HasField("uid") and pre.uid != meta.uid:
+            raise errors.PreconditionFailed(
+                f'Operation cannot be fulfilled on {res.qualified} "{name}": Precondition failed:'
+                f" UID in precondition: {pre.uid}, UID in object meta: {meta.uid}"
+            )
+        if pre.HasField("resource_version") and pre.resource_version != str(rv):
+            raise errors.PreconditionFailed(
+                f'Operation cannot be fulfilled on {res.qualified} "{name}": Precondition failed:'
+                f" ResourceVersion in precondition: {pre.resource_version}, ResourceVersion in object meta: {rv}"
+            )
+
+    def _begin_delete(self, res: Resource, obj: Message, options: meta_pb2.DeleteOptions) -> bool:
+        """Apply deletion to obj in place; True when the object must stay
+        (graceful termination, finalizers), False when it can go now."""
+        meta = obj.metadata  # type: ignore[attr-defined]
+        finalizers = list(meta.finalizers)
+        policy = _propagation(options, finalizers, res.strategy.default_delete_policy, bool(meta.deletion_timestamp))
+        if policy == "Orphan":
+            finalizers = [f for f in finalizers if f != FOREGROUND] + ([ORPHAN] if ORPHAN not in finalizers else [])
+        elif policy == "Foreground":
+            finalizers = [f for f in finalizers if f != ORPHAN] + ([FOREGROUND] if FOREGROUND not in finalizers else [])
+        elif policy == "Background":
+            finalizers = [f for f in finalizers if f not in (ORPHAN, FOREGROUND)]
+        del meta.finalizers[:]
+        meta.finalizers.extend(finalizers)
+
+        grace = res.strategy.grace_period(obj, options)
+        now = self._now()
+        if grace > 0:
+            deadline = _add_seconds(now, grace)
+            if not meta.deletion_timestamp or (
+                meta.HasField("deletion_grace_period_seconds") and grace < meta.deletion_grace_period_seconds
+            ):
+                meta.deletion_timestamp = min(deadline, meta.deletion_timestamp) if meta.deletion_timestamp else deadline
+                meta.deletion_grace_period_seconds = grace
+            return True
+        blocked = res.strategy.deletion_blocked(obj)
+        if finalizers or blocked:
+            if not meta.deletion_timestamp:
+                meta.deletion_timestamp = now
+            meta.deletion_grace_period_seconds = 0
+            res.strategy.prepare_for_delete(obj)
+            return True
+        return False
+
+    async def delete_collection(
+        self, res: Resource, flt: Filter, options: meta_pb2.DeleteOptions
+    ) -> list[Message]:
+        await res.cache.wait_fresh(await res.store.current_revision())
+        items, _ = res.cache.list(flt)
+        deleted = []
+        for item in items:
+            try:
+                result = await self.delete(res, item.namespace, item.name, options)
+            except errors.NotFound:
+                continue
+            deleted.append(result.obj)
+        return deleted
+
+    # ---- bind ------------------------------------------------------------------
+
+    async def bind(self, res: Resource, namespace: str, name: str, binding: Message) -> Message:
+        target = binding.target  # type: ignore[attr-defined]
+        if not target.name:
+            raise errors.invalid(
+                "Binding", name, [metavalidation.required("target.name", "a node name is required")]
+            )
+        if target.kind and target.kind != "Node":
+            raise errors.invalid(
+                "Binding",
+                name,
+                [metavalidation.not_supported("target.kind", target.kind, ["Node"])],
+            )
+        bname = binding.metadata.name or name  # type: ignore[attr-defined]
+        if bname != name:
+            raise errors.BadRequest(f"the binding's name {bname!r} does not match the pod {name!r}")
+
+        async def mutate(current: Message, rv: int) -> Message | None:
+            meta = current.metadata  # type: ignore[attr-defined]
+            if meta.deletion_timestamp:
+                raise self.conflict(res, name, "pod is being deleted, cannot be assigned to a host")
+            if current.spec.node_name:  # type: ignore[attr-defined]
+                raise self.conflict(
+                    res, name, f"pod {name} is already assigned to node \"{current.spec.node_name}\""  # type: ignore[attr-defined]
+                )
+            current.spec.node_name = target.name  # type: ignore[attr-defined]
+            _set_pod_scheduled(current, self._now())
+            return current
+
+        stored, _ = await res.store.guaranteed_update(
+            res.key(namespace, name), mutate, not_found=lambda: self.not_found(res, name)
+        )
+        return stored.obj
+
+
+def _set_pod_scheduled(pod: Message, now: str) -> None:
+    conds = pod.status.conditions  # type: ignore[attr-defined]
+    for c in conds:
+        if c.type == "PodScheduled":
+            if c.status != "True":
+                c.status, c.reason, c.message, c.last_transition_time = "True", "", "", now
+            return
+    conds.add(type="PodScheduled", status="True", last_transition_time=now)
+
+
+def _propagation(options: meta_pb2.DeleteOptions, finalizers: list[str], default: str, deleting: bool) -> str | None:
+    """Which policy a delete applies (None: leave finalizers as they are).
+    Explicit options win, then finalizers already on the object, then the
+    kind's default."""
+    if options.HasField("propagation_policy"):
+        return options.propagation_policy
+    if options.HasField("orphan_dependents"):
+        return "Orphan" if options.orphan_dependents else "Background"
+    if ORPHAN in finalizers or FOREGROUND in finalizers or deleting:
+        return None
+    return default
+
+
+def _add_seconds(rfc3339: str, seconds: int) -> str:
+    from datetime import timedelta
+
+    from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
+
+    return format_rfc3339(parse_rfc3339(rfc3339) + timedelta(seconds=seconds))
+
+
+def _copy(obj: Message) -> Message:
+    new = type(obj)()
+    new.CopyFrom(obj)
+    return new
+
+
+def _split(res: Resource, key: str) -> tuple[str, str]:
+    rest = key[len(res.prefix) :]
+    if res.info.namespaced:
+        ns, _, name = rest.partition("/")
+        return ns, name
+    return "", rest
+
+
+def _parse_rv(rv: str) -> int | None:
+    if not rv:
+        return None
+    try:
+        return int(rv)
+    except ValueError:
+        raise errors.BadRequest(f'invalid resourceVersion "{rv}": must be one returned by the server') from None
+
+
+def _encode_continue(rv: int, key: str) -> str:
+    raw = json.dumps({"v": 1, "rv": rv, "start": key}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_continue(token: str) -> tuple[int, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(data["rv"]), str(data["start"])
+    except Exception:
+        raise errors.BadRequest("continue key is not valid: start a new list without it") from None

@@ -1,0 +1,142 @@
+"""Per-kind behaviour of the generic verbs: defaults, validation, status.
+
+A ``Strategy`` is what differs between kinds; everything else (storage,
+metadata, deletion, watch) is generic. Kind modules subclass it and override
+only what their kind needs. Rules every strategy follows:
+
+* ``default`` applies Kubernetes' defaults in place, on create and update.
+* ``validate`` returns every field error at once (never raises); the server
+  writes nothing when any is returned.
+* ``validate_update`` adds the rules that compare with the old object
+  (immutable fields) and must also run ``validate``.
+* Objects passed in are private copies: strategies may mutate them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from google.protobuf.message import Message
+
+from pinnace.machinery.kinds import KindInfo
+from pinnace.machinery.validation import FieldError, FieldPath, is_dns1123_subdomain
+
+ROOT = FieldPath.root()
+
+
+class Strategy:
+    """Default behaviour: a kind with optional spec and status."""
+
+    # kind is set by the registry when a strategy is bound to its kind.
+    info: KindInfo
+    # "Background" or "Orphan": the deletion propagation when a delete names none.
+    default_delete_policy: ClassVar[str] = "Background"
+    # Field selector fields beyond metadata.name and metadata.namespace.
+    field_labels: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, info: KindInfo) -> None:
+        self.info = info
+
+    @property
+    def has_status(self) -> bool:
+        return "status" in self.info.subresources
+
+    @property
+    def has_scale(self) -> bool:
+        return "scale" in self.info.subresources
+
+    # ---- names -------------------------------------------------------------
+
+    def validate_name(self, name: str) -> list[str]:
+        """Problems with an object name (most kinds: a DNS-1123 subdomain)."""
+        return is_dns1123_subdomain(name)
+
+    # ---- create / update ---------------------------------------------------
+
+    def default(self, obj: Message) -> None:
+        """Kubernetes' defaults for this kind, in place."""
+
+    def prepare_for_create(self, obj: Message) -> None:
+        """Reset what a create cannot set: status, for kinds with a status subresource."""
+        if self.has_status and _has_field(obj, "status"):
+            obj.ClearField("status")
+
+    def prepare_for_update(self, new: Message, old: Message) -> None:
+        """A spec write cannot change status: keep the stored status."""
+        if self.has_status and _has_field(obj=old, name="status"):
+            new.ClearField("status")
+            if old.HasField("status"):
+                new.status.CopyFrom(old.status)
+
+    def validate(self, obj: Message) -> list[FieldError]:
+        """Every field error of obj's kind-specific part."""
+        return []
+
+    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+        """validate(new) plus rules that compare new with old."""
+        return self.validate(new)
+
+    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+        """Field errors of a status write."""
+        return []
+
+    # ---- delete --------------------------------------------------------------
+
+    def grace_period(self, obj: Message, options: Message) -> int:
+        """Seconds of graceful termination a delete grants (0: none; pods override)."""
+        return 0
+
+    def deletion_blocked(self, obj: Message) -> bool:
+        """True while something other than metadata.finalizers holds a
+        deleting object (a namespace's spec.finalizers)."""
+        return False
+
+    def prepare_for_delete(self, obj: Message) -> None:
+        """Changes made when a deletion starts but cannot finish yet."""
+
+    # ---- selectors ---------------------------------------------------------
+
+    def fields(self, obj: Message) -> dict[str, str]:
+        """Field selector values: metadata.name, metadata.namespace and field_labels."""
+        meta = obj.metadata  # type: ignore[attr-defined]
+        out = {"metadata.name": meta.name, "metadata.namespace": meta.namespace}
+        out.update(self.field_values(obj))
+        return out
+
+    def field_values(self, obj: Message) -> dict[str, str]:
+        """Kind-specific field selector values (keys from field_labels)."""
+        return {}
+
+    # ---- scale subresource ------------------------------------------------
+
+    def scale_replicas(self, obj: Message) -> tuple[int, int, str]:
+        """(spec replicas, status replicas, status selector string)."""
+        from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
+
+        spec = obj.spec  # type: ignore[attr-defined]
+        sel = spec.selector
+        if isinstance(sel, Message):
+            selector = str(selector_from_label_selector(sel))
+        else:
+            selector = str(selector_from_map(dict(sel)))
+        return spec.replicas, obj.status.replicas, selector  # type: ignore[attr-defined]
+
+    def set_scale_replicas(self, obj: Message, replicas: int) -> None:
+        obj.spec.replicas = replicas  # type: ignore[attr-defined]
+
+
+def _has_field(obj: Message, name: str) -> bool:
+    return name in obj.DESCRIPTOR.fields_by_name
+
+
+def spec_bytes(obj: Message) -> bytes:
+    """What a generation bump compares: everything but metadata and status."""
+    clone = type(obj)()
+    clone.CopyFrom(obj)
+    for name in ("metadata", "status", "api_version", "kind"):
+        if name in clone.DESCRIPTOR.fields_by_name:
+            clone.ClearField(name)
+    return clone.SerializeToString(deterministic=True)
+
+
+__all__ = ["ROOT", "FieldError", "FieldPath", "Strategy", "spec_bytes"]

@@ -1,0 +1,276 @@
+"""The gRPC API service: decodes requests, calls the generic verbs, encodes answers.
+
+Every handler turns an ``ApiError`` into its gRPC status code with the
+Kubernetes Status in the trailing metadata, and any other exception into
+INTERNAL (logged with its traceback); a bad request never stops the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError, Message
+
+from apiserver.metrics import REQUEST_LATENCY, REQUESTS, WATCHERS
+from apiserver.registry.generic import Verbs
+from apiserver.registry.resource import Resource
+from apiserver.storage.watchcache import BOOKMARK, CacheEvent
+from pinnace.api.service.v1 import api_pb2
+from pinnace.machinery import errors, kinds
+
+log = logging.getLogger(__name__)
+
+SERVICE = "pinnace.api.service.v1.Api"
+VERSION = "pinnace-0.1.0 (Kubernetes API v1.32 semantics)"
+
+
+def _handler(verb: str):
+    """Map ApiError to gRPC status; count and time every call."""
+
+    def wrap(fn: Callable[..., Awaitable[Message]]):
+        @functools.wraps(fn)
+        async def run(self: ApiService, request: Message, context: grpc.aio.ServicerContext) -> Message:
+            resource = getattr(request, "resource", "")
+            start = time.perf_counter()
+            code = "OK"
+            try:
+                return await fn(self, request, context)
+            except errors.ApiError as e:
+                code = e.grpc_code.name
+                await context.abort(e.grpc_code, e.message, trailing_metadata=e.trailing_metadata())
+            except asyncio.CancelledError:
+                code = "CANCELLED"
+                raise
+            except Exception as e:
+                code = "INTERNAL"
+                log.exception("%s %s failed", verb, resource)
+                err = errors.InternalError(f"internal error: {type(e).__name__}: {e}")
+                await context.abort(err.grpc_code, err.message, trailing_metadata=err.trailing_metadata())
+            finally:
+                REQUESTS.labels(verb, resource, code).inc()
+                REQUEST_LATENCY.labels(verb, resource).observe(time.perf_counter() - start)
+            raise AssertionError("unreachable")
+
+        return run
+
+    return wrap
+
+
+def pack(obj: Message) -> any_pb2.Any:
+    return any_pb2.Any(type_url=f"type.googleapis.com/{obj.DESCRIPTOR.full_name}", value=obj.SerializeToString())
+
+
+class ApiService:
+    """Implements pinnace.api.service.v1.Api over the resources."""
+
+    def __init__(self, resources: dict[str, Resource], verbs: Verbs) -> None:
+        self._resources = resources
+        self._verbs = verbs
+
+    # ---- decoding ----------------------------------------------------------
+
+    def resource(self, name: str) -> Resource:
+        if not name:
+            raise errors.BadRequest("resource is required (e.g. \"pods\" or \"deployments.apps\")")
+        try:
+            return self._resources[kinds.by_resource(name).resource]
+        except kinds.UnknownKindError as e:
+            raise errors.NotFound(str(e)) from None
+
+    @staticmethod
+    def unpack(res: Resource, packed: any_pb2.Any, expect: kinds.KindInfo | None = None) -> Message:
+        info = expect or res.info
+        if not packed.type_url:
+            raise errors.BadRequest("object is required")
+        got = packed.type_url.rpartition("/")[2]
+        if got != info.message_name:
+            raise errors.BadRequest(
+                f"the object is a {got or 'nothing'}, but {res.qualified} takes {info.message_name}"
+            )
+        try:
+            return info.message_class.FromString(packed.value)
+        except DecodeError as e:
+            raise errors.BadRequest(f"malformed {info.kind} object: {e}") from None
+
+    # ---- verbs ---------------------------------------------------------------
+
+    @_handler("create")
+    async def Create(self, req: api_pb2.CreateRequest, context) -> api_pb2.ObjectResponse:
+        res = self.resource(req.resource)
+        if req.subresource == "binding":
+            if res.info.kind != "Pod":
+                raise errors.NotFound(f"{res.qualified} has no binding subresource")
+            binding = self.unpack(res, req.object, kinds.BINDING)
+            name = req.name or binding.metadata.name  # type: ignore[attr-defined]
+            obj = await self._verbs.bind(res, req.namespace, name, binding)
+            return api_pb2.ObjectResponse(object=pack(obj))
+        if req.subresource:
+            raise errors.NotFound(f'{res.qualified} has no "{req.subresource}" subresource for create')
+        obj = self.unpack(res, req.object)
+        created = await self._verbs.create(res, req.namespace, obj, dry_run=req.dry_run)
+        return api_pb2.ObjectResponse(object=pack(created))
+
+    @_handler("get")
+    async def Get(self, req: api_pb2.GetRequest, context) -> api_pb2.ObjectResponse:
+        res = self.resource(req.resource)
+        if req.subresource == "scale":
+            return api_pb2.ObjectResponse(object=pack(await self._verbs.get_scale(res, req.namespace, req.name)))
+        if req.subresource not in ("", "status"):
+            raise errors.NotFound(f'{res.qualified} has no "{req.subresource}" subresource')
+        stored = await self._verbs.get(res, req.namespace, req.name)
+        return api_pb2.ObjectResponse(object=pack(stored.obj))
+
+    @_handler("list")
+    async def List(self, req: api_pb2.ListRequest, context) -> api_pb2.ListResponse:
+        res = self.resource(req.resource)
+        flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
+        raws, lm = await self._verbs.list(
+            res,
+            flt,
+            limit=req.limit,
+            continue_token=req.continue_token,
+            resource_version=req.resource_version,
+        )
+        url = res.info.type_url
+        return api_pb2.ListResponse(
+            metadata=lm, items=[any_pb2.Any(type_url=url, value=raw) for raw in raws]
+        )
+
+    @_handler("update")
+    async def Update(self, req: api_pb2.UpdateRequest, context) -> api_pb2.ObjectResponse:
+        res = self.resource(req.resource)
+        if req.subresource == "scale":
+            scale = self.unpack(res, req.object, kinds.SCALE)
+            out = await self._verbs.update_scale(res, req.namespace, scale, dry_run=req.dry_run)
+            return api_pb2.ObjectResponse(object=pack(out))
+        obj = self.unpack(res, req.object)
+        updated = await self._verbs.update(
+            res, req.namespace, obj, subresource=req.subresource, dry_run=req.dry_run
+        )
+        return api_pb2.ObjectResponse(object=pack(updated))
+
+    @_handler("patch")
+    async def Patch(self, req: api_pb2.PatchRequest, context) -> api_pb2.ObjectResponse:
+        res = self.resource(req.resource)
+        if req.subresource == "scale":
+            raise errors.MethodNotAllowed("patch of the scale subresource is not supported; update it")
+        obj = await self._verbs.patch(
+            res,
+            req.namespace,
+            req.name,
+            req.patch_type or "merge",
+            req.patch,
+            subresource=req.subresource,
+            dry_run=req.dry_run,
+        )
+        return api_pb2.ObjectResponse(object=pack(obj))
+
+    @_handler("delete")
+    async def Delete(self, req: api_pb2.DeleteRequest, context) -> api_pb2.DeleteResponse:
+        res = self.resource(req.resource)
+        result = await self._verbs.delete(res, req.namespace, req.name, req.options)
+        return api_pb2.DeleteResponse(object=pack(result.obj), finished=result.finished)
+
+    @_handler("deletecollection")
+    async def DeleteCollection(self, req: api_pb2.DeleteCollectionRequest, context) -> api_pb2.ListResponse:
+        res = self.resource(req.resource)
+        flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
+        deleted = await self._verbs.delete_collection(res, flt, req.options)
+        return api_pb2.ListResponse(items=[pack(o) for o in deleted])
+
+    @_handler("discovery")
+    async def Discovery(self, req: api_pb2.DiscoveryRequest, context) -> api_pb2.DiscoveryResponse:
+        out = api_pb2.DiscoveryResponse(server_version=VERSION)
+        for info in kinds.KINDS:
+            verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+            out.resources.add(
+                name=info.plural,
+                singular_name=info.singular,
+                namespaced=info.namespaced,
+                group=info.group,
+                version=info.version,
+                kind=info.kind,
+                verbs=verbs,
+                short_names=info.short_names,
+                subresources=info.subresources,
+            )
+        return out
+
+    async def Watch(self, req: api_pb2.WatchRequest, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+        """Stream events; yields pre-serialized WatchEvent bytes (the method is
+        registered without a response serializer), so an event is encoded once
+        however many watchers receive it."""
+        try:
+            res = self.resource(req.resource)
+            flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
+            since: int | None = None
+            if req.resource_version not in ("", "0"):
+                try:
+                    since = int(req.resource_version)
+                except ValueError:
+                    raise errors.BadRequest(f'invalid resourceVersion "{req.resource_version}"') from None
+            elif req.resource_version == "":
+                await res.cache.wait_fresh(await res.store.current_revision())
+            watcher = res.cache.watch(flt, since=since, bookmarks=req.allow_bookmarks)
+        except errors.ApiError as e:
+            REQUESTS.labels("watch", req.resource, e.grpc_code.name).inc()
+            await context.abort(e.grpc_code, e.message, trailing_metadata=e.trailing_metadata())
+            return
+        REQUESTS.labels("watch", req.resource, "OK").inc()
+        gauge = WATCHERS.labels(res.info.resource)
+        gauge.inc()
+        url = res.info.type_url
+        try:
+            while True:
+                ev = await watcher.queue.get()
+                if ev is None:
+                    return  # closed: the client resumes from its last resourceVersion
+                yield _wire(ev, url)
+        finally:
+            gauge.dec()
+            res.cache.unwatch(watcher)
+
+
+_WIRE_CACHE_ATTR = "_wire"
+
+
+def _wire(ev: CacheEvent, type_url: str) -> bytes:
+    if ev.type == BOOKMARK:
+        return api_pb2.WatchEvent(type=BOOKMARK, resource_version=str(ev.rv)).SerializeToString()
+    return api_pb2.WatchEvent(
+        type=ev.type,
+        object=any_pb2.Any(type_url=type_url, value=ev.obj.raw),
+        resource_version=str(ev.rv),
+    ).SerializeToString()
+
+
+def generic_handler(service: ApiService) -> grpc.GenericRpcHandler:
+    """The method table of the Api service; Watch streams raw bytes."""
+    unary = {
+        "Create": api_pb2.CreateRequest,
+        "Get": api_pb2.GetRequest,
+        "List": api_pb2.ListRequest,
+        "Update": api_pb2.UpdateRequest,
+        "Patch": api_pb2.PatchRequest,
+        "Delete": api_pb2.DeleteRequest,
+        "DeleteCollection": api_pb2.DeleteCollectionRequest,
+        "Discovery": api_pb2.DiscoveryRequest,
+    }
+    handlers = {
+        name: grpc.unary_unary_rpc_method_handler(
+            getattr(service, name),
+            request_deserializer=req.FromString,
+            response_serializer=lambda m: m.SerializeToString(),
+        )
+        for name, req in unary.items()
+    }
+    handlers["Watch"] = grpc.unary_stream_rpc_method_handler(
+        service.Watch, request_deserializer=api_pb2.WatchRequest.FromString, response_serializer=None
+    )
+    return grpc.method_handlers_generic_handler(SERVICE, handlers)

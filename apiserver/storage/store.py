@@ -1,0 +1,166 @@
+"""Objects in etcd: one key per object, every write a transaction.
+
+Guarantees:
+* Create is a txn on ``create_revision == 0``: two creates of one name never
+  both succeed (the loser gets AlreadyExists).
+* Update and delete are txns on ``mod_revision ==`` the revision the caller
+  read. A stale revision from the client is a Conflict; a race between our
+  own read and write is retried (``guaranteed_update``).
+* resourceVersion is etcd's mod revision. It is never stored inside the
+  value; it is set on every object read back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+
+from apiserver.etcd.client import (
+    EtcdClient,
+    cmp_create_revision,
+    cmp_mod_revision,
+    op_delete,
+    op_put,
+    op_range,
+)
+from apiserver.metrics import ETCD_LATENCY
+from pinnace.machinery import errors
+
+log = logging.getLogger(__name__)
+
+# Updates that lose a race with another writer are retried this many times.
+MAX_UPDATE_ATTEMPTS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An object as read from etcd, with its mod revision."""
+
+    obj: Message
+    rv: int
+
+
+UpdateFn = Callable[[Message, int], Awaitable[Message | None]]
+
+
+class Store:
+    """Typed reads and transactional writes of one kind's objects."""
+
+    def __init__(self, etcd: EtcdClient, message_class: type[Message]) -> None:
+        self._etcd = etcd
+        self._cls = message_class
+
+    def decode(self, value: bytes, rv: int) -> Message:
+        obj = self._cls.FromString(value)
+        obj.metadata.resource_version = str(rv)  # type: ignore[attr-defined]
+        return obj
+
+    @staticmethod
+    def encode(obj: Message) -> bytes:
+        """Serialize for storage, without the resourceVersion."""
+        rv = obj.metadata.resource_version  # type: ignore[attr-defined]
+        obj.metadata.resource_version = ""  # type: ignore[attr-defined]
+        try:
+            return obj.SerializeToString(deterministic=True)
+        finally:
+            obj.metadata.resource_version = rv  # type: ignore[attr-defined]
+
+    async def get(self, key: str) -> Stored | None:
+        start = time.perf_counter()
+        result = await self._etcd.range(key.encode())
+        ETCD_LATENCY.labels("get").observe(time.perf_counter() - start)
+        if not result.kvs:
+            return None
+        kv = result.kvs[0]
+        return Stored(self.decode(kv.value, kv.mod_revision), kv.mod_revision)
+
+    async def current_revision(self) -> int:
+        """The newest revision of the whole etcd keyspace."""
+        result = await self._etcd.range(b"\0", count_only=True)
+        return result.revision
+
+    async def create(self, key: str, obj: Message) -> int:
+        """Store a new object; returns its resourceVersion. AlreadyExists if taken."""
+        value = self.encode(obj)
+        start = time.perf_counter()
+        result = await self._etcd.txn(
+            compare=[cmp_create_revision(key.encode(), "=", 0)],
+            success=[op_put(key.encode(), value)],
+            failure=[],
+        )
+        ETCD_LATENCY.labels("create").observe(time.perf_counter() - start)
+        if not result.succeeded:
+            raise _already_exists(obj)
+        obj.metadata.resource_version = str(result.revision)  # type: ignore[attr-defined]
+        return result.revision
+
+    async def put_if_unchanged(self, key: str, obj: Message, rv: int) -> Stored | None:
+        """Write obj if the key still has mod revision rv; else None."""
+        value = self.encode(obj)
+        start = time.perf_counter()
+        result = await self._etcd.txn(
+            compare=[cmp_mod_revision(key.encode(), "=", rv)],
+            success=[op_put(key.encode(), value)],
+            failure=[op_range(key.encode())],
+        )
+        ETCD_LATENCY.labels("update").observe(time.perf_counter() - start)
+        if not result.succeeded:
+            return None
+        obj.metadata.resource_version = str(result.revision)  # type: ignore[attr-defined]
+        return Stored(obj, result.revision)
+
+    async def delete_if_unchanged(self, key: str, rv: int) -> bool:
+        """Delete the key if it still has mod revision rv."""
+        start = time.perf_counter()
+        result = await self._etcd.txn(
+            compare=[cmp_mod_revision(key.encode(), "=", rv)],
+            success=[op_delete(key.encode())],
+            failure=[],
+        )
+        ETCD_LATENCY.labels("delete").observe(time.perf_counter() - start)
+        return result.succeeded
+
+    async def guaranteed_update(
+        self,
+        key: str,
+        update: UpdateFn,
+        *,
+        not_found: Callable[[], errors.ApiError],
+    ) -> tuple[Stored, bool]:
+        """Read-modify-write until it sticks.
+
+        ``update(current, rv)`` returns the new object, or None for "no
+        change"; it may raise an ApiError (Conflict when the caller's
+        precondition no longer holds). Returns the stored object and whether
+        anything was written. A write that would not change the stored bytes
+        is skipped, as Kubernetes skips no-op updates.
+        """
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            current = await self.get(key)
+            if current is None:
+                raise not_found()
+            before = self.encode(current.obj)
+            new = await update(self._cls.FromString(before), current.rv)
+            if new is None or self.encode(new) == before:
+                return current, False
+            stored = await self.put_if_unchanged(key, new, current.rv)
+            if stored is not None:
+                return stored, True
+        raise errors.Conflict(
+            f"gave up after {MAX_UPDATE_ATTEMPTS} attempts: the object keeps changing; try again"
+        )
+
+
+def _already_exists(obj: Message) -> errors.AlreadyExists:
+    from pinnace.machinery.kinds import by_message
+
+    info = by_message(obj)
+    name = obj.metadata.name  # type: ignore[attr-defined]
+    qualified = f"{info.plural}.{info.group}" if info.group else info.plural
+    return errors.AlreadyExists(
+        f'{qualified} "{name}" already exists', kind=info.plural, name=name, group=info.group
+    )
