@@ -1,0 +1,1 @@
+"""Run a local Pinnace cluster's processes (etcd first) as child processes."""
