@@ -1,0 +1,725 @@
+"""Kubernetes-shaped dicts, JSON and YAML <-> Pinnace protobuf messages.
+
+Descriptor-driven, not `google.protobuf.json_format`: that prints int64 as
+strings and knows nothing of IntOrString. One plan per message descriptor
+(json name -> field, encoder, decoder) is built on first use and cached.
+
+Guarantees of `to_dict` (what `-o yaml`/`-o json` print):
+
+* Keys are the fields' JSON names, in descriptor order; map keys are sorted.
+* Unset or empty fields are left out: proto3 scalars at their default,
+  empty lists and maps, unset sub-messages. Fields with presence
+  (`optional`, oneof members) are written whenever set, even as 0, false or
+  "". A sub-message that is set but empty is written as ``{}``.
+* int64/uint64 are JSON numbers (Python ints); bytes are base64; enums are
+  their names; IntOrString is a bare int or str; google.protobuf
+  Struct/Value/ListValue are plain JSON values.
+
+Guarantees of `from_dict` (loading manifests):
+
+* Strict: only JSON names are accepted; an unknown field, a wrong type, an
+  out-of-range or fractional integer, a non-bool for a bool is an error.
+  All errors are collected and raised together as one `CodecError`, each
+  with its full path (``spec.template.spec.containers[0].image``).
+* ``null`` means "unset" (except for a google.protobuf.Value field, where
+  it is the null value). A string of digits given for an IntOrString stays a
+  string ("1" is not 1), as in Kubernetes.
+* YAML conveniences: a datetime/date (PyYAML's reading of an unquoted
+  timestamp) given for a string field becomes RFC 3339 UTC text; a number
+  given for a quantity (the map fields in `QUANTITY_MAP_FIELDS` and string
+  fields in `QUANTITY_STRING_FIELDS`, e.g. ``cpu: 1``, ``cpu: 0.5``) becomes
+  its decimal text ("1", "0.5"). Nowhere else is a number a string.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import yaml
+from google.protobuf import struct_pb2
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from .timeutil import format_rfc3339
+
+__all__ = [
+    "QUANTITY_MAP_FIELDS",
+    "QUANTITY_STRING_FIELDS",
+    "CodecError",
+    "FieldError",
+    "from_dict",
+    "from_json",
+    "from_yaml",
+    "to_dict",
+    "to_json",
+    "to_yaml",
+]
+
+M = TypeVar("M", bound=Message)
+
+# JSON names of map<string, string> fields whose values are quantities.
+QUANTITY_MAP_FIELDS = frozenset({"requests", "limits", "capacity", "allocatable"})
+# JSON names of string fields that hold a quantity.
+QUANTITY_STRING_FIELDS = frozenset({"sizeLimit", "divisor"})
+
+_INT_OR_STRING = "pinnace.api.meta.v1.IntOrString"
+_STRUCT = "google.protobuf.Struct"
+_VALUE = "google.protobuf.Value"
+_LIST_VALUE = "google.protobuf.ListValue"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem at one path of the input."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class CodecError(ValueError):
+    """Every problem found in one input; `str()` lists them all, one a line."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+# ------------------------------------------------------------------ public API
+
+
+def to_dict(msg: Message) -> dict[str, Any]:
+    """The Kubernetes-shaped dict of `msg` (see the module docstring)."""
+    return _plan(msg.DESCRIPTOR).encode(msg)
+
+
+def from_dict(cls_or_msg: type[M] | M, data: Mapping[str, Any], *, path: str = "") -> M:
+    """A message of the given class built from `data`; raises CodecError.
+
+    Given a message instance instead of a class, the decoded fields are merged
+    into it (like `Message.MergeFrom`) and the instance is returned.
+    `path` prefixes every error path (e.g. "spec" when decoding a spec alone).
+    """
+    cls = cls_or_msg if isinstance(cls_or_msg, type) else type(cls_or_msg)
+    plan = _plan(cls.DESCRIPTOR)
+    errors: list[FieldError] = []
+    value = plan.decode(data, path, errors)
+    if errors:
+        raise CodecError(errors)
+    built = value if isinstance(value, Message) else cls(**value)
+    if isinstance(cls_or_msg, type):
+        return built  # type: ignore[return-value]
+    cls_or_msg.MergeFrom(built)
+    return cls_or_msg
+
+
+def to_json(msg: Message) -> str:
+    """Compact JSON of `to_dict(msg)`."""
+    return json.dumps(to_dict(msg), separators=(",", ":"), ensure_ascii=False)
+
+
+def from_json(cls: type[M], text: str | bytes) -> M:
+    """Parse JSON text into a `cls`; malformed JSON is a CodecError too."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CodecError([FieldError("", f"invalid JSON: {exc}")]) from None
+    return from_dict(cls, data)
+
+
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def to_yaml(msg: Message) -> str:
+    """Block-style YAML of `to_dict(msg)`, keys in field order; number-like
+    strings stay quoted ("1", "true"), so the output reads back identically."""
+    return yaml.dump(
+        to_dict(msg), Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
+
+
+def from_yaml(cls: type[M], text: str | bytes) -> M:
+    """Parse one YAML document into a `cls`; malformed YAML is a CodecError too."""
+    try:
+        data = yaml.load(text, Loader=_Loader)  # a safe loader: plain data only
+    except yaml.YAMLError as exc:
+        raise CodecError([FieldError("", f"invalid YAML: {exc}")]) from None
+    return from_dict(cls, data)
+
+
+# ----------------------------------------------------------------------- plans
+
+_Encoder = Callable[[Any], Any]
+# A decoder gets (value, path, errors) and returns the decoded value, or
+# _BAD after appending to errors. Decoded messages are constructor kwargs.
+_Decoder = Callable[[Any, str, list[FieldError]], Any]
+_BAD: Any = object()
+
+
+@dataclass(slots=True)
+class _Field:
+    name: str  # proto name, the constructor keyword
+    json_name: str
+    position: int  # index in descriptor order
+    oneof: str | None
+    encode: _Encoder | None  # None: the value is already JSON-ready
+    decode: _Decoder
+    null_is_value: bool  # a google.protobuf.Value field: JSON null is a value, not "unset"
+
+
+class _Plan:
+    """How to encode and decode one message type."""
+
+    def __init__(self, descriptor: Descriptor) -> None:
+        self.descriptor = descriptor
+        self.full_name = descriptor.full_name
+        self.by_number: dict[int, _Field] = {}
+        self.by_json: dict[str, _Field] = {}
+        self.by_folded: dict[str, str] = {}  # folded name -> json name, for hints
+        self.in_number_order = True
+        self.encode: Callable[[Message], Any] = self._encode_fields
+        self.decode: _Decoder = self._decode_fields
+
+    def build(self) -> None:
+        special = _SPECIALS.get(self.full_name)
+        if special is not None:
+            self.encode, self.decode = special
+            return
+        numbers = []
+        for position, fd in enumerate(self.descriptor.fields):
+            oneof = fd.containing_oneof
+            entry = _Field(
+                name=fd.name,
+                json_name=fd.json_name,
+                position=position,
+                oneof=oneof.name if oneof is not None and not _is_synthetic(oneof) else None,
+                encode=_field_encoder(fd),
+                decode=_field_decoder(fd),
+                null_is_value=_is_value_field(fd),
+            )
+            self.by_number[fd.number] = entry
+            self.by_json[fd.json_name] = entry
+            self.by_folded[_fold(fd.json_name)] = fd.json_name
+            numbers.append(fd.number)
+        self.in_number_order = numbers == sorted(numbers)
+
+    def _encode_fields(self, msg: Message) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        by_number = self.by_number
+        listed = msg.ListFields()
+        if not self.in_number_order:
+            listed.sort(key=lambda item: by_number[item[0].number].position)
+        for fd, value in listed:
+            entry = by_number.get(fd.number)
+            if entry is None:  # an extension: not part of the Kubernetes shape
+                continue
+            out[entry.json_name] = value if entry.encode is None else entry.encode(value)
+        return out
+
+    def _decode_fields(self, data: Any, path: str, errors: list[FieldError]) -> Any:
+        if not isinstance(data, Mapping):
+            errors.append(FieldError(path, f"expected an object, got {_describe(data)}"))
+            return _BAD
+        kwargs: dict[str, Any] = {}
+        oneofs: dict[str, str] = {}
+        by_json = self.by_json
+        for key, value in data.items():
+            entry = by_json.get(key)
+            if entry is None:
+                errors.append(FieldError(_join(path, key), self._unknown(key)))
+                continue
+            if value is None and not entry.null_is_value:
+                continue
+            field_path = f"{path}.{key}" if path else key
+            decoded = entry.decode(value, field_path, errors)
+            if decoded is _BAD:
+                continue
+            if entry.oneof is not None:
+                other = oneofs.setdefault(entry.oneof, key)
+                if other != key:
+                    errors.append(
+                        FieldError(
+                            field_path, f'may not be set together with "{other}" (only one of them)'
+                        )
+                    )
+                    continue
+            kwargs[entry.name] = decoded
+        return kwargs
+
+    def _unknown(self, key: Any) -> str:
+        text = f'unknown field "{key}"'
+        hint = self.by_folded.get(_fold(key)) if isinstance(key, str) else None
+        return f'{text}, did you mean "{hint}"?' if hint else text
+
+
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(descriptor: Descriptor) -> _Plan:
+    plan = _PLANS.get(descriptor.full_name)
+    if plan is None:
+        plan = _Plan(descriptor)
+        _PLANS[descriptor.full_name] = plan  # before build: messages may recurse
+        plan.build()
+    return plan
+
+
+def _is_value_field(fd: FieldDescriptor) -> bool:
+    return (
+        fd.type == FieldDescriptor.TYPE_MESSAGE
+        and not fd.is_repeated
+        and fd.message_type.full_name == _VALUE
+    )
+
+
+def _is_synthetic(oneof: Any) -> bool:
+    """proto3 `optional` fields sit in a synthetic one-member oneof named _<field>."""
+    return len(oneof.fields) == 1 and oneof.name == f"_{oneof.fields[0].name}"
+
+
+def _fold(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+# -------------------------------------------------------------------- encoders
+
+
+def _field_encoder(fd: FieldDescriptor) -> _Encoder | None:
+    if _is_map(fd):
+        return _map_encoder(fd)
+    single = _single_encoder(fd)
+    if not fd.is_repeated:
+        return single
+    if single is None:
+        return list
+    return lambda values: [single(v) for v in values]
+
+
+def _single_encoder(fd: FieldDescriptor) -> _Encoder | None:
+    if fd.type == FieldDescriptor.TYPE_MESSAGE:
+        plan = _plan(fd.message_type)  # may still be building: look up .encode per call
+        return lambda msg: plan.encode(msg)
+    if fd.type == FieldDescriptor.TYPE_BYTES:
+        return lambda raw: base64.b64encode(raw).decode("ascii")
+    if fd.type == FieldDescriptor.TYPE_ENUM:
+        names = {v.number: v.name for v in fd.enum_type.values}
+        return lambda number: names.get(number, number)
+    return None
+
+
+def _map_encoder(fd: FieldDescriptor) -> _Encoder:
+    key_fd = fd.message_type.fields_by_name["key"]
+    value_encoder = _single_encoder(fd.message_type.fields_by_name["value"])
+    key_text = _map_key_text(key_fd)
+
+    def encode(mapping: Any) -> dict[str, Any]:
+        if value_encoder is None:
+            return {key_text(k): mapping[k] for k in sorted(mapping)}
+        return {key_text(k): value_encoder(mapping[k]) for k in sorted(mapping)}
+
+    return encode
+
+
+def _map_key_text(key_fd: FieldDescriptor) -> Callable[[Any], str]:
+    if key_fd.type == FieldDescriptor.TYPE_STRING:
+        return lambda k: k
+    if key_fd.type == FieldDescriptor.TYPE_BOOL:
+        return lambda k: "true" if k else "false"
+    return str
+
+
+def _is_map(fd: FieldDescriptor) -> bool:
+    return (
+        fd.type == FieldDescriptor.TYPE_MESSAGE
+        and fd.is_repeated
+        and fd.message_type.GetOptions().map_entry
+    )
+
+
+# -------------------------------------------------------------------- decoders
+
+
+def _field_decoder(fd: FieldDescriptor) -> _Decoder:
+    if _is_map(fd):
+        return _map_decoder(fd)
+    single = _single_decoder(fd, quantity=fd.json_name in QUANTITY_STRING_FIELDS)
+    if fd.is_repeated:
+        return _list_decoder(single)
+    return single
+
+
+def _single_decoder(fd: FieldDescriptor, *, quantity: bool = False) -> _Decoder:
+    t = fd.type
+    if t == FieldDescriptor.TYPE_MESSAGE:
+        plan = _plan(fd.message_type)  # may still be building: look up .decode per call
+        return lambda value, path, errors: plan.decode(value, path, errors)
+    if t == FieldDescriptor.TYPE_STRING:
+        return _quantity_string if quantity else _string
+    if t == FieldDescriptor.TYPE_BOOL:
+        return _boolean
+    if t in _INT_RANGES:
+        return _integer_decoder(*_INT_RANGES[t])
+    if t in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        return _number
+    if t == FieldDescriptor.TYPE_BYTES:
+        return _bytes
+    if t == FieldDescriptor.TYPE_ENUM:
+        return _enum_decoder(fd)
+    raise TypeError(f"unsupported field type {t} for {fd.full_name}")  # pragma: no cover
+
+
+def _list_decoder(single: _Decoder) -> _Decoder:
+    def decode(value: Any, path: str, errors: list[FieldError]) -> Any:
+        if not isinstance(value, list | tuple):
+            errors.append(FieldError(path, f"expected a list, got {_describe(value)}"))
+            return _BAD
+        out = []
+        before = len(errors)
+        for i, item in enumerate(value):
+            item_path = f"{path}[{i}]"
+            if item is None:
+                errors.append(FieldError(item_path, "null is not allowed in a list"))
+                continue
+            out.append(single(item, item_path, errors))
+        return _BAD if len(errors) > before else out
+
+    return decode
+
+
+def _map_decoder(fd: FieldDescriptor) -> _Decoder:
+    entry = fd.message_type
+    key_decoder = _map_key_decoder(entry.fields_by_name["key"])
+    value_fd = entry.fields_by_name["value"]
+    quantity = fd.json_name in QUANTITY_MAP_FIELDS and value_fd.type == FieldDescriptor.TYPE_STRING
+    value_decoder = _quantity_string if quantity else _single_decoder(value_fd)
+
+    def decode(value: Any, path: str, errors: list[FieldError]) -> Any:
+        if not isinstance(value, Mapping):
+            errors.append(FieldError(path, f"expected an object (map), got {_describe(value)}"))
+            return _BAD
+        out = {}
+        before = len(errors)
+        for raw_key, item in value.items():
+            key = key_decoder(raw_key, path, errors)
+            item_path = f"{path}[{raw_key}]"
+            if item is None:
+                errors.append(FieldError(item_path, "null is not allowed as a map value"))
+                continue
+            decoded = value_decoder(item, item_path, errors)
+            if key is not _BAD:
+                out[key] = decoded
+        return _BAD if len(errors) > before else out
+
+    return decode
+
+
+def _map_key_decoder(key_fd: FieldDescriptor) -> _Decoder:
+    if key_fd.type != FieldDescriptor.TYPE_STRING:
+        integer = _integer_decoder(*_INT_RANGES.get(key_fd.type, (-(2**63), 2**63 - 1, "int64")))
+        return lambda k, path, errors: integer(
+            int(k) if isinstance(k, str) and k.lstrip("-").isdigit() else k, f"{path}[{k}]", errors
+        )
+
+    def decode(key: Any, path: str, errors: list[FieldError]) -> Any:
+        # YAML may read a key as a bool or a number; Kubernetes' YAML reader
+        # turns such keys into their text, and so do we.
+        if isinstance(key, str):
+            return key
+        if isinstance(key, bool):
+            return "true" if key else "false"
+        if isinstance(key, int | float):
+            return str(key)
+        errors.append(FieldError(path, f"map keys must be strings, got {_describe(key)}"))
+        return _BAD
+
+    return decode
+
+
+def _string(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, datetime):
+        return format_rfc3339(value, micro=bool(value.microsecond))
+    if isinstance(value, date):
+        return value.isoformat()
+    errors.append(FieldError(path, f"expected a string, got {_describe(value)}"))
+    return _BAD
+
+
+def _quantity_string(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = _number_text(value)
+        if text is not None:
+            return text
+    errors.append(
+        FieldError(
+            path,
+            f'expected a quantity (a string such as "500m" or a number), got {_describe(value)}',
+        )
+    )
+    return _BAD
+
+
+def _number_text(value: int | float) -> str | None:
+    """Decimal text of a YAML number: 1 → "1", 1.0 → "1", 0.5 → "0.5", 1e-3 → "0.001"."""
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return None
+    if value.is_integer():
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")
+
+
+def _boolean(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if value is True or value is False:
+        return value
+    errors.append(FieldError(path, f"expected a boolean (true or false), got {_describe(value)}"))
+    return _BAD
+
+
+_INT_RANGES: dict[int, tuple[int, int, str]] = {
+    FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1, "int32"),
+    FieldDescriptor.TYPE_SINT32: (-(2**31), 2**31 - 1, "int32"),
+    FieldDescriptor.TYPE_SFIXED32: (-(2**31), 2**31 - 1, "int32"),
+    FieldDescriptor.TYPE_INT64: (-(2**63), 2**63 - 1, "int64"),
+    FieldDescriptor.TYPE_SINT64: (-(2**63), 2**63 - 1, "int64"),
+    FieldDescriptor.TYPE_SFIXED64: (-(2**63), 2**63 - 1, "int64"),
+    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1, "uint32"),
+    FieldDescriptor.TYPE_FIXED32: (0, 2**32 - 1, "uint32"),
+    FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1, "uint64"),
+    FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1, "uint64"),
+}
+
+
+def _integer_decoder(low: int, high: int, type_name: str) -> _Decoder:
+    def decode(value: Any, path: str, errors: list[FieldError]) -> Any:
+        if type(value) is int and low <= value <= high:
+            return value
+        number = _as_integer(value, path, errors, type_name)
+        if number is _BAD:
+            return _BAD
+        if not low <= number <= high:
+            errors.append(
+                FieldError(
+                    path, f"{number} is out of range for {type_name} (allowed: {low} to {high})"
+                )
+            )
+            return _BAD
+        return number
+
+    return decode
+
+
+def _as_integer(value: Any, path: str, errors: list[FieldError], type_name: str) -> Any:
+    expected = f"expected an integer ({type_name})"
+    if isinstance(value, bool):
+        errors.append(FieldError(path, f"{expected}, got {_describe(value)}"))
+        return _BAD
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        errors.append(
+            FieldError(path, f"{expected}, got {_describe(value)} with a fractional part")
+        )
+        return _BAD
+    errors.append(FieldError(path, f"{expected}, got {_describe(value)}"))
+    return _BAD
+
+
+def _number(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    errors.append(FieldError(path, f"expected a number, got {_describe(value)}"))
+    return _BAD
+
+
+def _bytes(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    errors.append(FieldError(path, f"expected base64-encoded bytes, got {_describe(value)}"))
+    return _BAD
+
+
+def _enum_decoder(fd: FieldDescriptor) -> _Decoder:
+    by_name = {v.name: v.number for v in fd.enum_type.values}
+    numbers = set(by_name.values())
+
+    def decode(value: Any, path: str, errors: list[FieldError]) -> Any:
+        if isinstance(value, str) and value in by_name:
+            return by_name[value]
+        if type(value) is int and value in numbers:
+            return value
+        allowed = ", ".join(f'"{n}"' for n in by_name)
+        errors.append(FieldError(path, f"unsupported value {_describe(value)}: allowed: {allowed}"))
+        return _BAD
+
+    return decode
+
+
+# ------------------------------------------------------------- special types
+
+
+def _encode_int_or_string(msg: Message) -> int | str:
+    which = msg.WhichOneof("value")
+    if which == "str_val":
+        return msg.str_val  # type: ignore[attr-defined, no-any-return]
+    return msg.int_val  # type: ignore[attr-defined, no-any-return]  # unset is 0, as in Kubernetes
+
+
+_INT32 = _integer_decoder(-(2**31), 2**31 - 1, "int32")
+
+
+def _decode_int_or_string(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if isinstance(value, str):
+        return {"str_val": str(value)}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = _INT32(value, path, errors)
+        return _BAD if number is _BAD else {"int_val": number}
+    errors.append(
+        FieldError(
+            path, f'expected an integer or a string (e.g. 1 or "25%"), got {_describe(value)}'
+        )
+    )
+    return _BAD
+
+
+def _json_value(value: Any, path: str, errors: list[FieldError]) -> Any:
+    """Check that `value` is plain JSON (times become text); _BAD if not."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            errors.append(FieldError(path, f"{value} is not a JSON number"))
+            return _BAD
+        return value
+    if isinstance(value, datetime | date):
+        return _string(value, path, errors)
+    if isinstance(value, list | tuple):
+        items = [_json_value(v, f"{path}[{i}]", errors) for i, v in enumerate(value)]
+        return _BAD if any(v is _BAD for v in items) else items
+    if isinstance(value, Mapping):
+        return _json_object(value, path, errors)
+    errors.append(FieldError(path, f"expected a JSON value, got {_describe(value)}"))
+    return _BAD
+
+
+def _json_object(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if not isinstance(value, Mapping):
+        errors.append(FieldError(path, f"expected an object, got {_describe(value)}"))
+        return _BAD
+    out = {}
+    for k, v in value.items():
+        if not isinstance(k, str):
+            errors.append(
+                FieldError(f"{path}[{k}]", f"object keys must be strings, got {_describe(k)}")
+            )
+            continue
+        out[k] = _json_value(v, _join(path, k), errors)
+    return _BAD if any(v is _BAD for v in out.values()) or len(out) != len(value) else out
+
+
+def _decode_struct(value: Any, path: str, errors: list[FieldError]) -> Any:
+    plain = _json_object(value, path, errors)
+    if plain is _BAD:
+        return _BAD
+    struct = struct_pb2.Struct()
+    struct.update(plain)
+    return struct
+
+
+def _decode_list_value(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if not isinstance(value, list | tuple):
+        errors.append(FieldError(path, f"expected a list, got {_describe(value)}"))
+        return _BAD
+    plain = _json_value(value, path, errors)
+    if plain is _BAD:
+        return _BAD
+    out = struct_pb2.ListValue()
+    out.extend(plain)
+    return out
+
+
+def _decode_value(value: Any, path: str, errors: list[FieldError]) -> Any:
+    plain = _json_value(value, path, errors)
+    if plain is _BAD:
+        return _BAD
+    holder = struct_pb2.ListValue()
+    holder.append(plain)
+    return holder.values[0]
+
+
+def _plain_number(number: float) -> int | float:
+    # Struct stores every number as a double; print whole ones as integers.
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _encode_value(msg: Any) -> Any:
+    kind = msg.WhichOneof("kind")
+    if kind == "struct_value":
+        return _encode_struct(msg.struct_value)
+    if kind == "list_value":
+        return _encode_list_value(msg.list_value)
+    if kind == "number_value":
+        return _plain_number(msg.number_value)
+    if kind in ("string_value", "bool_value"):
+        return getattr(msg, kind)
+    return None
+
+
+def _encode_struct(msg: Any) -> dict[str, Any]:
+    return {k: _encode_value(msg.fields[k]) for k in sorted(msg.fields)}
+
+
+def _encode_list_value(msg: Any) -> list[Any]:
+    return [_encode_value(v) for v in msg.values]
+
+
+_SPECIALS: dict[str, tuple[Callable[[Message], Any], _Decoder]] = {
+    _INT_OR_STRING: (_encode_int_or_string, _decode_int_or_string),
+    _STRUCT: (_encode_struct, _decode_struct),
+    _VALUE: (_encode_value, _decode_value),
+    _LIST_VALUE: (_encode_list_value, _decode_list_value),
+}
+
+
+def _describe(value: Any) -> str:
+    """How a bad input value is named in error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {json.dumps(shown)}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a value of type {type(value).__name__}"
