@@ -18,6 +18,7 @@ from apiserver.registry.generic import Verbs
 from apiserver.registry.kinds import STRATEGIES
 from apiserver.registry.resource import Resource, resource_prefix
 from apiserver.server import SERVICE, ApiService, generic_handler
+from apiserver.storage.cacher import CacheHub
 from apiserver.storage.store import Store
 from apiserver.storage.watchcache import WatchCache
 from pinnace.machinery import kinds
@@ -45,7 +46,6 @@ def build_resources(etcd: EtcdClient, cache_size: int) -> dict[str, Resource]:
         store = Store(etcd, info.message_class)
         res = Resource(info=info, strategy=strategy, store=store, cache=None)  # type: ignore[arg-type]
         res.cache = WatchCache(
-            etcd=etcd,
             prefix=resource_prefix(info),
             decode=store.decode,
             extract=res.extract,
@@ -63,19 +63,22 @@ class ApiServer:
         self.opts = opts
         self.etcd = EtcdClient(opts.etcd_servers)
         self.resources = build_resources(self.etcd, opts.watch_cache_size)
+        self.hub = CacheHub(self.etcd, [r.cache for r in self.resources.values()])
         self.finalizer: NamespaceFinalizer | None = None
         self.server: grpc.aio.Server | None = None
         self.port = 0
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        await asyncio.gather(*(r.cache.start() for r in self.resources.values()))
+        await self.hub.start()
         log.info("watch caches ready for %d resources", len(self.resources))
         self.finalizer = NamespaceFinalizer(
-            self.resources, None, period=self.opts.namespace_sync_period  # type: ignore[arg-type]
+            self.resources,
+            None,
+            period=self.opts.namespace_sync_period,  # type: ignore[arg-type]
         )
         verbs = Verbs(namespace_phase=self.finalizer.phase)
-        self.finalizer._verbs = verbs  # noqa: SLF001 - wired after both exist
+        self.finalizer._verbs = verbs
         await ensure_system_namespaces(self.resources["namespaces"], verbs)
 
         server = grpc.aio.server(
@@ -87,7 +90,9 @@ class ApiServer:
             ]
         )
         server.add_generic_rpc_handlers((generic_handler(ApiService(self.resources, verbs)),))
-        health_servicer = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+        health_servicer = (
+            health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+        )
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         self.port = server.add_insecure_port(self.opts.listen)
         if not self.port:
@@ -101,7 +106,9 @@ class ApiServer:
         ]
         if self.opts.compaction_interval > 0:
             self._tasks.append(
-                asyncio.create_task(compact_forever(self.etcd, self.opts.compaction_interval), name="compaction")
+                asyncio.create_task(
+                    compact_forever(self.etcd, self.opts.compaction_interval), name="compaction"
+                )
             )
         host = self.opts.listen.rpartition(":")[0]
         log.info("serving the API on %s:%d", host, self.port)
@@ -121,7 +128,7 @@ class ApiServer:
                 await t
         if self.server is not None:
             await self.server.stop(grace)
-        await asyncio.gather(*(r.cache.stop() for r in self.resources.values()))
+        await self.hub.stop()
         await self.etcd.close()
 
     async def wait(self) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from apiserver.etcd.client import EtcdClient, EtcdError
+from apiserver.etcd.client import EtcdClient
+from apiserver.etcd.errors import EtcdError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """pinnace-apiserver: the API in front of etcd.
 
-    pinnace-apiserver --etcd-servers 127.0.0.1:2379 --listen 127.0.0.1:6443
+pinnace-apiserver --etcd-servers 127.0.0.1:2379 --listen 127.0.0.1:6443
 """
 
 from __future__ import annotations
@@ -19,18 +19,38 @@ log = logging.getLogger("apiserver")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="pinnace-apiserver", description=__doc__.splitlines()[0])
-    p.add_argument("--etcd-servers", required=True, help="comma-separated etcd endpoints (host:port)")
-    p.add_argument("--listen", default="127.0.0.1:6443", help="gRPC listen address host:port (default %(default)s)")
-    p.add_argument("--metrics-listen", default="", help="serve /metrics on host:port (default: off)")
-    p.add_argument("--watch-cache-size", type=int, default=10_000, help="events kept per resource for resuming watches")
-    p.add_argument("--bookmark-interval", type=float, default=5.0, help="seconds between watch bookmarks")
+    p.add_argument(
+        "--etcd-servers", required=True, help="comma-separated etcd endpoints (host:port)"
+    )
+    p.add_argument(
+        "--listen",
+        default="127.0.0.1:6443",
+        help="gRPC listen address host:port (default %(default)s)",
+    )
+    p.add_argument(
+        "--metrics-listen", default="", help="serve /metrics on host:port (default: off)"
+    )
+    p.add_argument(
+        "--watch-cache-size",
+        type=int,
+        default=10_000,
+        help="events kept per resource for resuming watches",
+    )
+    p.add_argument(
+        "--bookmark-interval", type=float, default=5.0, help="seconds between watch bookmarks"
+    )
     p.add_argument(
         "--etcd-compaction-interval",
         type=float,
         default=300.0,
         help="seconds between etcd compactions; history older than one interval is dropped (0: never)",
     )
-    p.add_argument("--namespace-sync-period", type=float, default=0.5, help="seconds between namespace cleanup passes")
+    p.add_argument(
+        "--namespace-sync-period",
+        type=float,
+        default=0.5,
+        help="seconds between namespace cleanup passes",
+    )
     p.add_argument("--log-level", default="info", help="debug, info, warning or error")
     return p.parse_args(argv)
 

@@ -38,7 +38,9 @@ async def ensure_system_namespaces(namespaces: Resource, verbs: Verbs) -> None:
 class NamespaceFinalizer:
     """Deletes the contents of Terminating namespaces, then the namespace."""
 
-    def __init__(self, resources: dict[str, Resource], verbs: Verbs, *, period: float = 0.5) -> None:
+    def __init__(
+        self, resources: dict[str, Resource], verbs: Verbs, *, period: float = 0.5
+    ) -> None:
         self._resources = resources
         self._namespaces = resources["namespaces"]
         self._verbs = verbs

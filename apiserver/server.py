@@ -35,7 +35,9 @@ def _handler(verb: str):
 
     def wrap(fn: Callable[..., Awaitable[Message]]):
         @functools.wraps(fn)
-        async def run(self: ApiService, request: Message, context: grpc.aio.ServicerContext) -> Message:
+        async def run(
+            self: ApiService, request: Message, context: grpc.aio.ServicerContext
+        ) -> Message:
             resource = getattr(request, "resource", "")
             start = time.perf_counter()
             code = "OK"
@@ -51,7 +53,9 @@ def _handler(verb: str):
                 code = "INTERNAL"
                 log.exception("%s %s failed", verb, resource)
                 err = errors.InternalError(f"internal error: {type(e).__name__}: {e}")
-                await context.abort(err.grpc_code, err.message, trailing_metadata=err.trailing_metadata())
+                await context.abort(
+                    err.grpc_code, err.message, trailing_metadata=err.trailing_metadata()
+                )
             finally:
                 REQUESTS.labels(verb, resource, code).inc()
                 REQUEST_LATENCY.labels(verb, resource).observe(time.perf_counter() - start)
@@ -63,7 +67,9 @@ def _handler(verb: str):
 
 
 def pack(obj: Message) -> any_pb2.Any:
-    return any_pb2.Any(type_url=f"type.googleapis.com/{obj.DESCRIPTOR.full_name}", value=obj.SerializeToString())
+    return any_pb2.Any(
+        type_url=f"type.googleapis.com/{obj.DESCRIPTOR.full_name}", value=obj.SerializeToString()
+    )
 
 
 class ApiService:
@@ -77,7 +83,7 @@ class ApiService:
 
     def resource(self, name: str) -> Resource:
         if not name:
-            raise errors.BadRequest("resource is required (e.g. \"pods\" or \"deployments.apps\")")
+            raise errors.BadRequest('resource is required (e.g. "pods" or "deployments.apps")')
         try:
             return self._resources[kinds.by_resource(name).resource]
         except kinds.UnknownKindError as e:
@@ -111,7 +117,9 @@ class ApiService:
             obj = await self._verbs.bind(res, req.namespace, name, binding)
             return api_pb2.ObjectResponse(object=pack(obj))
         if req.subresource:
-            raise errors.NotFound(f'{res.qualified} has no "{req.subresource}" subresource for create')
+            raise errors.NotFound(
+                f'{res.qualified} has no "{req.subresource}" subresource for create'
+            )
         obj = self.unpack(res, req.object)
         created = await self._verbs.create(res, req.namespace, obj, dry_run=req.dry_run)
         return api_pb2.ObjectResponse(object=pack(created))
@@ -120,7 +128,9 @@ class ApiService:
     async def Get(self, req: api_pb2.GetRequest, context) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
         if req.subresource == "scale":
-            return api_pb2.ObjectResponse(object=pack(await self._verbs.get_scale(res, req.namespace, req.name)))
+            return api_pb2.ObjectResponse(
+                object=pack(await self._verbs.get_scale(res, req.namespace, req.name))
+            )
         if req.subresource not in ("", "status"):
             raise errors.NotFound(f'{res.qualified} has no "{req.subresource}" subresource')
         stored = await self._verbs.get(res, req.namespace, req.name)
@@ -159,7 +169,9 @@ class ApiService:
     async def Patch(self, req: api_pb2.PatchRequest, context) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
         if req.subresource == "scale":
-            raise errors.MethodNotAllowed("patch of the scale subresource is not supported; update it")
+            raise errors.MethodNotAllowed(
+                "patch of the scale subresource is not supported; update it"
+            )
         obj = await self._verbs.patch(
             res,
             req.namespace,
@@ -178,7 +190,9 @@ class ApiService:
         return api_pb2.DeleteResponse(object=pack(result.obj), finished=result.finished)
 
     @_handler("deletecollection")
-    async def DeleteCollection(self, req: api_pb2.DeleteCollectionRequest, context) -> api_pb2.ListResponse:
+    async def DeleteCollection(
+        self, req: api_pb2.DeleteCollectionRequest, context
+    ) -> api_pb2.ListResponse:
         res = self.resource(req.resource)
         flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
         deleted = await self._verbs.delete_collection(res, flt, req.options)
@@ -188,7 +202,16 @@ class ApiService:
     async def Discovery(self, req: api_pb2.DiscoveryRequest, context) -> api_pb2.DiscoveryResponse:
         out = api_pb2.DiscoveryResponse(server_version=VERSION)
         for info in kinds.KINDS:
-            verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+            verbs = [
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ]
             out.resources.add(
                 name=info.plural,
                 singular_name=info.singular,
@@ -202,19 +225,25 @@ class ApiService:
             )
         return out
 
-    async def Watch(self, req: api_pb2.WatchRequest, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+    async def Watch(
+        self, req: api_pb2.WatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[bytes]:
         """Stream events; yields pre-serialized WatchEvent bytes (the method is
         registered without a response serializer), so an event is encoded once
         however many watchers receive it."""
         try:
             res = self.resource(req.resource)
-            flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
+            flt = self._verbs.make_filter(
+                res, req.namespace, req.label_selector, req.field_selector
+            )
             since: int | None = None
             if req.resource_version not in ("", "0"):
                 try:
                     since = int(req.resource_version)
                 except ValueError:
-                    raise errors.BadRequest(f'invalid resourceVersion "{req.resource_version}"') from None
+                    raise errors.BadRequest(
+                        f'invalid resourceVersion "{req.resource_version}"'
+                    ) from None
             elif req.resource_version == "":
                 await res.cache.wait_fresh(await res.store.current_revision())
             watcher = res.cache.watch(flt, since=since, bookmarks=req.allow_bookmarks)
@@ -271,6 +300,8 @@ def generic_handler(service: ApiService) -> grpc.GenericRpcHandler:
         for name, req in unary.items()
     }
     handlers["Watch"] = grpc.unary_stream_rpc_method_handler(
-        service.Watch, request_deserializer=api_pb2.WatchRequest.FromString, response_serializer=None
+        service.Watch,
+        request_deserializer=api_pb2.WatchRequest.FromString,
+        response_serializer=None,
     )
     return grpc.method_handlers_generic_handler(SERVICE, handlers)

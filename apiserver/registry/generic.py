@@ -109,7 +109,9 @@ class Verbs:
             return
         phase = await self._namespace_phase(namespace)  # type: ignore[misc]
         if phase is None:
-            raise errors.NotFound(f'namespaces "{namespace}" not found', kind="namespaces", name=namespace)
+            raise errors.NotFound(
+                f'namespaces "{namespace}" not found', kind="namespaces", name=namespace
+            )
         if phase == "Terminating":
             raise errors.Forbidden(
                 f"unable to create new content in namespace {namespace} because it is being terminated",
@@ -120,7 +122,9 @@ class Verbs:
     def _validate(self, res: Resource, obj: Message, errs: list) -> None:
         meta = obj.metadata  # type: ignore[attr-defined]
         if errs:
-            raise errors.invalid(res.info.kind, meta.name or meta.generate_name, errs, res.info.group)
+            raise errors.invalid(
+                res.info.kind, meta.name or meta.generate_name, errs, res.info.group
+            )
         size = obj.ByteSize()
         if size > MAX_OBJECT_BYTES:
             raise errors.TooLarge(
@@ -130,7 +134,9 @@ class Verbs:
 
     # ---- create ----------------------------------------------------------------
 
-    async def create(self, res: Resource, namespace: str, obj: Message, *, dry_run: bool = False) -> Message:
+    async def create(
+        self, res: Resource, namespace: str, obj: Message, *, dry_run: bool = False
+    ) -> Message:
         self._check_kind(res, obj)
         self._place(res, namespace, obj)
         meta = obj.metadata  # type: ignore[attr-defined]
@@ -138,7 +144,9 @@ class Verbs:
         generated = not meta.name and bool(meta.generate_name)
         for attempt in range(8):
             if generated:
-                meta.name = meta.generate_name + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
+                meta.name = meta.generate_name + "".join(
+                    secrets.choice(_NAME_CHARS) for _ in range(5)
+                )
             meta.uid = str(uuid.uuid4())
             meta.creation_timestamp = self._now()
             meta.generation = 1
@@ -169,7 +177,9 @@ class Verbs:
             raise self.not_found(res, name)
         return stored
 
-    def make_filter(self, res: Resource, namespace: str, label_selector: str, field_selector: str) -> Filter:
+    def make_filter(
+        self, res: Resource, namespace: str, label_selector: str, field_selector: str
+    ) -> Filter:
         labels: Selector | None = None
         fields: FieldSelector | None = None
         try:
@@ -189,7 +199,9 @@ class Verbs:
                         f'field label not supported: "{f}" for {res.qualified}; supported: '
                         + ", ".join(sorted(allowed))
                     )
-        return Filter(namespace=namespace if res.info.namespaced else "", labels=labels, fields=fields)
+        return Filter(
+            namespace=namespace if res.info.namespaced else "", labels=labels, fields=fields
+        )
 
     async def list(
         self,
@@ -230,8 +242,9 @@ class Verbs:
         out: list[bytes] = []
         last_key = ""
         key = after + "\0"
-        etcd = res.store._etcd  # noqa: SLF001 - the store's own client, read at a revision
-        from apiserver.etcd.client import CompactedError, prefix_range_end
+        etcd = res.store._etcd
+        from apiserver.etcd.client import prefix_range_end
+        from apiserver.etcd.errors import CompactedError
 
         end = prefix_range_end(res.prefix.encode())
         while True:
@@ -245,7 +258,9 @@ class Verbs:
             for kv in page.kvs:
                 obj = res.store.decode(kv.value, kv.mod_revision)
                 ns, name, labels, fields = res.extract(obj)
-                cached = CachedObject(kv.key.decode(), ns, name, kv.mod_revision, b"", labels, fields)
+                cached = CachedObject(
+                    kv.key.decode(), ns, name, kv.mod_revision, b"", labels, fields
+                )
                 if not flt.matches(cached):
                     continue
                 if limit and len(out) == limit:
@@ -286,9 +301,13 @@ class Verbs:
                 )
             return self._merge_update(res, current, _copy(new), subresource)
 
-        return await self._write(res, res.key(meta.namespace, meta.name), meta.name, mutate, dry_run)
+        return await self._write(
+            res, res.key(meta.namespace, meta.name), meta.name, mutate, dry_run
+        )
 
-    def _merge_update(self, res: Resource, current: Message, new: Message, subresource: str) -> Message:
+    def _merge_update(
+        self, res: Resource, current: Message, new: Message, subresource: str
+    ) -> Message:
         """The object an update of ``current`` to ``new`` stores (validated)."""
         strategy = res.strategy
         cur_meta = current.metadata  # type: ignore[attr-defined]
@@ -337,12 +356,25 @@ class Verbs:
         async def guarded(current: Message, rv: int) -> Message | None:
             return await mutate(current, rv)
 
-        stored, _ = await res.store.guaranteed_update(key, guarded, not_found=lambda: self.not_found(res, name))
+        stored, _ = await res.store.guaranteed_update(
+            key, guarded, not_found=lambda: self.not_found(res, name)
+        )
         obj = stored.obj
         meta = obj.metadata  # type: ignore[attr-defined]
-        if meta.deletion_timestamp and not meta.finalizers and not meta.deletion_grace_period_seconds:
-            if not res.strategy.deletion_blocked(obj) and await res.store.delete_if_unchanged(key, stored.rv):
-                log.info("deleted %s %s/%s: its last finalizer was removed", res.qualified, meta.namespace, name)
+        if (
+            meta.deletion_timestamp
+            and not meta.finalizers
+            and not meta.deletion_grace_period_seconds
+        ):
+            if not res.strategy.deletion_blocked(obj) and await res.store.delete_if_unchanged(
+                key, stored.rv
+            ):
+                log.info(
+                    "deleted %s %s/%s: its last finalizer was removed",
+                    res.qualified,
+                    meta.namespace,
+                    name,
+                )
         return obj
 
     # ---- patch -----------------------------------------------------------------
@@ -366,12 +398,18 @@ class Verbs:
             if not isinstance(doc, dict):
                 raise errors.BadRequest("a merge patch must be a JSON object")
         elif patch_type != "json":
-            raise errors.BadRequest(f'unsupported patch type "{patch_type}"; supported: merge, json')
+            raise errors.BadRequest(
+                f'unsupported patch type "{patch_type}"; supported: merge, json'
+            )
 
         async def mutate(current: Message, rv: int) -> Message | None:
             original = codec.to_dict(current)
             try:
-                patched = merge_patch(original, doc) if patch_type == "merge" else json_patch(original, doc)
+                patched = (
+                    merge_patch(original, doc)
+                    if patch_type == "merge"
+                    else json_patch(original, doc)
+                )
             except PatchError as e:
                 raise errors.Invalid(f"the patch cannot be applied: {e}") from None
             if not isinstance(patched, dict):
@@ -384,10 +422,14 @@ class Verbs:
             want = _parse_rv(new_meta.resource_version)
             if want is not None and want != rv:
                 raise self.conflict(
-                    res, name, "the object has been modified; please apply your changes to the latest version and try again"
+                    res,
+                    name,
+                    "the object has been modified; please apply your changes to the latest version and try again",
                 )
             if new_meta.name != name or (res.info.namespaced and new_meta.namespace != namespace):
-                raise errors.BadRequest("metadata.name and metadata.namespace cannot be changed by a patch")
+                raise errors.BadRequest(
+                    "metadata.name and metadata.namespace cannot be changed by a patch"
+                )
             return self._merge_update(res, current, new, subresource)
 
         return await self._write(res, res.key(namespace, name), name, mutate, dry_run)
@@ -413,7 +455,9 @@ class Verbs:
         scale.status.selector = selector
         return scale
 
-    async def update_scale(self, res: Resource, namespace: str, scale: Message, *, dry_run: bool = False) -> Message:
+    async def update_scale(
+        self, res: Resource, namespace: str, scale: Message, *, dry_run: bool = False
+    ) -> Message:
         if not res.strategy.has_scale:
             raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
         name = scale.metadata.name  # type: ignore[attr-defined]
@@ -422,7 +466,11 @@ class Verbs:
             raise errors.invalid(
                 "Scale",
                 name,
-                [metavalidation.invalid_value("spec.replicas", replicas, "must be greater than or equal to 0")],
+                [
+                    metavalidation.invalid_value(
+                        "spec.replicas", replicas, "must be greater than or equal to 0"
+                    )
+                ],
                 "autoscaling",
             )
         expected = _parse_rv(scale.metadata.resource_version)  # type: ignore[attr-defined]
@@ -430,7 +478,9 @@ class Verbs:
         async def mutate(current: Message, rv: int) -> Message | None:
             if expected is not None and expected != rv:
                 raise self.conflict(
-                    res, name, "the object has been modified; please apply your changes to the latest version and try again"
+                    res,
+                    name,
+                    "the object has been modified; please apply your changes to the latest version and try again",
                 )
             new = _copy(current)
             res.strategy.set_scale_replicas(new, replicas)
@@ -474,7 +524,12 @@ class Verbs:
         raise self.conflict(res, name, "the object keeps changing; try the delete again")
 
     def _check_preconditions(
-        self, res: Resource, name: str, meta: meta_pb2.ObjectMeta, rv: int, pre: meta_pb2.Preconditions
+        self,
+        res: Resource,
+        name: str,
+        meta: meta_pb2.ObjectMeta,
+        rv: int,
+        pre: meta_pb2.Preconditions,
     ) -> None:
         if pre.HasField("uid") and pre.uid != meta.uid:
             raise errors.PreconditionFailed(
@@ -492,11 +547,17 @@ class Verbs:
         (graceful termination, finalizers), False when it can go now."""
         meta = obj.metadata  # type: ignore[attr-defined]
         finalizers = list(meta.finalizers)
-        policy = _propagation(options, finalizers, res.strategy.default_delete_policy, bool(meta.deletion_timestamp))
+        policy = _propagation(
+            options, finalizers, res.strategy.default_delete_policy, bool(meta.deletion_timestamp)
+        )
         if policy == "Orphan":
-            finalizers = [f for f in finalizers if f != FOREGROUND] + ([ORPHAN] if ORPHAN not in finalizers else [])
+            finalizers = [f for f in finalizers if f != FOREGROUND] + (
+                [ORPHAN] if ORPHAN not in finalizers else []
+            )
         elif policy == "Foreground":
-            finalizers = [f for f in finalizers if f != ORPHAN] + ([FOREGROUND] if FOREGROUND not in finalizers else [])
+            finalizers = [f for f in finalizers if f != ORPHAN] + (
+                [FOREGROUND] if FOREGROUND not in finalizers else []
+            )
         elif policy == "Background":
             finalizers = [f for f in finalizers if f not in (ORPHAN, FOREGROUND)]
         del meta.finalizers[:]
@@ -507,9 +568,12 @@ class Verbs:
         if grace > 0:
             deadline = _add_seconds(now, grace)
             if not meta.deletion_timestamp or (
-                meta.HasField("deletion_grace_period_seconds") and grace < meta.deletion_grace_period_seconds
+                meta.HasField("deletion_grace_period_seconds")
+                and grace < meta.deletion_grace_period_seconds
             ):
-                meta.deletion_timestamp = min(deadline, meta.deletion_timestamp) if meta.deletion_timestamp else deadline
+                meta.deletion_timestamp = (
+                    min(deadline, meta.deletion_timestamp) if meta.deletion_timestamp else deadline
+                )
                 meta.deletion_grace_period_seconds = grace
             return True
         blocked = res.strategy.deletion_blocked(obj)
@@ -559,7 +623,9 @@ class Verbs:
                 raise self.conflict(res, name, "pod is being deleted, cannot be assigned to a host")
             if current.spec.node_name:  # type: ignore[attr-defined]
                 raise self.conflict(
-                    res, name, f"pod {name} is already assigned to node \"{current.spec.node_name}\""  # type: ignore[attr-defined]
+                    res,
+                    name,
+                    f'pod {name} is already assigned to node "{current.spec.node_name}"',  # type: ignore[attr-defined]
                 )
             current.spec.node_name = target.name  # type: ignore[attr-defined]
             _set_pod_scheduled(current, self._now())
@@ -581,7 +647,9 @@ def _set_pod_scheduled(pod: Message, now: str) -> None:
     conds.add(type="PodScheduled", status="True", last_transition_time=now)
 
 
-def _propagation(options: meta_pb2.DeleteOptions, finalizers: list[str], default: str, deleting: bool) -> str | None:
+def _propagation(
+    options: meta_pb2.DeleteOptions, finalizers: list[str], default: str, deleting: bool
+) -> str | None:
     """Which policy a delete applies (None: leave finalizers as they are).
     Explicit options win, then finalizers already on the object, then the
     kind's default."""
@@ -622,7 +690,9 @@ def _parse_rv(rv: str) -> int | None:
     try:
         return int(rv)
     except ValueError:
-        raise errors.BadRequest(f'invalid resourceVersion "{rv}": must be one returned by the server') from None
+        raise errors.BadRequest(
+            f'invalid resourceVersion "{rv}": must be one returned by the server'
+        ) from None
 
 
 def _encode_continue(rv: int, key: str) -> str:

@@ -23,14 +23,22 @@ if TYPE_CHECKING:
 
 META = FieldPath.root("metadata")
 
-__all__ = ["invalid_value", "not_supported", "required", "validate_meta_update", "validate_object_meta"]
+__all__ = [
+    "invalid_value",
+    "not_supported",
+    "required",
+    "validate_meta_update",
+    "validate_object_meta",
+]
 
 
 def invalid_value(field: str, value: object, detail: str) -> FieldError:
     return invalid(field, value, detail)
 
 
-def validate_object_meta(meta: meta_pb2.ObjectMeta, strategy: Strategy, *, create: bool) -> list[FieldError]:
+def validate_object_meta(
+    meta: meta_pb2.ObjectMeta, strategy: Strategy, *, create: bool
+) -> list[FieldError]:
     """Name (per the kind's rule), generateName, labels, annotations, owner
     references and finalizers."""
     errs: list[FieldError] = []
@@ -72,7 +80,7 @@ def _validate_owner_references(meta: meta_pb2.ObjectMeta, strategy: Strategy) ->
             invalid(
                 path,
                 ", ".join(controllers),
-                "Only one reference can have Controller set to true. Found \"true\" in references for "
+                'Only one reference can have Controller set to true. Found "true" in references for '
                 + " and ".join(controllers),
             )
         )
@@ -92,7 +100,11 @@ def _validate_finalizers(meta: meta_pb2.ObjectMeta) -> list[FieldError]:
         seen.add(f)
     if "orphan" in seen and "foregroundDeletion" in seen:
         errs.append(
-            invalid(path, list(meta.finalizers), "finalizers orphan and foregroundDeletion cannot be both set")
+            invalid(
+                path,
+                list(meta.finalizers),
+                "finalizers orphan and foregroundDeletion cannot be both set",
+            )
         )
     return errs
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
-from apiserver.etcd.client import (
-    EtcdClient,
+from apiserver.etcd.client import EtcdClient
+from apiserver.etcd.requests import (
     cmp_create_revision,
     cmp_mod_revision,
     op_delete,

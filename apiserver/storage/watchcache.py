@@ -1,8 +1,8 @@
-"""The watch cache: one etcd watch per resource, serving lists and watches.
+"""The watch cache: every object of one resource in memory, serving lists and watches.
 
-For each resource the apiserver keeps every object in memory, already
-serialized for the wire, fed by a single etcd watch on the resource's key
-prefix. However many clients watch, etcd sees one watch.
+Each resource's cache holds its objects already serialized for the wire and
+the last ``capacity`` events. The ``CacheHub`` feeds all caches from one etcd
+watch, so however many clients watch, etcd sees one watch.
 
 Guarantees:
 * Events reach every watcher in etcd revision order, each exactly once.
@@ -12,8 +12,7 @@ Guarantees:
 * A selector watch sees an object that starts matching as ADDED and one that
   stops matching as DELETED, as Kubernetes' watch cache does.
 * ``wait_fresh`` makes a list consistent: it waits until the cache has seen
-  every revision etcd had committed when the list was asked for (via etcd
-  progress notifications), like Kubernetes' consistent reads from cache.
+  every revision etcd had committed when the list was asked for.
 * A watcher that falls too far behind is closed; it resumes from its last
   resourceVersion.
 """
@@ -22,18 +21,21 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from google.protobuf.message import Message
 
-from apiserver.etcd.client import CompactedError, EtcdClient, prefix_range_end
+from apiserver.etcd.types import EventType
 from pinnace.machinery import errors
 from pinnace.machinery.fields import FieldSelector
 from pinnace.machinery.labels import Selector
+
+if TYPE_CHECKING:
+    from apiserver.storage.cacher import CacheHub
 
 log = logging.getLogger(__name__)
 
@@ -130,19 +132,19 @@ Extractor = Callable[[Message], tuple[str, str, dict[str, str], dict[str, str]]]
 
 
 class WatchCache:
-    """Cache of one resource, kept current by one etcd watch."""
+    """Cache of one resource. Passive: the ``CacheHub`` feeds it from the one
+    etcd watch over the whole registry, so its ``rv`` is etcd's revision as
+    far as the hub has seen it."""
 
     def __init__(
         self,
         *,
-        etcd: EtcdClient,
         prefix: str,
         decode: Decoder,
         extract: Extractor,
         capacity: int = 10_000,
         resource: str = "",
     ) -> None:
-        self._etcd = etcd
         self._prefix = prefix
         self._decode = decode
         self._extract = extract
@@ -154,111 +156,55 @@ class WatchCache:
         self._window_start = 0  # every event with rv > window_start is in history
         self.rv = 0
         self._watchers: set[Watcher] = set()
-        self._ready = asyncio.Event()
-        self._rv_changed = asyncio.Condition()
-        self._task: asyncio.Task | None = None
-        self._watch = None
-
-    # ---- lifecycle -------------------------------------------------------
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"watchcache {self.resource}")
-        await self._ready.wait()
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for w in list(self._watchers):
-            w.close()
+        self.hub: CacheHub | None = None
 
     @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
+    def prefix(self) -> str:
+        return self._prefix
 
-    async def _run(self) -> None:
-        delay = 0.05
-        while True:
-            try:
-                await self._relist()
-                delay = 0.05
-                await self._follow()
-            except asyncio.CancelledError:
-                raise
-            except CompactedError as e:
-                log.warning("%s: watch fell behind compaction (%s); relisting", self.resource, e)
-            except Exception:
-                log.exception("%s: watch cache error; relisting in %.2fs", self.resource, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-
-    async def _relist(self) -> None:
-        start = self._prefix.encode()
-        end = prefix_range_end(start)
-        objects: dict[str, CachedObject] = {}
-        rev = 0
-        key = start
-        while True:
-            page = await self._etcd.range(key, end, limit=1000, revision=rev)
-            rev = page.revision
-            for kv in page.kvs:
-                obj = self._to_cached(kv.key.decode(), kv.value, kv.mod_revision)
-                objects[obj.key] = obj
-            if not page.more or not page.kvs:
-                break
-            key = page.kvs[-1].key + b"\0"
-        # Watchers cannot be told what changed while we were not watching:
-        # close them; they resume or relist.
+    def close_watchers(self) -> None:
         for w in list(self._watchers):
             w.close()
         self._watchers.clear()
+
+    # ---- fed by the hub --------------------------------------------------------
+
+    def replace(self, kvs: list, rev: int) -> None:
+        """Start over from a full list at revision rev. Watchers cannot be told
+        what changed while nobody was watching: they are closed and resume."""
+        objects: dict[str, CachedObject] = {}
+        for kv in kvs:
+            try:
+                obj = self._to_cached(kv.key.decode(), kv.value, kv.mod_revision)
+            except Exception:
+                log.exception("%s: cannot decode %s; skipping", self.resource, kv.key)
+                continue
+            objects[obj.key] = obj
+        self.close_watchers()
         self._objects = objects
         self._sorted_keys = None
         self._history.clear()
         self._window_start = rev
-        await self._advance(rev)
-        self._ready.set()
-        log.debug("%s: listed %d objects at revision %d", self.resource, len(objects), rev)
-
-    async def _follow(self) -> None:
-        start = self._prefix.encode()
-        watch = self._etcd.watch(
-            start,
-            prefix_range_end(start),
-            start_revision=self.rv + 1,
-            prev_kv=True,
-            progress_notify=True,
-        )
-        self._watch = watch
-        try:
-            async for batch in watch:
-                for ev in batch.events:
-                    self._apply(ev)
-                await self._advance(batch.revision if batch.is_progress_notify else self.rv)
-        finally:
-            self._watch = None
-            with contextlib.suppress(Exception):
-                await watch.cancel()
-        raise ConnectionError("etcd watch ended")
-
-    # ---- applying etcd events ---------------------------------------------
+        self.rv = rev
 
     def _to_cached(self, key: str, value: bytes, rv: int) -> CachedObject:
         obj = self._decode(value, rv)
         namespace, name, labels, fields = self._extract(obj)
         return CachedObject(key, namespace, name, rv, obj.SerializeToString(), labels, fields)
 
-    def _apply(self, ev) -> None:
+    def apply(self, ev) -> None:
+        """One etcd event under this cache's prefix."""
         key = ev.kv.key.decode()
         rv = ev.kv.mod_revision
         prev = self._objects.get(key)
-        if ev.type == "DELETE":
+        if ev.type == EventType.DELETE:
             if prev is None:
                 return
             del self._objects[key]
             self._sorted_keys = None
-            gone = CachedObject(key, prev.namespace, prev.name, rv, prev.raw, prev.labels, prev.fields)
+            gone = CachedObject(
+                key, prev.namespace, prev.name, rv, prev.raw, prev.labels, prev.fields
+            )
             self._record(CacheEvent(DELETED, gone, prev, rv))
             return
         try:
@@ -282,34 +228,19 @@ class WatchCache:
             else:
                 w.offer(ev)
 
-    async def _advance(self, rv: int) -> None:
+    def advance(self, rv: int) -> None:
+        """Nothing under this prefix changed up to rv."""
         if rv > self.rv:
             self.rv = rv
-        async with self._rv_changed:
-            self._rv_changed.notify_all()
-
-    # ---- reads ---------------------------------------------------------------
 
     async def wait_fresh(self, revision: int, timeout: float = 5.0) -> None:
         """Wait until the cache has seen everything up to ``revision``."""
         if self.rv >= revision:
             return
-        watch = self._watch
-        if watch is not None:
-            with contextlib.suppress(Exception):
-                await watch.request_progress()
-        try:
-            async with asyncio.timeout(timeout), self._rv_changed:
-                while self.rv < revision:
-                    await self._rv_changed.wait()
-                    if self.rv < revision and self._watch is not None:
-                        with contextlib.suppress(Exception):
-                            await self._watch.request_progress()
-        except TimeoutError:
-            raise errors.Timeout(
-                f"{self.resource}: cache did not reach revision {revision} in {timeout}s"
-                f" (at {self.rv}); try again"
-            ) from None
+        assert self.hub is not None
+        await self.hub.wait_fresh(revision, timeout)
+
+    # ---- reads ---------------------------------------------------------------
 
     def get(self, key: str) -> CachedObject | None:
         return self._objects.get(key)

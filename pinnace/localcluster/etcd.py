@@ -300,7 +300,7 @@ class EtcdServer:
                 raise EtcdStartError(f"etcd at {self.client_url} not healthy after {timeout} s")
             time.sleep(0.02)
 
-    async def wait_ready_async(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - mirrors wait_ready
+    async def wait_ready_async(self, timeout: float = 10.0) -> None:
         """`wait_ready` for asyncio: each health check runs in a worker thread."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

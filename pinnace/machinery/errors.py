@@ -185,7 +185,7 @@ def invalid(kind: str, name: str, errors: Iterable[object], group: str = "") -> 
     causes = []
     texts = []
     for e in errors:
-        field = getattr(e, "field", "")
+        field = str(getattr(e, "field", "") or getattr(e, "path", ""))
         text = str(e)
         texts.append(text)
         detail = text[len(field) + 2 :] if field and text.startswith(field + ": ") else text

@@ -37,7 +37,7 @@ class KindInfo:
 
     @property
     def api_version(self) -> str:
-        """"v1" for core, "apps/v1" otherwise, as manifests spell it."""
+        """ "v1" for core, "apps/v1" otherwise, as manifests spell it."""
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
@@ -91,9 +91,22 @@ KINDS: tuple[KindInfo, ...] = (
     _k("", "Node", "nodes", namespaced=False, short=("no",), sub=("status",)),
     _k("", "Namespace", "namespaces", namespaced=False, short=("ns",), sub=("status",)),
     _k("", "Event", "events", short=("ev",)),
-    _k("", "ReplicationController", "replicationcontrollers", short=("rc",), sub=("status", "scale")),
+    _k(
+        "",
+        "ReplicationController",
+        "replicationcontrollers",
+        short=("rc",),
+        sub=("status", "scale"),
+    ),
     _k("", "PersistentVolumeClaim", "persistentvolumeclaims", short=("pvc",), sub=("status",)),
-    _k("", "PersistentVolume", "persistentvolumes", namespaced=False, short=("pv",), sub=("status",)),
+    _k(
+        "",
+        "PersistentVolume",
+        "persistentvolumes",
+        namespaced=False,
+        short=("pv",),
+        sub=("status",),
+    ),
     _k("apps", "Deployment", "deployments", short=("deploy",), sub=("status", "scale")),
     _k("apps", "ReplicaSet", "replicasets", short=("rs",), sub=("status", "scale")),
     _k("apps", "StatefulSet", "statefulsets", short=("sts",), sub=("status", "scale")),

@@ -64,7 +64,9 @@ def _apply(doc: Any, op: dict, i: int) -> Any:
         else:
             value = copy.deepcopy(_get(doc, src, i))
         return _add(doc, path, value, i)
-    raise PatchError(f"operation {i}: unknown op {kind!r}; allowed: add, remove, replace, move, copy, test")
+    raise PatchError(
+        f"operation {i}: unknown op {kind!r}; allowed: add, remove, replace, move, copy, test"
+    )
 
 
 def _pointer(text: Any, i: int) -> list[str]:

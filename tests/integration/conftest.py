@@ -29,3 +29,93 @@ def etcd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer
         yield server
     finally:
         server.stop()
+
+
+# ---- apiserver -----------------------------------------------------------------
+
+import itertools  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import AsyncIterator, Callable  # noqa: E402
+
+from pinnace.client import AsyncClient, Client  # noqa: E402
+from pinnace.localcluster import process  # noqa: E402
+from pinnace.localcluster.etcd import free_port  # noqa: E402
+
+FAST_APISERVER_FLAGS = ("--bookmark-interval", "0.5", "--namespace-sync-period", "0.1")
+
+
+class RunningApiServer:
+    def __init__(self, component: process.Component, port: int) -> None:
+        self.component = component
+        self.port = port
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def restart(self) -> None:
+        """Start the same apiserver again (after kill() or stop())."""
+        self.component.start()
+        self.component.wait_serving(self.endpoint)
+
+
+@pytest.fixture(scope="session")
+def start_apiserver(
+    etcd_server: EtcdServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., RunningApiServer]]:
+    """Factory: start an apiserver process on the session etcd (or another
+    endpoint) with extra flags; every one started is stopped at session end."""
+    started: list[process.Component] = []
+    counter = itertools.count()
+
+    def start(*extra: str, etcd: str | None = None) -> RunningApiServer:
+        port = free_port()
+        log = tmp_path_factory.getbasetemp() / f"apiserver-{next(counter)}.log"
+        comp = process.apiserver(
+            etcd or etcd_server.endpoint, port, log, *FAST_APISERVER_FLAGS, *extra
+        )
+        started.append(comp)
+        comp.start()
+        comp.wait_serving(f"127.0.0.1:{port}")
+        return RunningApiServer(comp, port)
+
+    try:
+        yield start
+    finally:
+        for comp in started:
+            comp.stop()
+
+
+@pytest.fixture(scope="session")
+def apiserver(start_apiserver: Callable[..., RunningApiServer]) -> RunningApiServer:
+    """One apiserver shared by the session; tests isolate themselves with
+    their own namespace (see `namespace`)."""
+    return start_apiserver()
+
+
+@pytest.fixture
+def client(apiserver: RunningApiServer) -> Iterator[Client]:
+    with Client(apiserver.endpoint, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(apiserver: RunningApiServer) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(apiserver.endpoint, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+def namespace(client: Client) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards."""
+    from pinnace.machinery import kinds
+
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    ns = kinds.by_resource("namespaces").new()
+    ns.metadata.name = name
+    client.namespaces().create(ns)
+    yield name
+    try:
+        client.namespaces().delete(name)
+    except Exception:
+        pass

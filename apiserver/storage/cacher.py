@@ -1,0 +1,174 @@
+"""The cache hub: one etcd watch over the whole registry feeds every watch cache.
+
+Why one watch over ``/registry/`` rather than one per resource: every write
+the apiserver makes is a single-key transaction under ``/registry/``, so each
+etcd revision shows up on this one watch as exactly one event. The hub thus
+knows, without asking etcd, that it has seen every revision up to the last
+event, and a consistent list only has to wait until the hub has reached the
+revision etcd reported when the list began. Per-resource watches would need
+etcd's progress notifications for that, and etcd before 3.4.24 / 3.5.8 (the
+Debian 3.4.23 package among them) can answer a progress request before
+delivering events of lower revisions (etcd issue #15220), which would make a
+"consistent" list miss writes. Requested progress is used only as a last
+resort, when something outside the apiserver writes to etcd.
+
+N client watches still cost one etcd watch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from apiserver.etcd.client import EtcdClient, prefix_range_end
+from apiserver.etcd.errors import CompactedError
+from apiserver.storage.watchcache import WatchCache
+from pinnace.machinery import errors
+
+log = logging.getLogger(__name__)
+
+REGISTRY_PREFIX = b"/registry/"
+LIST_PAGE = 2000
+
+
+class CacheHub:
+    """Lists the registry, then follows it with one watch, feeding caches."""
+
+    def __init__(self, etcd: EtcdClient, caches: list[WatchCache]) -> None:
+        self._etcd = etcd
+        # Longest prefix first, so routing picks the most specific cache.
+        self._caches = sorted(caches, key=lambda c: len(c.prefix), reverse=True)
+        for c in caches:
+            c.hub = self
+        self.rv = 0
+        self._ready = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task | None = None
+        self._watch = None
+        self.relists = 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="cache-hub")
+        ready = asyncio.create_task(self._ready.wait())
+        done, _ = await asyncio.wait({ready, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            ready.cancel()
+            self._task.result()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for c in self._caches:
+            c.close_watchers()
+
+    def _route(self, key: bytes) -> WatchCache | None:
+        text = key.decode()
+        for c in self._caches:
+            if text.startswith(c.prefix):
+                return c
+        return None
+
+    async def _run(self) -> None:
+        delay = 0.05
+        while True:
+            try:
+                await self._relist()
+                delay = 0.05
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except CompactedError as e:
+                log.warning("registry watch fell behind compaction (%s); relisting", e)
+            except Exception as e:
+                log.warning(
+                    "registry watch failed (%s: %s); relisting in %.2fs", type(e).__name__, e, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _relist(self) -> None:
+        end = prefix_range_end(REGISTRY_PREFIX)
+        by_cache: dict[WatchCache, list] = {c: [] for c in self._caches}
+        rev = 0
+        key = REGISTRY_PREFIX
+        while True:
+            page = await self._etcd.range(key, end, limit=LIST_PAGE, revision=rev)
+            rev = page.revision
+            for kv in page.kvs:
+                cache = self._route(kv.key)
+                if cache is not None:
+                    by_cache[cache].append(kv)
+            if not page.more or not page.kvs:
+                break
+            key = page.kvs[-1].key + b"\0"
+        for cache, kvs in by_cache.items():
+            cache.replace(kvs, rev)
+        self.relists += 1
+        await self._advance(rev)
+        self._ready.set()
+        log.info(
+            "registry listed at revision %d (%d objects)", rev, sum(map(len, by_cache.values()))
+        )
+
+    async def _follow(self) -> None:
+        watch = self._etcd.watch(
+            REGISTRY_PREFIX,
+            prefix_range_end(REGISTRY_PREFIX),
+            start_revision=self.rv + 1,
+            prev_kv=False,
+            progress_notify=True,
+        )
+        self._watch = watch
+        try:
+            async for batch in watch:
+                last = self.rv
+                for ev in batch.events:
+                    cache = self._route(ev.kv.key)
+                    if cache is not None:
+                        cache.apply(ev)
+                    last = max(last, ev.kv.mod_revision)
+                if batch.is_progress_notify:
+                    last = max(last, batch.revision)
+                await self._advance(last)
+        finally:
+            self._watch = None
+            with contextlib.suppress(Exception):
+                await watch.cancel()
+        raise ConnectionError("the etcd watch ended")
+
+    async def _advance(self, rv: int) -> None:
+        if rv > self.rv:
+            self.rv = rv
+        for c in self._caches:
+            c.advance(self.rv)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_fresh(self, revision: int, timeout: float = 5.0) -> None:
+        """Wait until every cache has seen everything up to ``revision``."""
+        if self.rv >= revision:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        asked_progress = False
+        async with self._changed:
+            while self.rv < revision:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise errors.Timeout(
+                        f"the watch cache did not reach revision {revision} within {timeout}s"
+                        f" (it is at {self.rv}); try again"
+                    )
+                # Our own writes arrive within milliseconds; a revision that
+                # does not is a write outside /registry: ask etcd for progress.
+                wait = min(remaining, 0.2)
+                try:
+                    await asyncio.wait_for(self._changed.wait(), wait)
+                except TimeoutError:
+                    if not asked_progress and self._watch is not None:
+                        asked_progress = True
+                        with contextlib.suppress(Exception):
+                            await self._watch.request_progress()

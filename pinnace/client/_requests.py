@@ -1,0 +1,288 @@
+"""Request building and answer decoding shared by the sync and async clients.
+
+Only sending differs between ``Client`` and ``AsyncClient``; everything that
+turns arguments into request messages, and answers into typed objects, is
+here once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+
+from pinnace.api.meta.v1 import meta_pb2
+from pinnace.api.service.v1 import api_pb2
+from pinnace.machinery import errors
+from pinnace.machinery.kinds import BINDING, SCALE, KindInfo
+
+T = TypeVar("T", bound=Message)
+
+SERVICE = "/pinnace.api.service.v1.Api/"
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2_000),
+]
+
+UNARY: dict[str, tuple[type[Message], type[Message]]] = {
+    "Create": (api_pb2.CreateRequest, api_pb2.ObjectResponse),
+    "Get": (api_pb2.GetRequest, api_pb2.ObjectResponse),
+    "List": (api_pb2.ListRequest, api_pb2.ListResponse),
+    "Update": (api_pb2.UpdateRequest, api_pb2.ObjectResponse),
+    "Patch": (api_pb2.PatchRequest, api_pb2.ObjectResponse),
+    "Delete": (api_pb2.DeleteRequest, api_pb2.DeleteResponse),
+    "DeleteCollection": (api_pb2.DeleteCollectionRequest, api_pb2.ListResponse),
+    "Discovery": (api_pb2.DiscoveryRequest, api_pb2.DiscoveryResponse),
+}
+
+
+def target(endpoints: list[str]) -> str:
+    """A gRPC target over every endpoint (pick_first fails over in order)."""
+    if len(endpoints) == 1:
+        return endpoints[0]
+    return "ipv4:" + ",".join(endpoints)
+
+
+@dataclass(frozen=True)
+class ObjectList(Generic[T]):
+    """One list answer: the items and the list's resourceVersion."""
+
+    items: list[T]
+    resource_version: str
+    continue_token: str = ""
+
+
+@dataclass(frozen=True)
+class WatchEvent(Generic[T]):
+    """ADDED, MODIFIED, DELETED or BOOKMARK (object None)."""
+
+    type: str
+    object: T | None
+    resource_version: str
+
+
+def pack(obj: Message) -> any_pb2.Any:
+    return any_pb2.Any(
+        type_url=f"type.googleapis.com/{obj.DESCRIPTOR.full_name}", value=obj.SerializeToString()
+    )
+
+
+def unpack(info: KindInfo, packed: any_pb2.Any) -> Any:
+    got = packed.type_url.rpartition("/")[2]
+    if got != info.message_name:
+        raise errors.BadRequest(f"the server answered with a {got}, expected {info.message_name}")
+    return info.message_class.FromString(packed.value)
+
+
+class Requests:
+    """Builds the requests of one resource handle (a kind in a namespace)."""
+
+    def __init__(self, info: KindInfo, namespace: str) -> None:
+        self.info = info
+        self.namespace = namespace if info.namespaced else ""
+
+    def _check(self, obj: Message) -> None:
+        if obj.DESCRIPTOR.full_name != self.info.message_name:
+            raise TypeError(f"expected a {self.info.kind}, got {obj.DESCRIPTOR.full_name}")
+
+    def _namespace_of(self, obj: Message) -> str:
+        return self.namespace or obj.metadata.namespace  # type: ignore[attr-defined]
+
+    def get(self, name: str, subresource: str = "") -> api_pb2.GetRequest:
+        return api_pb2.GetRequest(
+            resource=self.info.resource,
+            namespace=self.namespace,
+            name=name,
+            subresource=subresource,
+        )
+
+    def list(
+        self,
+        *,
+        label_selector: str,
+        field_selector: str,
+        limit: int,
+        continue_token: str,
+        resource_version: str,
+    ) -> api_pb2.ListRequest:
+        return api_pb2.ListRequest(
+            resource=self.info.resource,
+            namespace=self.namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            continue_token=continue_token,
+            resource_version=resource_version,
+        )
+
+    def create(self, obj: Message, dry_run: bool) -> api_pb2.CreateRequest:
+        self._check(obj)
+        return api_pb2.CreateRequest(
+            resource=self.info.resource,
+            namespace=self._namespace_of(obj),
+            object=pack(obj),
+            dry_run=dry_run,
+        )
+
+    def update(self, obj: Message, subresource: str, dry_run: bool) -> api_pb2.UpdateRequest:
+        self._check(obj)
+        return api_pb2.UpdateRequest(
+            resource=self.info.resource,
+            namespace=self._namespace_of(obj),
+            object=pack(obj),
+            subresource=subresource,
+            dry_run=dry_run,
+        )
+
+    def patch(
+        self,
+        name: str,
+        patch: Mapping[str, Any] | list | str | bytes,
+        patch_type: str,
+        subresource: str,
+        dry_run: bool,
+    ) -> api_pb2.PatchRequest:
+        if isinstance(patch, (dict, list)) or isinstance(patch, Mapping):
+            body = json.dumps(patch).encode()
+        elif isinstance(patch, str):
+            body = patch.encode()
+        else:
+            body = bytes(patch)
+        return api_pb2.PatchRequest(
+            resource=self.info.resource,
+            namespace=self.namespace,
+            name=name,
+            patch_type=patch_type,
+            patch=body,
+            subresource=subresource,
+            dry_run=dry_run,
+        )
+
+    def delete(self, name: str, options: meta_pb2.DeleteOptions) -> api_pb2.DeleteRequest:
+        return api_pb2.DeleteRequest(
+            resource=self.info.resource, namespace=self.namespace, name=name, options=options
+        )
+
+    def delete_collection(
+        self, *, label_selector: str, field_selector: str, options: meta_pb2.DeleteOptions
+    ) -> api_pb2.DeleteCollectionRequest:
+        return api_pb2.DeleteCollectionRequest(
+            resource=self.info.resource,
+            namespace=self.namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            options=options,
+        )
+
+    def watch(
+        self,
+        *,
+        label_selector: str,
+        field_selector: str,
+        resource_version: str,
+        allow_bookmarks: bool,
+    ) -> api_pb2.WatchRequest:
+        return api_pb2.WatchRequest(
+            resource=self.info.resource,
+            namespace=self.namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            resource_version=resource_version,
+            allow_bookmarks=allow_bookmarks,
+        )
+
+    def update_scale(
+        self, name: str, replicas: int, resource_version: str
+    ) -> api_pb2.UpdateRequest:
+        scale = SCALE.new()
+        scale.metadata.name = name  # type: ignore[attr-defined]
+        scale.metadata.namespace = self.namespace  # type: ignore[attr-defined]
+        scale.metadata.resource_version = resource_version  # type: ignore[attr-defined]
+        scale.spec.replicas = replicas  # type: ignore[attr-defined]
+        return api_pb2.UpdateRequest(
+            resource=self.info.resource,
+            namespace=self.namespace,
+            object=pack(scale),
+            subresource="scale",
+        )
+
+    def bind(self, name: str, node: str) -> api_pb2.CreateRequest:
+        if self.info.kind != "Pod":
+            raise TypeError("only pods can be bound")
+        binding = BINDING.new()
+        binding.metadata.name = name  # type: ignore[attr-defined]
+        binding.metadata.namespace = self.namespace  # type: ignore[attr-defined]
+        binding.target.kind = "Node"  # type: ignore[attr-defined]
+        binding.target.name = node  # type: ignore[attr-defined]
+        return api_pb2.CreateRequest(
+            resource=self.info.resource,
+            namespace=self.namespace,
+            name=name,
+            subresource="binding",
+            object=pack(binding),
+        )
+
+    # ---- answers ---------------------------------------------------------------
+
+    def object(self, resp: api_pb2.ObjectResponse) -> Any:
+        return unpack(self.info, resp.object)
+
+    def items(self, resp: api_pb2.ListResponse) -> ObjectList:
+        cls = self.info.message_class
+        return ObjectList(
+            items=[cls.FromString(a.value) for a in resp.items],
+            resource_version=resp.metadata.resource_version,
+            continue_token=resp.metadata.continue_token,
+        )
+
+    def scale(self, resp: api_pb2.ObjectResponse) -> Any:
+        return unpack(SCALE, resp.object)
+
+    def event(self, ev: api_pb2.WatchEvent) -> WatchEvent:
+        obj = unpack(self.info, ev.object) if ev.object.type_url else None
+        return WatchEvent(type=ev.type, object=obj, resource_version=ev.resource_version)
+
+
+def delete_options(
+    *,
+    grace_period_seconds: int | None = None,
+    propagation_policy: str | None = None,
+    orphan_dependents: bool | None = None,
+    uid: str | None = None,
+    resource_version: str | None = None,
+    dry_run: bool = False,
+) -> meta_pb2.DeleteOptions:
+    """DeleteOptions with only what was given set (presence matters)."""
+    opts = meta_pb2.DeleteOptions()
+    if grace_period_seconds is not None:
+        opts.grace_period_seconds = grace_period_seconds
+    if propagation_policy is not None:
+        opts.propagation_policy = propagation_policy
+    if orphan_dependents is not None:
+        opts.orphan_dependents = orphan_dependents
+    if uid is not None:
+        opts.preconditions.uid = uid
+    if resource_version is not None:
+        opts.preconditions.resource_version = resource_version
+    if dry_run:
+        opts.dry_run.append("All")
+    return opts
+
+
+def translate(err: grpc.RpcError) -> errors.ApiError:
+    return errors.from_grpc_error(err)
+
+
+# Watch resumption: reconnect delays after a broken stream.
+RESUME_BACKOFF_START = 0.05
+RESUME_BACKOFF_MAX = 2.0
