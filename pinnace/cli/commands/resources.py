@@ -1,0 +1,174 @@
+"""pinnace get / create / apply / delete."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from google.protobuf.message import Message
+
+from pinnace.cli.printing import render
+from pinnace.client import Client, NotFound
+from pinnace.machinery import codec, kinds
+from pinnace.machinery.manifests import load_manifests
+from pinnace.machinery.patch import merge_patch
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("get", help="display one or many objects")
+    p.add_argument("kind", help="kind, plural or short name (pods, deploy, ...), or KIND/NAME")
+    p.add_argument("names", nargs="*")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("-A", "--all-namespaces", action="store_true")
+    p.add_argument("-l", "--selector", default="", help="label selector")
+    p.add_argument("--field-selector", default="")
+    p.add_argument("-o", "--output", default="", help="wide, yaml, json or name")
+    p.set_defaults(func=get)
+
+    for verb in ("create", "apply"):
+        p = sub.add_parser(verb, help=f"{verb} objects from manifests")
+        p.add_argument("-f", "--filename", required=True, action="append", help="file, directory or -")
+        p.add_argument("-n", "--namespace", default=None)
+        p.set_defaults(func=create if verb == "create" else apply)
+
+    p = sub.add_parser("delete", help="delete objects by name or from manifests")
+    p.add_argument("kind", nargs="?", help="kind, or KIND/NAME")
+    p.add_argument("names", nargs="*")
+    p.add_argument("-f", "--filename", action="append", default=[])
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("-l", "--selector", default="")
+    p.add_argument("--cascade", default="background", choices=["background", "foreground", "orphan"])
+    p.add_argument("--grace-period", type=int, default=None)
+    p.set_defaults(func=delete)
+
+
+def _split_kind(kind: str, names: list[str]) -> tuple[kinds.KindInfo, list[str]]:
+    if "/" in kind:
+        k, _, name = kind.partition("/")
+        return kinds.lookup(k), [name, *names]
+    return kinds.lookup(kind), names
+
+
+def ref(obj: Message) -> str:
+    """kubectl's KIND.group/name form: deployment.apps/web, pod/p."""
+    info = kinds.by_message(obj)
+    kind = info.kind.lower() + (f".{info.group}" if info.group else "")
+    return f"{kind}/{obj.metadata.name}"  # type: ignore[attr-defined]
+
+
+def get(args: argparse.Namespace) -> int:
+    info, names = _split_kind(args.kind, args.names)
+    namespace = "" if args.all_namespaces else args.namespace
+    with Client(args.server) as client:
+        handle = client.resource(info, namespace)
+        if names:
+            objects = [handle.get(n) for n in names]
+        else:
+            objects = handle.list(label_selector=args.selector, field_selector=args.field_selector).items
+    if not objects and args.output in ("", "wide"):
+        where = "" if args.all_namespaces or not info.namespaced else f" in {namespace} namespace"
+        print(f"No resources found{where}.", file=sys.stderr)
+        return 0
+    out = render(objects, args.output, single=len(names) == 1, all_namespaces=args.all_namespaces)
+    if out:
+        print(out)
+    return 0
+
+
+def _objects(args: argparse.Namespace) -> list[Message]:
+    objects: list[Message] = []
+    for f in args.filename:
+        objects += load_manifests(f)
+    for obj in objects:
+        meta = obj.metadata  # type: ignore[attr-defined]
+        if kinds.by_message(obj).namespaced and not meta.namespace:
+            meta.namespace = args.namespace or "default"
+        elif args.namespace and meta.namespace and meta.namespace != args.namespace:
+            raise ValueError(
+                f"the namespace from the provided object ({meta.namespace}) does not match"
+                f" the namespace given with -n ({args.namespace})"
+            )
+    return objects
+
+
+def create(args: argparse.Namespace) -> int:
+    with Client(args.server) as client:
+        for obj in _objects(args):
+            made = client.create(obj)
+            print(f"{ref(made)} created")
+    return 0
+
+
+def three_way_patch(last: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The merge patch client-side apply sends: fields in the manifest as
+    written, and null for fields the previous apply set but this one drops."""
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        old = last.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            patch[key] = three_way_patch(old, value)
+        else:
+            patch[key] = value
+    for key in last:
+        if key not in new:
+            patch[key] = None
+    return patch
+
+
+def apply(args: argparse.Namespace) -> int:
+    with Client(args.server) as client:
+        for obj in _objects(args):
+            meta = obj.metadata  # type: ignore[attr-defined]
+            desired = codec.to_dict(obj)
+            handle = client.resource(type(obj), meta.namespace)
+            try:
+                live = handle.get(meta.name)
+            except NotFound:
+                meta.annotations[LAST_APPLIED] = json.dumps(desired, sort_keys=True)
+                print(f"{ref(handle.create(obj))} created")
+                continue
+            last = json.loads(live.metadata.annotations.get(LAST_APPLIED) or "{}")
+            patch = three_way_patch(last, desired)
+            patch = merge_patch(patch, {"metadata": {"annotations": {LAST_APPLIED: json.dumps(desired, sort_keys=True)}}})
+            updated = handle.patch(meta.name, patch)
+            same = updated.metadata.resource_version == live.metadata.resource_version
+            print(f"{ref(updated)} {'unchanged' if same else 'configured'}")
+    return 0
+
+
+def delete(args: argparse.Namespace) -> int:
+    policy = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan"}[args.cascade]
+    options: dict[str, Any] = {"propagation_policy": policy}
+    if args.grace_period is not None:
+        options["grace_period_seconds"] = args.grace_period
+    targets: list[tuple[kinds.KindInfo, str, str]] = []
+    if args.filename:
+        for f in args.filename:
+            for obj in load_manifests(f):
+                info = kinds.by_message(obj)
+                targets.append((info, obj.metadata.namespace or args.namespace, obj.metadata.name))  # type: ignore[attr-defined]
+    elif args.kind:
+        info, names = _split_kind(args.kind, args.names)
+        targets += [(info, args.namespace, n) for n in names]
+        if not names and args.selector:
+            with Client(args.server) as client:
+                for o in client.resource(info, args.namespace).list(label_selector=args.selector).items:
+                    targets.append((info, args.namespace, o.metadata.name))
+        elif not names:
+            raise ValueError("resource(s) were provided, but no name was specified")
+    else:
+        raise ValueError("you must provide one or more resources by KIND NAME, -l SELECTOR or -f FILE")
+    failed = 0
+    with Client(args.server) as client:
+        for info, ns, name in targets:
+            try:
+                obj = client.resource(info, ns).delete(name, **options)
+                print(f"{ref(obj)} deleted")
+            except NotFound as e:
+                print(f"Error from server (NotFound): {e.message}", file=sys.stderr)
+                failed += 1
+    return 1 if failed else 0

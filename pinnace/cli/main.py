@@ -1,0 +1,49 @@
+"""pinnace: drive a Pinnace cluster with kubectl's verbs.
+
+Every command reads the server from --server, $PINNACE_SERVER or the config
+file written by ``pinnace up``. Errors print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pinnace.cli.commands import cluster, info, resources
+from pinnace.machinery import errors
+from pinnace.machinery.codec import CodecError
+from pinnace.machinery.kinds import UnknownKindError
+
+
+class CliError(Exception):
+    """A user mistake the CLI reports as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pinnace", description="Drive a Pinnace cluster (kubectl's verbs).")
+    parser.add_argument("--server", "-s", default=None, help="apiserver address(es), host:port[,host:port]")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in (cluster, resources, info):
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except errors.ApiError as e:
+        print(f"Error from server ({e.status.reason or type(e).__name__}): {e.message}", file=sys.stderr)
+        sys.exit(1)
+    except (CliError, CodecError, UnknownKindError, ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""How the CLI prints objects: kubectl-style tables, YAML, JSON and names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from google.protobuf.message import Message
+
+from pinnace.machinery import codec, kinds
+from pinnace.machinery.timeutil import parse_rfc3339
+
+Column = tuple[str, Callable[[Message], str]]
+
+
+def age(timestamp: str, now: datetime | None = None) -> str:
+    """kubectl's short age: 42s, 5m, 3h, 2d (or 5m10s / 3h4m below thresholds)."""
+    if not timestamp:
+        return "<unknown>"
+    now = now or datetime.now(UTC)
+    seconds = max(int((now - parse_rfc3339(timestamp)).total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 10:
+        rest = seconds % 60
+        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 8:
+        rest = minutes % 60
+        return f"{hours}h{rest}m" if rest else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    return f"{hours // 24}d"
+
+
+def _age(obj: Message) -> str:
+    return age(obj.metadata.creation_timestamp)  # type: ignore[attr-defined]
+
+
+def _ready_pods(obj: Message) -> str:
+    statuses = obj.status.container_statuses  # type: ignore[attr-defined]
+    total = len(obj.spec.containers)  # type: ignore[attr-defined]
+    return f"{sum(1 for s in statuses if s.ready)}/{total}"
+
+
+def _pod_status(obj: Message) -> str:
+    if obj.metadata.deletion_timestamp:  # type: ignore[attr-defined]
+        return "Terminating"
+    status = obj.status  # type: ignore[attr-defined]
+    reason = status.reason or status.phase or "Unknown"
+    for cs in status.container_statuses:
+        if cs.state.HasField("waiting") and cs.state.waiting.reason:
+            reason = cs.state.waiting.reason
+        elif cs.state.HasField("terminated") and cs.state.terminated.reason:
+            reason = cs.state.terminated.reason
+    return reason
+
+
+def _restarts(obj: Message) -> str:
+    return str(sum(cs.restart_count for cs in obj.status.container_statuses))  # type: ignore[attr-defined]
+
+
+def _node_status(obj: Message) -> str:
+    ready = "Unknown"
+    for c in obj.status.conditions:  # type: ignore[attr-defined]
+        if c.type == "Ready":
+            ready = "Ready" if c.status == "True" else "NotReady"
+    if obj.spec.unschedulable:  # type: ignore[attr-defined]
+        ready += ",SchedulingDisabled"
+    return ready
+
+
+def _replicas(ready_field: str = "ready_replicas") -> Callable[[Message], str]:
+    def show(obj: Message) -> str:
+        return f"{getattr(obj.status, ready_field)}/{obj.spec.replicas}"  # type: ignore[attr-defined]
+
+    return show
+
+
+def _field(path: str, default: str = "") -> Callable[[Message], str]:
+    def show(obj: Message) -> str:
+        value: object = obj
+        for part in path.split("."):
+            value = getattr(value, part, default)
+        return str(value) if value not in ("", None) else (default or "<none>")
+
+    return show
+
+
+def _completions(obj: Message) -> str:
+    spec = obj.spec  # type: ignore[attr-defined]
+    want = spec.completions if spec.HasField("completions") else 1
+    return f"{obj.status.succeeded}/{want}"  # type: ignore[attr-defined]
+
+
+COLUMNS: dict[str, list[Column]] = {
+    "Pod": [
+        ("READY", _ready_pods),
+        ("STATUS", _pod_status),
+        ("RESTARTS", _restarts),
+        ("AGE", _age),
+    ],
+    "Node": [("STATUS", _node_status), ("AGE", _age)],
+    "Namespace": [("STATUS", _field("status.phase")), ("AGE", _age)],
+    "Deployment": [
+        ("READY", _replicas()),
+        ("UP-TO-DATE", _field("status.updated_replicas", "0")),
+        ("AVAILABLE", _field("status.available_replicas", "0")),
+        ("AGE", _age),
+    ],
+    "ReplicaSet": [
+        ("DESIRED", _field("spec.replicas", "0")),
+        ("CURRENT", _field("status.replicas", "0")),
+        ("READY", _field("status.ready_replicas", "0")),
+        ("AGE", _age),
+    ],
+    "ReplicationController": [
+        ("DESIRED", _field("spec.replicas", "0")),
+        ("CURRENT", _field("status.replicas", "0")),
+        ("READY", _field("status.ready_replicas", "0")),
+        ("AGE", _age),
+    ],
+    "StatefulSet": [("READY", _replicas()), ("AGE", _age)],
+    "DaemonSet": [
+        ("DESIRED", _field("status.desired_number_scheduled", "0")),
+        ("CURRENT", _field("status.current_number_scheduled", "0")),
+        ("READY", _field("status.number_ready", "0")),
+        ("UP-TO-DATE", _field("status.updated_number_scheduled", "0")),
+        ("AVAILABLE", _field("status.number_available", "0")),
+        ("AGE", _age),
+    ],
+    "Job": [("COMPLETIONS", _completions), ("AGE", _age)],
+    "CronJob": [
+        ("SCHEDULE", _field("spec.schedule")),
+        ("SUSPEND", lambda o: "True" if o.spec.suspend else "False"),  # type: ignore[attr-defined]
+        ("ACTIVE", lambda o: str(len(o.status.active))),  # type: ignore[attr-defined]
+        ("AGE", _age),
+    ],
+    "Event": [
+        ("TYPE", _field("type")),
+        ("REASON", _field("reason")),
+        ("OBJECT", lambda o: f"{o.involved_object.kind.lower()}/{o.involved_object.name}"),  # type: ignore[attr-defined]
+        ("MESSAGE", _field("message")),
+    ],
+    "Lease": [("HOLDER", _field("spec.holder_identity")), ("AGE", _age)],
+}
+
+
+def table(objects: Sequence[Message], *, all_namespaces: bool = False) -> str:
+    """kubectl's default table for one kind."""
+    if not objects:
+        return ""
+    info = kinds.by_message(objects[0])
+    cols = COLUMNS.get(info.kind, [("AGE", _age)])
+    header = (["NAMESPACE"] if all_namespaces and info.namespaced else []) + ["NAME"] + [c[0] for c in cols]
+    rows = [header]
+    for obj in objects:
+        meta = obj.metadata  # type: ignore[attr-defined]
+        row = [meta.namespace] if all_namespaces and info.namespaced else []
+        row.append(meta.name)
+        row += [fn(obj) for _, fn in cols]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join(
+        "   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
+
+
+def as_list_dict(objects: Sequence[Message]) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [codec.to_dict(o) for o in objects],
+        "metadata": {"resourceVersion": ""},
+    }
+
+
+def render(objects: Sequence[Message], output: str, *, single: bool, all_namespaces: bool = False) -> str:
+    """Objects in the requested output format (table, wide, yaml, json, name)."""
+    if output in ("", "wide"):
+        return table(objects, all_namespaces=all_namespaces)
+    if output == "name":
+        return "\n".join(f"{kinds.by_message(o).singular}/{o.metadata.name}" for o in objects)  # type: ignore[attr-defined]
+    if output == "json":
+        doc = codec.to_dict(objects[0]) if single else as_list_dict(objects)
+        return json.dumps(doc, indent=4)
+    if output == "yaml":
+        import yaml
+
+        doc = codec.to_dict(objects[0]) if single else as_list_dict(objects)
+        return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False).rstrip()
+    raise ValueError(f'unknown output format "{output}"; allowed: wide, yaml, json, name')
