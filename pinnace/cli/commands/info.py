@@ -20,7 +20,9 @@ def api_resources(args: argparse.Namespace) -> int:
     rows = [("NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND")]
     for r in sorted(resp.resources, key=lambda r: (r.group, r.name)):
         api_version = f"{r.group}/{r.version}" if r.group else r.version
-        rows.append((r.name, ",".join(r.short_names), api_version, str(r.namespaced).lower(), r.kind))
+        rows.append(
+            (r.name, ",".join(r.short_names), api_version, str(r.namespaced).lower(), r.kind)
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         print("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     for verb in ("create", "apply"):
         p = sub.add_parser(verb, help=f"{verb} objects from manifests")
-        p.add_argument("-f", "--filename", required=True, action="append", help="file, directory or -")
+        p.add_argument(
+            "-f", "--filename", required=True, action="append", help="file, directory or -"
+        )
         p.add_argument("-n", "--namespace", default=None)
         p.set_defaults(func=create if verb == "create" else apply)
 
@@ -41,7 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-f", "--filename", action="append", default=[])
     p.add_argument("-n", "--namespace", default="default")
     p.add_argument("-l", "--selector", default="")
-    p.add_argument("--cascade", default="background", choices=["background", "foreground", "orphan"])
+    p.add_argument(
+        "--cascade", default="background", choices=["background", "foreground", "orphan"]
+    )
     p.add_argument("--grace-period", type=int, default=None)
     p.set_defaults(func=delete)
 
@@ -68,7 +72,9 @@ def get(args: argparse.Namespace) -> int:
         if names:
             objects = [handle.get(n) for n in names]
         else:
-            objects = handle.list(label_selector=args.selector, field_selector=args.field_selector).items
+            objects = handle.list(
+                label_selector=args.selector, field_selector=args.field_selector
+            ).items
     if not objects and args.output in ("", "wide"):
         where = "" if args.all_namespaces or not info.namespaced else f" in {namespace} namespace"
         print(f"No resources found{where}.", file=sys.stderr)
@@ -133,7 +139,10 @@ def apply(args: argparse.Namespace) -> int:
                 continue
             last = json.loads(live.metadata.annotations.get(LAST_APPLIED) or "{}")
             patch = three_way_patch(last, desired)
-            patch = merge_patch(patch, {"metadata": {"annotations": {LAST_APPLIED: json.dumps(desired, sort_keys=True)}}})
+            patch = merge_patch(
+                patch,
+                {"metadata": {"annotations": {LAST_APPLIED: json.dumps(desired, sort_keys=True)}}},
+            )
             updated = handle.patch(meta.name, patch)
             same = updated.metadata.resource_version == live.metadata.resource_version
             print(f"{ref(updated)} {'unchanged' if same else 'configured'}")
@@ -141,7 +150,9 @@ def apply(args: argparse.Namespace) -> int:
 
 
 def delete(args: argparse.Namespace) -> int:
-    policy = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan"}[args.cascade]
+    policy = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan"}[
+        args.cascade
+    ]
     options: dict[str, Any] = {"propagation_policy": policy}
     if args.grace_period is not None:
         options["grace_period_seconds"] = args.grace_period
@@ -156,12 +167,16 @@ def delete(args: argparse.Namespace) -> int:
         targets += [(info, args.namespace, n) for n in names]
         if not names and args.selector:
             with Client(args.server) as client:
-                for o in client.resource(info, args.namespace).list(label_selector=args.selector).items:
+                for o in (
+                    client.resource(info, args.namespace).list(label_selector=args.selector).items
+                ):
                     targets.append((info, args.namespace, o.metadata.name))
         elif not names:
             raise ValueError("resource(s) were provided, but no name was specified")
     else:
-        raise ValueError("you must provide one or more resources by KIND NAME, -l SELECTOR or -f FILE")
+        raise ValueError(
+            "you must provide one or more resources by KIND NAME, -l SELECTOR or -f FILE"
+        )
     failed = 0
     with Client(args.server) as client:
         for info, ns, name in targets:

@@ -1,0 +1,42 @@
+"""The repository is clean: lint, formatting and generated code are current.
+
+These run in the test suite so the README's one test command checks what CI
+checks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def _ruff() -> str:
+    found = shutil.which("ruff")
+    if found is None:
+        pytest.fail("ruff is not installed: install the test extras (pip install -e '.[test]')")
+    return found
+
+
+def test_ruff_check() -> None:
+    result = _run(_ruff(), "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    result = _run(_ruff(), "format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generated_code_is_current() -> None:
+    result = _run(sys.executable, "tools/genproto.py", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
