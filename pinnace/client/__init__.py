@@ -18,6 +18,7 @@ from pinnace.machinery.errors import (
     Invalid,
     NotFound,
 )
+from pinnace.machinery.manifests import load_manifests
 
 __all__ = [
     "AlreadyExists",
@@ -34,4 +35,5 @@ __all__ = [
     "ResourceClient",
     "WatchEvent",
     "delete_options",
+    "load_manifests",
 ]
