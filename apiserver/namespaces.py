@@ -82,6 +82,10 @@ class NamespaceFinalizer:
             key=lambda r: r.info.kind != "Pod",
         )
         pods_left = False
+        # Background, as Kubernetes' namespace deleter does: a kind's own default
+        # (Orphan for RC and Job) would leave a finalizer only the garbage
+        # collector removes, and the namespace would wait for it.
+        options = meta_pb2.DeleteOptions(propagation_policy="Background")
         for res in order:
             if res.info.kind != "Pod" and pods_left:
                 break
@@ -91,7 +95,7 @@ class NamespaceFinalizer:
                 pods_left = True
             for item in items:
                 with contextlib.suppress(errors.NotFound, errors.Conflict):
-                    await self._verbs.delete(res, name, item.name, meta_pb2.DeleteOptions())
+                    await self._verbs.delete(res, name, item.name, options)
         if remaining:
             return
         if "kubernetes" in ns.spec.finalizers:

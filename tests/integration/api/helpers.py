@@ -1,0 +1,100 @@
+"""Small helpers shared by the API integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from pinnace.machinery import errors
+
+T = TypeVar("T")
+
+
+def wait_for(
+    condition: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.02, what: str = ""
+) -> T:
+    """Poll until condition() is truthy; fail with `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(interval)
+
+
+async def await_for(
+    condition: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    what: str = "",
+) -> T:
+    """Async wait_for."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if loop.time() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or condition}")
+        await asyncio.sleep(interval)
+
+
+def gone(get: Callable[[], Any]) -> Callable[[], bool]:
+    """A condition: get() raises NotFound."""
+
+    def check() -> bool:
+        try:
+            get()
+        except errors.NotFound:
+            return True
+        return False
+
+    return check
+
+
+def assert_subset(expected: Any, actual: Any, path: str = "") -> None:
+    """Every key/value of expected is in actual (dicts compared recursively)."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{path}: expected an object, got {actual!r}"
+        for k, v in expected.items():
+            assert k in actual, f"{path}.{k} missing from {actual!r}"
+            assert_subset(v, actual[k], f"{path}.{k}")
+    else:
+        assert expected == actual, f"{path}: expected {expected!r}, got {actual!r}"
+
+
+def etcd_keys(endpoint: str, prefix: str) -> dict[str, int]:
+    """Keys under prefix in etcd with their mod revisions (read directly, not
+    through the apiserver), to prove a rejected request wrote nothing."""
+    from apiserver.etcd.client import EtcdClient, prefix_range_end
+
+    async def read() -> dict[str, int]:
+        etcd = EtcdClient([endpoint])
+        try:
+            result = await etcd.range(prefix.encode(), prefix_range_end(prefix.encode()))
+            return {kv.key.decode(): kv.mod_revision for kv in result.kvs}
+        finally:
+            await etcd.close()
+
+    return asyncio.run(read())
+
+
+def expect_error(
+    cls: type[errors.ApiError], fn: Callable[[], Any], *, contains: tuple[str, ...] = ()
+) -> errors.ApiError:
+    """Call fn, expect exactly error class cls with every `contains` text in its message."""
+    with pytest.raises(errors.ApiError) as info:
+        fn()
+    err = info.value
+    assert type(err) is cls, f"expected {cls.__name__}, got {type(err).__name__}: {err.message}"
+    for text in contains:
+        assert text in err.message, f"{text!r} not in {err.message!r}"
+    return err
