@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-l", "--selector", default="", help="label selector")
     p.add_argument("--field-selector", default="")
     p.add_argument("-o", "--output", default="", help="wide, yaml, json or name")
+    p.add_argument(
+        "-w", "--watch", action="store_true", help="after listing, print changes as they happen"
+    )
     p.set_defaults(func=get)
 
     for verb in ("create", "apply"):
@@ -50,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=delete)
 
 
-def _split_kind(kind: str, names: list[str]) -> tuple[kinds.KindInfo, list[str]]:
+def split_kind(kind: str, names: list[str]) -> tuple[kinds.KindInfo, list[str]]:
     if "/" in kind:
         k, _, name = kind.partition("/")
         return kinds.lookup(k), [name, *names]
@@ -65,7 +68,7 @@ def ref(obj: Message) -> str:
 
 
 def get(args: argparse.Namespace) -> int:
-    info, names = _split_kind(args.kind, args.names)
+    info, names = split_kind(args.kind, args.names)
     namespace = "" if args.all_namespaces else args.namespace
     with Client(args.server) as client:
         handle = client.resource(info, namespace)
@@ -134,14 +137,18 @@ def apply(args: argparse.Namespace) -> int:
             try:
                 live = handle.get(meta.name)
             except NotFound:
-                meta.annotations[LAST_APPLIED] = json.dumps(desired, sort_keys=True)
+                meta.annotations[LAST_APPLIED] = json.dumps(desired, separators=(",", ":"))
                 print(f"{ref(handle.create(obj))} created")
                 continue
             last = json.loads(live.metadata.annotations.get(LAST_APPLIED) or "{}")
             patch = three_way_patch(last, desired)
             patch = merge_patch(
                 patch,
-                {"metadata": {"annotations": {LAST_APPLIED: json.dumps(desired, sort_keys=True)}}},
+                {
+                    "metadata": {
+                        "annotations": {LAST_APPLIED: json.dumps(desired, separators=(",", ":"))}
+                    }
+                },
             )
             updated = handle.patch(meta.name, patch)
             same = updated.metadata.resource_version == live.metadata.resource_version
@@ -163,7 +170,7 @@ def delete(args: argparse.Namespace) -> int:
                 info = kinds.by_message(obj)
                 targets.append((info, obj.metadata.namespace or args.namespace, obj.metadata.name))  # type: ignore[attr-defined]
     elif args.kind:
-        info, names = _split_kind(args.kind, args.names)
+        info, names = split_kind(args.kind, args.names)
         targets += [(info, args.namespace, n) for n in names]
         if not names and args.selector:
             with Client(args.server) as client:

@@ -1,0 +1,288 @@
+"""API benchmark: apiserver creates, lists and watch fan-out against raw etcd.
+
+    python benchmarks/api.py [--pods 10000] [--creates 3000] [--watchers 100] [--updates 1000]
+
+Starts its own etcd and apiserver on free loopback ports (temporary data),
+then measures, in one run and with the same asyncio load generator:
+
+1. raw etcd: compare-and-put transactions of ~1.5 KB values at 1, 16 and 64
+   requests in flight (the baseline);
+2. the apiserver: creates of ~1.5 KB pods at 1, 16 and 64 in flight, with
+   p50/p99 latency, and the ratio to raw etcd;
+3. a LIST of --pods pods from the watch cache (consistent and rv=0);
+4. watch fan-out: --watchers watches on one namespace while --updates pod
+   updates are made at 200/s; p50/p99 delivery latency from the moment the
+   update request is sent until each watcher has decoded the event (so it
+   includes the update's own round trip), and etcd's own count of watchers
+   before and while the client watches are open;
+5. the apiserver's RSS with --pods pods cached.
+
+Prints a Markdown table for benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from apiserver.etcd.client import EtcdClient  # noqa: E402
+from apiserver.etcd.requests import cmp_create_revision, op_put  # noqa: E402
+from pinnace.api.core.v1 import pod_pb2  # noqa: E402
+from pinnace.client import AsyncClient  # noqa: E402
+from pinnace.localcluster import process  # noqa: E402
+from pinnace.localcluster.etcd import EtcdServer, free_port  # noqa: E402
+from pinnace.machinery import codec  # noqa: E402
+
+NAMESPACE = "default"
+
+
+def make_pod(name: str) -> pod_pb2.Pod:
+    """A realistic pod of about 1.5 KB serialized."""
+    return codec.from_dict(
+        pod_pb2.Pod,
+        {
+            "metadata": {
+                "name": name,
+                "namespace": NAMESPACE,
+                "labels": {"app": "bench", "tier": "backend", "pod-template-hash": "5d8f7c6b9"},
+                "annotations": {"bench.pinnace.dev/note": "x" * 400},
+            },
+            "spec": {
+                "containers": [
+                    {
+                        "name": "server",
+                        "image": "registry.example.com/bench/server:1.2.3",
+                        "command": ["sh", "-c", "exec sleep 3600"],
+                        "env": [{"name": f"VAR_{i}", "value": f"value-{i}-" + "v" * 20} for i in range(8)],
+                        "resources": {
+                            "requests": {"cpu": "100m", "memory": "64Mi"},
+                            "limits": {"cpu": "500m", "memory": "128Mi"},
+                        },
+                        "ports": [{"containerPort": 8080, "name": "http"}],
+                        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+                    }
+                ],
+                "nodeSelector": {"kubernetes.io/os": "linux"},
+            },
+        },
+    )
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+async def drive(total: int, in_flight: int, op) -> tuple[float, list[float]]:
+    """Run op(i) total times with in_flight workers; (ops/s, latencies)."""
+    latencies: list[float] = []
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        for i in counter:
+            t = time.perf_counter()
+            await op(i)
+            latencies.append(time.perf_counter() - t)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    return total / (time.perf_counter() - start), latencies
+
+
+async def bench_etcd(etcd: EtcdClient, creates: int, value: bytes) -> dict[int, tuple[float, list[float]]]:
+    out = {}
+    for in_flight in (1, 16, 64):
+        n = creates if in_flight > 1 else max(creates // 4, 200)
+        prefix = f"/bench/raw/{in_flight}/"
+
+        async def op(i: int, prefix: str = prefix) -> None:
+            key = f"{prefix}{i}".encode()
+            result = await etcd.txn([cmp_create_revision(key, "=", 0)], [op_put(key, value)], [])
+            assert result.succeeded
+
+        out[in_flight] = await drive(n, in_flight, op)
+    return out
+
+
+async def bench_creates(client: AsyncClient, creates: int) -> dict[int, tuple[float, list[float]]]:
+    out = {}
+    pods = client.pods(NAMESPACE)
+    for in_flight in (1, 16, 64):
+        n = creates if in_flight > 1 else max(creates // 4, 200)
+        templates = [make_pod(f"c{in_flight}-{i}") for i in range(n)]
+
+        async def op(i: int, templates: list = templates) -> None:
+            await pods.create(templates[i])
+
+        out[in_flight] = await drive(n, in_flight, op)
+    return out
+
+
+async def fill(client: AsyncClient, total: int) -> None:
+    existing = len((await client.pods(NAMESPACE).list(resource_version="0")).items)
+    pods = client.pods(NAMESPACE)
+
+    async def op(i: int) -> None:
+        await pods.create(make_pod(f"fill-{i}"))
+
+    if total > existing:
+        await drive(total - existing, 64, op)
+
+
+async def bench_list(client: AsyncClient, rounds: int = 5) -> tuple[int, float, float]:
+    pods = client.pods(NAMESPACE)
+    count = 0
+    consistent, cached = [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        result = await pods.list()
+        consistent.append(time.perf_counter() - t)
+        count = len(result.items)
+        t = time.perf_counter()
+        await pods.list(resource_version="0")
+        cached.append(time.perf_counter() - t)
+    return count, statistics.median(consistent), statistics.median(cached)
+
+
+async def bench_watch(server: str, watchers: int, updates: int, etcd_url: str) -> dict:
+    ns = "watchbench"
+    async with AsyncClient(server) as setup:
+        nsobj = codec.from_dict(__import__("pinnace.api.core.v1.namespace_pb2", fromlist=["x"]).Namespace,
+                                {"metadata": {"name": ns}})
+        await setup.namespaces().create(nsobj)
+        pod = make_pod("target")
+        pod.metadata.namespace = ns
+        created = await setup.pods(ns).create(pod)
+    before = etcd_watchers(etcd_url)
+    # Several channels, as many client processes would open.
+    clients = [AsyncClient(server) for _ in range(4)]
+    sent: dict[str, float] = {}
+    received: list[float] = []
+    done_count = 0
+    done = asyncio.Event()
+
+    async def watch(i: int) -> None:
+        nonlocal done_count
+        handle = clients[i % len(clients)].pods(ns)
+        seen = 0
+        async for ev in handle.watch(resource_version=created.metadata.resource_version, allow_bookmarks=False):
+            now = time.perf_counter()
+            seq = ev.object.metadata.annotations.get("seq") if ev.object else None
+            if seq is not None:
+                received.append(now - sent[seq])
+                seen += 1
+                if seen == updates:
+                    done_count += 1
+                    if done_count == watchers:
+                        done.set()
+                    return
+
+    tasks = [asyncio.create_task(watch(i)) for i in range(watchers)]
+    await asyncio.sleep(1.0)  # let every watch stream open before measuring
+    during = etcd_watchers(etcd_url)
+    async with AsyncClient(server) as writer:
+        pods = writer.pods(ns)
+        start = time.perf_counter()
+        for i in range(updates):
+            sent[str(i)] = time.perf_counter()
+            await pods.patch("target", {"metadata": {"annotations": {"seq": str(i)}}})
+            # ~200 updates/s: a steady stream rather than one burst
+            await asyncio.sleep(max(0.0, start + (i + 1) / 200 - time.perf_counter()))
+    try:
+        await asyncio.wait_for(done.wait(), 120)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for c in clients:
+            await c.close()
+    return {
+        "events": len(received),
+        "p50": pct(received, 0.50),
+        "p99": pct(received, 0.99),
+        "etcd_watchers_before": before,
+        "etcd_watchers_during": during,
+    }
+
+
+def etcd_watchers(url: str) -> float:
+    text = urllib.request.urlopen(f"{url}/metrics", timeout=5).read().decode()
+    m = re.search(r"^etcd_debugging_mvcc_watcher_total (\S+)$", text, re.M)
+    return float(m.group(1)) if m else float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="pinnace-bench-") as tmp:
+        etcd = EtcdServer(Path(tmp) / "etcd", log_file=Path(tmp) / "etcd.log", quota_backend_bytes=8 * 1024**3)
+        etcd.start()
+        etcd.wait_ready(15)
+        port = free_port()
+        api = process.apiserver(etcd.endpoint, port, Path(tmp) / "apiserver.log", "--log-level", "warning")
+        api.start()
+        server = f"127.0.0.1:{port}"
+        try:
+            api.wait_serving(server, 30)
+            value = make_pod("x").SerializeToString()
+            print(f"pod object: {len(value)} bytes serialized; etcd {etcd.binary.path if etcd.binary else '?'}")
+            async with EtcdClient([etcd.endpoint]) as raw:
+                etcd_results = await bench_etcd(raw, args.creates, value)
+            async with AsyncClient(server, timeout=60) as client:
+                api_results = await bench_creates(client, args.creates)
+                await fill(client, args.pods)
+                count, list_consistent, list_cached = await bench_list(client)
+                rss = rss_mb(api.pid)
+            watch = await bench_watch(server, args.watchers, args.updates, etcd.client_url)
+        finally:
+            api.stop()
+            etcd.stop()
+
+    rows = []
+    for n in (1, 16, 64):
+        e_rate, e_lat = etcd_results[n]
+        a_rate, a_lat = api_results[n]
+        rows.append(
+            f"| creates, {n} in flight | {a_rate:,.0f}/s (p50 {pct(a_lat, .5) * 1e3:.1f} ms, p99 {pct(a_lat, .99) * 1e3:.1f} ms)"
+            f" | {e_rate:,.0f}/s (p50 {pct(e_lat, .5) * 1e3:.1f} ms, p99 {pct(e_lat, .99) * 1e3:.1f} ms) | {a_rate / e_rate:.0%} |"
+        )
+    print()
+    print("| measurement | apiserver | raw etcd txn | apiserver / etcd |")
+    print("|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"| LIST {count:,} pods (consistent / rv=0) | {list_consistent * 1e3:.0f} ms / {list_cached * 1e3:.0f} ms | | |")
+    print(
+        f"| watch fan-out: {args.watchers} watchers × {args.updates} updates | p50 {watch['p50'] * 1e3:.1f} ms,"
+        f" p99 {watch['p99'] * 1e3:.1f} ms ({watch['events']:,} events) | etcd watchers: {watch['etcd_watchers_before']:.0f}"
+        f" before, {watch['etcd_watchers_during']:.0f} with {args.watchers} client watches | |"
+    )
+    print(f"| apiserver RSS with {count:,} pods cached | {rss:.0f} MB | | |")
+    print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--pods", type=int, default=10_000)
+    p.add_argument("--creates", type=int, default=3_000)
+    p.add_argument("--watchers", type=int, default=100)
+    p.add_argument("--updates", type=int, default=1_000)
+    asyncio.run(run(p.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

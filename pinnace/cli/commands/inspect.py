@@ -1,0 +1,200 @@
+"""pinnace describe / pinnace wait."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from typing import Any
+
+import yaml
+from google.protobuf.message import Message
+
+from pinnace.cli.commands.resources import ref, split_kind
+from pinnace.cli.printing import age
+from pinnace.client import Client, NotFound
+from pinnace.machinery import codec, errors
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("describe", help="show an object in detail, with its events")
+    p.add_argument("kind", help="KIND or KIND/NAME")
+    p.add_argument("names", nargs="*")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("-l", "--selector", default="")
+    p.set_defaults(func=describe)
+    p = sub.add_parser("wait", help="wait for a condition on objects")
+    p.add_argument("kind", help="KIND or KIND/NAME")
+    p.add_argument("names", nargs="*")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument(
+        "--for",
+        dest="condition",
+        required=True,
+        help="condition=NAME[=VALUE], delete, or jsonpath='{.path}'=VALUE",
+    )
+    p.add_argument("--timeout", default="30s", help="how long to wait: 30s, 5m, 1h (default 30s)")
+    p.set_defaults(func=wait)
+
+
+# ---- describe ------------------------------------------------------------------
+
+
+def _events(client: Client, obj: Message) -> list[Any]:
+    meta = obj.metadata  # type: ignore[attr-defined]
+    ns = meta.namespace or "default"
+    items = client.events(ns).list(field_selector=f"involvedObject.uid={meta.uid}").items
+    return sorted(
+        items, key=lambda e: e.last_timestamp or e.first_timestamp or e.metadata.creation_timestamp
+    )
+
+
+def render_description(obj: Message, events: list[Any]) -> str:
+    doc = codec.to_dict(obj)
+    meta = doc.pop("metadata", {})
+    doc.pop("apiVersion", None)
+    doc.pop("kind", None)
+    lines = [f"Name:         {meta.get('name', '')}"]
+    if meta.get("namespace"):
+        lines.append(f"Namespace:    {meta['namespace']}")
+    labels = meta.get("labels") or {}
+    lines.append(
+        "Labels:       "
+        + ("\n              ".join(f"{k}={v}" for k, v in labels.items()) or "<none>")
+    )
+    annotations = meta.get("annotations") or {}
+    lines.append(
+        "Annotations:  "
+        + ("\n              ".join(f"{k}: {v}" for k, v in annotations.items()) or "<none>")
+    )
+    lines.append(f"Created:      {meta.get('creationTimestamp', '')}")
+    if meta.get("deletionTimestamp"):
+        lines.append(f"Deleting:     since {meta['deletionTimestamp']}")
+    if meta.get("ownerReferences"):
+        owners = ", ".join(f"{o['kind']}/{o['name']}" for o in meta["ownerReferences"])
+        lines.append(f"Controlled By: {owners}")
+    for section, body in doc.items():
+        lines.append(f"{section[0].upper()}{section[1:]}:")
+        text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False).rstrip()
+        lines += ["  " + line for line in text.splitlines()]
+    lines.append("Events:" + ("" if events else "  <none>"))
+    if events:
+        rows = [("Type", "Reason", "Age", "From", "Message")]
+        for e in events:
+            when = e.last_timestamp or e.first_timestamp or e.metadata.creation_timestamp
+            count = f" (x{e.count} over {age(e.first_timestamp)})" if e.count > 1 else ""
+            source = e.source.component or e.reporting_component
+            rows.append((e.type, e.reason, age(when) + count, source, e.message))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for r in rows:
+            lines.append(
+                "  "
+                + "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True))
+                + "  "
+                + r[4]
+            )
+    return "\n".join(lines)
+
+
+def describe(args: argparse.Namespace) -> int:
+    info, names = split_kind(args.kind, args.names)
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        objects = (
+            [handle.get(n) for n in names]
+            if names
+            else handle.list(label_selector=args.selector).items
+        )
+        if not objects:
+            print(f"No resources found in {args.namespace} namespace.", file=sys.stderr)
+        print("\n\n".join(render_description(o, _events(client, o)) for o in objects))
+    return 0
+
+
+# ---- wait ------------------------------------------------------------------------
+
+
+def parse_duration(text: str) -> float:
+    """kubectl-style durations: 30s, 5m, 1h, 1m30s, or bare seconds."""
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f'invalid duration "{text}": use e.g. 30s, 5m, 1h')
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def jsonpath(doc: Any, path: str) -> Any:
+    """The value at a simple JSONPath like {.status.conditions[0].type}."""
+    path = path.strip()
+    if path.startswith("{") and path.endswith("}"):
+        path = path[1:-1]
+    value = doc
+    for name, index in re.findall(r"\.([^.\[\]]+)|\[(\d+)\]", path):
+        if name:
+            value = value.get(name) if isinstance(value, dict) else None
+        else:
+            value = (
+                value[int(index)] if isinstance(value, list) and int(index) < len(value) else None
+            )
+        if value is None:
+            return None
+    return value
+
+
+def condition_met(obj: Message, condition: str) -> bool:
+    doc = codec.to_dict(obj)
+    if condition.startswith("condition="):
+        name, _, want = condition[len("condition=") :].partition("=")
+        want = want or "True"
+        for c in doc.get("status", {}).get("conditions", []):
+            if c.get("type", "").lower() == name.lower():
+                return str(c.get("status", "")).lower() == want.lower()
+        return False
+    if condition.startswith("jsonpath="):
+        expr = condition[len("jsonpath=") :].strip("'\"")
+        path, sep, want = expr.rpartition("=") if "}=" in expr else (expr, "", "")
+        value = jsonpath(doc, path if sep else expr)
+        if not sep:
+            return value not in (None, "", [], {})
+        return (
+            str(value).lower() == want.strip("'\"").lower()
+            if isinstance(value, bool)
+            else str(value) == want
+        )
+    raise ValueError(
+        f'unrecognized condition "{condition}": use condition=NAME, delete or jsonpath='
+    )
+
+
+def wait(args: argparse.Namespace) -> int:
+    info, names = split_kind(args.kind, args.names)
+    if not names:
+        raise ValueError("wait needs at least one name")
+    deadline = time.monotonic() + parse_duration(args.timeout)
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        for name in names:
+            while True:
+                try:
+                    obj = handle.get(name)
+                    done = (
+                        False if args.condition == "delete" else condition_met(obj, args.condition)
+                    )
+                except NotFound:
+                    if args.condition == "delete":
+                        done, obj = True, None
+                    else:
+                        raise
+                if done:
+                    target = ref(obj) if obj is not None else f"{info.singular}/{name}"
+                    print(f"{target} condition met")
+                    break
+                if time.monotonic() > deadline:
+                    raise errors.Timeout(
+                        f"timed out waiting for the condition on {info.plural}/{name}"
+                    )
+                time.sleep(0.2)
+    return 0
