@@ -99,7 +99,11 @@ class LocalCluster:
         server = ["--apiserver", self.server]
         flags = self.config.extra_component_flags
         out = [
-            ("controller-manager", "controllers.main", [*server, *flags.get("controller-manager", [])]),
+            (
+                "controller-manager",
+                "controllers.main",
+                [*server, *flags.get("controller-manager", [])],
+            ),
             ("scheduler", "scheduler.main", [*server, *flags.get("scheduler", [])]),
         ]
         for i in range(1, self.config.nodes + 1):
