@@ -1,0 +1,1 @@
+"""pinnace-controller-manager: every workload controller in one process."""

@@ -1,0 +1,91 @@
+"""pinnace-controller-manager: every workload controller in one process.
+
+pinnace-controller-manager --apiserver 127.0.0.1:6443
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from controllers.manager import run_manager
+from controllers.registry import CONTROLLERS, enabled
+from pinnace.machinery.health import HealthEndpoint
+from pinnace.machinery.logs import setup_logging
+from pinnace.machinery.metrics_http import serve_metrics
+
+log = logging.getLogger("controllers")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="pinnace-controller-manager", description=__doc__.splitlines()[0]
+    )
+    p.add_argument(
+        "--apiserver", required=True, help="apiserver address(es), host:port[,host:port]"
+    )
+    p.add_argument(
+        "--controllers", default="*", help='controllers to run: "*", "-name" drops, "name" adds'
+    )
+    p.add_argument(
+        "--leader-elect", default=True, type=_bool, help="campaign for a Lease (default true)"
+    )
+    p.add_argument("--leader-elect-lease-duration", type=float, default=15.0)
+    p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0)
+    p.add_argument("--leader-elect-retry-period", type=float, default=2.0)
+    p.add_argument("--health-listen", default="127.0.0.1:0", help="gRPC health endpoint host:port")
+    p.add_argument(
+        "--metrics-listen", default="", help="serve /metrics on host:port (default: off)"
+    )
+    p.add_argument("--log-level", default="info")
+    for name in sorted(CONTROLLERS):
+        flag = name.replace("_", "-")
+        p.add_argument(
+            f"--concurrent-{flag}-syncs",
+            type=int,
+            default=0,
+            help=f"workers of the {name} controller",
+        )
+    return p.parse_args(argv)
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+async def run(args: argparse.Namespace) -> int:
+    names = enabled(args.controllers)
+    health = HealthEndpoint(args.health_listen)
+    port = await health.start()
+    log.info("health endpoint on port %d", port)
+    serve_metrics(args.metrics_listen)
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(run_manager(args, names))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    await health.set_serving()
+    try:
+        await task
+    except asyncio.CancelledError:
+        log.info("shutting down")
+        return 0
+    finally:
+        await health.stop()
+    return 1  # leadership lost
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    setup_logging(args.log_level)
+    sys.exit(asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()

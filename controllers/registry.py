@@ -1,0 +1,28 @@
+"""Every controller the manager can run, by the name --controllers takes."""
+
+from __future__ import annotations
+
+from controllers.base import ControllerFactory
+
+# Filled as controllers land: name -> factory. Kubernetes' names
+# (deployment, replicaset, replicationcontroller, statefulset, daemonset,
+# job, cronjob, ttl-after-finished, garbagecollector, nodelifecycle, ...).
+CONTROLLERS: dict[str, ControllerFactory] = {}
+
+
+def enabled(spec: str) -> list[str]:
+    """Resolve --controllers: "*" for all, "-name" to drop one, "name" to add
+    one ("*,-job" runs all but the job controller)."""
+    names: set[str] = set()
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        if part == "*":
+            names |= set(CONTROLLERS)
+        elif part.startswith("-"):
+            names.discard(part[1:])
+        elif part in CONTROLLERS:
+            names.add(part)
+        else:
+            raise ValueError(
+                f'unknown controller "{part}"; known: {", ".join(sorted(CONTROLLERS))}'
+            )
+    return sorted(names)
