@@ -521,15 +521,12 @@ class EventStrategy(Strategy):
         io_ns_path = FieldPath.root("involvedObject", "namespace")
         if not ev.HasField("involved_object") or not (io.kind or io.name):
             errs.append(required(FieldPath.root("involvedObject"), ""))
-        if not ev.event_time:  # type: ignore[attr-defined]
-            if not io.namespace:
-                if ns not in ("", "default"):
-                    errs.append(invalid(io_ns_path, io.namespace, "does not match event.namespace"))
-            elif ns != io.namespace:
-                errs.append(invalid(io_ns_path, io.namespace, "does not match event.namespace"))
-        else:
-            if not io.namespace and ns not in ("default", "kube-system"):
-                errs.append(invalid(io_ns_path, io.namespace, "does not match event.namespace"))
+        # Kubernetes also rejects an involved object without a namespace in a
+        # namespace other than "default"; Pinnace accepts it (events about
+        # cluster-scoped objects may live in any namespace).
+        if io.namespace and ns != io.namespace:
+            errs.append(invalid(io_ns_path, io.namespace, "does not match event.namespace"))
+        if ev.event_time:  # type: ignore[attr-defined]
             rc = ev.reporting_component  # type: ignore[attr-defined]
             if not rc:
                 errs.append(required(FieldPath.root("reportingComponent"), ""))
