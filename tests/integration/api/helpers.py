@@ -61,12 +61,18 @@ def gone(get: Callable[[], Any]) -> Callable[[], bool]:
 
 
 def assert_subset(expected: Any, actual: Any, path: str = "") -> None:
-    """Every key/value of expected is in actual (dicts compared recursively)."""
+    """Every key/value of expected is in actual (dicts and lists compared recursively)."""
     if isinstance(expected, dict):
         assert isinstance(actual, dict), f"{path}: expected an object, got {actual!r}"
         for k, v in expected.items():
             assert k in actual, f"{path}.{k} missing from {actual!r}"
             assert_subset(v, actual[k], f"{path}.{k}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), (
+            f"{path}: expected {len(expected)} items, got {actual!r}"
+        )
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            assert_subset(e, a, f"{path}[{i}]")
     else:
         assert expected == actual, f"{path}: expected {expected!r}, got {actual!r}"
 

@@ -135,10 +135,16 @@ class KindCase:
     def id(self) -> str:
         return self.info.kind
 
-    def new(self, name: str, *, labels: dict[str, str] | None = None) -> Message:
+    def new(
+        self, name: str, *, labels: dict[str, str] | None = None, namespace: str = ""
+    ) -> Message:
+        """The object; `namespace` is needed by kinds whose content refers to
+        their own namespace (an Event's involvedObject)."""
         data = self.build(name)
         if labels:
             data["metadata"]["labels"] = dict(labels)
+        if "involvedObject" in data:
+            data["involvedObject"]["namespace"] = namespace
         return codec.from_dict(self.info.message_class, data)
 
 

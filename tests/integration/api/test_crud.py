@@ -28,7 +28,7 @@ def test_crud_every_kind(client: Client, namespace: str, case: KindCase) -> None
     change it with new resourceVersions; delete removes it."""
     api = client.resource(case.info, namespace)
     name = _name(case, namespace)
-    made = api.create(case.new(name, labels={"test": namespace}))
+    made = api.create(case.new(name, labels={"test": namespace}, namespace=namespace))
     m = made.metadata
     assert (made.api_version, made.kind) == (case.info.api_version, case.info.kind)
     assert m.name == name
@@ -77,9 +77,11 @@ def test_crud_every_kind(client: Client, namespace: str, case: KindCase) -> None
 def test_create_twice_is_already_exists(client: Client, namespace: str, case: KindCase) -> None:
     api = client.resource(case.info, namespace)
     name = _name(case, namespace, "dup")
-    first = api.create(case.new(name))
+    first = api.create(case.new(name, namespace=namespace))
     try:
-        err = expect_error(errors.AlreadyExists, lambda: api.create(case.new(name)))
+        err = expect_error(
+            errors.AlreadyExists, lambda: api.create(case.new(name, namespace=namespace))
+        )
         assert name in err.message and "already exists" in err.message
         assert api.get(name).metadata.uid == first.metadata.uid
     finally:

@@ -10,10 +10,6 @@ from pinnace.machinery import codec
 from tests.integration.api.helpers import assert_subset
 from tests.integration.api.objects import BY_RESOURCE
 
-# Per-kind defaults live in apiserver/registry/kinds/ (another engineer's work
-# in progress); until they land these are expected to fail.
-PENDING = pytest.mark.xfail(reason="per-kind defaults pending in apiserver/registry/kinds")
-
 UNTAGGED = {"name": "c", "image": "busybox:1.36", "command": ["true"]}
 
 DEFAULTS = [
@@ -48,7 +44,6 @@ DEFAULTS = [
             }
         },
         id="pod-spec",
-        marks=PENDING,
     ),
     pytest.param(
         "deployments.apps",
@@ -65,7 +60,6 @@ DEFAULTS = [
             }
         },
         id="deployment",
-        marks=PENDING,
     ),
     pytest.param(
         "statefulsets.apps",
@@ -79,7 +73,6 @@ DEFAULTS = [
             }
         },
         id="statefulset",
-        marks=PENDING,
     ),
     pytest.param(
         "daemonsets.apps",
@@ -91,7 +84,6 @@ DEFAULTS = [
             }
         },
         id="daemonset",
-        marks=PENDING,
     ),
     pytest.param(
         "jobs.batch",
@@ -105,7 +97,6 @@ DEFAULTS = [
             }
         },
         id="job",
-        marks=PENDING,
     ),
     pytest.param(
         "cronjobs.batch",
@@ -119,7 +110,6 @@ DEFAULTS = [
             }
         },
         id="cronjob",
-        marks=PENDING,
     ),
 ]
 

@@ -50,7 +50,7 @@ def test_deleting_a_namespace_deletes_its_contents(client: Client, doomed: str) 
     Job whose own default is to orphan) is removed, then the namespace."""
     for case in KIND_CASES:
         if case.info.namespaced:
-            client.resource(case.info, doomed).create(case.new("x"))
+            client.resource(case.info, doomed).create(case.new("x", namespace=doomed))
     client.pods(doomed).create(pod("running"))
     client.pods(doomed).bind("running", "node-a")
     ns = client.namespaces().delete(doomed)
