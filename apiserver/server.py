@@ -293,15 +293,40 @@ def generic_handler(service: ApiService) -> grpc.GenericRpcHandler:
     }
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
-            getattr(service, name),
-            request_deserializer=req.FromString,
+            _parsed(getattr(service, name), req),
             response_serializer=lambda m: m.SerializeToString(),
         )
         for name, req in unary.items()
     }
     handlers["Watch"] = grpc.unary_stream_rpc_method_handler(
-        service.Watch,
-        request_deserializer=api_pb2.WatchRequest.FromString,
-        response_serializer=None,
+        _parsed_stream(service.Watch, api_pb2.WatchRequest), response_serializer=None
     )
     return grpc.method_handlers_generic_handler(SERVICE, handlers)
+
+
+# Requests are parsed inside the handlers rather than by gRPC's deserializer,
+# which would answer a malformed request with UNKNOWN: it is a bad request.
+
+
+async def _parse(raw: bytes, request_class: type[Message], context) -> Message:
+    try:
+        return request_class.FromString(raw)
+    except DecodeError as e:
+        err = errors.BadRequest(f"malformed {request_class.DESCRIPTOR.name}: {e}")
+        await context.abort(err.grpc_code, err.message, trailing_metadata=err.trailing_metadata())
+        raise AssertionError("unreachable") from None
+
+
+def _parsed(method, request_class: type[Message]):
+    async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> Message:
+        return await method(await _parse(raw, request_class, context), context)
+
+    return handle
+
+
+def _parsed_stream(method, request_class: type[Message]):
+    async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+        async for item in method(await _parse(raw, request_class, context), context):
+            yield item
+
+    return handle

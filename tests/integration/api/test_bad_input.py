@@ -70,12 +70,9 @@ def _create_req(namespace: str, resource: str, obj: Any) -> bytes:
 @pytest.mark.usefixtures("unchanged")
 def test_malformed_protobuf(raw, client: Client, namespace: str) -> None:
     # The request itself does not parse.
-    code, _, _ = raw("Create", b"\xff\xff\xff\xff garbage")
-    assert code in (
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.UNKNOWN,
-    )
+    code, details, status = raw("Create", b"\xff\xff\xff\xff garbage")
+    assert code == grpc.StatusCode.INVALID_ARGUMENT, details
+    assert "malformed CreateRequest" in details and status.reason == "BadRequest"
     # The request parses but the object inside does not.
     bad = any_pb2.Any(type_url=kinds.by_resource("pods").type_url, value=b"\x0a\xff\xff")
     body = api_pb2.CreateRequest(resource="pods", namespace=namespace, object=bad)
@@ -127,6 +124,11 @@ def test_unknown_resource_watch(client: Client) -> None:
     with pytest.raises(grpc.RpcError) as info:
         next(iter(stream))
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    malformed = client._channel.unary_stream(rq.SERVICE + "Watch")(b"\xff\xff", timeout=5)
+    with pytest.raises(grpc.RpcError) as info:
+        next(iter(malformed))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "malformed WatchRequest" in info.value.details()
 
 
 @pytest.mark.usefixtures("unchanged")
