@@ -8,6 +8,14 @@ election and events.
 
 from pinnace.client._requests import ObjectList, WatchEvent, delete_options
 from pinnace.client.aio import AsyncClient, AsyncResourceClient
+from pinnace.client.events import EventRecorder, events_for
+from pinnace.client.informer import (
+    DeletedFinalStateUnknown,
+    Informer,
+    SharedInformerFactory,
+    Store,
+)
+from pinnace.client.leaselock import LeaseLock, run_leader_elected
 from pinnace.client.sync import Client, ResourceClient
 from pinnace.machinery.errors import (
     AlreadyExists,
@@ -28,12 +36,20 @@ __all__ = [
     "BadRequest",
     "Client",
     "Conflict",
+    "DeletedFinalStateUnknown",
+    "EventRecorder",
     "Expired",
+    "Informer",
     "Invalid",
+    "LeaseLock",
     "NotFound",
     "ObjectList",
     "ResourceClient",
+    "SharedInformerFactory",
+    "Store",
     "WatchEvent",
     "delete_options",
+    "events_for",
     "load_manifests",
+    "run_leader_elected",
 ]
