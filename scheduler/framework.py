@@ -1,0 +1,133 @@
+"""Plugin interfaces and the ``Framework`` that runs them for one pod.
+
+A filter says whether a pod may run on a node: ``filter(pod, node) ->
+Status``. A score ranks the nodes that passed: ``score(pod, node) -> int``,
+then ``normalize(scores)`` maps the raw scores of all feasible nodes to
+0..100 (MAX_NODE_SCORE). A node's total is the weighted sum.
+
+Filters run in the order given and stop at the first that fails, so a node
+reports the reasons of one plugin (which may be several, e.g. "Insufficient
+cpu" and "Insufficient memory"), as in Kubernetes' ``RunFilterPlugins``.
+Plugins are pure functions of their arguments: no API calls, no mutation.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from scheduler.nodeinfo import NodeInfo, PodInfo
+
+MAX_NODE_SCORE = 100
+
+
+class Code(enum.IntEnum):
+    SUCCESS = 0
+    # The pod does not fit now; it might once pods go away (preemption could help).
+    UNSCHEDULABLE = 1
+    # Nothing on this node will change that (labels, taints, cordon).
+    UNSCHEDULABLE_AND_UNRESOLVABLE = 2
+
+
+@dataclass(frozen=True)
+class Status:
+    """A filter's verdict: success, or a code with Kubernetes' reason strings."""
+
+    code: Code = Code.SUCCESS
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.code == Code.SUCCESS
+
+
+SUCCESS = Status()
+
+
+def unschedulable(*reasons: str) -> Status:
+    return Status(Code.UNSCHEDULABLE, reasons)
+
+
+def unresolvable(*reasons: str) -> Status:
+    return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, reasons)
+
+
+class FilterPlugin(Protocol):
+    name: str
+
+    def filter(self, pod: PodInfo, node: NodeInfo) -> Status: ...
+
+
+class ScorePlugin(Protocol):
+    name: str
+    weight: int
+
+    def score(self, pod: PodInfo, node: NodeInfo) -> int: ...
+
+    def normalize(self, scores: list[int]) -> list[int]:
+        """Raw scores of every feasible node -> 0..MAX_NODE_SCORE, same order."""
+        ...
+
+
+def normalize_up(scores: list[int]) -> list[int]:
+    """Scale so the highest raw score gets MAX_NODE_SCORE (all 0 stays 0)."""
+    top = max(scores, default=0)
+    if top <= 0:
+        return [0] * len(scores)
+    return [s * MAX_NODE_SCORE // top for s in scores]
+
+
+def normalize_down(scores: list[int]) -> list[int]:
+    """Reverse: the lowest raw score is best (MAX_NODE_SCORE when all are 0)."""
+    top = max(scores, default=0)
+    if top <= 0:
+        return [MAX_NODE_SCORE] * len(scores)
+    return [MAX_NODE_SCORE - s * MAX_NODE_SCORE // top for s in scores]
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    """The nodes that passed, and the failed nodes' statuses by node name."""
+
+    feasible: list[NodeInfo]
+    failed: dict[str, Status]
+
+
+class Framework:
+    """Runs one profile's filters and scores."""
+
+    def __init__(self, filters: Sequence[FilterPlugin], scores: Sequence[ScorePlugin]) -> None:
+        self.filters = list(filters)
+        self.scores = list(scores)
+
+    def run_filter(self, pod: PodInfo, node: NodeInfo) -> Status:
+        for plugin in self.filters:
+            status = plugin.filter(pod, node)
+            if not status.ok:
+                return status
+        return SUCCESS
+
+    def find_feasible(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> FilterResult:
+        feasible: list[NodeInfo] = []
+        failed: dict[str, Status] = {}
+        filters = self.filters
+        for node in nodes:
+            for plugin in filters:
+                status = plugin.filter(pod, node)
+                if status.code:
+                    failed[node.name] = status
+                    break
+            else:
+                feasible.append(node)
+        return FilterResult(feasible, failed)
+
+    def score(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[int]:
+        """The weighted total score of each node, in order."""
+        totals = [0] * len(nodes)
+        for plugin in self.scores:
+            raw = [plugin.score(pod, node) for node in nodes]
+            for i, value in enumerate(plugin.normalize(raw)):
+                totals[i] += value * plugin.weight
+        return totals

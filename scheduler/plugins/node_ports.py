@@ -1,0 +1,19 @@
+"""NodePorts: the pod's host ports must be free on the node (same protocol
+and port on the same ip, or either side on 0.0.0.0, is a clash)."""
+
+from __future__ import annotations
+
+from scheduler.framework import SUCCESS, Status, unschedulable
+from scheduler.nodeinfo import NodeInfo, PodInfo
+
+REASON = "node(s) didn't have free ports for the requested pod ports"
+
+
+class NodePorts:
+    name = "NodePorts"
+
+    def filter(self, pod: PodInfo, node: NodeInfo) -> Status:
+        for hp in pod.ports:
+            if node.port_conflict(hp):
+                return unschedulable(REASON)
+        return SUCCESS

@@ -1,0 +1,49 @@
+"""TaintToleration: NoSchedule and NoExecute taints must be tolerated;
+untolerated PreferNoSchedule taints only lower a node's score.
+
+The taints are the node's effective taints (``nodeinfo.effective_taints``),
+so a node whose Ready condition is not True behaves as if it carried
+``node.kubernetes.io/not-ready:NoSchedule`` (or ``unreachable``).
+"""
+
+from __future__ import annotations
+
+from scheduler.framework import SUCCESS, Status, normalize_down, unresolvable
+from scheduler.nodeinfo import NO_EXECUTE, NO_SCHEDULE, PREFER_NO_SCHEDULE, NodeInfo, PodInfo
+from scheduler.plugins.tolerations import tolerated
+
+
+def reason(taint: object) -> str:
+    return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"  # type: ignore[attr-defined]
+
+
+class TaintToleration:
+    name = "TaintToleration"
+
+    def __init__(self, weight: int = 3) -> None:
+        self.weight = weight
+
+    def filter(self, pod: PodInfo, node: NodeInfo) -> Status:
+        if not node.taints:
+            return SUCCESS
+        tolerations = pod.pod.spec.tolerations
+        for taint in node.taints:
+            if taint.effect not in (NO_SCHEDULE, NO_EXECUTE):
+                continue
+            if not tolerated(tolerations, taint):
+                return unresolvable(reason(taint))
+        return SUCCESS
+
+    def score(self, pod: PodInfo, node: NodeInfo) -> int:
+        """The number of untolerated PreferNoSchedule taints (fewer is better)."""
+        tolerations = [
+            t for t in pod.pod.spec.tolerations if not t.effect or t.effect == PREFER_NO_SCHEDULE
+        ]
+        return sum(
+            1
+            for taint in node.taints
+            if taint.effect == PREFER_NO_SCHEDULE and not tolerated(tolerations, taint)
+        )
+
+    def normalize(self, scores: list[int]) -> list[int]:
+        return normalize_down(scores)
