@@ -15,6 +15,7 @@ Guarantees (as Kubernetes' resource.Quantity):
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_CEILING, ROUND_UP, Context, Decimal, localcontext
 from typing import Literal
@@ -58,7 +59,16 @@ class QuantityError(ValueError):
 
 
 def parse_quantity(text: str) -> Decimal:
-    """The exact value of a quantity string; raises QuantityError if malformed."""
+    """The exact value of a quantity string; raises QuantityError if malformed.
+    Results are cached: the same few quantities ("100m", "64Mi") recur in
+    every pod, and Decimals are immutable."""
+    if isinstance(text, str):
+        return _parse_cached(text)
+    raise QuantityError(f"{text!r} is not a valid quantity: expected {_ALLOWED}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Decimal:
     match = _PATTERN.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise QuantityError(f"{text!r} is not a valid quantity: expected {_ALLOWED}")

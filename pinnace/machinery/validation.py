@@ -71,11 +71,18 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- paths
 
 
-@dataclass(frozen=True, slots=True)
 class FieldPath:
-    """An immutable path to a field; `str()` gives Kubernetes' form."""
+    """An immutable path to a field; `str()` gives Kubernetes' form.
 
-    _parts: tuple[str, ...] = ()
+    Paths are built on every validation call but printed only for errors, so
+    a path is a cheap link to its parent and its string is made on demand.
+    """
+
+    __slots__ = ("_parent", "_part")
+
+    def __init__(self, parent: FieldPath | None = None, part: str = "") -> None:
+        self._parent = parent
+        self._part = part
 
     @classmethod
     def root(cls, *names: str) -> FieldPath:
@@ -87,23 +94,38 @@ class FieldPath:
 
     def child(self, name: str, *more: str) -> FieldPath:
         """The path of a sub-field (``spec`` → ``spec.replicas``)."""
-        parts = [*self._parts, f".{name}" if self._parts else name]
-        parts.extend(f".{m}" for m in more)
-        return FieldPath(tuple(parts))
+        path = FieldPath(self, f".{name}" if self._part else name)
+        for m in more:
+            path = FieldPath(path, f".{m}")
+        return path
 
     def index(self, i: int) -> FieldPath:
         """The path of a list item (``containers`` → ``containers[0]``)."""
-        return FieldPath((*self._parts, f"[{i}]"))
+        return FieldPath(self, f"[{i}]")
 
     def key(self, k: str) -> FieldPath:
         """The path of a map entry (``labels`` → ``labels[app]``)."""
-        return FieldPath((*self._parts, f"[{k}]"))
+        return FieldPath(self, f"[{k}]")
 
     def __str__(self) -> str:
-        return "".join(self._parts)
+        parts = []
+        node: FieldPath | None = self
+        while node is not None:
+            parts.append(node._part)
+            node = node._parent
+        return "".join(reversed(parts))
+
+    def __repr__(self) -> str:
+        return f"FieldPath({str(self)!r})"
 
     def __bool__(self) -> bool:
-        return bool(self._parts)
+        return bool(self._part)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FieldPath) and str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
 
 
 # -------------------------------------------------------------------------- errors
