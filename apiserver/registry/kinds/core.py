@@ -309,10 +309,6 @@ class NodeStrategy(Strategy):
     def field_values(self, obj: Message) -> dict[str, str]:
         return {"spec.unschedulable": "true" if obj.spec.unschedulable else "false"}  # type: ignore[attr-defined]
 
-    def prepare_for_create(self, obj: Message) -> None:
-        """Kubernetes lets a Node be created with its status (a kubelet
-        registers capacity, addresses and conditions at once)."""
-
     def default(self, obj: Message) -> None:
         """SetDefaults_NodeStatus: allocatable defaults to capacity."""
         status = obj.status  # type: ignore[attr-defined]
