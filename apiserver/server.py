@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 SERVICE = "pinnace.api.service.v1.Api"
 VERSION = "pinnace-0.1.0 (Kubernetes API v1.32 semantics)"
+# How long a watch from a resourceVersion ahead of this apiserver's cache
+# waits for the cache before failing with Timeout (Kubernetes: "Too large
+# resource version").
+WATCH_CATCH_UP_SECONDS = 3.0
 
 
 def _handler(verb: str):
@@ -246,6 +250,10 @@ class ApiService:
                     ) from None
             elif req.resource_version == "":
                 await res.cache.wait_fresh(await res.store.current_revision())
+            if since is not None and since > res.cache.rv:
+                # A client that failed over from a newer apiserver: wait for
+                # this cache to catch up rather than replay older events.
+                await res.cache.wait_fresh(since, timeout=WATCH_CATCH_UP_SECONDS)
             watcher = res.cache.watch(flt, since=since, bookmarks=req.allow_bookmarks)
         except errors.ApiError as e:
             REQUESTS.labels("watch", req.resource, e.grpc_code.name).inc()
@@ -264,9 +272,6 @@ class ApiService:
         finally:
             gauge.dec()
             res.cache.unwatch(watcher)
-
-
-_WIRE_CACHE_ATTR = "_wire"
 
 
 def _wire(ev: CacheEvent, type_url: str) -> bytes:

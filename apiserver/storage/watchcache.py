@@ -292,6 +292,10 @@ class WatchCache:
         if since is None:
             for obj in self.list(flt)[0]:
                 w.queue.put_nowait(CacheEvent(ADDED, obj, None, obj.rv))
+            if bookmarks:
+                # The end of the initial events: a client resumes from here
+                # (Kubernetes' "initial-events-end" bookmark).
+                w.queue.put_nowait(CacheEvent(BOOKMARK, _BOOKMARK_OBJ, None, self.rv))
         else:
             if since < self._window_start:
                 raise errors.Expired(

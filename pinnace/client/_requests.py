@@ -283,6 +283,37 @@ def translate(err: grpc.RpcError) -> errors.ApiError:
     return errors.from_grpc_error(err)
 
 
+class ResumePoint:
+    """Where a broken watch resumes, shared by the sync and async clients.
+
+    A watch from "" or "0" first gets the current objects as ADDED events
+    (each with its own resourceVersion, in key order, not version order) and
+    then a BOOKMARK with the snapshot's resourceVersion. Until that bookmark
+    a resume must start over; after it, it continues from the last event.
+    The client always asks for bookmarks and hides them from callers that
+    did not (``deliver`` says whether to pass an event on).
+    """
+
+    def __init__(self, resource_version: str, allow_bookmarks: bool) -> None:
+        self._start = resource_version
+        self._initial = resource_version in ("", "0")
+        self.resource_version = resource_version
+        self._bookmarks = allow_bookmarks
+
+    @property
+    def request_version(self) -> str:
+        return self._start if self._initial else self.resource_version
+
+    def deliver(self, ev: api_pb2.WatchEvent) -> bool:
+        if ev.type == "BOOKMARK":
+            self.resource_version = ev.resource_version or self.resource_version
+            self._initial = False
+            return self._bookmarks
+        if not self._initial:
+            self.resource_version = ev.resource_version or self.resource_version
+        return True
+
+
 # Watch resumption: reconnect delays after a broken stream.
 RESUME_BACKOFF_START = 0.05
 RESUME_BACKOFF_MAX = 2.0

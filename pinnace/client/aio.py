@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T", bound=Message)
 
 # Errors after which a broken watch is resumed rather than raised.
-_RESUMABLE = (errors.Unavailable, errors.InternalError, errors.Timeout)
+_RESUMABLE = (errors.Unavailable, errors.InternalError)
 
 
 class AsyncClient(KindAccessors):
@@ -176,28 +176,34 @@ class AsyncResourceClient(Generic[T]):
         allow_bookmarks: bool = True,
     ) -> AsyncIterator[rq.WatchEvent[T]]:
         """Events after resource_version ("": current objects as ADDED first).
-        A broken stream is resumed from the last event seen, so no event is
-        lost or repeated; Expired is raised when that point is too old (relist)."""
-        last = resource_version
+        A broken stream is resumed from the last event seen (see
+        ResumePoint), so no event is lost or repeated; Expired is raised when
+        that point is too old (relist)."""
+        point = rq.ResumePoint(resource_version, allow_bookmarks)
         backoff = rq.RESUME_BACKOFF_START
         while True:
             req = self._rq.watch(
                 label_selector=label_selector,
                 field_selector=field_selector,
-                resource_version=last,
-                allow_bookmarks=allow_bookmarks,
+                resource_version=point.request_version,
+                allow_bookmarks=True,
             )
             stream = self._client._watch(req, wait_for_ready=True)
             try:
                 async for ev in stream:
                     backoff = rq.RESUME_BACKOFF_START
-                    last = ev.resource_version or last
-                    yield self._rq.event(ev)
+                    if point.deliver(ev):
+                        yield self._rq.event(ev)
             except grpc.RpcError as e:
                 err = rq.translate(e)
                 if not isinstance(err, _RESUMABLE):
                     raise err from None
-                log.debug("watch %s broke (%s); resuming from %s", self.info.resource, err, last)
+                log.debug(
+                    "watch %s broke (%s); resuming from %s",
+                    self.info.resource,
+                    err,
+                    point.request_version,
+                )
             finally:
                 stream.cancel()
             await asyncio.sleep(backoff)

@@ -172,30 +172,35 @@ class ResourceClient(Generic[T]):
         """Events after resource_version ("" : current objects as ADDED first).
         A broken stream is resumed from the last event seen, so no event is
         lost or repeated; Expired is raised when that point is too old (relist)."""
-        last = resource_version
+        point = rq.ResumePoint(resource_version, allow_bookmarks)
         deadline = None if timeout is None else time.monotonic() + timeout
         backoff = rq.RESUME_BACKOFF_START
         while True:
             req = self._rq.watch(
                 label_selector=label_selector,
                 field_selector=field_selector,
-                resource_version=last,
-                allow_bookmarks=allow_bookmarks,
+                resource_version=point.request_version,
+                allow_bookmarks=True,
             )
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0.001)
             stream = self._client._watch(req, timeout=remaining, wait_for_ready=True)
             try:
                 for ev in stream:
                     backoff = rq.RESUME_BACKOFF_START
-                    last = ev.resource_version or last
-                    yield self._rq.event(ev)
+                    if point.deliver(ev):
+                        yield self._rq.event(ev)
             except grpc.RpcError as e:
                 err = rq.translate(e)
                 if isinstance(err, errors.Timeout) and deadline is not None:
                     return
-                if not isinstance(err, (errors.Unavailable, errors.InternalError, errors.Timeout)):
+                if not isinstance(err, (errors.Unavailable, errors.InternalError)):
                     raise err from None
-                log.debug("watch %s broke (%s); resuming from %s", self.info.resource, err, last)
+                log.debug(
+                    "watch %s broke (%s); resuming from %s",
+                    self.info.resource,
+                    err,
+                    point.request_version,
+                )
             finally:
                 stream.cancel()
             if deadline is not None and time.monotonic() >= deadline:

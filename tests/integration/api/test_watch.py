@@ -229,3 +229,34 @@ async def test_watch_from_a_version_older_than_the_window_is_expired(
             assert events[0].object.spec.lease_transitions == 99
     finally:
         server.component.stop()
+
+
+async def test_initial_events_end_with_a_bookmark_at_the_snapshot(
+    aclient: AsyncClient, namespace: str
+) -> None:
+    """A watch from "" sends the current objects, then a BOOKMARK whose
+    resourceVersion is the snapshot's (so a resume neither replays nor skips)."""
+    pods = aclient.pods(namespace)
+    for i in range(3):
+        await pods.create(pod(f"b{i}"))
+    listed = await pods.list()
+    stream = pods.watch(resource_version="", allow_bookmarks=True)
+    try:
+        events = await take(stream, 4, skip_bookmarks=False)
+    finally:
+        await stream.aclose()
+    assert [e.type for e in events] == ["ADDED", "ADDED", "ADDED", "BOOKMARK"]
+    assert int(events[3].resource_version) >= int(listed.resource_version)
+
+
+async def test_watch_from_a_future_resource_version_waits_then_times_out(
+    aclient: AsyncClient, namespace: str
+) -> None:
+    """A resourceVersion ahead of the cache is waited for (failover from a
+    newer apiserver), not answered with a replay; one that never comes is
+    a Timeout."""
+    pods = aclient.pods(namespace)
+    now = int((await pods.list()).resource_version)
+    stream = pods.watch(resource_version=str(now + 1_000_000))
+    with pytest.raises(errors.Timeout, match="did not reach revision"):
+        await asyncio.wait_for(stream.__anext__(), 10)
