@@ -327,7 +327,16 @@ class LeaderElector:
         )
         try:
             async with asyncio.timeout(self.renew_deadline):
-                self._observe(await self.lock.update(released))
+                try:
+                    self._observe(await self.lock.update(released))
+                except LockConflict:
+                    # A renewal cancelled in flight may still have been
+                    # written: re-read, and release again if we still hold it.
+                    current = await self.lock.get()
+                    if current is None or current.holder_identity != self.identity:
+                        return
+                    again = replace(released, resource_version=current.resource_version)
+                    self._observe(await self.lock.update(again))
         except Exception as err:
             self._log.warning(
                 "%s: failed to release lease %s: %s", self.identity, self.lock.describe(), err

@@ -265,6 +265,29 @@ async def test_release_on_cancel_empties_the_holder() -> None:
     assert released.lease_transitions == 0
 
 
+async def test_release_after_an_unobserved_renewal_still_empties_the_holder() -> None:
+    """A renewal cancelled in flight may be written without the elector
+    seeing its new resourceVersion; the release must re-read and still
+    hand the lease back, not wait out the lease duration."""
+    lock = MemoryLeaseLock()
+    elector = LeaderElector(
+        lock,
+        "a",
+        lease_duration=LEASE,
+        renew_deadline=RENEW_DEADLINE,
+        retry_period=RETRY,
+        on_started_leading=asyncio.Event().wait,
+    )
+    task = asyncio.create_task(elector.run())
+    await wait_until(elector.is_leader)
+    # Our own renewal, committed behind the elector's back.
+    lock._write(lock.store[lock.name])
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert lock.store[lock.name].holder_identity == ""
+
+
 async def test_without_release_the_holder_stays() -> None:
     lock = MemoryLeaseLock()
     elector = LeaderElector(
