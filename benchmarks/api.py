@@ -35,13 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from apiserver.etcd.client import EtcdClient  # noqa: E402
-from apiserver.etcd.requests import cmp_create_revision, op_put  # noqa: E402
-from pinnace.api.core.v1 import pod_pb2  # noqa: E402
-from pinnace.client import AsyncClient  # noqa: E402
-from pinnace.localcluster import process  # noqa: E402
-from pinnace.localcluster.etcd import EtcdServer, free_port  # noqa: E402
-from pinnace.machinery import codec  # noqa: E402
+from apiserver.etcd.client import EtcdClient
+from apiserver.etcd.requests import cmp_create_revision, op_put
+from pinnace.api.core.v1 import pod_pb2
+from pinnace.client import AsyncClient
+from pinnace.localcluster import process
+from pinnace.localcluster.etcd import EtcdServer, free_port
+from pinnace.machinery import codec
 
 NAMESPACE = "default"
 
@@ -63,7 +63,10 @@ def make_pod(name: str) -> pod_pb2.Pod:
                         "name": "server",
                         "image": "registry.example.com/bench/server:1.2.3",
                         "command": ["sh", "-c", "exec sleep 3600"],
-                        "env": [{"name": f"VAR_{i}", "value": f"value-{i}-" + "v" * 20} for i in range(8)],
+                        "env": [
+                            {"name": f"VAR_{i}", "value": f"value-{i}-" + "v" * 20}
+                            for i in range(8)
+                        ],
                         "resources": {
                             "requests": {"cpu": "100m", "memory": "64Mi"},
                             "limits": {"cpu": "500m", "memory": "128Mi"},
@@ -99,7 +102,9 @@ async def drive(total: int, in_flight: int, op) -> tuple[float, list[float]]:
     return total / (time.perf_counter() - start), latencies
 
 
-async def bench_etcd(etcd: EtcdClient, creates: int, value: bytes) -> dict[int, tuple[float, list[float]]]:
+async def bench_etcd(
+    etcd: EtcdClient, creates: int, value: bytes
+) -> dict[int, tuple[float, list[float]]]:
     out = {}
     for in_flight in (1, 16, 64):
         n = creates if in_flight > 1 else max(creates // 4, 200)
@@ -157,8 +162,10 @@ async def bench_list(client: AsyncClient, rounds: int = 5) -> tuple[int, float, 
 async def bench_watch(server: str, watchers: int, updates: int, etcd_url: str) -> dict:
     ns = "watchbench"
     async with AsyncClient(server) as setup:
-        nsobj = codec.from_dict(__import__("pinnace.api.core.v1.namespace_pb2", fromlist=["x"]).Namespace,
-                                {"metadata": {"name": ns}})
+        nsobj = codec.from_dict(
+            __import__("pinnace.api.core.v1.namespace_pb2", fromlist=["x"]).Namespace,
+            {"metadata": {"name": ns}},
+        )
         await setup.namespaces().create(nsobj)
         pod = make_pod("target")
         pod.metadata.namespace = ns
@@ -175,7 +182,9 @@ async def bench_watch(server: str, watchers: int, updates: int, etcd_url: str) -
         nonlocal done_count
         handle = clients[i % len(clients)].pods(ns)
         seen = 0
-        async for ev in handle.watch(resource_version=created.metadata.resource_version, allow_bookmarks=False):
+        async for ev in handle.watch(
+            resource_version=created.metadata.resource_version, allow_bookmarks=False
+        ):
             now = time.perf_counter()
             seq = ev.object.metadata.annotations.get("seq") if ev.object else None
             if seq is not None:
@@ -230,17 +239,23 @@ def rss_mb(pid: int) -> float:
 
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="pinnace-bench-") as tmp:
-        etcd = EtcdServer(Path(tmp) / "etcd", log_file=Path(tmp) / "etcd.log", quota_backend_bytes=8 * 1024**3)
+        etcd = EtcdServer(
+            Path(tmp) / "etcd", log_file=Path(tmp) / "etcd.log", quota_backend_bytes=8 * 1024**3
+        )
         etcd.start()
         etcd.wait_ready(15)
         port = free_port()
-        api = process.apiserver(etcd.endpoint, port, Path(tmp) / "apiserver.log", "--log-level", "warning")
+        api = process.apiserver(
+            etcd.endpoint, port, Path(tmp) / "apiserver.log", "--log-level", "warning"
+        )
         api.start()
         server = f"127.0.0.1:{port}"
         try:
             api.wait_serving(server, 30)
             value = make_pod("x").SerializeToString()
-            print(f"pod object: {len(value)} bytes serialized; etcd {etcd.binary.path if etcd.binary else '?'}")
+            print(
+                f"pod object: {len(value)} bytes serialized; etcd {etcd.binary.path if etcd.binary else '?'}"
+            )
             async with EtcdClient([etcd.endpoint]) as raw:
                 etcd_results = await bench_etcd(raw, args.creates, value)
             async with AsyncClient(server, timeout=60) as client:
@@ -258,16 +273,18 @@ async def run(args: argparse.Namespace) -> None:
         e_rate, e_lat = etcd_results[n]
         a_rate, a_lat = api_results[n]
         rows.append(
-            f"| creates, {n} in flight | {a_rate:,.0f}/s (p50 {pct(a_lat, .5) * 1e3:.1f} ms, p99 {pct(a_lat, .99) * 1e3:.1f} ms)"
-            f" | {e_rate:,.0f}/s (p50 {pct(e_lat, .5) * 1e3:.1f} ms, p99 {pct(e_lat, .99) * 1e3:.1f} ms) | {a_rate / e_rate:.0%} |"
+            f"| creates, {n} in flight | {a_rate:,.0f}/s (p50 {pct(a_lat, 0.5) * 1e3:.1f} ms, p99 {pct(a_lat, 0.99) * 1e3:.1f} ms)"
+            f" | {e_rate:,.0f}/s (p50 {pct(e_lat, 0.5) * 1e3:.1f} ms, p99 {pct(e_lat, 0.99) * 1e3:.1f} ms) | {a_rate / e_rate:.0%} |"
         )
     print()
     print("| measurement | apiserver | raw etcd txn | apiserver / etcd |")
     print("|---|---|---|---|")
     print("\n".join(rows))
-    print(f"| LIST {count:,} pods (consistent / rv=0) | {list_consistent * 1e3:.0f} ms / {list_cached * 1e3:.0f} ms | | |")
     print(
-        f"| watch fan-out: {args.watchers} watchers × {args.updates} updates | p50 {watch['p50'] * 1e3:.1f} ms,"
+        f"| LIST {count:,} pods (consistent / rv=0) | {list_consistent * 1e3:.0f} ms / {list_cached * 1e3:.0f} ms | | |"
+    )
+    print(
+        f"| watch fan-out: {args.watchers} watchers x {args.updates} updates | p50 {watch['p50'] * 1e3:.1f} ms,"
         f" p99 {watch['p99'] * 1e3:.1f} ms ({watch['events']:,} events) | etcd watchers: {watch['etcd_watchers_before']:.0f}"
         f" before, {watch['etcd_watchers_during']:.0f} with {args.watchers} client watches | |"
     )

@@ -309,6 +309,11 @@ class NodeStrategy(Strategy):
     def field_values(self, obj: Message) -> dict[str, str]:
         return {"spec.unschedulable": "true" if obj.spec.unschedulable else "false"}  # type: ignore[attr-defined]
 
+    def prepare_for_create(self, obj: Message) -> None:
+        """Unlike most kinds, a Node keeps the status it is created with: the
+        kubelet registers its node with capacity and conditions (Kubernetes'
+        node strategy does not clear it)."""
+
     def default(self, obj: Message) -> None:
         """SetDefaults_NodeStatus: allocatable defaults to capacity."""
         status = obj.status  # type: ignore[attr-defined]
