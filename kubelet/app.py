@@ -1,0 +1,101 @@
+"""Wiring: the kubelet's parts, started and stopped in order.
+
+Start: the HTTP server (its port goes into the Node), node registration
+(retried until it works; capacity and labels are needed for admission),
+the pod informer (``spec.nodeName=<node>`` only), the pod manager (admits
+the pods already bound, kills orphans, then follows events), and the
+node-status, lease and housekeeping loops.
+
+Stop: the loops and pod workers end; containers keep running (a kubelet
+restart re-adopts them, runtime.py) unless ``kill_pods_on_exit`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from kubelet.context import Config, Context
+from kubelet.hollow import HollowRuntime
+from kubelet.manager import PodManager
+from kubelet.node import NodeManager
+from kubelet.paths import RootPaths
+from kubelet.runtime import ProcessRuntime, Runtime
+from kubelet.server import KubeletServer
+from pinnace.client.aio import AsyncClient
+from pinnace.client.events import EventRecorder
+from pinnace.client.informer import Informer
+
+__all__ = ["Kubelet"]
+
+log = logging.getLogger(__name__)
+
+
+def make_runtime(name: str) -> Runtime:
+    if name == "hollow":
+        return HollowRuntime()
+    if name == "process":
+        return ProcessRuntime()
+    raise ValueError(f'unknown runtime "{name}" (process or hollow)')
+
+
+class Kubelet:
+    def __init__(self, config: Config, *, kill_pods_on_exit: bool = False) -> None:
+        self.config = config
+        self.kill_pods_on_exit = kill_pods_on_exit
+        self.client: AsyncClient | None = None
+        self.manager: PodManager | None = None
+        self.node: NodeManager | None = None
+        self.server: KubeletServer | None = None
+        self._tasks: list[asyncio.Task] = []
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        cfg = self.config
+        cfg.root_dir.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(cfg.apiserver)
+        recorder = EventRecorder(self.client, "kubelet", host=cfg.node_name)
+        recorder.start()
+        self._recorder = recorder
+        ctx = Context(
+            config=cfg,
+            client=self.client,
+            recorder=recorder,
+            runtime=make_runtime(cfg.runtime),
+            paths=RootPaths(cfg.root_dir.resolve()),
+        )
+        informer = Informer(
+            self.client,
+            "pods",
+            field_selector=f"spec.nodeName={cfg.node_name}",
+            name=f"pods@{cfg.node_name}",
+        )
+        self.manager = PodManager(ctx, informer)
+        self.server = KubeletServer(self.manager, listen=cfg.listen, node_name=cfg.node_name)
+        port = await self.server.start()
+        self.node = NodeManager(ctx, kubelet_port=port)
+        await self.node.register()
+        self._spawn(informer.run(), "pod-informer")
+        self._spawn(self.node.lease_loop(), "lease")
+        self._spawn(self.node.status_loop(), "node-status")
+        await self.manager.start()
+        self._spawn(self.manager.housekeeping(), "housekeeping")
+        self.ready.set()
+        log.info("kubelet %s ready (runtime %s)", cfg.node_name, cfg.runtime)
+
+    def _spawn(self, coro, name: str) -> None:  # type: ignore[no-untyped-def]
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.manager is not None:
+            await self.manager.stop(kill_containers=self.kill_pods_on_exit)
+        if self.server is not None:
+            await self.server.stop()
+        with contextlib.suppress(Exception):
+            await self._recorder.stop(timeout=2)
+        if self.client is not None:
+            await self.client.close()

@@ -1,0 +1,61 @@
+"""What every part of the kubelet shares: configuration and the services
+built from it (API client, event recorder, runtime, paths)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubelet.paths import RootPaths
+from kubelet.runtime import Runtime
+
+__all__ = ["Config", "Context"]
+
+
+@dataclass
+class Config:
+    """The kubelet's settings (its flags, see main.py)."""
+
+    node_name: str
+    root_dir: Path
+    apiserver: list[str] = field(default_factory=lambda: ["127.0.0.1:6443"])
+    lease_period: float = 10.0
+    lease_duration: int = 40
+    node_status_period: float = 10.0
+    node_status_report_period: float = 300.0
+    capacity_cpu: str = ""
+    capacity_memory: str = ""
+    max_pods: int = 110
+    node_labels: dict[str, str] = field(default_factory=dict)
+    taints: list[tuple[str, str, str]] = field(default_factory=list)
+    backoff_base: float = 10.0
+    backoff_max: float = 300.0
+    runtime: str = "process"
+    listen: str = "127.0.0.1:0"
+    node_ip: str = "127.0.0.1"
+    log_max_size: int = 10 * 1024 * 1024
+    log_max_files: int = 5
+    housekeeping_period: float = 10.0
+
+
+@dataclass
+class Context:
+    """Shared services; ``allocatable`` and ``node_labels`` are filled in by
+    the node manager before pods are admitted."""
+
+    config: Config
+    client: Any  # AsyncClient
+    recorder: Any  # EventRecorder (or a fake with .event())
+    runtime: Runtime
+    paths: RootPaths
+    allocatable: dict[str, str] = field(default_factory=dict)
+    node_labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def host_ip(self) -> str:
+        return self.config.node_ip
+
+    @property
+    def pod_ip(self) -> str:
+        return self.config.node_ip

@@ -1,0 +1,173 @@
+"""A container's environment and command line, as the kubelet makes them.
+
+* ``expand("$(A)-$(B)", env)`` is Kubernetes' ``$(VAR)`` expansion: a
+  reference to a defined variable is replaced by its value, one to an
+  undefined variable is left as written, ``$$`` is a literal ``$`` (so
+  ``$$(A)`` gives ``$(A)``), and an unclosed ``$(`` stays as it is.
+* ``container_env`` builds the variables in spec order: each value may use
+  the variables defined before it; ``valueFrom.fieldRef`` gives the
+  downward API (metadata.name, metadata.namespace, metadata.uid,
+  metadata.labels['k'], metadata.annotations['k'], spec.nodeName,
+  spec.serviceAccountName, status.podIP, status.hostIP and their plural
+  forms), ``valueFrom.resourceFieldRef`` the container's requests and
+  limits (a missing limit is the node's allocatable). ConfigMaps and
+  Secrets are not served by Pinnace, so a reference to one is a
+  ``ConfigError`` unless marked optional.
+* Every container also gets ``PATH`` (the kubelet's), ``HOSTNAME`` (the
+  pod's spec.hostname, else its name), ``HOME`` and ``PINNACE_POD_DIR``
+  (the pod directory, see runtime.py) before the spec's variables, which
+  may override them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pinnace.machinery.quantity import parse_quantity
+
+__all__ = [
+    "DEFAULT_PATH",
+    "ConfigError",
+    "command_line",
+    "container_env",
+    "expand",
+    "field_value",
+]
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class ConfigError(ValueError):
+    """The container cannot be started as specified (CreateContainerConfigError)."""
+
+
+def expand(text: str, env: Mapping[str, str]) -> str:
+    """Kubernetes' $(VAR) expansion of ``text`` against ``env``."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch != "$" or i + 1 >= n:
+            out.append(ch)
+            i += 1
+            continue
+        nxt = text[i + 1]
+        if nxt == "$":
+            out.append("$")
+            i += 2
+        elif nxt == "(":
+            end = text.find(")", i + 2)
+            if end < 0:
+                out.append(text[i:])
+                break
+            name = text[i + 2 : end]
+            out.append(env[name] if name and name in env else text[i : end + 1])
+            i = end + 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+_SUBSCRIPT = re.compile(r"^metadata\.(labels|annotations)\['(.+)'\]$")
+
+
+def field_value(pod: Any, path: str, *, host_ip: str, pod_ip: str) -> str:
+    """The downward-API value of ``path`` for ``pod`` (ConfigError if unsupported)."""
+    meta, spec = pod.metadata, pod.spec
+    simple = {
+        "metadata.name": meta.name,
+        "metadata.namespace": meta.namespace,
+        "metadata.uid": meta.uid,
+        "spec.nodeName": spec.node_name,
+        "spec.serviceAccountName": spec.service_account_name,
+        "status.podIP": pod_ip,
+        "status.podIPs": pod_ip,
+        "status.hostIP": host_ip,
+        "status.hostIPs": host_ip,
+    }
+    if path in simple:
+        return simple[path]
+    m = _SUBSCRIPT.match(path)
+    if m:
+        source = meta.labels if m.group(1) == "labels" else meta.annotations
+        return source.get(m.group(2), "")
+    if path in ("metadata.labels", "metadata.annotations"):
+        source = meta.labels if path == "metadata.labels" else meta.annotations
+        return "\n".join(f'{k}="{v}"' for k, v in sorted(source.items()))
+    raise ConfigError(f'unsupported fieldRef fieldPath "{path}"')
+
+
+def _resource_value(container: Any, ref: Any, allocatable: Mapping[str, str]) -> str:
+    resource = ref.resource  # e.g. limits.cpu, requests.memory
+    kind, _, name = resource.partition(".")
+    res = container.resources
+    source = res.limits if kind == "limits" else res.requests if kind == "requests" else None
+    if source is None or not name:
+        raise ConfigError(f'unsupported resourceFieldRef resource "{resource}"')
+    text = source.get(name) or (allocatable.get(name) if kind == "limits" else None) or "0"
+    divisor = parse_quantity(ref.divisor) if ref.divisor else Decimal(1)
+    if divisor <= 0:
+        raise ConfigError(f'resourceFieldRef divisor "{ref.divisor}" must be positive')
+    # Kubernetes rounds up (e.g. 250m cpu with divisor 1 is "1").
+    return str(math.ceil(parse_quantity(text) / divisor))
+
+
+def container_env(
+    pod: Any,
+    container: Any,
+    *,
+    host_ip: str,
+    pod_ip: str,
+    pod_dir: str,
+    allocatable: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of ``container`` (see the module docstring)."""
+    env: dict[str, str] = {
+        "PATH": os.environ.get("PATH") or DEFAULT_PATH,
+        "HOSTNAME": pod.spec.hostname or pod.metadata.name,
+        "HOME": pod_dir,
+        "PINNACE_POD_DIR": pod_dir,
+    }
+    for src in container.env_from:
+        which = "configMap" if src.HasField("config_map_ref") else "secret"
+        ref = src.config_map_ref if which == "configMap" else src.secret_ref
+        if not ref.optional:
+            raise ConfigError(f'{which} "{ref.name}" not found (Pinnace does not serve {which}s)')
+    for var in container.env:
+        if not var.HasField("value_from"):
+            env[var.name] = expand(var.value, env)
+            continue
+        src = var.value_from
+        if src.HasField("field_ref"):
+            env[var.name] = field_value(
+                pod, src.field_ref.field_path, host_ip=host_ip, pod_ip=pod_ip
+            )
+        elif src.HasField("resource_field_ref"):
+            env[var.name] = _resource_value(container, src.resource_field_ref, allocatable or {})
+        else:
+            for name in ("config_map_key_ref", "secret_key_ref", "file_key_ref"):
+                if src.HasField(name):
+                    ref = getattr(src, name)
+                    if not ref.optional:
+                        raise ConfigError(
+                            f'env {var.name}: {name.replace("_", " ")} "{getattr(ref, "name", "")}" '
+                            "not found (Pinnace does not serve ConfigMaps or Secrets)"
+                        )
+    return env
+
+
+def command_line(container: Any, env: Mapping[str, str]) -> list[str]:
+    """command + args with $(VAR) expanded; ConfigError without a command
+    (there is no image to supply an entrypoint)."""
+    if not container.command:
+        raise ConfigError(
+            f'container "{container.name}" has no command: Pinnace runs commands, not images '
+            f'(image "{container.image}" is recorded but not pulled); set "command"'
+        )
+    return [expand(a, env) for a in (*container.command, *container.args)]

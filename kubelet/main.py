@@ -1,0 +1,210 @@
+"""pinnace-kubelet: runs the pods bound to one node as local processes.
+
+pinnace-kubelet --apiserver 127.0.0.1:6443 --node-name node-1 --root-dir /var/lib/pinnace/node-1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from kubelet.app import Kubelet
+from kubelet.context import Config
+from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
+from pinnace.machinery.logs import setup_logging
+from pinnace.machinery.metrics_http import serve_metrics
+from pinnace.machinery.quantity import QuantityError, to_int
+
+log = logging.getLogger("kubelet")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    out = {}
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise argparse.ArgumentTypeError(f'label "{item}": expected key=value')
+        out[key] = value
+    return out
+
+
+def parse_taints(text: str) -> list[tuple[str, str, str]]:
+    out = []
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        kv, sep, effect = item.rpartition(":")
+        if not sep or effect not in TAINT_EFFECTS:
+            raise argparse.ArgumentTypeError(
+                f'taint "{item}": expected key[=value]:Effect with Effect one of {", ".join(TAINT_EFFECTS)}'
+            )
+        key, _, value = kv.partition("=")
+        out.append((key, value, effect))
+    return out
+
+
+def quantity_bytes(text: str) -> int:
+    try:
+        return to_int(text)
+    except (QuantityError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="pinnace-kubelet", description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--apiserver", default="127.0.0.1:6443", help="apiserver endpoints host:port[,host:port]"
+    )
+    p.add_argument("--node-name", required=True, help="the Node this kubelet registers and serves")
+    p.add_argument(
+        "--root-dir", required=True, type=Path, help="where pod directories, logs and state live"
+    )
+    p.add_argument(
+        "--lease-period",
+        type=float,
+        default=10.0,
+        help="seconds between Lease renewals (default %(default)s)",
+    )
+    p.add_argument(
+        "--node-status-period",
+        type=float,
+        default=10.0,
+        help="seconds between node status checks (written on change)",
+    )
+    p.add_argument("--capacity-cpu", default="", help="cpu capacity (default: the machine's cpus)")
+    p.add_argument(
+        "--capacity-memory", default="", help="memory capacity, e.g. 8Gi (default: the machine's)"
+    )
+    p.add_argument("--max-pods", type=int, default=110, help="pod capacity (default %(default)s)")
+    p.add_argument(
+        "--node-labels", type=parse_labels, default={}, help="extra node labels k=v,k2=v2"
+    )
+    p.add_argument(
+        "--register-with-taints", type=parse_taints, default=[], help="taints key=value:Effect,..."
+    )
+    p.add_argument(
+        "--crashloop-backoff-base",
+        type=float,
+        default=10.0,
+        help="first restart delay in seconds (default %(default)s)",
+    )
+    p.add_argument(
+        "--crashloop-backoff-max",
+        type=float,
+        default=300.0,
+        help="restart delay cap in seconds (default %(default)s)",
+    )
+    p.add_argument(
+        "--runtime",
+        choices=("process", "hollow"),
+        default="process",
+        help="process (default) or hollow (no processes)",
+    )
+    p.add_argument(
+        "--listen",
+        default="127.0.0.1:0",
+        help="kubelet HTTP server host:port (port 0: any free port)",
+    )
+    p.add_argument(
+        "--node-ip", default="127.0.0.1", help="the node's InternalIP (also the pods' IP)"
+    )
+    p.add_argument(
+        "--container-log-max-size",
+        type=quantity_bytes,
+        default=DEFAULT_MAX_SIZE,
+        help="rotate a container log above this size (default 10Mi)",
+    )
+    p.add_argument(
+        "--container-log-max-files",
+        type=int,
+        default=DEFAULT_MAX_FILES,
+        help="log files kept per container instance (default %(default)s)",
+    )
+    p.add_argument(
+        "--housekeeping-period",
+        type=float,
+        default=10.0,
+        help="seconds between log rotation checks",
+    )
+    p.add_argument(
+        "--kill-pods-on-exit",
+        action="store_true",
+        help="stop every container when the kubelet stops (default: leave them running for the next kubelet)",
+    )
+    p.add_argument(
+        "--metrics-listen", default="", help="serve /metrics on host:port (default: off)"
+    )
+    p.add_argument("--log-level", default="info", help="debug, info, warning or error")
+    args = p.parse_args(argv)
+    if args.crashloop_backoff_base <= 0 or args.crashloop_backoff_max < args.crashloop_backoff_base:
+        p.error("need 0 < --crashloop-backoff-base <= --crashloop-backoff-max")
+    return args
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(
+        node_name=args.node_name,
+        root_dir=args.root_dir,
+        apiserver=[s.strip() for s in args.apiserver.split(",") if s.strip()],
+        lease_period=args.lease_period,
+        node_status_period=args.node_status_period,
+        capacity_cpu=args.capacity_cpu,
+        capacity_memory=args.capacity_memory,
+        max_pods=args.max_pods,
+        node_labels=args.node_labels,
+        taints=args.register_with_taints,
+        backoff_base=args.crashloop_backoff_base,
+        backoff_max=args.crashloop_backoff_max,
+        runtime=args.runtime,
+        listen=args.listen,
+        node_ip=args.node_ip,
+        log_max_size=args.container_log_max_size,
+        log_max_files=args.container_log_max_files,
+        housekeeping_period=args.housekeeping_period,
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    kubelet = Kubelet(config_from_args(args), kill_pods_on_exit=args.kill_pods_on_exit)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    starting = asyncio.create_task(kubelet.start())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([starting, stopped], return_when=asyncio.FIRST_COMPLETED)
+    if starting.done() and starting.exception() is None:
+        serve_metrics(args.metrics_listen)
+        await stopped
+    else:
+        starting.cancel()
+    log.info("shutting down")
+    await kubelet.stop()
+    if starting.done() and not starting.cancelled() and starting.exception() is not None:
+        raise starting.exception()  # type: ignore[misc]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    setup_logging(args.log_level)
+    if hasattr(asyncio, "PidfdChildWatcher"):
+        # exec probes and exec requests: a pidfd per child, not a thread.
+        try:
+            import os
+
+            os.close(os.pidfd_open(os.getpid()))
+            asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
+        except (OSError, AttributeError):
+            pass
+    try:
+        asyncio.run(run(args))
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

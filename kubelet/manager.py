@@ -1,0 +1,201 @@
+"""The pods bound to this node: one PodWorker each, admission, orphans, housekeeping.
+
+The pod informer watches only ``spec.nodeName=<this node>``. Its handlers
+do no I/O: they admit a new pod (pure, admission.py) and hand every object
+to its worker (podworker.py), keyed by uid, so a pod deleted and created
+again under the same name gets a new worker.
+
+On start, after the first list: pods are admitted in creation order (as
+the kubelet's HandlePodAdditions), then pod directories under the root
+dir that belong to no pod bound here are orphans: their processes are
+killed and the directories removed. A pod whose directory exists was
+admitted before (by an earlier kubelet process) and is not admitted again.
+
+Housekeeping every ``--housekeeping-period``: rotate the log files of
+running containers that grew past the size cap (in a thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import signal
+from typing import Any
+
+from kubelet.admission import admit
+from kubelet.context import Context
+from kubelet.logs import rotate_if_needed
+from kubelet.paths import PodPaths
+from kubelet.podworker import PodWorker
+from pinnace.api.core.v1 import pod_pb2
+from pinnace.client.informer import DeletedFinalStateUnknown, Informer
+
+__all__ = ["PodManager"]
+
+log = logging.getLogger(__name__)
+
+
+class PodManager:
+    def __init__(self, ctx: Context, informer: Informer) -> None:
+        self.ctx = ctx
+        self.informer = informer
+        self.workers: dict[str, PodWorker] = {}
+
+    # ---- informer handlers (no I/O) ----------------------------------------------------
+
+    def on_add(self, pod: pod_pb2.Pod) -> None:
+        self._upsert(pod)
+
+    def on_update(self, old: pod_pb2.Pod, new: pod_pb2.Pod) -> None:
+        self._upsert(new)
+
+    def on_delete(self, obj: Any) -> None:
+        pod = obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
+        worker = self.workers.get(pod.metadata.uid)
+        if worker is not None:
+            worker.update(None)
+
+    def _upsert(self, pod: pod_pb2.Pod) -> None:
+        uid = pod.metadata.uid
+        worker = self.workers.get(uid)
+        if worker is not None:
+            worker.update(pod)
+            return
+        rejection = None
+        if self._needs_admission(pod):
+            rejection = admit(
+                pod,
+                node_labels=self.ctx.node_labels,
+                allocatable=self.ctx.allocatable,
+                admitted=[w.last_pod for w in self.workers.values() if w.active],
+            )
+            if rejection is not None:
+                log.info(
+                    "pod %s/%s rejected: %s",
+                    pod.metadata.namespace,
+                    pod.metadata.name,
+                    rejection.message,
+                )
+                self.ctx.recorder.event(pod, "Warning", rejection.reason, rejection.message)
+        worker = PodWorker(self.ctx, pod, rejection=rejection, on_done=self._done)
+        self.workers[uid] = worker
+        worker.start()
+
+    def _needs_admission(self, pod: pod_pb2.Pod) -> bool:
+        if pod.status.phase in ("Succeeded", "Failed") or pod.metadata.deletion_timestamp:
+            return False
+        if pod.status.container_statuses or pod.status.init_container_statuses:
+            return False  # an earlier kubelet admitted and ran it
+        return not self.ctx.paths.pod(pod.metadata.uid).dir.exists()
+
+    def _done(self, uid: str) -> None:
+        self.workers.pop(uid, None)
+
+    # ---- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Admit the pods already bound here, clean up orphans, then follow events."""
+        await self.informer.wait_synced()
+        pods = sorted(
+            self.informer.store.list(),
+            key=lambda p: (p.metadata.creation_timestamp, p.metadata.name),
+        )
+        for pod in pods:
+            self._upsert(pod)
+        await self.cleanup_orphans()
+        self.informer.add_handler(
+            on_add=self.on_add, on_update=self.on_update, on_delete=self.on_delete
+        )
+
+    async def cleanup_orphans(self) -> None:
+        """Kill the processes of pod dirs that belong to no pod here; remove the dirs."""
+        for uid in self.ctx.paths.known_pod_uids():
+            if uid in self.workers:
+                continue
+            paths = self.ctx.paths.pod(uid)
+            info = paths.read_info() or {}
+            killed = self._kill_orphan(paths)
+            log.info(
+                "orphaned pod dir %s (%s/%s): killed %d process group(s), removing it",
+                uid,
+                info.get("namespace", "?"),
+                info.get("name", "?"),
+                killed,
+            )
+            await asyncio.to_thread(shutil.rmtree, paths.dir, True)
+
+    def _kill_orphan(self, paths: PodPaths) -> int:
+        killed = 0
+        states = paths.private / "containers"
+        if not states.is_dir():
+            return 0
+        for ctr_dir in states.iterdir():
+            for attempt in ctr_dir.iterdir():
+                inst = self.ctx.runtime.load(attempt)
+                if (
+                    inst is not None
+                    and inst.exit is None
+                    and self.ctx.runtime.signal(inst, signal.SIGKILL)
+                ):
+                    killed += 1
+        return killed
+
+    async def stop(self, *, kill_containers: bool = False, grace: float = 5.0) -> None:
+        """Stop every worker; with ``kill_containers`` also stop every container."""
+        workers = list(self.workers.values())
+        for w in workers:
+            await w.stop()
+        if not kill_containers:
+            return
+        rt = self.ctx.runtime
+        running = [
+            cs.instance
+            for w in workers
+            for cs in w.containers.values()
+            if cs.instance is not None and cs.instance.exit is None
+        ]
+        for inst in running:
+            rt.signal(inst, signal.SIGTERM)
+        waits = [asyncio.ensure_future(rt.wait(inst)) for inst in running]
+        if waits:
+            _, pending = await asyncio.wait(waits, timeout=grace)
+            for inst in running:
+                if inst.exit is None:
+                    rt.signal(inst, signal.SIGKILL)
+            for t in pending:
+                t.cancel()
+
+    async def housekeeping(self) -> None:
+        """Rotate oversized logs of running containers, every housekeeping period."""
+        cfg = self.ctx.config
+        while True:
+            await asyncio.sleep(cfg.housekeeping_period)
+            logs = [
+                cs.instance.log_path
+                for w in list(self.workers.values())
+                for cs in w.containers.values()
+                if cs.instance is not None and cs.instance.exit is None and cs.instance.log_path
+            ]
+            if logs:
+                await asyncio.to_thread(self._rotate, logs)
+
+    def _rotate(self, paths: list[Any]) -> None:
+        cfg = self.ctx.config
+        for p in paths:
+            try:
+                rotate_if_needed(p, max_size=cfg.log_max_size, max_files=cfg.log_max_files)
+            except OSError as e:
+                log.warning("rotating %s failed: %s", p, e)
+
+    # ---- lookups (the kubelet server) -----------------------------------------------------
+
+    def find(self, namespace: str, name: str) -> PodWorker | None:
+        found = [
+            w
+            for w in self.workers.values()
+            if w.last_pod.metadata.namespace == namespace and w.last_pod.metadata.name == name
+        ]
+        if not found:
+            return None
+        return max(found, key=lambda w: w.last_pod.metadata.creation_timestamp)

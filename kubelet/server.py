@@ -1,0 +1,413 @@
+"""The kubelet's HTTP endpoint (``--listen``): logs, exec and health.
+
+One request per connection (the response ends when the connection
+closes), HTTP/1.1, no TLS. The node publishes the address as
+``status.addresses[InternalIP]`` and ``status.daemonEndpoints.kubeletEndpoint.Port``.
+
+``GET /healthz``
+    200 ``ok``.
+
+``GET /containerLogs/<namespace>/<pod>/<container>?previous=&tailLines=&limitBytes=&follow=``
+    200 ``text/plain; charset=utf-8``: the container's stdout and stderr
+    as written (interleaved, no timestamps). ``previous=true``: the
+    instance before the current one. ``tailLines=N``: only the last N
+    lines. ``limitBytes=N``: at most N bytes. ``follow=true``: keep
+    streaming new output until the instance exits (or the client goes).
+    404 when the pod or container is not on this node, 400 when there is
+    no such instance (never started, or no previous one) or a parameter is
+    bad; the body is then one line saying why.
+
+``POST /exec/<namespace>/<pod>/<container>?command=<arg>&command=<arg>...[&timeout=S]``
+    Runs the command (argv from the repeated ``command`` parameters, not
+    through a shell) with the container's environment and working
+    directory, in its own session; the request body (Content-Length) is
+    its stdin. 200 ``application/vnd.pinnace.exec-stream``: a sequence of
+    frames ``<channel: 1 byte><length: 4 bytes big-endian><payload>``,
+    channel 1 stdout, 2 stderr, 3 the final status as JSON
+    ``{"exitCode": N}`` (or ``{"exitCode": -1, "error": "..."}`` when the
+    command could not run), always the last frame (the channel numbers
+    are Kubernetes' remotecommand channels). 400 when the container is not
+    running, 404 when the pod or container is not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from kubelet import logs as logmod
+
+__all__ = ["KubeletServer", "read_exec_frames"]
+
+log = logging.getLogger(__name__)
+
+MAX_HEADER = 16 * 1024
+MAX_BODY = 16 * 1024 * 1024
+FOLLOW_POLL = 0.2
+CHUNK = 64 * 1024
+STDOUT, STDERR, STATUS = 1, 2, 3
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+}
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def frame(channel: int, payload: bytes) -> bytes:
+    return struct.pack(">BI", channel, len(payload)) + payload
+
+
+def read_exec_frames(data: bytes) -> list[tuple[int, bytes]]:
+    """Split an exec response body into (channel, payload) frames (for clients and tests)."""
+    out = []
+    i = 0
+    while i + 5 <= len(data):
+        channel, length = struct.unpack(">BI", data[i : i + 5])
+        out.append((channel, data[i + 5 : i + 5 + length]))
+        i += 5 + length
+    return out
+
+
+class KubeletServer:
+    """Serves the endpoints above for the pods of ``manager``."""
+
+    def __init__(self, manager: Any, *, listen: str, node_name: str) -> None:
+        self.manager = manager
+        self.listen = listen
+        self.node_name = node_name
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        host, _, port = self.listen.rpartition(":")
+        self._server = await asyncio.start_server(self._handle, host or "127.0.0.1", int(port))
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("kubelet server on http://%s:%d", host or "127.0.0.1", self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    # ---- HTTP -------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            try:
+                method, target, headers = await self._read_head(reader)
+                length = int(headers.get("content-length", "0") or 0)
+                if headers.get("transfer-encoding"):
+                    raise HttpError(411, "send the body with a Content-Length")
+                if length > MAX_BODY:
+                    raise HttpError(413, f"body larger than {MAX_BODY} bytes")
+                body = await reader.readexactly(length) if length else b""
+                await self._route(method, target, body, writer)
+            except HttpError as e:
+                await self._simple(writer, e.status, str(e) + "\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            except Exception as e:
+                log.exception("kubelet server: request failed")
+                with contextlib.suppress(Exception):
+                    await self._simple(writer, 500, f"internal error: {e}\n")
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _read_head(self, reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]]:
+        try:
+            raw = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.LimitOverrunError:
+            raise HttpError(400, "request head too large") from None
+        if len(raw) > MAX_HEADER:
+            raise HttpError(400, "request head too large")
+        lines = raw.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise HttpError(400, f"bad request line {lines[0]!r}")
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        return parts[0], parts[1], headers
+
+    async def _start_response(
+        self, writer: asyncio.StreamWriter, status: int, content_type: str
+    ) -> None:
+        writer.write(
+            f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nContent-Type: {content_type}\r\n"
+            "Connection: close\r\nCache-Control: no-cache\r\n\r\n".encode()
+        )
+        await writer.drain()
+
+    async def _simple(self, writer: asyncio.StreamWriter, status: int, text: str) -> None:
+        body = text.encode()
+        writer.write(
+            f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+
+    async def _route(
+        self, method: str, target: str, body: bytes, writer: asyncio.StreamWriter
+    ) -> None:
+        url = urlsplit(target)
+        segments = [unquote(s) for s in url.path.split("/") if s]
+        query = parse_qs(url.query, keep_blank_values=True)
+        if segments == ["healthz"]:
+            await self._simple(writer, 200, "ok")
+            return
+        if len(segments) == 4 and segments[0] == "containerLogs":
+            if method != "GET":
+                raise HttpError(405, "use GET for containerLogs")
+            await self._logs(segments[1], segments[2], segments[3], query, writer)
+            return
+        if len(segments) == 4 and segments[0] == "exec":
+            if method != "POST":
+                raise HttpError(405, "use POST for exec")
+            await self._exec(segments[1], segments[2], segments[3], query, body, writer)
+            return
+        raise HttpError(404, f"no such endpoint: {url.path}")
+
+    # ---- lookups -------------------------------------------------------------------
+
+    def _container(self, namespace: str, pod: str, container: str) -> tuple[Any, Any]:
+        worker = self.manager.find(namespace, pod)
+        if worker is None:
+            raise HttpError(404, f'pod "{namespace}/{pod}" not found on node "{self.node_name}"')
+        cs = worker.containers.get(container)
+        if cs is None:
+            names = ", ".join(worker.containers)
+            raise HttpError(
+                404, f'container "{container}" is not in pod "{pod}" (containers: {names})'
+            )
+        return worker, cs
+
+    # ---- logs ------------------------------------------------------------------------
+
+    async def _logs(
+        self,
+        ns: str,
+        pod: str,
+        container: str,
+        query: dict[str, list[str]],
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        _, cs = self._container(ns, pod, container)
+        previous = _flag(query, "previous")
+        follow = _flag(query, "follow")
+        tail = _int(query, "tailLines")
+        limit = _int(query, "limitBytes")
+        if previous:
+            inst = cs.previous  # the instance before the newest one, exited or not
+            if inst is None:
+                raise HttpError(
+                    400, f'previous terminated container "{container}" in pod "{pod}" not found'
+                )
+            follow = False
+        else:
+            inst = cs.instance
+            if inst is None:
+                reason = cs.waiting.reason if cs.waiting else "ContainerCreating"
+                raise HttpError(
+                    400, f'container "{container}" in pod "{pod}" is waiting to start: {reason}'
+                )
+        path: Path | None = inst.log_path
+        data = b""
+        if path is not None:
+            data = await asyncio.to_thread(
+                logmod.read_log, path, tail_lines=tail, limit_bytes=limit
+            )
+        await self._start_response(writer, 200, "text/plain; charset=utf-8")
+        writer.write(data)
+        await writer.drain()
+        if follow and path is not None and (limit is None or len(data) < limit):
+            sent = len(data)
+            await self._follow(
+                path, inst, writer, lambda n: None if limit is None else limit - sent - n
+            )
+
+    async def _follow(
+        self,
+        path: Path,
+        inst: Any,
+        writer: asyncio.StreamWriter,
+        budget: Callable[[int], int | None],
+    ) -> None:
+        pos = _size(path)
+        sent = 0
+        while True:
+            exited = inst.exit is not None
+            size = _size(path)
+            if size < pos:
+                pos = 0  # rotated (copy-and-truncate): the new output starts at 0
+            if size > pos:
+                left = budget(sent)
+                want = size - pos if left is None else min(size - pos, left)
+                chunk = await asyncio.to_thread(_read_at, path, pos, min(want, CHUNK))
+                pos += len(chunk)
+                sent += len(chunk)
+                writer.write(chunk)
+                await writer.drain()
+                left = budget(sent)
+                if left is not None and left <= 0:
+                    return
+                continue
+            if exited:
+                return
+            if writer.is_closing():
+                return
+            await asyncio.sleep(FOLLOW_POLL)
+
+    # ---- exec ------------------------------------------------------------------------
+
+    async def _exec(
+        self,
+        ns: str,
+        pod: str,
+        container: str,
+        query: dict[str, list[str]],
+        body: bytes,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        worker, cs = self._container(ns, pod, container)
+        argv = query.get("command") or []
+        if not argv or not argv[0]:
+            raise HttpError(400, "give the command as command=<arg> query parameters")
+        if not cs.running:
+            raise HttpError(400, f'container "{container}" in pod "{pod}" is not running')
+        timeout = _float(query, "timeout")
+        env = worker._env_for(cs)
+        cwd = worker._workdir_for(cs)
+        await self._start_response(writer, 200, "application/vnd.pinnace.exec-stream")
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                env=env,
+                cwd=str(cwd),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as e:
+            writer.write(
+                frame(
+                    STATUS,
+                    json.dumps(
+                        {"exitCode": -1, "error": f"exec {argv[0]!r}: {e.strerror or e}"}
+                    ).encode(),
+                )
+            )
+            await writer.drain()
+            return
+        assert proc.stdin and proc.stdout and proc.stderr
+
+        async def feed() -> None:
+            with contextlib.suppress(ConnectionError):
+                if body:
+                    proc.stdin.write(body)
+                    await proc.stdin.drain()
+                proc.stdin.close()
+
+        async def pump(stream: asyncio.StreamReader, channel: int) -> None:
+            while chunk := await stream.read(CHUNK):
+                writer.write(frame(channel, chunk))
+                await writer.drain()
+
+        tasks = [
+            asyncio.create_task(feed()),
+            asyncio.create_task(pump(proc.stdout, STDOUT)),
+            asyncio.create_task(pump(proc.stderr, STDERR)),
+        ]
+        error = ""
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*tasks)
+                await proc.wait()
+        except TimeoutError:
+            error = f"command timed out after {timeout:g}s"
+        except ConnectionError:
+            error = "client went away"
+        finally:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+            for t in tasks:
+                t.cancel()
+        status: dict[str, Any] = {"exitCode": proc.returncode if not error else -1}
+        if error:
+            status["error"] = error
+        with contextlib.suppress(ConnectionError):
+            writer.write(frame(STATUS, json.dumps(status).encode()))
+            await writer.drain()
+
+
+def _size(path: Path) -> int:
+    """The file's size (0 if missing); a stat is fast enough for the loop."""
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _read_at(path: Path, pos: int, n: int) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(pos)
+        return f.read(n)
+
+
+def _flag(query: dict[str, list[str]], name: str) -> bool:
+    value = (query.get(name) or ["false"])[-1].lower()
+    if value in ("", "true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise HttpError(400, f'{name}: expected true or false, got "{value}"')
+
+
+def _int(query: dict[str, list[str]], name: str) -> int | None:
+    if name not in query:
+        return None
+    value = query[name][-1]
+    try:
+        n = int(value)
+    except ValueError:
+        raise HttpError(400, f'{name}: expected a number, got "{value}"') from None
+    if n < 0:
+        raise HttpError(400, f"{name}: must not be negative")
+    return n
+
+
+def _float(query: dict[str, list[str]], name: str) -> float | None:
+    if name not in query:
+        return None
+    try:
+        return float(query[name][-1])
+    except ValueError:
+        raise HttpError(400, f"{name}: expected seconds") from None
