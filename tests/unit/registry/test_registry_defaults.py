@@ -293,7 +293,7 @@ DEFAULTS = [
         "Node",
         {"status": {"capacity": {"cpu": "2", "pods": "110"}}},
         "status.allocatable",
-        None,  # status is dropped on create (Kubernetes itself keeps a Node's)
+        {"cpu": "2", "pods": "110"},  # a Node keeps its status on create; allocatable defaults to capacity
     ),
 ]
 
