@@ -66,7 +66,8 @@ class LocalCluster:
         return ports
 
     def start(self, timeout: float = 30.0) -> None:
-        """Start everything and wait until each component serves."""
+        """Start everything and wait until each component serves and every
+        node is Ready."""
         start = time.monotonic()
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -88,12 +89,47 @@ class LocalCluster:
         )
         self._launch(api)
         api.wait_serving(self.server, timeout)
+        waits: list[tuple[process.Component, str]] = []
+        nodes = 0
         for name, module, args in self._workers():
             if not _available(module):
                 self.skipped.append(name)
                 continue
-            self._launch(process.Component(name, module, args, log_file=logs / f"{name}.log"))
+            health = ""
+            if not name.startswith("kubelet"):
+                health = f"127.0.0.1:{free_port()}"
+                args = [*args, "--health-listen", health]
+            else:
+                nodes += 1
+            comp = process.Component(name, module, args, log_file=logs / f"{name}.log")
+            self._launch(comp)
+            if health:
+                waits.append((comp, health))
+        for comp, health in waits:
+            comp.wait_serving(health, timeout)
+        if nodes:
+            self._wait_nodes_ready(nodes, deadline=start + timeout)
         log.info("cluster up in %.2fs", time.monotonic() - start)
+
+    def _wait_nodes_ready(self, count: int, *, deadline: float) -> None:
+        from pinnace.client import Client
+
+        with Client(self.server, timeout=5) as client:
+            while True:
+                ready = [
+                    n.metadata.name
+                    for n in client.nodes().list().items
+                    if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)
+                ]
+                if len(ready) >= count:
+                    return
+                for comp in self.components:
+                    comp.check_alive()  # fail fast, with the component log
+                if time.monotonic() > deadline:
+                    raise process.ComponentError(
+                        f"only {len(ready)} of {count} nodes Ready: {ready}"
+                    )
+                time.sleep(0.05)
 
     def _workers(self) -> list[tuple[str, str, list[str]]]:
         server = ["--apiserver", self.server]
@@ -118,6 +154,8 @@ class LocalCluster:
                         node,
                         "--root-dir",
                         str(self.data_dir / "nodes" / node),
+                        # `pinnace down` stops the pods too; `up` restarts them.
+                        "--kill-pods-on-exit",
                         *flags.get("kubelet", []),
                     ],
                 )

@@ -66,7 +66,7 @@ class Component:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def _check_alive(self) -> None:
+    def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
             tail = self.log_tail()
             raise ComponentError(
@@ -85,7 +85,7 @@ class Component:
         with grpc.insecure_channel(endpoint) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while True:
-                self._check_alive()
+                self.check_alive()
                 try:
                     resp = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=0.5)
                     if resp.status == health_pb2.HealthCheckResponse.SERVING:
