@@ -37,8 +37,10 @@ class RunningKubelet:
         self.node = node
         self.root = root
         self.port = 0
+        self._log_offset = 0
 
     def start(self) -> RunningKubelet:
+        self._log_offset = len(self.log())
         self.component.start()
         return self
 
@@ -54,12 +56,19 @@ class RunningKubelet:
             if conds.get("Ready") != "True" or not port:
                 return False
             self.port = port
-            return self.get("/healthz")[0] == 200
+            try:
+                return self.get("/healthz", timeout=1)[0] == 200
+            except OSError:
+                return False  # an earlier kubelet's port, not updated yet
 
         wait_for(ready, timeout=timeout, what=f"node {self.node} ready")
         # Pods are admitted only after the kubelet's first pod list: give it a moment
         # by checking the log line it writes once everything runs.
-        wait_for(lambda: "ready (runtime" in self.log(), timeout=timeout, what="kubelet ready")
+        wait_for(
+            lambda: "ready (runtime" in self.log()[self._log_offset :],
+            timeout=timeout,
+            what="kubelet ready",
+        )
 
     def log(self) -> str:
         try:
