@@ -104,7 +104,12 @@ COLUMNS: dict[str, list[Column]] = {
         ("RESTARTS", _restarts),
         ("AGE", _age),
     ],
-    "Node": [("STATUS", _node_status), ("AGE", _age)],
+    "Node": [
+        ("STATUS", _node_status),
+        ("ROLES", lambda o: "<none>"),
+        ("AGE", _age),
+        ("VERSION", _field("status.node_info.kubelet_version")),
+    ],
     "Namespace": [("STATUS", _field("status.phase")), ("AGE", _age)],
     "Deployment": [
         ("READY", _replicas()),
@@ -150,12 +155,63 @@ COLUMNS: dict[str, list[Column]] = {
 }
 
 
-def table(objects: Sequence[Message], *, all_namespaces: bool = False) -> str:
-    """kubectl's default table for one kind."""
+def _containers(obj: Message) -> str:
+    return ",".join(c.name for c in obj.spec.template.spec.containers)  # type: ignore[attr-defined]
+
+
+def _images(obj: Message) -> str:
+    return ",".join(c.image for c in obj.spec.template.spec.containers)  # type: ignore[attr-defined]
+
+
+def _selector(obj: Message) -> str:
+    from pinnace.machinery.labels import selector_from_label_selector
+
+    return str(selector_from_label_selector(obj.spec.selector)) or "<none>"  # type: ignore[attr-defined]
+
+
+def _internal_ip(obj: Message) -> str:
+    for a in obj.status.addresses:  # type: ignore[attr-defined]
+        if a.type == "InternalIP":
+            return a.address
+    return "<none>"
+
+
+_WORKLOAD_WIDE: list[Column] = [
+    ("CONTAINERS", _containers),
+    ("IMAGES", _images),
+    ("SELECTOR", _selector),
+]
+
+# Extra columns of -o wide, after the default ones (kubectl's).
+WIDE: dict[str, list[Column]] = {
+    "Pod": [
+        ("IP", _field("status.pod_ip")),
+        ("NODE", _field("spec.node_name")),
+        ("NOMINATED NODE", _field("status.nominated_node_name")),
+        ("READINESS GATES", lambda o: "<none>"),
+    ],
+    "Node": [
+        ("INTERNAL-IP", _internal_ip),
+        ("OS-IMAGE", _field("status.node_info.os_image")),
+        ("KERNEL-VERSION", _field("status.node_info.kernel_version")),
+        ("CONTAINER-RUNTIME", _field("status.node_info.container_runtime_version")),
+    ],
+    "Deployment": _WORKLOAD_WIDE,
+    "ReplicaSet": _WORKLOAD_WIDE,
+    "StatefulSet": [("CONTAINERS", _containers), ("IMAGES", _images)],
+    "DaemonSet": _WORKLOAD_WIDE,
+    "Job": _WORKLOAD_WIDE,
+}
+
+
+def table(objects: Sequence[Message], *, all_namespaces: bool = False, wide: bool = False) -> str:
+    """kubectl's default table for one kind (and its -o wide columns)."""
     if not objects:
         return ""
     info = kinds.by_message(objects[0])
     cols = COLUMNS.get(info.kind, [("AGE", _age)])
+    if wide:
+        cols = cols + WIDE.get(info.kind, [])
     header = (
         (["NAMESPACE"] if all_namespaces and info.namespaced else [])
         + ["NAME"]
@@ -188,7 +244,7 @@ def render(
 ) -> str:
     """Objects in the requested output format (table, wide, yaml, json, name)."""
     if output in ("", "wide"):
-        return table(objects, all_namespaces=all_namespaces)
+        return table(objects, all_namespaces=all_namespaces, wide=output == "wide")
     if output == "name":
         return "\n".join(f"{kinds.by_message(o).singular}/{o.metadata.name}" for o in objects)  # type: ignore[attr-defined]
     if output == "json":
