@@ -1,0 +1,91 @@
+"""kubelet.runtime: the wrapper convention with real (tiny) processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from kubelet.hollow import HollowRuntime
+from kubelet.runtime import LOST_EXIT_CODE, LaunchSpec, ProcessRuntime
+
+
+def spec(tmp: Path, argv: list[str], attempt: int = 0) -> LaunchSpec:
+    return LaunchSpec(
+        pod_uid="uid",
+        container="c",
+        attempt=attempt,
+        argv=argv,
+        env={"PATH": os.environ["PATH"]},
+        workdir=tmp,
+        log_path=tmp / "logs" / f"{attempt}.log",
+        state_dir=tmp / "state" / str(attempt),
+    )
+
+
+async def test_exit_code_output_and_workdir(tmp_path: Path) -> None:
+    rt = ProcessRuntime()
+    inst = rt.start(spec(tmp_path, ["sh", "-c", "pwd; echo err >&2; exit 3"]))
+    ex = await rt.wait(inst)
+    assert ex.exit_code == 3 and ex.finished_at
+    assert (tmp_path / "logs" / "0.log").read_text() == f"{tmp_path}\nerr\n"
+    assert (tmp_path / "state" / "0" / "exit").read_text().strip() == "3"
+
+
+async def test_signal_reaches_the_command_and_the_wrapper_records_it(tmp_path: Path) -> None:
+    rt = ProcessRuntime()
+    trap = ProcessRuntime().start(
+        spec(tmp_path, ["sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.02; done"], 1)
+    )
+    plain = rt.start(spec(tmp_path, ["sleep", "30"], 2))
+    await asyncio.sleep(0.2)
+    assert rt.signal(trap, signal.SIGTERM) and rt.signal(plain, signal.SIGTERM)
+    assert (await rt.wait(trap)).exit_code == 7
+    assert (await rt.wait(plain)).exit_code == 143
+    assert not rt.signal(plain, signal.SIGTERM)
+
+
+async def test_readopt_running_then_exit_while_not_a_child(tmp_path: Path) -> None:
+    rt = ProcessRuntime()
+    first = rt.start(
+        spec(tmp_path, ["sh", "-c", f"while [ ! -f {tmp_path}/go ]; do sleep 0.02; done; exit 5"])
+    )
+    await asyncio.sleep(0.1)
+    again = ProcessRuntime().load(tmp_path / "state" / "0")  # "a restarted kubelet"
+    assert again is not None and again.exit is None and again.pid == first.pid and not again.child
+    (tmp_path / "go").touch()
+    waited = asyncio.ensure_future(ProcessRuntime().wait(again))
+    assert (await asyncio.wait_for(waited, 5)).exit_code == 5
+    await rt.wait(first)  # reap our child
+
+
+async def test_exit_while_nobody_watches_and_lost_instances(tmp_path: Path) -> None:
+    rt = ProcessRuntime()
+    inst = rt.start(spec(tmp_path, ["sh", "-c", "exit 4"]))
+    await rt.wait(inst)
+    loaded = ProcessRuntime().load(tmp_path / "state" / "0")
+    assert loaded.exit.exit_code == 4 and loaded.exit.reason == ""
+    lost = rt.start(spec(tmp_path, ["sleep", "30"], 1))
+    await asyncio.sleep(0.1)
+    os.killpg(lost.pid, signal.SIGKILL)  # wrapper and command die: no exit file
+    await rt.wait(lost)
+    gone = ProcessRuntime().load(tmp_path / "state" / "1")
+    assert gone.exit.exit_code == LOST_EXIT_CODE and gone.exit.reason == "ContainerStatusUnknown"
+
+
+async def test_start_error(tmp_path: Path) -> None:
+    rt = ProcessRuntime()
+    inst = rt.start(spec(tmp_path, ["no-such-command-here"]))
+    assert inst.exit is not None and inst.exit.exit_code == 128 and inst.exit.reason == "StartError"
+    assert "executable file not found" in inst.exit.message
+    assert ProcessRuntime().load(tmp_path / "state" / "0").exit.reason == "StartError"
+
+
+async def test_hollow(tmp_path: Path) -> None:
+    rt = HollowRuntime()
+    inst = rt.start(spec(tmp_path, ["anything"]))
+    assert HollowRuntime().load(tmp_path / "state" / "0").exit is None
+    rt.signal(inst, signal.SIGTERM)
+    assert (await rt.wait(inst)).exit_code == 143
+    assert HollowRuntime().load(tmp_path / "state" / "0").exit.exit_code == 143
