@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "exec", help="run a command in a container (on its node, with its env and dir)"
     )
     p.add_argument("pod")
-    p.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+    p.add_argument("command", nargs="*", help="-- COMMAND [ARGS...] (options go before --)")
     p.add_argument("-n", "--namespace", default="default")
     p.add_argument("-c", "--container", default="")
     p.add_argument("-i", "--stdin", action="store_true", help="pass stdin to the command")
@@ -121,7 +121,7 @@ def logs(args: argparse.Namespace) -> int:
 
 
 def exec_(args: argparse.Namespace) -> int:
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    command = [*args.command, *args.passthrough]
     if not command:
         raise ValueError("you must specify a command: pinnace exec POD -- COMMAND [ARGS...]")
     with Client(args.server) as client:
