@@ -50,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--cascade", default="background", choices=["background", "foreground", "orphan"]
     )
     p.add_argument("--grace-period", type=int, default=None)
+    p.add_argument(
+        "--wait",
+        default="true",
+        choices=["true", "false"],
+        help="wait until the objects are gone (default true, as kubectl)",
+    )
+    p.add_argument("--timeout", default="0s", help="how long --wait waits (0: forever)")
     p.set_defaults(func=delete)
 
 
@@ -185,12 +192,40 @@ def delete(args: argparse.Namespace) -> int:
             "you must provide one or more resources by KIND NAME, -l SELECTOR or -f FILE"
         )
     failed = 0
+    pending: list[tuple[kinds.KindInfo, str, Message]] = []
     with Client(args.server) as client:
         for info, ns, name in targets:
             try:
                 obj = client.resource(info, ns).delete(name, **options)
-                print(f"{ref(obj)} deleted")
+                print(f"{ref(obj)} deleted", flush=True)
+                pending.append((info, ns, obj))
             except NotFound as e:
                 print(f"Error from server (NotFound): {e.message}", file=sys.stderr)
                 failed += 1
+        if args.wait == "true":
+            _wait_gone(client, pending, args.timeout)
     return 1 if failed else 0
+
+
+def _wait_gone(
+    client: Client, pending: list[tuple[kinds.KindInfo, str, Message]], timeout: str
+) -> None:
+    """Wait until each deleted object (that uid) is gone, as kubectl delete --wait."""
+    import time
+
+    from pinnace.cli.commands.inspect import parse_duration
+    from pinnace.machinery import errors
+
+    seconds = parse_duration(timeout)
+    deadline = time.monotonic() + seconds if seconds > 0 else None
+    for info, ns, obj in pending:
+        uid = obj.metadata.uid  # type: ignore[attr-defined]
+        while True:
+            try:
+                if client.resource(info, ns).get(obj.metadata.name).metadata.uid != uid:  # type: ignore[attr-defined]
+                    break
+            except NotFound:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise errors.Timeout(f"timed out waiting for {ref(obj)} to be deleted")
+            time.sleep(0.1)

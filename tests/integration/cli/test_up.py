@@ -1,0 +1,120 @@
+"""pinnace up --detach / down / up again: one command starts a working
+multi-node cluster, down stops every process (pods included), and the same
+data dir resumes the same cluster state."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pinnace.client import Client
+from pinnace.localcluster.etcd import free_port
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: keeper}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - {name: c, image: busybox, command: [sleep, "300"]}
+"""
+
+
+def pinnace(*args: str, env: dict[str, str], timeout: float = 90) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "pinnace.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def running_pid(client: Client, data: Path) -> int:
+    """The pid of the pod's `sleep 300` process (its working directory is
+    the pod's directory under the cluster's data dir)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pod = client.pods("default").get("keeper")
+        if pod.status.phase == "Running":
+            for path in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    argv = path.read_bytes().split(b"\0")
+                    cwd = os.readlink(path.parent / "cwd")
+                    if (
+                        argv[0].endswith(b"sleep")
+                        and argv[1:2] == [b"300"]
+                        and cwd.startswith(str(data))
+                    ):
+                        return int(path.parent.name)
+                except OSError:
+                    continue
+        time.sleep(0.1)
+    raise AssertionError("the pod never ran")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
+
+
+def test_up_down_and_resume(tmp_path: Path) -> None:
+    data = tmp_path / "cluster"
+    port = free_port()
+    env = {**os.environ, "PINNACE_CONFIG": str(tmp_path / "config.json")}
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(POD)
+    try:
+        out = pinnace(
+            "up",
+            "--detach",
+            "--nodes",
+            "2",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "-f",
+            str(manifest),
+            env=env,
+        )
+        assert f"API at 127.0.0.1:{port}" in out.stdout and "pod/keeper created" in out.stdout
+        # The CLI config written by up points later commands at the cluster.
+        nodes = pinnace("get", "nodes", "-o", "name", env=env).stdout.split()
+        assert nodes == ["node/node-1", "node/node-2"]
+        with Client(f"127.0.0.1:{port}") as client:
+            first = running_pid(client, data)
+            uid = client.pods("default").get("keeper").metadata.uid
+        assert (data / "logs" / "apiserver.log").exists() and (
+            data / "logs" / "kubelet-node-1.log"
+        ).exists()
+
+        pinnace("down", "--data-dir", str(data), env=env)
+        deadline = time.monotonic() + 10
+        while alive(first) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(first), "down must stop the pods' processes too"
+
+        pinnace(
+            "up", "--detach", "--nodes", "2", "--data-dir", str(data), "--port", str(port), env=env
+        )
+        with Client(f"127.0.0.1:{port}") as client:
+            assert client.pods("default").get("keeper").metadata.uid == uid, "state must survive"
+            second = running_pid(client, data)
+        assert second != first
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "pinnace.cli.main", "down", "--data-dir", str(data)],
+            capture_output=True,
+            timeout=60,
+            env=env,
+        )
