@@ -182,15 +182,24 @@ def _cmdline(pid: int) -> list[str]:
     return [a.decode(errors="replace") for a in raw.split(b"\0")]
 
 
-def _is_wrapper(pid: int, state_dir: Path) -> bool:
-    """Whether pid is alive (not a zombie) and is the wrapper of state_dir."""
+def _alive(pid: int) -> bool:
+    """Whether pid exists and is not a zombie."""
     if pid <= 0:
         return False
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    if stat[stat.rfind(")") + 2 :].startswith("Z"):
+    return not stat[stat.rfind(")") + 2 :].startswith("Z")
+
+
+def _is_wrapper(pid: int, state_dir: Path) -> bool:
+    """Whether pid is alive (not a zombie) and is the wrapper of state_dir.
+    Only for processes started long enough ago: right after posix_spawn
+    returns, the child may still be inside execve with an empty cmdline
+    (vfork semantics resume the parent early); for our own children the
+    pid cannot be reused before we reap it, so ``_alive`` is the check."""
+    if not _alive(pid):
         return False
     args = _cmdline(pid)
     return WRAPPER_NAME in args and str(state_dir) in args
@@ -346,7 +355,8 @@ class ProcessRuntime:
         """Wait for the instance to end; its Exit (also stored on it)."""
         if inst.exit is not None:
             return inst.exit
-        await wait_pid_gone(inst.pid, lambda pid: _is_wrapper(pid, inst.state_dir))
+        same = _alive if inst.child else (lambda pid: _is_wrapper(pid, inst.state_dir))
+        await wait_pid_gone(inst.pid, same)
         status = None
         if inst.child:
             with contextlib.suppress(ChildProcessError):
@@ -367,7 +377,7 @@ class ProcessRuntime:
         if inst.exit is not None or inst.pid <= 0:
             return False
         if not (inst.child or _is_wrapper(inst.pid, inst.state_dir)):
-            return False
+            return False  # not ours any more: never signal a recycled pid
         try:
             os.killpg(inst.pid, sig)
         except (ProcessLookupError, PermissionError):
@@ -375,4 +385,6 @@ class ProcessRuntime:
         return True
 
     def alive(self, inst: Instance) -> bool:
-        return inst.exit is None and _is_wrapper(inst.pid, inst.state_dir)
+        if inst.exit is not None:
+            return False
+        return _alive(inst.pid) if inst.child else _is_wrapper(inst.pid, inst.state_dir)

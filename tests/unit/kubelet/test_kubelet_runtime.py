@@ -89,3 +89,12 @@ async def test_hollow(tmp_path: Path) -> None:
     rt.signal(inst, signal.SIGTERM)
     assert (await rt.wait(inst)).exit_code == 143
     assert HollowRuntime().load(tmp_path / "state" / "0").exit.exit_code == 143
+
+
+async def test_many_quick_exits_are_never_lost(tmp_path: Path) -> None:
+    """Regression: right after posix_spawn the child can still be inside
+    execve (empty /proc cmdline); its exit must not be taken as lost."""
+    rt = ProcessRuntime()
+    insts = [rt.start(spec(tmp_path, ["sh", "-c", "exit 1"], i)) for i in range(40)]
+    codes = await asyncio.gather(*(rt.wait(i) for i in insts))
+    assert {c.exit_code for c in codes} == {1}
