@@ -26,3 +26,9 @@ def enabled(spec: str) -> list[str]:
                 f'unknown controller "{part}"; known: {", ".join(sorted(CONTROLLERS))}'
             )
     return sorted(names)
+
+
+from controllers.replicaset import ReplicaSetController, ReplicationManager  # noqa: E402
+
+CONTROLLERS["replicaset"] = ReplicaSetController
+CONTROLLERS["replicationcontroller"] = ReplicationManager
