@@ -12,6 +12,7 @@ pkg/api/v1/pod (IsPodActive, IsPodTerminating, IsPodReady, IsPodAvailable).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ FAILED_CREATE = "FailedCreate"
 FAILED_DELETE = "FailedDelete"
 
 POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+_INT = re.compile(r"[+-]?[0-9]+")  # what Go's strconv.ParseInt(s, 10, 32) accepts
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class ReplicaKind:
 
     kind: str
     message: type[Message]
-    # Where the status conditions live and which fields the status has.
+    # Whether the status has terminatingReplicas (ReplicaSet only).
     has_terminating_replicas: bool
     _selector: Callable[[Any], Selector]
     _resource: Callable[[AsyncClient, str], Any]
@@ -164,12 +166,9 @@ def parse_time(text: str) -> datetime | None:
 def deletion_cost(pod: pod_pb2.Pod) -> int:
     """The pod-deletion-cost annotation; 0 when absent or not an int32."""
     text = pod.metadata.annotations.get(POD_DELETION_COST)
-    if text is None:
+    if text is None or not _INT.fullmatch(text):
         return 0
-    try:
-        value = int(text.strip(), 10)
-    except ValueError:
-        return 0
+    value = int(text, 10)
     return value if -(2**31) <= value < 2**31 else 0
 
 
