@@ -199,9 +199,15 @@ def run_id() -> str:
 
 
 @pytest.fixture
-def test_nodes(client: Client, run_id: str) -> Iterator[TestNodes]:
+def test_nodes(client: Client, namespace: str, run_id: str) -> Iterator[TestNodes]:
+    """This test's nodes. At the end its pods are force-deleted (there is
+    no kubelet to finish a graceful delete of a bound pod), then its nodes."""
     nodes = TestNodes(client, run_id)
     yield nodes
+    try:
+        client.pods(namespace).delete_collection(grace_period_seconds=0)
+    except Exception:
+        pass
     nodes.cleanup()
 
 

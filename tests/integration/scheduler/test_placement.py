@@ -52,16 +52,12 @@ def test_resources_fit(client, namespace, run_id, test_nodes, schedulers):
     wait_for(lambda: pod_node(client, namespace, "large") == big, what="large on big")
     pods.create(make_pod("s1", namespace, run_id, cpu="600m", node_selector={"size": "small"}))
     pods.create(make_pod("s2", namespace, run_id, cpu="600m", node_selector={"size": "small"}))
-    message = (
-        _unschedulable_message(client, namespace, "s2")
-        if not pod_node(client, namespace, "s2")
-        else _unschedulable_message(client, namespace, "s1")
-    )
-    assert "1 Insufficient cpu" in message
-    assert bound_pods(client, namespace) in (
-        {"large": big, "s1": small},
-        {"large": big, "s2": small},
-    )
+    placed = wait_bound(client, namespace, 2)
+    assert placed["large"] == big
+    (winner,) = {"s1", "s2"} & set(placed)
+    assert placed[winner] == small
+    loser = ({"s1", "s2"} - {winner}).pop()
+    assert "1 Insufficient cpu" in _unschedulable_message(client, namespace, loser)
 
 
 def test_cordon_stops_placements_and_uncordon_resumes(
