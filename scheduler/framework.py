@@ -21,6 +21,8 @@ from typing import Protocol
 from scheduler.nodeinfo import NodeInfo, PodInfo
 
 MAX_NODE_SCORE = 100
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE = 5
 
 
 class Code(enum.IntEnum):
@@ -95,6 +97,20 @@ class FilterResult:
     failed: dict[str, Status]
 
 
+def num_feasible_nodes_to_find(num_all_nodes: int, percentage: int = 0) -> int:
+    """How many feasible nodes are enough to pick from (Kubernetes'
+    percentageOfNodesToScore, adaptive by default): all of them up to 100
+    nodes; beyond, ``50 - n/125`` percent (at least 5 %), at least 100.
+    Example: 5,000 nodes -> 10 % -> 500 nodes."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    if percentage <= 0:
+        percentage = max(50 - num_all_nodes // 125, MIN_FEASIBLE_NODES_PERCENTAGE)
+    if percentage >= 100:
+        return num_all_nodes
+    return max(num_all_nodes * percentage // 100, MIN_FEASIBLE_NODES_TO_FIND)
+
+
 class Framework:
     """Runs one profile's filters and scores."""
 
@@ -109,11 +125,20 @@ class Framework:
                 return status
         return SUCCESS
 
-    def find_feasible(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> FilterResult:
+    def find_feasible(
+        self, pod: PodInfo, nodes: Sequence[NodeInfo], *, limit: int = 0, start: int = 0
+    ) -> FilterResult:
+        """Filter nodes, beginning at index ``start`` and wrapping around;
+        stop once ``limit`` nodes passed (0: no limit). Every node is
+        filtered when fewer than ``limit`` pass, so a failure covers them all."""
         feasible: list[NodeInfo] = []
         failed: dict[str, Status] = {}
         filters = self.filters
-        for node in nodes:
+        count = len(nodes)
+        order = nodes if not start else [nodes[(start + i) % count] for i in range(count)]
+        for node in order:
+            if limit and len(feasible) >= limit:
+                break
             for plugin in filters:
                 status = plugin.filter(pod, node)
                 if status.code:

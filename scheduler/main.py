@@ -97,6 +97,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--max-binds-in-flight", type=int, default=128)
     p.add_argument(
+        "--percentage-of-nodes-to-score",
+        type=int,
+        default=0,
+        help="stop filtering once this percentage of nodes fit (0: adaptive, as Kubernetes; 100: all)",
+    )
+    p.add_argument(
         "--health-listen", default="", help="gRPC health service on host:port (default: off)"
     )
     p.add_argument(
@@ -145,6 +151,7 @@ async def run(args: argparse.Namespace) -> int:
         recorder=recorder,
         scheduler_name=args.scheduler_name,
         max_binds_in_flight=args.max_binds_in_flight,
+        percentage_of_nodes_to_score=args.percentage_of_nodes_to_score,
     )
     metrics.watch_queue(queue.pending)
     nodes.add_handler(sched.on_node_add, sched.on_node_update, sched.on_node_delete)

@@ -36,7 +36,7 @@ from scheduler import metrics
 from scheduler.cache import Cache, is_terminal
 from scheduler.control import PodControl
 from scheduler.failure import fit_error_message
-from scheduler.framework import Framework
+from scheduler.framework import Framework, num_feasible_nodes_to_find
 from scheduler.nodeinfo import NodeInfo, PodInfo, effective_taints, pod_key
 from scheduler.queue import QueuedPod, SchedulingQueue
 
@@ -84,6 +84,7 @@ class Scheduler:
         recorder: Recorder,
         scheduler_name: str = DEFAULT_SCHEDULER_NAME,
         max_binds_in_flight: int = DEFAULT_MAX_BINDS_IN_FLIGHT,
+        percentage_of_nodes_to_score: int = 0,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -94,6 +95,8 @@ class Scheduler:
         self.control = control
         self.recorder = recorder
         self.scheduler_name = scheduler_name
+        self.percentage_of_nodes_to_score = percentage_of_nodes_to_score
+        self._next_start = 0
         self._rng = rng or random.Random()
         self._clock = clock
         self._bind_slots = asyncio.Semaphore(max_binds_in_flight)
@@ -213,7 +216,14 @@ class Scheduler:
     def find_node(self, info: PodInfo) -> tuple[str | None, str]:
         """The chosen node's name, or None and the fit error message."""
         nodes = self.cache.node_infos()
-        result = self.framework.find_feasible(info, nodes)
+        if not nodes:
+            return None, fit_error_message(0, ())
+        limit = num_feasible_nodes_to_find(len(nodes), self.percentage_of_nodes_to_score)
+        start = self._next_start % len(nodes)
+        result = self.framework.find_feasible(info, nodes, limit=limit, start=start)
+        # The next pod starts where this one stopped looking (Kubernetes'
+        # nextStartNodeIndex), so large clusters are covered in turn.
+        self._next_start = start + len(result.feasible) + len(result.failed)
         if not result.feasible:
             return None, fit_error_message(len(nodes), result.failed.values())
         if len(result.feasible) == 1:

@@ -192,3 +192,27 @@ async def test_node_heartbeat_does_not_move_pods(parts):
     cordoned = node("n1", unschedulable=True)
     sched.on_node_update(beat, cordoned)
     assert sched.queue.where("default/w") != UNSCHEDULABLE
+
+
+async def test_no_nodes_at_all(parts):
+    sched, store, control, _ = parts
+    add_pod(sched, store, pod("p"))
+    await one(sched)
+    assert control.unschedulable == [("p", "no nodes available to schedule pods")]
+
+
+async def test_metrics_exposed(parts):
+    from prometheus_client import generate_latest
+
+    sched, store, _, _ = parts
+    from scheduler import metrics
+
+    metrics.watch_queue(sched.queue.pending)
+    sched.on_node_add(node("n1"))
+    add_pod(sched, store, pod("p"))
+    text = generate_latest().decode()
+    assert 'scheduler_pending_pods{queue="active"} 1.0' in text
+    await one(sched)
+    text = generate_latest().decode()
+    assert 'scheduler_schedule_attempts_total{result="scheduled"}' in text
+    assert "scheduler_scheduling_attempt_duration_seconds_bucket" in text

@@ -171,3 +171,30 @@ def test_select_host_picks_best_and_breaks_ties_at_random():
     picks = collections.Counter(sched.select_host(nodes, scores) for _ in range(400))
     assert set(picks) == {"b", "c"}
     assert 120 < picks["b"] < 280
+
+
+@pytest.mark.parametrize(
+    ("nodes", "percentage", "want"),
+    [
+        pytest.param(50, 0, 50, id="small-cluster-all"),
+        pytest.param(100, 0, 100, id="100-nodes-min-100"),
+        pytest.param(1000, 0, 420, id="1000-nodes-42pct"),
+        pytest.param(5000, 0, 500, id="5000-nodes-10pct"),
+        pytest.param(20000, 0, 1000, id="floor-5pct"),
+        pytest.param(1000, 100, 1000, id="all-requested"),
+        pytest.param(1000, 1, 100, id="at-least-100"),
+    ],
+)
+def test_num_feasible_nodes_to_find(nodes, percentage, want):
+    from scheduler.framework import num_feasible_nodes_to_find
+
+    assert num_feasible_nodes_to_find(nodes, percentage) == want
+
+
+def test_find_feasible_stops_at_limit_and_starts_at_offset():
+    fw = default_framework()
+    nodes = [node_info(node(f"n{i}")) for i in range(5)]
+    result = fw.find_feasible(info(pod()), nodes, limit=2, start=3)
+    assert [n.name for n in result.feasible] == ["n3", "n4"]
+    everything = fw.find_feasible(info(pod(cpu="100")), nodes, limit=2, start=3)
+    assert everything.feasible == [] and len(everything.failed) == 5
