@@ -32,3 +32,11 @@ from controllers.replicaset import ReplicaSetController, ReplicationManager  # n
 
 CONTROLLERS["replicaset"] = ReplicaSetController
 CONTROLLERS["replicationcontroller"] = ReplicationManager
+
+from controllers.garbagecollector import GarbageCollector  # noqa: E402
+
+CONTROLLERS["garbagecollector"] = GarbageCollector
+
+from controllers.deployment import DeploymentController  # noqa: E402
+
+CONTROLLERS["deployment"] = DeploymentController
