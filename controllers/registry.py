@@ -36,7 +36,3 @@ CONTROLLERS["replicationcontroller"] = ReplicationManager
 from controllers.garbagecollector import GarbageCollector  # noqa: E402
 
 CONTROLLERS["garbagecollector"] = GarbageCollector
-
-from controllers.deployment import DeploymentController  # noqa: E402
-
-CONTROLLERS["deployment"] = DeploymentController
