@@ -36,3 +36,7 @@ CONTROLLERS["replicationcontroller"] = ReplicationManager
 from controllers.garbagecollector import GarbageCollector  # noqa: E402
 
 CONTROLLERS["garbagecollector"] = GarbageCollector
+
+from controllers.deployment import DeploymentController  # noqa: E402
+
+CONTROLLERS["deployment"] = DeploymentController
