@@ -1,0 +1,475 @@
+"""pinnace scale / rollout (status, history, undo, pause, resume, restart) / set env.
+
+kubectl's messages and exit codes: ``rollout status`` waits and prints each
+new progress line, exits 1 with ``error: deployment "x" exceeded its
+progress deadline``; ``rollout undo`` copies the template of the
+ReplicaSet with the wanted revision (default: the previous one) back into
+the Deployment, and the controller rolls forward to it.
+
+The CLI does not import the controllers (layers): the few annotation names
+and the revision lookup it needs are repeated here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import re
+import sys
+import time
+from typing import Any
+
+from google.protobuf.message import Message
+
+from pinnace.cli.commands.resources import ref, split_kind
+from pinnace.client import Client, Conflict
+from pinnace.machinery import kinds
+from pinnace.machinery.timeutil import now_rfc3339
+
+HASH_LABEL = "pod-template-hash"
+REVISION = "deployment.kubernetes.io/revision"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+TIMED_OUT_REASON = "ProgressDeadlineExceeded"
+# Annotations that describe the object they are on: a rollback keeps the
+# Deployment's own and never copies the ReplicaSet's.
+SKIPPED_ANNOTATIONS = frozenset(
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION,
+        "deployment.kubernetes.io/revision-history",
+        "deployment.kubernetes.io/desired-replicas",
+        "deployment.kubernetes.io/max-replicas",
+        "deprecated.deployment.rollback.to",
+    }
+)
+POLL_INTERVAL = 0.2
+
+
+class RolloutError(ValueError):
+    """A rollout failure the CLI prints as ``error: ...`` (exit 1)."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scale", help="set the replicas of a deployment, rs, rc or statefulset")
+    _target(p)
+    p.add_argument("--replicas", type=int, required=True, help="the new number of replicas")
+    p.add_argument(
+        "--current-replicas", type=int, default=None, help="only scale if it has this many now"
+    )
+    p.set_defaults(func=scale)
+
+    rollout = sub.add_parser("rollout", help="manage the rollout of a deployment")
+    verbs = rollout.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+    p = verbs.add_parser("status", help="wait for a rollout to finish, printing its progress")
+    _target(p)
+    p.add_argument("--timeout", default="0", help="give up after this long (0: never), e.g. 2m")
+    p.add_argument("-w", "--watch", default=True, type=_bool, help="keep waiting (default true)")
+    p.add_argument("--revision", type=int, default=0, help="fail unless this revision runs")
+    p.set_defaults(func=rollout_status)
+    p = verbs.add_parser("history", help="list the revisions of a deployment")
+    _target(p)
+    p.add_argument("--revision", type=int, default=0, help="show the pod template of one")
+    p.set_defaults(func=rollout_history)
+    p = verbs.add_parser("undo", help="roll back to the previous (or a given) revision")
+    _target(p)
+    p.add_argument("--to-revision", type=int, default=0, help="the revision (0: previous)")
+    p.set_defaults(func=rollout_undo)
+    for verb, fn, text in (
+        ("pause", rollout_pause, "stop rolling out template changes"),
+        ("resume", rollout_resume, "roll out template changes again"),
+        ("restart", rollout_restart, "replace every pod (a new rollout of the same template)"),
+    ):
+        p = verbs.add_parser(verb, help=text)
+        _target(p)
+        p.set_defaults(func=fn)
+
+    setp = sub.add_parser("set", help="change a field of a workload's pod template")
+    what = setp.add_subparsers(dest="what", metavar="WHAT")
+    what.required = True
+    p = what.add_parser("env", help="set (KEY=VALUE) or remove (KEY-) environment variables")
+    p.add_argument("kind", help="KIND or KIND/NAME")
+    p.add_argument("args", nargs="+", help="[NAME] KEY=VALUE ... KEY- ...")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("-c", "--containers", default="*", help="containers to change (a glob)")
+    p.set_defaults(func=set_env)
+
+
+def _target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("kind", help="KIND/NAME, or KIND")
+    p.add_argument("names", nargs="*")
+    p.add_argument("-n", "--namespace", default="default")
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _one(args: argparse.Namespace, *allowed: str) -> tuple[kinds.KindInfo, str]:
+    info, names = split_kind(args.kind, args.names)
+    if len(names) != 1:
+        raise ValueError("exactly one resource name is required (KIND/NAME or KIND NAME)")
+    if allowed and info.kind not in allowed:
+        raise ValueError(f'{args.command} is not supported for kind "{info.kind}"')
+    return info, names[0]
+
+
+def kind_ref(info: kinds.KindInfo, name: str) -> str:
+    return f"{info.kind.lower()}{'.' + info.group if info.group else ''}/{name}"
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from "30", "30s", "2m", "1h", "1m30s"."""
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f'invalid duration "{text}" (use e.g. 30s, 2m, 1h)')
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+# ---- scale ---------------------------------------------------------------------------
+
+
+def scale(args: argparse.Namespace) -> int:
+    info, names = split_kind(args.kind, args.names)
+    if "scale" not in info.subresources:
+        raise ValueError(f'kind "{info.kind}" has no scale subresource')
+    if not names:
+        raise ValueError("a resource name is required")
+    if args.replicas < 0:
+        raise ValueError("--replicas cannot be negative")
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        for name in names:
+            rv = ""
+            if args.current_replicas is not None:
+                current = handle.get_scale(name)
+                if current.spec.replicas != args.current_replicas:
+                    raise ValueError(
+                        f"Expected replicas to be {args.current_replicas}, "
+                        f"was {current.spec.replicas}"
+                    )
+                rv = current.metadata.resource_version
+            handle.scale(name, args.replicas, resource_version=rv)
+            print(f"{kind_ref(info, name)} scaled")
+    return 0
+
+
+# ---- rollout status ---------------------------------------------------------------------
+
+
+def _condition(d: Any, type: str) -> Any | None:
+    for c in d.status.conditions:
+        if c.type == type:
+            return c
+    return None
+
+
+def status_message(d: Any) -> tuple[str, bool]:
+    """(kubectl's progress line, whether the rollout is done) for a
+    Deployment; RolloutError when it exceeded its progress deadline."""
+    name = d.metadata.name
+    if d.metadata.generation > d.status.observed_generation:
+        return "Waiting for deployment spec update to be observed...", False
+    cond = _condition(d, "Progressing")
+    if cond is not None and cond.reason == TIMED_OUT_REASON:
+        raise RolloutError(f'deployment "{name}" exceeded its progress deadline')
+    want, st = d.spec.replicas, d.status
+    prefix = f'Waiting for deployment "{name}" rollout to finish: '
+    if st.updated_replicas < want:
+        return (
+            f"{prefix}{st.updated_replicas} out of {want} new replicas have been updated...",
+            False,
+        )
+    if st.replicas > st.updated_replicas:
+        return (
+            f"{prefix}{st.replicas - st.updated_replicas} old replicas are pending termination...",
+            False,
+        )
+    if st.available_replicas < st.updated_replicas:
+        return (
+            f"{prefix}{st.available_replicas} of {st.updated_replicas} updated replicas are available...",
+            False,
+        )
+    return f'deployment "{name}" successfully rolled out', True
+
+
+def rollout_status(args: argparse.Namespace) -> int:
+    info, name = _one(args, "Deployment")
+    timeout = parse_duration(args.timeout)
+    deadline = time.monotonic() + timeout if timeout > 0 else None
+    last = ""
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        while True:
+            d = handle.get(name)
+            if args.revision:
+                running = int(d.metadata.annotations.get(REVISION, "0") or 0)
+                if running != args.revision:
+                    raise RolloutError(
+                        f"desired revision ({args.revision}) is different from the running "
+                        f"revision ({running})"
+                    )
+            try:
+                message, done = status_message(d)
+            except RolloutError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 1
+            if message != last:
+                print(message, flush=True)
+                last = message
+            if done or not args.watch:
+                return 0
+            if deadline is not None and time.monotonic() > deadline:
+                print("error: timed out waiting for the condition", file=sys.stderr)
+                return 1
+            time.sleep(POLL_INTERVAL)
+
+
+# ---- history and undo ----------------------------------------------------------------------
+
+
+def _revision(obj: Any) -> int:
+    try:
+        return int(obj.metadata.annotations.get(REVISION, "") or 0)
+    except ValueError:
+        return 0
+
+
+def owned_replica_sets(client: Client, d: Any) -> list[Any]:
+    """The ReplicaSets whose controller is d, by revision."""
+    rss = client.replica_sets(d.metadata.namespace).list().items
+    mine = [
+        rs
+        for rs in rss
+        if any(r.controller and r.uid == d.metadata.uid for r in rs.metadata.owner_references)
+    ]
+    return sorted(mine, key=_revision)
+
+
+def describe_template(template: Any) -> str:
+    """kubectl's "Pod Template:" block, for the fields Pinnace pods use."""
+    lines = ["Pod Template:"]
+
+    def pairs(title: str, mapping: Any, indent: str) -> None:
+        items = sorted(mapping.items())
+        if not items:
+            lines.append(f"{indent}{title}:\t<none>")
+            return
+        lines.append(f"{indent}{title}:\t{items[0][0]}={items[0][1]}")
+        lines.extend(f"{indent}\t{k}={v}" for k, v in items[1:])
+
+    pairs("Labels", template.metadata.labels, "  ")
+    if template.metadata.annotations:
+        pairs("Annotations", template.metadata.annotations, "  ")
+    for title, containers in (
+        ("Init Containers", template.spec.init_containers),
+        ("Containers", template.spec.containers),
+    ):
+        if not containers:
+            continue
+        lines.append(f"  {title}:")
+        for c in containers:
+            lines.append(f"   {c.name}:")
+            lines.append(f"    Image:\t{c.image or '<none>'}")
+            for port in c.ports:
+                lines.append(f"    Port:\t{port.container_port}/{port.protocol or 'TCP'}")
+            if c.command:
+                lines.append("    Command:")
+                lines.extend(f"      {part}" for part in c.command)
+            if c.args:
+                lines.append("    Args:")
+                lines.extend(f"      {part}" for part in c.args)
+            if c.env:
+                lines.append("    Environment:")
+                lines.extend(f"      {e.name}:\t{e.value}" for e in c.env)
+            else:
+                lines.append("    Environment:\t<none>")
+    vols = [v.name for v in template.spec.volumes]
+    lines.append(f"  Volumes:\t{', '.join(vols) if vols else '<none>'}")
+    return "\n".join(lines)
+
+
+def rollout_history(args: argparse.Namespace) -> int:
+    info, name = _one(args, "Deployment")
+    with Client(args.server) as client:
+        d = client.resource(info, args.namespace).get(name)
+        rss = [rs for rs in owned_replica_sets(client, d) if _revision(rs) > 0]
+    if args.revision:
+        for rs in rss:
+            if _revision(rs) == args.revision:
+                print(f"{ref(d)} with revision #{args.revision}")
+                print(describe_template(rs.spec.template))
+                return 0
+        raise RolloutError(f"unable to find the specified revision {args.revision}")
+    print(ref(d))
+    print("REVISION  CHANGE-CAUSE")
+    for rs in rss:
+        cause = rs.metadata.annotations.get(CHANGE_CAUSE) or "<none>"
+        print(f"{_revision(rs):<10}{cause}")
+    print()
+    return 0
+
+
+def _same_template(a: Any, b: Any) -> bool:
+    ca, cb = type(a)(), type(b)()
+    ca.CopyFrom(a)
+    cb.CopyFrom(b)
+    ca.metadata.labels.pop(HASH_LABEL, None)
+    cb.metadata.labels.pop(HASH_LABEL, None)
+    return ca == cb
+
+
+def rollback_target(rss: list[Any], to_revision: int, name: str) -> Any:
+    """The ReplicaSet to roll back to: the one with ``to_revision``, or the
+    one before the latest when 0."""
+    if to_revision:
+        for rs in rss:
+            if _revision(rs) == to_revision:
+                return rs
+        raise RolloutError(f"unable to find specified revision {to_revision} in history")
+    ordered = sorted((rs for rs in rss if _revision(rs) > 0), key=_revision)
+    if len(ordered) < 2:
+        raise RolloutError(f'no rollout history found for deployment "{name}"')
+    return ordered[-2]
+
+
+def rollout_undo(args: argparse.Namespace) -> int:
+    info, name = _one(args, "Deployment")
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        d = handle.get(name)
+        if d.spec.paused:
+            raise RolloutError(
+                "you cannot rollback a paused deployment; resume it first with "
+                "'pinnace rollout resume' and try again"
+            )
+        target = rollback_target(owned_replica_sets(client, d), args.to_revision, name)
+        if _same_template(target.spec.template, d.spec.template):
+            print(
+                f"{ref(d)} skipped rollback (current template already matches revision "
+                f"{_revision(target)})"
+            )
+            return 0
+        d.spec.template.CopyFrom(target.spec.template)
+        d.spec.template.metadata.labels.pop(HASH_LABEL, None)
+        kept = {k: v for k, v in d.metadata.annotations.items() if k in SKIPPED_ANNOTATIONS}
+        d.metadata.ClearField("annotations")
+        d.metadata.annotations.update(kept)
+        for k, v in target.metadata.annotations.items():
+            if k not in SKIPPED_ANNOTATIONS:
+                d.metadata.annotations[k] = v
+        handle.update(d)  # guarded by the resourceVersion read above
+        print(f"{ref(d)} rolled back")
+    return 0
+
+
+# ---- pause, resume, restart ------------------------------------------------------------------
+
+
+def _already(info: kinds.KindInfo, name: str, what: str) -> RolloutError:
+    return RolloutError(f'{info.plural}.{info.group} "{name}" {what}')
+
+
+def rollout_pause(args: argparse.Namespace) -> int:
+    info, name = _one(args, "Deployment")
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        if handle.get(name).spec.paused:
+            raise _already(info, name, "is already paused")
+        print(f"{ref(handle.patch(name, {'spec': {'paused': True}}))} paused")
+    return 0
+
+
+def rollout_resume(args: argparse.Namespace) -> int:
+    info, name = _one(args, "Deployment")
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        if not handle.get(name).spec.paused:
+            raise _already(info, name, "is not paused")
+        print(f"{ref(handle.patch(name, {'spec': {'paused': None}}))} resumed")
+    return 0
+
+
+def rollout_restart(args: argparse.Namespace) -> int:
+    info, name = _one(args, "Deployment", "DaemonSet", "StatefulSet")
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        if info.kind == "Deployment" and handle.get(name).spec.paused:
+            raise RolloutError(
+                f"can't restart paused deployment (run rollout resume first): {name}"
+            )
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now_rfc3339()}}}}}
+        print(f"{ref(handle.patch(name, patch))} restarted")
+    return 0
+
+
+# ---- set env ----------------------------------------------------------------------------------
+
+
+def pod_spec(obj: Message) -> Any:
+    """The pod spec inside a workload (a CronJob's is in its job template)."""
+    spec = obj.spec  # type: ignore[attr-defined]
+    if spec.DESCRIPTOR.fields_by_name.get("job_template") is not None:
+        return spec.job_template.spec.template.spec
+    if spec.DESCRIPTOR.fields_by_name.get("template") is None:
+        raise ValueError(f'kind "{kinds.by_message(obj).kind}" has no pod template')
+    return spec.template.spec
+
+
+def apply_env(spec: Any, pairs: dict[str, str | None], pattern: str) -> int:
+    """Set (value) or remove (None) env vars in the matching containers
+    (init containers too); returns how many containers matched."""
+    matched = 0
+    for c in [*spec.init_containers, *spec.containers]:
+        if not fnmatch.fnmatchcase(c.name, pattern):
+            continue
+        matched += 1
+        for key, value in pairs.items():
+            kept = [e for e in c.env if e.name != key]
+            existing = next((e for e in c.env if e.name == key), None)
+            if value is None:
+                del c.env[:]
+                c.env.extend(kept)
+            elif existing is not None:
+                existing.ClearField("value_from")
+                existing.value = value
+            else:
+                c.env.add(name=key, value=value)
+    return matched
+
+
+def set_env(args: argparse.Namespace) -> int:
+    from pinnace.cli.commands.edit import _parse_pairs
+
+    info, rest = split_kind(args.kind, args.args)
+    names = [a for a in rest if "=" not in a and not a.endswith("-")]
+    pairs = _parse_pairs([a for a in rest if a not in names])
+    if not names:
+        raise ValueError("a resource name is required")
+    if not pairs:
+        raise ValueError("at least one environment variable change is required (KEY=VALUE or KEY-)")
+    with Client(args.server) as client:
+        handle = client.resource(info, args.namespace)
+        for name in names:
+            for attempt in range(5):
+                obj = handle.get(name)
+                if not apply_env(pod_spec(obj), pairs, args.containers):
+                    raise ValueError(
+                        f'no containers in {kind_ref(info, name)} match "{args.containers}"'
+                    )
+                try:
+                    handle.update(obj)
+                    break
+                except Conflict:
+                    if attempt == 4:
+                        raise
+            print(f"{kind_ref(info, name)} env updated")
+    return 0
