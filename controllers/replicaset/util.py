@@ -23,7 +23,6 @@ from google.protobuf.message import Message
 from pinnace.api.apps.v1 import replicaset_pb2
 from pinnace.api.core.v1 import pod_pb2, replicationcontroller_pb2
 from pinnace.client.aio import AsyncClient
-from pinnace.machinery import kinds
 from pinnace.machinery.labels import Selector, selector_from_label_selector, selector_from_map
 from pinnace.machinery.timeutil import parse_rfc3339
 
@@ -56,10 +55,6 @@ class ReplicaKind:
     def resource(self, client: AsyncClient, namespace: str) -> Any:
         """The client handle on this kind in namespace."""
         return self._resource(client, namespace)
-
-    @property
-    def api_version(self) -> str:
-        return kinds.by_message(self.message.DESCRIPTOR.full_name).api_version
 
 
 def _rs_selector(rs: replicaset_pb2.ReplicaSet) -> Selector:
