@@ -41,6 +41,11 @@ class PodManager:
         self.ctx = ctx
         self.informer = informer
         self.workers: dict[str, PodWorker] = {}
+        # Pods whose nodeSelector did not match our cached labels: the labels
+        # may be older than the scheduler's view, so read the Node once more
+        # before rejecting (a label added just before the bind).
+        self._rechecked: set[str] = set()
+        self._tasks: set[asyncio.Task] = set()
 
     # ---- informer handlers (no I/O) ----------------------------------------------------
 
@@ -70,6 +75,16 @@ class PodManager:
                 allocatable=self.ctx.allocatable,
                 admitted=[w.last_pod for w in self.workers.values() if w.active],
             )
+            if (
+                rejection is not None
+                and rejection.reason == "NodeAffinity"
+                and uid not in self._rechecked
+            ):
+                self._rechecked.add(uid)
+                task = asyncio.get_running_loop().create_task(self._recheck_labels(pod))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                return
             if rejection is not None:
                 log.info(
                     "pod %s/%s rejected: %s",
@@ -82,6 +97,17 @@ class PodManager:
         self.workers[uid] = worker
         worker.start()
 
+    async def _recheck_labels(self, pod: pod_pb2.Pod) -> None:
+        """Refresh the node's labels from the API, then admit the pod again."""
+        try:
+            node = await self.ctx.client.nodes().get(self.ctx.config.node_name)
+            self.ctx.node_labels = dict(node.metadata.labels)
+        except Exception as e:
+            log.warning("could not re-read node labels: %s", e)
+        current = self.informer.store.get_by_name(pod.metadata.namespace, pod.metadata.name)
+        if current is not None and current.metadata.uid == pod.metadata.uid:
+            self._upsert(current)
+
     def _needs_admission(self, pod: pod_pb2.Pod) -> bool:
         if pod.status.phase in ("Succeeded", "Failed") or pod.metadata.deletion_timestamp:
             return False
@@ -91,6 +117,7 @@ class PodManager:
 
     def _done(self, uid: str) -> None:
         self.workers.pop(uid, None)
+        self._rechecked.discard(uid)
 
     # ---- lifecycle ----------------------------------------------------------------
 
