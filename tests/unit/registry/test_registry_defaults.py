@@ -293,7 +293,10 @@ DEFAULTS = [
         "Node",
         {"status": {"capacity": {"cpu": "2", "pods": "110"}}},
         "status.allocatable",
-        {"cpu": "2", "pods": "110"},  # a Node keeps its status on create; allocatable defaults to capacity
+        {
+            "cpu": "2",
+            "pods": "110",
+        },  # a Node keeps its status on create; allocatable defaults to capacity
     ),
 ]
 
