@@ -6,7 +6,6 @@ checks.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,20 +19,22 @@ def _run(*cmd: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def _ruff() -> str:
-    found = shutil.which("ruff")
-    if found is None:
+def _ruff() -> tuple[str, ...]:
+    """ruff from this interpreter's environment (its bin dir may not be on PATH)."""
+    try:
+        import ruff  # noqa: F401
+    except ImportError:
         pytest.fail("ruff is not installed: install the test extras (pip install -e '.[test]')")
-    return found
+    return (sys.executable, "-m", "ruff")
 
 
 def test_ruff_check() -> None:
-    result = _run(_ruff(), "check", ".")
+    result = _run(*_ruff(), "check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format() -> None:
-    result = _run(_ruff(), "format", "--check", ".")
+    result = _run(*_ruff(), "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
