@@ -130,7 +130,9 @@ def rolling_scale_down_plan(
     """(ReplicaSet, new size) for shrinking old ReplicaSets, oldest first, by
     the available pods above replicas - maxUnavailable."""
     min_available = d.spec.replicas - util.max_unavailable(d)
-    available = util.available_replicas(all_rss)
+    # Not util.available_replicas: a ReplicaSet scaled down by the previous
+    # step may still report the pods it is deleting.
+    available = util.available_within_spec(all_rss)
     if available <= min_available:
         return []
     want = available - min_available

@@ -287,6 +287,15 @@ def available_replicas(rss: Iterable[ReplicaSet | None]) -> int:
     return sum(rs.status.available_replicas for rs in rss if rs is not None)
 
 
+def available_within_spec(rss: Iterable[ReplicaSet | None]) -> int:
+    """Available replicas that will still be there once every ReplicaSet
+    reaches its spec: a ReplicaSet just scaled down may still report the
+    pods it is deleting (its status lags its spec), and counting those
+    would let a rolling update remove more than maxUnavailable allows.
+    Equal to available_replicas whenever statuses are current."""
+    return sum(min(rs.status.available_replicas, rs.spec.replicas) for rs in rss if rs is not None)
+
+
 def filter_active(rss: Iterable[ReplicaSet | None]) -> list[ReplicaSet]:
     """ReplicaSets asked to run at least one pod."""
     return [rs for rs in rss if rs is not None and rs.spec.replicas > 0]

@@ -157,3 +157,14 @@ def test_max_scaled_down_worked_example() -> None:
     old = make_rs("web-old", image="v0", replicas=10)
     new = make_rs("web-new", replicas=3, available=0)
     assert rolling.max_scaled_down([old, new], new, d) == 2
+
+
+def test_scale_down_ignores_pods_a_shrinking_rs_still_reports() -> None:
+    """Old RS just scaled 8 -> 7, its status still says 8 available (the
+    pod is being deleted): with 2 new available and min 7 available, only
+    2 more may go, not 3."""
+    d = make_deployment(replicas=8, surge=2, unavailable=1)
+    old = make_rs("web-old", image="v0", replicas=7, available=8, actual=8)
+    new = make_rs("web-new", replicas=3, available=2)
+    plan = rolling.rolling_scale_down_plan([old, new], [old], d)
+    assert [(rs.metadata.name, n) for rs, n in plan] == [("web-old", 5)]
