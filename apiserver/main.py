@@ -79,7 +79,12 @@ async def run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     setup_logging(args.log_level)
-    asyncio.run(run(args))
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; asyncio's loop also works
+        asyncio.run(run(args))
+    else:
+        uvloop.run(run(args))
 
 
 if __name__ == "__main__":

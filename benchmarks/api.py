@@ -55,7 +55,7 @@ def make_pod(name: str) -> pod_pb2.Pod:
                 "name": name,
                 "namespace": NAMESPACE,
                 "labels": {"app": "bench", "tier": "backend", "pod-template-hash": "5d8f7c6b9"},
-                "annotations": {"bench.pinnace.dev/note": "x" * 400},
+                "annotations": {"bench.pinnace.dev/note": "x" * 900},
             },
             "spec": {
                 "containers": [
