@@ -484,3 +484,29 @@ def test_set_env_and_restart_roll_out_new_revisions(
     assert all(
         {e.name: e.value for e in p.spec.containers[0].env}.get("FOO") == "bar" for p in pods
     )
+
+
+def test_rollover_scales_down_the_stuck_middle_replica_set(
+    client: Client, namespace: str, manager: Any, kubelet: Kubelet
+) -> None:
+    d = client.deployments(namespace).create(deployment("over", 2, surge=1, unavailable=0))
+    wait_complete(client, namespace, "over")
+    set_version(client, namespace, "over", "bad")
+    wait_for(
+        lambda: (
+            (rss := rs_by_version(client, namespace, d)).get("bad") is not None
+            and rss["bad"].status.replicas == 1
+        ),
+        10,
+        "the stuck rollout (1 bad pod)",
+    )
+    set_version(client, namespace, "over", "v3")
+    wait_complete(client, namespace, "over", version="v3")
+
+    def old_ones_empty() -> bool:
+        rss = rs_by_version(client, namespace, d)
+        return set(rss) == {"v1", "bad", "v3"} and all(
+            rss[v].spec.replicas == 0 and rss[v].status.replicas == 0 for v in ("v1", "bad")
+        )
+
+    wait_for(old_ones_empty, 10, "both old ReplicaSets at 0")
