@@ -79,20 +79,47 @@ def get(args: argparse.Namespace) -> int:
     namespace = "" if args.all_namespaces else args.namespace
     with Client(args.server) as client:
         handle = client.resource(info, namespace)
+        rv = ""
         if names:
             objects = [handle.get(n) for n in names]
         else:
-            objects = handle.list(
-                label_selector=args.selector, field_selector=args.field_selector
-            ).items
-    if not objects and args.output in ("", "wide"):
-        where = "" if args.all_namespaces or not info.namespaced else f" in {namespace} namespace"
-        print(f"No resources found{where}.", file=sys.stderr)
-        return 0
-    out = render(objects, args.output, single=len(names) == 1, all_namespaces=args.all_namespaces)
-    if out:
-        print(out)
+            listed = handle.list(label_selector=args.selector, field_selector=args.field_selector)
+            objects, rv = listed.items, listed.resource_version
+        if not objects and args.output in ("", "wide") and not args.watch:
+            where = (
+                "" if args.all_namespaces or not info.namespaced else f" in {namespace} namespace"
+            )
+            print(f"No resources found{where}.", file=sys.stderr)
+            return 0
+        single = len(names) == 1 and not args.watch
+        out = render(objects, args.output, single=single, all_namespaces=args.all_namespaces)
+        if out:
+            print(out, flush=True)
+        if args.watch:
+            _watch(handle, args, names, rv)
     return 0
+
+
+def _watch(handle: Any, args: argparse.Namespace, names: list[str], rv: str) -> None:
+    """Print each change as kubectl get -w does: one row (or document) per event."""
+    fields = args.field_selector
+    if len(names) == 1:
+        fields = ",".join(f for f in (fields, f"metadata.name={names[0]}") if f)
+    events = handle.watch(
+        resource_version=rv or "",
+        label_selector=args.selector,
+        field_selector=fields,
+        allow_bookmarks=False,
+    )
+    for ev in events:
+        if ev.object is None or (len(names) > 1 and ev.object.metadata.name not in names):
+            continue
+        if not rv and ev.type == "ADDED" and names:
+            continue  # the named objects were printed already
+        text = render([ev.object], args.output, single=True, all_namespaces=args.all_namespaces)
+        if args.output in ("", "wide"):
+            text = text.splitlines()[-1]
+        print(text, flush=True)
 
 
 def _objects(args: argparse.Namespace) -> list[Message]:

@@ -145,3 +145,39 @@ def test_api_resources_and_version(apiserver: RunningApiServer) -> None:
     assert lines[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     assert any(line.split()[:2] == ["deployments", "deploy"] for line in lines)
     assert "Server Version: pinnace" in run(apiserver, "version").stdout
+
+
+def test_get_watch_prints_changes(
+    apiserver: RunningApiServer, namespace: str, tmp_path: Path
+) -> None:
+    """get -w lists, then prints one line per change."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pinnace.cli.main",
+            "--server",
+            apiserver.endpoint,
+            "get",
+            "pods",
+            "-n",
+            namespace,
+            "-w",
+            "-o",
+            "name",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        manifest = tmp_path / "pod.yaml"
+        manifest.write_text(MANIFEST.split("---")[1])
+        run(apiserver, "create", "-f", str(manifest), "-n", namespace)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "pod/solo"
+        run(apiserver, "label", "pod", "solo", "seen=yes", "-n", namespace)
+        assert proc.stdout.readline().strip() == "pod/solo"
+    finally:
+        proc.kill()
+        proc.wait(5)
