@@ -41,6 +41,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--metrics-listen", default="", help="serve /metrics on host:port (default: off)"
     )
     p.add_argument("--log-level", default="info")
+    p.add_argument(
+        "--job-pod-failure-backoff",
+        type=float,
+        default=10.0,
+        help="seconds before the first replacement of a failed Job pod, doubling (default 10)",
+    )
+    p.add_argument(
+        "--job-pod-failure-backoff-max",
+        type=float,
+        default=600.0,
+        help="cap of the Job pod failure backoff in seconds (default 600)",
+    )
     for name in sorted(CONTROLLERS):
         flag = name.replace("_", "-")
         p.add_argument(

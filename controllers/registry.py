@@ -40,3 +40,7 @@ CONTROLLERS["garbagecollector"] = GarbageCollector
 from controllers.deployment import DeploymentController  # noqa: E402
 
 CONTROLLERS["deployment"] = DeploymentController
+
+from controllers.job import JobController  # noqa: E402
+
+CONTROLLERS["job"] = JobController

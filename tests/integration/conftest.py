@@ -146,7 +146,13 @@ FAST_CLUSTER_FLAGS: dict[str, list[str]] = {
         "1",
     ],
     "scheduler": ["--pod-initial-backoff", "0.1", "--pod-max-backoff", "1", *LEASE_FLAGS],
-    "controller-manager": LEASE_FLAGS,
+    "controller-manager": [
+        *LEASE_FLAGS,
+        "--job-pod-failure-backoff",
+        "0.2",
+        "--job-pod-failure-backoff-max",
+        "1",
+    ],
 }
 
 

@@ -1,0 +1,96 @@
+"""Constants and small pure helpers shared by the Job controller's modules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pinnace.api.batch.v1 import job_pb2
+from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.timeutil import parse_rfc3339
+
+JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
+INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count"
+COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX"
+CONTROLLER_NAME = "kubernetes.io/job-controller"
+# Kubernetes' MaxUncountedPods: at most this many uids per uncounted list.
+MAX_UNCOUNTED_PODS = 500
+# At most this many pods created or deleted per sync (Kubernetes' MaxPodCreateDeletePerSync).
+MAX_POD_CREATE_DELETE_PER_SYNC = 500
+
+
+def is_indexed(job: job_pb2.Job) -> bool:
+    return job.spec.completion_mode == "Indexed"
+
+
+def completions(job: job_pb2.Job) -> int | None:
+    """spec.completions, or None for a work-queue job."""
+    return job.spec.completions if job.spec.HasField("completions") else None
+
+
+def parallelism(job: job_pb2.Job) -> int:
+    return job.spec.parallelism if job.spec.HasField("parallelism") else 1
+
+
+def is_suspended(job: job_pb2.Job) -> bool:
+    return job.spec.HasField("suspend") and job.spec.suspend
+
+
+def is_terminal(pod: pod_pb2.Pod) -> bool:
+    return pod.status.phase in ("Succeeded", "Failed")
+
+
+def is_terminating(pod: pod_pb2.Pod) -> bool:
+    return bool(pod.metadata.deletion_timestamp) and not is_terminal(pod)
+
+
+def is_active(pod: pod_pb2.Pod) -> bool:
+    """Pending or running, and not being deleted."""
+    return not is_terminal(pod) and not pod.metadata.deletion_timestamp
+
+
+def is_ready(pod: pod_pb2.Pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
+
+
+def has_finalizer(pod: pod_pb2.Pod) -> bool:
+    return JOB_TRACKING_FINALIZER in pod.metadata.finalizers
+
+
+def condition(job: job_pb2.Job, kind: str) -> job_pb2.JobCondition | None:
+    for c in job.status.conditions:
+        if c.type == kind and c.status == "True":
+            return c
+    return None
+
+
+def is_finished(job: Any) -> bool:
+    """Complete or Failed is True: nothing more will happen to it."""
+    return any(
+        c.type in ("Complete", "Failed") and c.status == "True" for c in job.status.conditions
+    )
+
+
+def finish_time(pod: pod_pb2.Pod) -> datetime | None:
+    """When a terminal pod finished: the latest container finishedAt, else
+    the Ready condition's last transition."""
+    latest: datetime | None = None
+    for cs in (*pod.status.container_statuses, *pod.status.init_container_statuses):
+        t = cs.state.terminated.finished_at if cs.state.HasField("terminated") else ""
+        if t:
+            when = parse_rfc3339(t)
+            latest = when if latest is None or when > latest else latest
+    if latest is None:
+        for c in pod.status.conditions:
+            if c.type == "Ready" and c.last_transition_time:
+                latest = parse_rfc3339(c.last_transition_time)
+    return latest
+
+
+def restarts(pod: pod_pb2.Pod) -> int:
+    return sum(
+        cs.restart_count
+        for cs in (*pod.status.container_statuses, *pod.status.init_container_statuses)
+    )
