@@ -44,3 +44,7 @@ CONTROLLERS["deployment"] = DeploymentController
 from controllers.job import JobController  # noqa: E402
 
 CONTROLLERS["job"] = JobController
+
+from controllers.statefulset import StatefulSetController  # noqa: E402
+
+CONTROLLERS["statefulset"] = StatefulSetController

@@ -1,0 +1,415 @@
+"""The StatefulSet controller: informer wiring, handlers and the sync loop
+(Kubernetes' pkg/controller/statefulset).
+
+Handlers only map objects to the key of the set that owns them:
+
+* StatefulSet added/updated/deleted → its key;
+* pod → the StatefulSet its controllerRef names (same uid); an orphan pod
+  → every set in its namespace whose selector matches it (adoption);
+* ControllerRevision → its controlling set;
+* PersistentVolumeClaim updated/deleted → every set of the namespace (a
+  pod may be waiting for a claim of its ordinal to finish being deleted).
+
+``sync(key)`` re-reads the caches, claims pods (adopting orphans whose name
+is ``<set>-<ordinal>`` and whose labels match, releasing pods whose labels
+no longer match), settles the revisions (history.py), plans (plan.py) and
+acts, writes the status if it changed (status.py) and trims the history to
+``revisionHistoryLimit``. No expectations are needed: pods have
+deterministic names, so a create the cache has not seen yet fails with
+AlreadyExists, and a replacement is never created while the old pod object
+exists (terminating or not). The work queue never runs one key twice at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from controllers.base import Controller, ControllerContext, key_of, unwrap
+from controllers.controllerref import controller_ref
+from controllers.podcontrol import slow_start_batch
+from controllers.replicaset.sync import claim_pods
+from controllers.statefulset import history, util
+from controllers.statefulset.plan import CLAIMS, CREATE, DELETE, UPDATE, Action, Inputs, plan
+from controllers.statefulset.status import availability_requeue, calculate_status, write_status
+from controllers.statefulset.util import Claim, Pod, StatefulSet
+from pinnace.api.apps.v1 import controllerrevision_pb2, statefulset_pb2
+from pinnace.api.core.v1 import pod_pb2, volume_pb2
+from pinnace.client.informer import NAMESPACE_INDEX
+from pinnace.machinery import codec, errors
+from pinnace.machinery.labels import Selector, SelectorError, selector_from_label_selector
+
+AVAILABILITY_SKEW = 0.05
+KIND = "StatefulSet"
+
+
+class StatefulSetController(Controller):
+    """Keeps every StatefulSet's pods, claims and revisions as its spec says."""
+
+    name: ClassVar[str] = "statefulset"
+
+    def __init__(self, ctx: ControllerContext) -> None:
+        super().__init__(ctx)
+
+    # ---- wiring ------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        self.sets = self.ctx.informer(statefulset_pb2.StatefulSet)
+        self.pods = self.ctx.informer(pod_pb2.Pod)
+        self.revisions = self.ctx.informer(controllerrevision_pb2.ControllerRevision)
+        self.claims = self.ctx.informer(volume_pb2.PersistentVolumeClaim)
+        self.sets.add_handler(
+            on_add=self.enqueue,
+            on_update=lambda old, cur: self.enqueue(cur),
+            on_delete=lambda obj: self.queue.add(key_of(obj)),
+        )
+        self.pods.add_handler(
+            on_add=self.on_pod, on_update=self.on_pod_update, on_delete=self.on_pod
+        )
+        self.revisions.add_handler(
+            on_add=self.on_owned,
+            on_update=lambda old, cur: self.on_owned(cur),
+            on_delete=self.on_owned,
+        )
+        self.claims.add_handler(
+            on_update=lambda old, cur: self.on_claim(cur), on_delete=self.on_claim
+        )
+
+    # ---- handlers ----------------------------------------------------------------------
+
+    def on_pod(self, obj: Any) -> None:
+        pod = unwrap(obj)
+        if not self.on_owned(pod):
+            for set_ in self.sets_matching(pod):
+                self.enqueue(set_)
+
+    def on_pod_update(self, old: Pod, cur: Pod) -> None:
+        if old.metadata.resource_version == cur.metadata.resource_version:
+            return
+        if controller_ref(old) != controller_ref(cur) or old.metadata.labels != cur.metadata.labels:
+            self.on_pod(old)
+        self.on_pod(cur)
+
+    def on_owned(self, obj: Any) -> bool:
+        """Enqueue the set controlling obj; False when obj has no
+        StatefulSet controller at all (an orphan)."""
+        item = unwrap(obj)
+        ref = controller_ref(item)
+        if ref is None or ref.kind != KIND:
+            return False
+        set_ = self.sets.store.get_by_name(item.metadata.namespace, ref.name)
+        if set_ is None or set_.metadata.uid != ref.uid:
+            return True
+        self.enqueue(set_)
+        return True
+
+    def on_claim(self, obj: Any) -> None:
+        for set_ in self.sets.store.by_index(NAMESPACE_INDEX, unwrap(obj).metadata.namespace):
+            self.enqueue(set_)
+
+    def sets_matching(self, pod: Pod) -> list[StatefulSet]:
+        out = []
+        for set_ in self.sets.store.by_index(NAMESPACE_INDEX, pod.metadata.namespace):
+            selector = self.selector(set_)
+            if selector is not None and selector.matches(pod.metadata.labels):
+                out.append(set_)
+        return out
+
+    def selector(self, set_: StatefulSet) -> Selector | None:
+        try:
+            sel = set_.spec.selector if set_.spec.HasField("selector") else None
+            return selector_from_label_selector(sel)
+        except SelectorError as e:
+            self.log.error("statefulset %s has a bad selector: %s", key_of(set_), e)
+            return None
+
+    # ---- sync --------------------------------------------------------------------------
+
+    async def sync(self, key: str) -> float | None:
+        cached = self.sets.store.get(key)
+        if cached is None:
+            return None
+        set_ = StatefulSet()
+        set_.CopyFrom(cached)  # never mutate the cache
+        selector = self.selector(set_)
+        if selector is None:
+            return None
+        namespace = set_.metadata.namespace
+        pods = await self.claim(set_, selector)
+        revisions = [
+            r
+            for r in self.revisions.store.by_index(NAMESPACE_INDEX, namespace)
+            if (ref := controller_ref(r)) is not None and ref.uid == set_.metadata.uid
+        ]
+        update_rev, collision = await self.settle_update_revision(set_, revisions)
+        current_rev = history.find_current(set_, revisions, update_rev)
+        current_set = history.apply_revision(set_, current_rev)
+        update_set = history.apply_revision(set_, update_rev)
+        actions = plan(
+            Inputs(
+                set=set_,
+                pods=pods,
+                current_set=current_set,
+                update_set=update_set,
+                current_revision=current_rev.metadata.name,
+                update_revision=update_rev.metadata.name,
+                now=self.ctx.clock.now(),
+                claims_ok=lambda pod: self.claims_ok(set_, pod),
+                claim_stale=lambda ordinal: self.claim_stale(set_, ordinal),
+            )
+        )
+        error: BaseException | None = None
+        try:
+            await self.execute(set_, actions)
+        except errors.ApiError as e:
+            error = e
+        pods = self.owned_pods(set_)
+        now = self.ctx.clock.now()
+        status = calculate_status(
+            set_,
+            pods,
+            current_revision=current_rev.metadata.name,
+            update_revision=update_rev.metadata.name,
+            collision_count=collision,
+            now=now,
+        )
+        await write_status(self.client, set_, status)
+        await self.truncate_history(set_, revisions, pods, status)
+        if error is not None:
+            raise error
+        wait = availability_requeue(set_, pods, now)
+        return None if wait is None else wait + AVAILABILITY_SKEW
+
+    async def claim(self, set_: StatefulSet, selector: Selector) -> list[Pod]:
+        """The pods the set controls after adoption and release."""
+        namespace = set_.metadata.namespace
+        candidates = [
+            p
+            for p in self.pods.store.by_index(NAMESPACE_INDEX, namespace)
+            if util.is_member_of(set_, p)
+            or ((ref := controller_ref(p)) is not None and ref.uid == set_.metadata.uid)
+        ]
+        claimed = await claim_pods(
+            set_,
+            candidates,
+            selector=selector,
+            patch_pod=self.client.pods(namespace).patch,
+            recheck_owner=lambda: self.client.stateful_sets(namespace).get(set_.metadata.name),
+        )
+        return [p for p in claimed if util.is_member_of(set_, p)]
+
+    def owned_pods(self, set_: StatefulSet) -> list[Pod]:
+        return [
+            p
+            for p in self.pods.store.by_index(NAMESPACE_INDEX, set_.metadata.namespace)
+            if (ref := controller_ref(p)) is not None
+            and ref.uid == set_.metadata.uid
+            and util.is_member_of(set_, p)
+        ]
+
+    # ---- revisions ---------------------------------------------------------------------
+
+    async def settle_update_revision(
+        self, set_: StatefulSet, revisions: list[Any]
+    ) -> tuple[Any, int | None]:
+        """The update revision, created or renumbered in the API as needed;
+        and the collision count to record."""
+        api = self.client.controller_revisions(set_.metadata.namespace)
+        collision = set_.status.collision_count if set_.status.HasField("collision_count") else None
+        for _ in range(5):
+            choice = history.choose_update_revision(set_, revisions)
+            if choice.action == "reuse":
+                return choice.revision, collision
+            if choice.action == "renumber":
+                updated = await api.update(choice.revision)
+                revisions[:] = [
+                    updated if r.metadata.name == updated.metadata.name else r for r in revisions
+                ]
+                return updated, collision
+            try:
+                made = await api.create(choice.revision)
+                revisions.append(made)
+                return made, collision
+            except errors.AlreadyExists:
+                existing = await api.get(choice.revision.metadata.name)
+                ref = controller_ref(existing)
+                if (
+                    history.equal(existing, choice.revision)
+                    and ref is not None
+                    and ref.uid == set_.metadata.uid
+                ):
+                    revisions.append(existing)
+                    return existing, collision
+                # A hash collision: another revision holds the name.
+                collision = (collision or 0) + 1
+                set_.status.collision_count = collision
+        raise errors.Conflict("could not find a free ControllerRevision name")
+
+    async def truncate_history(
+        self, set_: StatefulSet, revisions: Sequence[Any], pods: Sequence[Pod], status: Any
+    ) -> None:
+        live = {util.revision_of(p) for p in pods}
+        live |= {status.current_revision, status.update_revision}
+        limit = (
+            set_.spec.revision_history_limit if set_.spec.HasField("revision_history_limit") else 10
+        )
+        api = self.client.controller_revisions(set_.metadata.namespace)
+        for rev in history.revisions_to_delete(revisions, live=live, limit=limit):
+            try:
+                await api.delete(rev.metadata.name, uid=rev.metadata.uid)
+            except errors.NotFound:
+                pass
+
+    # ---- claims ------------------------------------------------------------------------
+
+    def claim_of(self, namespace: str, name: str) -> Claim | None:
+        return self.claims.store.get_by_name(namespace, name)
+
+    def claims_ok(self, set_: StatefulSet, pod: Pod) -> bool:
+        """Every claim of the pod exists (for a replica) and has the owners
+        the retention policy wants."""
+        replica = util.in_ordinal_range(pod, set_)
+        for claim in util.pod_claims(set_, util.ordinal_of(pod)).values():
+            have = self.claim_of(set_.metadata.namespace, claim.metadata.name)
+            if have is None:
+                if replica:
+                    return False
+                continue
+            if not util.claim_owners_match(set_, pod, have):
+                return False
+        return True
+
+    def claim_stale(self, set_: StatefulSet, ordinal: int) -> bool:
+        for claim in util.pod_claims(set_, ordinal).values():
+            have = self.claim_of(set_.metadata.namespace, claim.metadata.name)
+            if have is not None and have.metadata.deletion_timestamp:
+                return True
+        return False
+
+    async def ensure_claims(self, set_: StatefulSet, pod: Pod) -> None:
+        """Create the pod's missing claims, fix the owners of existing ones."""
+        api = self.client.persistent_volume_claims(set_.metadata.namespace)
+        for claim in util.pod_claims(set_, util.ordinal_of(pod)).values():
+            have = self.claim_of(set_.metadata.namespace, claim.metadata.name)
+            if have is None:
+                claim.metadata.owner_references.extend(util.claim_owner_refs(set_, pod, claim))
+                try:
+                    await api.create(claim)
+                except errors.AlreadyExists:
+                    continue
+                except errors.ApiError as e:
+                    self.recorder.event(
+                        set_,
+                        "Warning",
+                        "FailedCreate",
+                        f"create Claim {claim.metadata.name} for Pod {pod.metadata.name} "
+                        f"in StatefulSet {set_.metadata.name} failed error: {e.message}",
+                    )
+                    raise
+                self.recorder.event(
+                    set_,
+                    "Normal",
+                    "SuccessfulCreate",
+                    f"create Claim {claim.metadata.name} Pod {pod.metadata.name} "
+                    f"in StatefulSet {set_.metadata.name} success",
+                )
+            elif have.metadata.deletion_timestamp:
+                raise errors.Conflict(
+                    f"pvc {have.metadata.name} is being deleted; waiting for it to be gone"
+                )
+            elif not util.claim_owners_match(set_, pod, have):
+                refs = [codec.to_dict(r) for r in util.claim_owner_refs(set_, pod, have)]
+                patch = {
+                    "metadata": {
+                        "uid": have.metadata.uid,
+                        "resourceVersion": have.metadata.resource_version,
+                        "ownerReferences": refs or None,
+                    }
+                }
+                await api.patch(have.metadata.name, patch)
+
+    # ---- acting ------------------------------------------------------------------------
+
+    async def execute(self, set_: StatefulSet, actions: list[Action]) -> None:
+        """Carry out the plan in order; creates of a Parallel set in
+        slow-start batches. The first failure stops the rest (raised)."""
+        creates = [a for a in actions if a.kind == CREATE]
+        if len(creates) > 1:
+            others = [a for a in actions if a.kind != CREATE]
+            _, err = await slow_start_batch(
+                len(creates), lambda i: self.create_pod(set_, creates[i].pod)
+            )
+            if err is not None:
+                raise err
+            actions = others
+        for action in actions:
+            if action.kind == CREATE:
+                await self.create_pod(set_, action.pod)
+            elif action.kind == DELETE:
+                await self.delete_pod(set_, action.pod)
+            elif action.kind in (UPDATE, CLAIMS):
+                await self.fix_pod(set_, action.pod, labels=action.kind == UPDATE)
+
+    async def create_pod(self, set_: StatefulSet, pod: Pod) -> None:
+        await self.ensure_claims(set_, pod)
+        try:
+            await self.client.pods(set_.metadata.namespace).create(pod)
+        except errors.AlreadyExists:
+            return  # the cache is behind
+        except errors.ApiError as e:
+            self.recorder.event(
+                set_,
+                "Warning",
+                "FailedCreate",
+                f"create Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} "
+                f"failed error: {e.message}",
+            )
+            raise
+        self.recorder.event(
+            set_,
+            "Normal",
+            "SuccessfulCreate",
+            f"create Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} successful",
+        )
+
+    async def delete_pod(self, set_: StatefulSet, pod: Pod) -> None:
+        try:
+            await self.client.pods(set_.metadata.namespace).delete(
+                pod.metadata.name, uid=pod.metadata.uid
+            )
+        except (errors.NotFound, errors.Conflict):
+            return  # gone, or another pod of that name now
+        except errors.ApiError as e:
+            self.recorder.event(
+                set_,
+                "Warning",
+                "FailedDelete",
+                f"delete Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} "
+                f"failed error: {e.message}",
+            )
+            raise
+        self.recorder.event(
+            set_,
+            "Normal",
+            "SuccessfulDelete",
+            f"delete Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} successful",
+        )
+
+    async def fix_pod(self, set_: StatefulSet, pod: Pod, *, labels: bool) -> None:
+        """Fix the pod's claims and (for a replica) its identity labels."""
+        await self.ensure_claims(set_, pod)
+        if labels and not util.identity_matches(set_, pod):
+            fixed = Pod()
+            fixed.CopyFrom(pod)
+            util.update_identity(set_, fixed)
+            patch = {
+                "metadata": {
+                    "uid": pod.metadata.uid,
+                    "resourceVersion": pod.metadata.resource_version,
+                    "labels": dict(fixed.metadata.labels),
+                }
+            }
+            try:
+                await self.client.pods(set_.metadata.namespace).patch(pod.metadata.name, patch)
+            except errors.NotFound:
+                return
