@@ -48,3 +48,7 @@ CONTROLLERS["job"] = JobController
 from controllers.statefulset import StatefulSetController  # noqa: E402
 
 CONTROLLERS["statefulset"] = StatefulSetController
+
+from controllers.daemonset import DaemonSetController  # noqa: E402
+
+CONTROLLERS["daemonset"] = DaemonSetController
