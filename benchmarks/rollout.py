@@ -1,0 +1,188 @@
+"""Deployment rollout benchmark on a local cluster.
+
+    python benchmarks/rollout.py [--replicas 300] [--nodes 3] [--hollow]
+
+Starts a cluster (etcd, apiserver, scheduler, controller-manager, --nodes
+kubelets running real `sleep` processes, or with --hollow kubelets that run
+no processes), then measures:
+
+1. the time from creating a --replicas Deployment until all are available;
+2. the time for a full rolling update (maxSurge 25%, maxUnavailable 25%)
+   until every replica runs the new template and is available;
+3. the controller-manager's CPU seconds per pod created over both phases.
+
+The baseline in the same run is the time the same number of pods takes when
+created directly through the API (no controllers) until all are Running.
+Prints a Markdown table for benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pinnace.api.apps.v1 import deployment_pb2
+from pinnace.api.core.v1 import pod_pb2
+from pinnace.client import AsyncClient
+from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
+from pinnace.localcluster.etcd import free_port
+from pinnace.machinery import codec
+
+NAMESPACE = "default"
+CONTAINER = {
+    "name": "sleep",
+    "image": "busybox",
+    "command": ["sleep", "3600"],
+    "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}},
+}
+
+
+def cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def deployment(replicas: int) -> deployment_pb2.Deployment:
+    return codec.from_dict(
+        deployment_pb2.Deployment,
+        {
+            "metadata": {"name": "bench"},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "bench"}},
+                "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                "template": {
+                    "metadata": {"labels": {"app": "bench"}},
+                    "spec": {"terminationGracePeriodSeconds": 1, "containers": [CONTAINER]},
+                },
+            },
+        },
+    )
+
+
+async def wait_rolled_out(
+    client: AsyncClient, replicas: int, generation: int, timeout: float = 600
+) -> None:
+    deployments = client.deployments(NAMESPACE)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        d = await deployments.get("bench")
+        st = d.status
+        if (
+            st.observed_generation >= generation
+            and st.updated_replicas == replicas
+            and st.available_replicas == replicas
+            and st.replicas == replicas
+        ):
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("the rollout did not finish")
+
+
+async def baseline(client: AsyncClient, count: int) -> float:
+    """Create `count` bare pods at 64 in flight; time until all are Running."""
+    pods = client.pods(NAMESPACE)
+    start = time.monotonic()
+    names = iter(range(count))
+
+    async def worker() -> None:
+        for i in names:
+            pod = codec.from_dict(
+                pod_pb2.Pod,
+                {
+                    "metadata": {"name": f"base-{i}", "labels": {"bench": "base"}},
+                    "spec": {"terminationGracePeriodSeconds": 1, "containers": [CONTAINER]},
+                },
+            )
+            await pods.create(pod)
+
+    await asyncio.gather(*(worker() for _ in range(64)))
+    while True:
+        items = (await pods.list(label_selector="bench=base")).items
+        if sum(1 for p in items if p.status.phase == "Running") == count:
+            break
+        await asyncio.sleep(0.1)
+    elapsed = time.monotonic() - start
+    await pods.delete_collection(label_selector="bench=base", grace_period_seconds=0)
+    for _ in range(600):  # at most a minute for the pods to go
+        if not (await pods.list(label_selector="bench=base")).items:
+            break
+        await asyncio.sleep(0.1)
+    return elapsed
+
+
+async def run(server: str, replicas: int, cm_pid: int | None) -> dict[str, float]:
+    async with AsyncClient(server, timeout=60) as client:
+        base = await baseline(client, replicas)
+        cpu0 = cpu_seconds(cm_pid)
+        t0 = time.monotonic()
+        made = await client.deployments(NAMESPACE).create(deployment(replicas))
+        await wait_rolled_out(client, replicas, made.metadata.generation)
+        create = time.monotonic() - t0
+        t1 = time.monotonic()
+        d = await client.deployments(NAMESPACE).get("bench")
+        d.spec.template.spec.containers[0].env.add(name="VERSION", value="2")
+        updated = await client.deployments(NAMESPACE).update(d)
+        await wait_rolled_out(client, replicas, updated.metadata.generation)
+        update = time.monotonic() - t1
+        cpu = cpu_seconds(cm_pid) - cpu0
+    return {
+        "baseline": base,
+        "create": create,
+        "update": update,
+        "cpu_per_pod": cpu / (2 * replicas),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--replicas", type=int, default=300)
+    p.add_argument("--nodes", type=int, default=3)
+    p.add_argument("--hollow", action="store_true", help="kubelets run no processes (scale test)")
+    args = p.parse_args()
+    kubelet_flags = ["--lease-period", "2", "--node-status-period", "2", "--max-pods", "500"]
+    if args.hollow:
+        kubelet_flags += ["--runtime", "hollow"]
+    with tempfile.TemporaryDirectory(prefix="pinnace-rollout-") as tmp:
+        cluster = LocalCluster(
+            ClusterConfig(
+                data_dir=Path(tmp),
+                nodes=args.nodes,
+                port=free_port(),
+                extra_component_flags={"kubelet": kubelet_flags},
+            )
+        )
+        cluster.start(timeout=120)
+        try:
+            cm = next(c for c in cluster.components if c.name == "controller-manager")
+            figures = asyncio.run(run(cluster.server, args.replicas, cm.pid))
+        finally:
+            cluster.stop()
+    kind = f"{args.nodes} hollow nodes" if args.hollow else f"{args.nodes} kubelets running `sleep`"
+    print()
+    print("| measurement | figure |")
+    print("|---|---|")
+    print(
+        f"| baseline: {args.replicas} bare pods created through the API until all Running ({kind}) | {figures['baseline']:.1f} s |"
+    )
+    print(
+        f"| Deployment of {args.replicas} replicas until all available | {figures['create']:.1f} s |"
+    )
+    print(
+        f"| rolling update (maxSurge 25%, maxUnavailable 25%) until all new replicas available | {figures['update']:.1f} s |"
+    )
+    print(f"| controller-manager CPU per pod created | {figures['cpu_per_pod'] * 1e3:.1f} ms |")
+    print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()
