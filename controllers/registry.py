@@ -52,3 +52,11 @@ CONTROLLERS["statefulset"] = StatefulSetController
 from controllers.daemonset import DaemonSetController  # noqa: E402
 
 CONTROLLERS["daemonset"] = DaemonSetController
+
+from controllers.cronjob import CronJobController  # noqa: E402
+
+CONTROLLERS["cronjob"] = CronJobController
+
+from controllers.ttlafterfinished import TTLAfterFinishedController  # noqa: E402
+
+CONTROLLERS["ttl-after-finished"] = TTLAfterFinishedController

@@ -1,0 +1,5 @@
+"""The TTL-after-finished controller (Kubernetes' pkg/controller/ttlafterfinished)."""
+
+from controllers.ttlafterfinished.controller import TTLAfterFinishedController
+
+__all__ = ["TTLAfterFinishedController"]
