@@ -168,10 +168,30 @@ class PrometheusWorkqueueMetrics:
             registry=registry,
         )
 
+        self._known: set[str] = set()
+
+    def _touch(self, name: str) -> None:
+        """Create every metric's series for a queue on first sight, so a
+        queue's counters read 0 rather than being absent (as client-go)."""
+        if name not in self._known:
+            self._known.add(name)
+            for metric in (
+                self.depth,
+                self.adds,
+                self.queue_duration,
+                self.work_duration,
+                self.retries,
+                self.unfinished_work,
+                self.longest_running_processor,
+            ):
+                metric.labels(name)
+
     def inc_adds(self, name: str) -> None:
+        self._touch(name)
         self.adds.labels(name).inc()
 
     def set_depth(self, name: str, depth: int) -> None:
+        self._touch(name)
         self.depth.labels(name).set(depth)
 
     def observe_queue_duration(self, name: str, seconds: float) -> None:
