@@ -92,9 +92,40 @@ def _field(path: str, default: str = "") -> Callable[[Message], str]:
 
 
 def _completions(obj: Message) -> str:
-    spec = obj.spec  # type: ignore[attr-defined]
-    want = spec.completions if spec.HasField("completions") else 1
-    return f"{obj.status.succeeded}/{want}"  # type: ignore[attr-defined]
+    """kubectl's: succeeded/completions, "n/1 of p" for a work queue."""
+    spec, status = obj.spec, obj.status  # type: ignore[attr-defined]
+    if spec.HasField("completions"):
+        return f"{status.succeeded}/{spec.completions}"
+    parallelism = spec.parallelism if spec.HasField("parallelism") else 1
+    if parallelism > 1:
+        return f"{status.succeeded}/1 of {parallelism}"
+    return f"{status.succeeded}/1"
+
+
+def _job_status(obj: Message) -> str:
+    """kubectl 1.32's STATUS: the terminal or interim condition, else Running."""
+    status = obj.status  # type: ignore[attr-defined]
+    true = {c.type for c in status.conditions if c.status == "True"}
+    for kind, shown in (
+        ("Failed", "Failed"),
+        ("Complete", "Complete"),
+        ("Suspended", "Suspended"),
+        ("FailureTarget", "FailureTarget"),
+        ("SuccessCriteriaMet", "SuccessCriteriaMet"),
+    ):
+        if kind in true:
+            return shown
+    return "Running"
+
+
+def _job_duration(obj: Message) -> str:
+    """From startTime to completionTime (or to now while it runs)."""
+    status = obj.status  # type: ignore[attr-defined]
+    if not status.start_time:
+        return ""
+    if not status.completion_time:
+        return age(status.start_time)
+    return age(status.start_time, now=parse_rfc3339(status.completion_time))
 
 
 COLUMNS: dict[str, list[Column]] = {
@@ -138,11 +169,21 @@ COLUMNS: dict[str, list[Column]] = {
         ("AVAILABLE", _field("status.number_available", "0")),
         ("AGE", _age),
     ],
-    "Job": [("COMPLETIONS", _completions), ("AGE", _age)],
+    "Job": [
+        ("STATUS", _job_status),
+        ("COMPLETIONS", _completions),
+        ("DURATION", _job_duration),
+        ("AGE", _age),
+    ],
     "CronJob": [
         ("SCHEDULE", _field("spec.schedule")),
+        ("TIMEZONE", lambda o: o.spec.time_zone if o.spec.HasField("time_zone") else "<none>"),  # type: ignore[attr-defined]
         ("SUSPEND", lambda o: "True" if o.spec.suspend else "False"),  # type: ignore[attr-defined]
         ("ACTIVE", lambda o: str(len(o.status.active))),  # type: ignore[attr-defined]
+        (
+            "LAST SCHEDULE",
+            lambda o: age(o.status.last_schedule_time) if o.status.last_schedule_time else "<none>",
+        ),  # type: ignore[attr-defined]
         ("AGE", _age),
     ],
     "Event": [
