@@ -61,7 +61,63 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             default=0,
             help=f"workers of the {name} controller",
         )
+    _node_flags(p)
     return p.parse_args(argv)
+
+
+def _node_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the node lifecycle, taint eviction and pod GC controllers."""
+    p.add_argument(
+        "--node-monitor-grace-period",
+        type=float,
+        default=50.0,
+        help="seconds without a heartbeat before a node is Unknown",
+    )
+    p.add_argument(
+        "--node-startup-grace-period",
+        type=float,
+        default=60.0,
+        help="the same for a node that never reported Ready",
+    )
+    p.add_argument(
+        "--node-monitor-period",
+        type=float,
+        default=5.0,
+        help="how often held-back node work is retried",
+    )
+    p.add_argument(
+        "--node-eviction-rate",
+        type=float,
+        default=0.1,
+        help="nodes per second per healthy zone tainted for eviction",
+    )
+    p.add_argument(
+        "--secondary-node-eviction-rate",
+        type=float,
+        default=0.01,
+        help="the same in a partially disrupted large zone",
+    )
+    p.add_argument(
+        "--unhealthy-zone-threshold",
+        type=float,
+        default=0.55,
+        help="fraction of not-ready nodes (at least 3) making a zone unhealthy",
+    )
+    p.add_argument(
+        "--large-cluster-size-threshold",
+        type=int,
+        default=50,
+        help="zones larger than this keep evicting (slowly) when unhealthy",
+    )
+    p.add_argument(
+        "--terminated-pod-gc-threshold",
+        type=int,
+        default=12500,
+        help="terminated pods kept before the oldest are deleted (0: no limit)",
+    )
+    p.add_argument(
+        "--pod-gc-period", type=float, default=20.0, help="seconds between pod garbage collections"
+    )
 
 
 def _bool(text: str) -> bool:

@@ -60,3 +60,10 @@ CONTROLLERS["cronjob"] = CronJobController
 from controllers.ttlafterfinished import TTLAfterFinishedController  # noqa: E402
 
 CONTROLLERS["ttl-after-finished"] = TTLAfterFinishedController
+
+from controllers.nodelifecycle import NodeLifecycleController, TaintEvictionController  # noqa: E402
+from controllers.podgc import PodGCController  # noqa: E402
+
+CONTROLLERS["nodelifecycle"] = NodeLifecycleController
+CONTROLLERS["taint-eviction-controller"] = TaintEvictionController
+CONTROLLERS["podgc"] = PodGCController

@@ -152,6 +152,8 @@ FAST_CLUSTER_FLAGS: dict[str, list[str]] = {
         "0.2",
         "--job-pod-failure-backoff-max",
         "1",
+        *("--node-monitor-grace-period", "3", "--node-startup-grace-period", "5"),
+        *("--node-monitor-period", "0.5", "--node-eviction-rate", "10", "--pod-gc-period", "2"),
     ],
 }
 

@@ -1,0 +1,166 @@
+"""Taint-based eviction (Kubernetes' pkg/controller/tainteviction, the
+former NoExecuteTaintManager).
+
+For a pod bound to a node with NoExecute taints:
+
+* a taint no toleration of the pod tolerates → the pod is deleted now;
+* all tolerated → deleted once the smallest ``tolerationSeconds`` among the
+  matching tolerations has passed since the taint was added (its
+  ``timeAdded``; the time the controller first saw it when that is
+  missing); tolerations without ``tolerationSeconds`` tolerate forever;
+* the taints are gone before then → nothing happens (the pending eviction is
+  cancelled simply because the next sync finds no reason for it).
+
+Before deleting, the pod gets the condition ``DisruptionTarget=True``
+(reason ``DeletionByTaintManager``), and an event ``TaintManagerEviction``.
+Handlers map a pod (bound, changed node or tolerations) to its key and a
+node whose NoExecute taints changed to the keys of all pods on it; ``sync``
+returns the time left until a pending eviction is due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from controllers import nodeutil
+from controllers.base import Controller, ControllerContext
+from controllers.nodelifecycle.controller import NODE_NAME_INDEX, node_name_index
+from pinnace.api.core.v1 import node_pb2, pod_pb2
+from pinnace.machinery import errors
+from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
+
+REASON = "DeletionByTaintManager"
+MESSAGE = "Taint manager: deleting due to NoExecute taint"
+SKEW = 0.05
+
+
+def no_execute_taints(node: node_pb2.Node) -> list[Any]:
+    return [t for t in node.spec.taints if t.effect == nodeutil.NO_EXECUTE]
+
+
+def min_toleration_seconds(tolerations: Any, taints: list[Any]) -> float | None:
+    """The smallest tolerationSeconds among the tolerations matching any of
+    ``taints`` (negative counts as 0); None when none is limited (forever)."""
+    best: float | None = None
+    for taint in taints:
+        for tol in tolerations:
+            if not nodeutil.tolerates(tol, taint) or not tol.HasField("toleration_seconds"):
+                continue
+            seconds = max(0, tol.toleration_seconds)
+            best = seconds if best is None else min(best, seconds)
+    return best
+
+
+def eviction_time(pod: pod_pb2.Pod, taints: list[Any], first_seen: datetime) -> datetime | None:
+    """When the pod must go (None: never, while these taints stay)."""
+    if not taints:
+        return None
+    tols = list(pod.spec.tolerations)
+    if nodeutil.untolerated(taints, tols, (nodeutil.NO_EXECUTE,)):
+        return first_seen - timedelta(days=1)  # now
+    seconds = min_toleration_seconds(tols, taints)
+    if seconds is None:
+        return None
+    added = [_parse(t.time_added) for t in taints]
+    start = max((a for a in added if a is not None), default=first_seen)
+    return start + timedelta(seconds=seconds)
+
+
+def _parse(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_rfc3339(text)
+    except ValueError:
+        return None
+
+
+class TaintEvictionController(Controller):
+    name: ClassVar[str] = "taint-eviction-controller"
+    default_workers: ClassVar[int] = 8
+
+    def __init__(self, ctx: ControllerContext) -> None:
+        # pod uid -> when we first saw it on a NoExecute-tainted node
+        self._first_seen: dict[str, datetime] = {}
+        super().__init__(ctx)
+
+    def setup(self) -> None:
+        self.nodes = self.ctx.informer(node_pb2.Node)
+        self.pods = self.ctx.informer(pod_pb2.Pod, indexers={NODE_NAME_INDEX: node_name_index})
+        self.pods.add_handler(on_add=self.add_pod, on_update=self.update_pod)
+        self.nodes.add_handler(
+            on_add=lambda node: self.node_changed(None, node), on_update=self.node_changed
+        )
+
+    def add_pod(self, pod: pod_pb2.Pod) -> None:
+        if pod.spec.node_name:
+            self.enqueue(pod)
+
+    def update_pod(self, old: pod_pb2.Pod, cur: pod_pb2.Pod) -> None:
+        if not cur.spec.node_name or old.metadata.resource_version == cur.metadata.resource_version:
+            return
+        if old.spec.node_name != cur.spec.node_name or list(old.spec.tolerations) != list(
+            cur.spec.tolerations
+        ):
+            self.enqueue(cur)
+
+    def node_changed(self, old: node_pb2.Node | None, cur: node_pb2.Node) -> None:
+        before = no_execute_taints(old) if old is not None else []
+        after = no_execute_taints(cur)
+        if before == after:
+            return
+        for pod in self.pods.store.by_index(NODE_NAME_INDEX, cur.metadata.name):
+            self.enqueue(pod)
+
+    async def sync(self, key: str) -> float | None:
+        pod = self.pods.store.get(key)
+        if pod is None or pod.metadata.deletion_timestamp or not pod.spec.node_name:
+            return None
+        node = self.nodes.store.get(pod.spec.node_name)
+        taints = no_execute_taints(node) if node is not None else []
+        uid = pod.metadata.uid
+        if not taints:
+            self._first_seen.pop(uid, None)
+            return None
+        now = self.ctx.clock.now()
+        first = self._first_seen.setdefault(uid, now)
+        due = eviction_time(pod, taints, first)
+        if due is None:
+            return None
+        if due > now:
+            return (due - now).total_seconds() + SKEW
+        await self.evict(pod)
+        self._first_seen.pop(uid, None)
+        return None
+
+    async def evict(self, pod: pod_pb2.Pod) -> None:
+        namespace, name = pod.metadata.namespace, pod.metadata.name
+        self.recorder.event(
+            pod, "Normal", "TaintManagerEviction", f"Marking for deletion Pod {namespace}/{name}"
+        )
+        pods = self.client.pods(namespace)
+        copy = pod_pb2.Pod()
+        copy.CopyFrom(pod)
+        if not any(
+            c.type == "DisruptionTarget" and c.status == "True" for c in copy.status.conditions
+        ):
+            kept = [c for c in copy.status.conditions if c.type != "DisruptionTarget"]
+            del copy.status.conditions[:]
+            copy.status.conditions.extend(kept)
+            copy.status.conditions.add(
+                type="DisruptionTarget",
+                status="True",
+                reason=REASON,
+                message=MESSAGE,
+                last_transition_time=format_rfc3339(self.ctx.clock.now()),
+            )
+            try:
+                await pods.update_status(copy)
+            except errors.NotFound:
+                return
+        try:
+            await pods.delete(name, uid=pod.metadata.uid)
+        except errors.NotFound:
+            return
+        self.log.info("evicted pod %s/%s from node %s", namespace, name, pod.spec.node_name)
