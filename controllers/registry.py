@@ -67,3 +67,7 @@ from controllers.podgc import PodGCController  # noqa: E402
 CONTROLLERS["nodelifecycle"] = NodeLifecycleController
 CONTROLLERS["taint-eviction-controller"] = TaintEvictionController
 CONTROLLERS["podgc"] = PodGCController
+
+from controllers.volumes import PersistentVolumeBinder  # noqa: E402
+
+CONTROLLERS["persistentvolume-binder"] = PersistentVolumeBinder

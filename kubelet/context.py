@@ -37,6 +37,12 @@ class Config:
     log_max_size: int = 10 * 1024 * 1024
     log_max_files: int = 5
     housekeeping_period: float = 10.0
+    # Node-local PersistentVolumes (None: <root_dir>/local-volumes).
+    local_volume_dir: Path | None = None
+
+    @property
+    def local_volumes(self) -> Path:
+        return (self.local_volume_dir or self.root_dir / "local-volumes").resolve()
 
 
 @dataclass

@@ -137,6 +137,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--metrics-listen", default="", help="serve /metrics on host:port (default: off)"
     )
+    p.add_argument(
+        "--local-volume-dir",
+        type=Path,
+        default=None,
+        help="where node-local PersistentVolumes live (default <root-dir>/local-volumes); "
+        "published as the Node annotation pinnace.io/local-volume-dir",
+    )
     p.add_argument("--log-level", default="info", help="debug, info, warning or error")
     args = p.parse_args(argv)
     if args.crashloop_backoff_base <= 0 or args.crashloop_backoff_max < args.crashloop_backoff_base:
@@ -164,6 +171,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         log_max_size=args.container_log_max_size,
         log_max_files=args.container_log_max_files,
         housekeeping_period=args.housekeeping_period,
+        local_volume_dir=args.local_volume_dir,
     )
 
 

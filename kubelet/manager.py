@@ -12,7 +12,9 @@ killed and the directories removed. A pod whose directory exists was
 admitted before (by an earlier kubelet process) and is not admitted again.
 
 Housekeeping every ``--housekeeping-period``: rotate the log files of
-running containers that grew past the size cap (in a thread).
+running containers that grew past the size cap (in a thread), and remove
+the node-local volume directories whose PersistentVolume is gone
+(volumes.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from kubelet.context import Context
 from kubelet.logs import rotate_if_needed
 from kubelet.paths import PodPaths
 from kubelet.podworker import PodWorker
+from kubelet.volumes import cleanup_local_volumes
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import DeletedFinalStateUnknown, Informer
 
@@ -206,6 +209,23 @@ class PodManager:
             ]
             if logs:
                 await asyncio.to_thread(self._rotate, logs)
+            try:
+                await self.cleanup_local_volumes()
+            except Exception as e:  # an apiserver hiccup: next period
+                log.warning("cleaning up local volumes failed: %s", e)
+
+    async def cleanup_local_volumes(self) -> list[str]:
+        """Remove local volume directories whose PV no longer exists."""
+        local_dir = self.ctx.config.local_volumes
+        names = await asyncio.to_thread(_subdirs, local_dir)
+        if not names:
+            return []
+        pvs = await self.ctx.client.persistent_volumes().list()
+        existing = {pv.metadata.name for pv in pvs.items}
+        removed = await asyncio.to_thread(cleanup_local_volumes, local_dir, names, existing)
+        for name in removed:
+            log.info("removed the directory of deleted persistent volume %s", name)
+        return removed
 
     def _rotate(self, paths: list[Any]) -> None:
         cfg = self.ctx.config
@@ -226,3 +246,10 @@ class PodManager:
         if not found:
             return None
         return max(found, key=lambda w: w.last_pod.metadata.creation_timestamp)
+
+
+def _subdirs(path: Any) -> list[str]:
+    try:
+        return [p.name for p in path.iterdir() if p.is_dir()]
+    except FileNotFoundError:
+        return []

@@ -3,6 +3,8 @@
 * Registration: create the Node (labels kubernetes.io/hostname, os, arch
   and ``--node-labels``; taints from ``--register-with-taints``); if it
   exists already (a restart), merge our labels into it and keep the rest.
+  The annotation ``pinnace.io/local-volume-dir`` publishes where this
+  node's local PersistentVolumes live (volumes.py).
   Retried until it works: no pod runs before the node is registered.
 * Status: capacity and allocatable (cpu, memory, pods, ephemeral-storage;
   from the machine unless given by flags; nothing is reserved, so
@@ -29,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kubelet.context import Context
+from kubelet.volumes import LOCAL_VOLUME_DIR_ANNOTATION
 from pinnace.api.coordination.v1 import lease_pb2
 from pinnace.api.core.v1 import node_pb2
 from pinnace.machinery import errors
@@ -141,6 +144,7 @@ class NodeManager:
         node = node_pb2.Node(api_version="v1", kind="Node")
         node.metadata.name = self.cfg.node_name
         node.metadata.labels.update(self.labels)
+        node.metadata.annotations[LOCAL_VOLUME_DIR_ANNOTATION] = str(self.cfg.local_volumes)
         for key, value, effect in self.cfg.taints:
             node.spec.taints.add(key=key, value=value, effect=effect)
         return node
@@ -191,8 +195,13 @@ class NodeManager:
                     log.info("registered node %s", self.cfg.node_name)
                 except errors.AlreadyExists:
                     node = await nodes.get(self.cfg.node_name)
-                    if any(node.metadata.labels.get(k) != v for k, v in self.labels.items()):
+                    local_dir = str(self.cfg.local_volumes)
+                    if (
+                        any(node.metadata.labels.get(k) != v for k, v in self.labels.items())
+                        or node.metadata.annotations.get(LOCAL_VOLUME_DIR_ANNOTATION) != local_dir
+                    ):
                         node.metadata.labels.update(self.labels)
+                        node.metadata.annotations[LOCAL_VOLUME_DIR_ANNOTATION] = local_dir
                         node = await nodes.update(node)
                     log.info("node %s exists; taking it over", self.cfg.node_name)
                 self.ctx.node_labels = dict(node.metadata.labels)

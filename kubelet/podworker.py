@@ -59,7 +59,7 @@ from kubelet.status import (
     pod_phase,
     status_equal,
 )
-from kubelet.volumes import VolumeError, setup_volumes
+from kubelet.volumes import VolumeError, resolve_claims, setup_volumes
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
@@ -275,16 +275,24 @@ class PodWorker:
     async def _prepare(self, pod: pod_pb2.Pod) -> str:
         """Create the pod dir and volumes; an error message, or ""."""
         try:
-            await asyncio.to_thread(self._prepare_blocking, pod)
+            claims = await resolve_claims(
+                self.ctx.client,
+                pod,
+                node_name=self.ctx.config.node_name,
+                node_labels=self.ctx.node_labels,
+            )
+            await asyncio.to_thread(self._prepare_blocking, pod, claims)
         except (VolumeError, OSError) as e:
             return str(e)
+        except errors.ApiError as e:
+            return f"reading the pod's claims failed: {e}"
         self._prepared = True
         return ""
 
-    def _prepare_blocking(self, pod: pod_pb2.Pod) -> None:
+    def _prepare_blocking(self, pod: pod_pb2.Pod, claims: dict[str, Any]) -> None:
         self.paths.dir.mkdir(parents=True, exist_ok=True)
         self.paths.write_info(pod.metadata.namespace, pod.metadata.name, self.uid)
-        setup_volumes(pod, self.ctx.paths, self.paths)
+        setup_volumes(pod, self.ctx.paths, self.paths, claims)
 
     # ---- re-adoption ---------------------------------------------------------------
 

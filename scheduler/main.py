@@ -34,6 +34,7 @@ from scheduler import metrics
 from scheduler.cache import Cache
 from scheduler.control import ApiPodControl
 from scheduler.plugins import default_framework
+from scheduler.plugins.volume_binding import pre_bind
 from scheduler.queue import SchedulingQueue
 from scheduler.scheduler import DEFAULT_SCHEDULER_NAME, Scheduler
 
@@ -137,6 +138,8 @@ async def run(args: argparse.Namespace) -> int:
     recorder = EventRecorder(client, COMPONENT, host=identity)
     pods = Informer(client, "pods", namespace="")
     nodes = Informer(client, "nodes")
+    claims = Informer(client, "persistentvolumeclaims", namespace="")
+    volumes = Informer(client, "persistentvolumes")
     queue = SchedulingQueue(
         initial_backoff=args.pod_initial_backoff,
         max_backoff=args.pod_max_backoff,
@@ -146,16 +149,31 @@ async def run(args: argparse.Namespace) -> int:
         pods=pods.store,
         cache=Cache(assumed_ttl=args.assumed_pod_ttl),
         queue=queue,
-        framework=default_framework(),
+        framework=default_framework(claims.store, volumes.store),
         control=ApiPodControl(client),
         recorder=recorder,
         scheduler_name=args.scheduler_name,
         max_binds_in_flight=args.max_binds_in_flight,
         percentage_of_nodes_to_score=args.percentage_of_nodes_to_score,
+        pre_bind=lambda pod, node: pre_bind(
+            pod,
+            node,
+            claims=claims.store,
+            patch_claim=lambda ns, name, patch: client.persistent_volume_claims(ns).patch(
+                name, patch
+            ),
+        ),
     )
     metrics.watch_queue(queue.pending)
     nodes.add_handler(sched.on_node_add, sched.on_node_update, sched.on_node_delete)
     pods.add_handler(sched.on_pod_add, sched.on_pod_update, sched.on_pod_delete)
+    # A claim or volume appearing or changing may make waiting pods fit.
+    for inf, reason in ((claims, "PvcChange"), (volumes, "PvChange")):
+        inf.add_handler(
+            lambda obj, r=reason: queue.move_all(r),
+            lambda old, new, r=reason: queue.move_all(r),
+            None,
+        )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -166,10 +184,19 @@ async def run(args: argparse.Namespace) -> int:
     informers = [
         asyncio.create_task(nodes.run(), name="informer-nodes"),
         asyncio.create_task(pods.run(), name="informer-pods"),
+        asyncio.create_task(claims.run(), name="informer-claims"),
+        asyncio.create_task(volumes.run(), name="informer-volumes"),
     ]
     code = 0
     try:
-        synced = asyncio.ensure_future(asyncio.gather(nodes.wait_synced(), pods.wait_synced()))
+        synced = asyncio.ensure_future(
+            asyncio.gather(
+                nodes.wait_synced(),
+                pods.wait_synced(),
+                claims.wait_synced(),
+                volumes.wait_synced(),
+            )
+        )
         done, _ = await asyncio.wait(
             [synced, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED
         )

@@ -12,7 +12,8 @@ Handlers (fast, no API calls) keep two structures current:
 ``run()`` pops one pod at a time and ``schedule_one`` decides synchronously
 (filter every node, score the feasible ones, pick the best, ties broken at
 random), assumes the pod on that node in the cache and starts the bind as a
-task, so the next pod is scheduled while the bind is in flight (at most
+task (first ``pre_bind``: the pod's unbound claims get the chosen node and
+are waited for, plugins/volume_binding.py), so the next pod is scheduled while the bind is in flight (at most
 ``max_binds_in_flight`` at once). A failed bind forgets the assumed pod and
 requeues it with backoff, unless the pod is gone or already bound.
 
@@ -27,7 +28,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from pinnace.client.informer import DeletedFinalStateUnknown
@@ -87,6 +88,7 @@ class Scheduler:
         percentage_of_nodes_to_score: int = 0,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        pre_bind: Callable[[Any, str], Awaitable[None]] | None = None,
     ) -> None:
         self.pods = pods
         self.cache = cache
@@ -99,6 +101,7 @@ class Scheduler:
         self._next_start = 0
         self._rng = rng or random.Random()
         self._clock = clock
+        self.pre_bind = pre_bind
         self._bind_slots = asyncio.Semaphore(max_binds_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -253,6 +256,8 @@ class Scheduler:
         async with self._bind_slots:
             start = self._clock()
             try:
+                if self.pre_bind is not None:
+                    await self.pre_bind(pod, node)
                 await self.control.bind(namespace, name, node)
             except asyncio.CancelledError:
                 self.cache.forget_pod(qp.key)
