@@ -16,6 +16,7 @@ from apiserver.metrics import CACHE_OBJECTS
 from apiserver.namespaces import NamespaceFinalizer, ensure_system_namespaces
 from apiserver.registry.generic import Verbs
 from apiserver.registry.kinds import STRATEGIES
+from apiserver.registry.kinds.core import configure_default_toleration_seconds
 from apiserver.registry.resource import Resource, resource_prefix
 from apiserver.server import SERVICE, ApiService, generic_handler
 from apiserver.storage.cacher import CacheHub
@@ -37,6 +38,8 @@ class Options:
     bookmark_interval: float = 5.0
     compaction_interval: float = 300.0
     namespace_sync_period: float = 0.5
+    default_not_ready_toleration_seconds: int = 300
+    default_unreachable_toleration_seconds: int = 300
 
 
 def build_resources(etcd: EtcdClient, cache_size: int) -> dict[str, Resource]:
@@ -61,6 +64,10 @@ class ApiServer:
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
+        configure_default_toleration_seconds(
+            not_ready=opts.default_not_ready_toleration_seconds,
+            unreachable=opts.default_unreachable_toleration_seconds,
+        )
         self.etcd = EtcdClient(opts.etcd_servers)
         self.resources = build_resources(self.etcd, opts.watch_cache_size)
         self.hub = CacheHub(self.etcd, [r.cache for r in self.resources.values()])

@@ -51,6 +51,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.5,
         help="seconds between namespace cleanup passes",
     )
+    p.add_argument(
+        "--default-not-ready-toleration-seconds",
+        type=int,
+        default=300,
+        help="tolerationSeconds of the not-ready:NoExecute toleration added to every pod",
+    )
+    p.add_argument(
+        "--default-unreachable-toleration-seconds",
+        type=int,
+        default=300,
+        help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod",
+    )
     p.add_argument("--log-level", default="info", help="debug, info, warning or error")
     return p.parse_args(argv)
 
@@ -63,6 +75,8 @@ async def run(args: argparse.Namespace) -> None:
         bookmark_interval=args.bookmark_interval,
         compaction_interval=args.etcd_compaction_interval,
         namespace_sync_period=args.namespace_sync_period,
+        default_not_ready_toleration_seconds=args.default_not_ready_toleration_seconds,
+        default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,
     )
     server = ApiServer(opts)
     stop = asyncio.Event()

@@ -9,7 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pinnace.cli.commands import batch, cluster, edit, info, inspect, pods, resources, rollout
+from pinnace.cli.commands import (
+    batch,
+    cluster,
+    drain,
+    edit,
+    info,
+    inspect,
+    pods,
+    resources,
+    rollout,
+)
 from pinnace.machinery import errors
 from pinnace.machinery.codec import CodecError
 from pinnace.machinery.kinds import UnknownKindError
@@ -28,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (cluster, resources, edit, inspect, pods, info, rollout, batch):
+    for module in (cluster, resources, edit, drain, inspect, pods, info, rollout, batch):
         module.register(sub)
     return parser
 

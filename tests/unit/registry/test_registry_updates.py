@@ -278,6 +278,13 @@ def test_cronjob_time_zone_checked_only_when_changed() -> None:
 
 # --------------------------------------------------------------------- pod updates
 
+# What DefaultTolerationSeconds admission adds to every pod on create (a
+# merge patch of spec.tolerations replaces the whole list, so it repeats them).
+ADMITTED_TOLERATIONS = [
+    {"key": k, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+    for k in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+]
+
 POD_UPDATES_OK = [
     (
         "image",
@@ -290,7 +297,10 @@ POD_UPDATES_OK = [
         },
     ),
     ("active-deadline-set", {"spec": {"activeDeadlineSeconds": 60}}),
-    ("toleration-added", {"spec": {"tolerations": [{"key": "k", "operator": "Exists"}]}}),
+    (
+        "toleration-added",
+        {"spec": {"tolerations": [*ADMITTED_TOLERATIONS, {"key": "k", "operator": "Exists"}]}},
+    ),
 ]
 
 
@@ -372,7 +382,8 @@ def test_pod_toleration_seconds_may_change() -> None:
     patch = {
         "spec": {
             "tolerations": [
-                {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 10}
+                {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 10},
+                *ADMITTED_TOLERATIONS,
             ]
         }
     }
