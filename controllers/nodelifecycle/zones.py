@@ -95,8 +95,8 @@ class TokenBucket:
     def wait(self, now: float) -> float | None:
         """Seconds until a token is there (None: never at this rate)."""
         self._refill(now)
-        if self._tokens >= 1:
-            return 0.0
         if self.rate <= 0:
             return None
+        if self._tokens >= 1:
+            return 0.0
         return (1 - self._tokens) / self.rate
