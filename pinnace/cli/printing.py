@@ -128,6 +128,12 @@ def _job_duration(obj: Message) -> str:
     return age(status.start_time, now=parse_rfc3339(status.completion_time))
 
 
+def _node_selector(obj: Message) -> str:
+    """A DaemonSet's template nodeSelector as k=v,... (kubectl's NODE SELECTOR)."""
+    selector = obj.spec.template.spec.node_selector  # type: ignore[attr-defined]
+    return ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>"
+
+
 COLUMNS: dict[str, list[Column]] = {
     "Pod": [
         ("READY", _ready_pods),
@@ -167,6 +173,7 @@ COLUMNS: dict[str, list[Column]] = {
         ("READY", _field("status.number_ready", "0")),
         ("UP-TO-DATE", _field("status.updated_number_scheduled", "0")),
         ("AVAILABLE", _field("status.number_available", "0")),
+        ("NODE SELECTOR", _node_selector),
         ("AGE", _age),
     ],
     "Job": [
