@@ -18,11 +18,11 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import Client
 from pinnace.machinery import codec, errors
 
-TIMEOUT = 40.0
+TIMEOUT = 30.0
 
 # The process: remember its pid and hostname on the volume, then get ready.
 SCRIPT = (
-    "echo $$ > data/pid; echo $HOSTNAME > data/hostname; echo $HOSTNAME >> data/log; "
+    "echo $$$$ > data/pid; echo $HOSTNAME > data/hostname; echo $HOSTNAME >> data/log; "
     "sleep 0.2; touch ready; exec sleep 3600"
 )
 
@@ -148,9 +148,16 @@ class Watcher:
 
         def run() -> None:
             try:
-                for ev in pods.watch(resource_version=rv, label_selector=f"app={app}", timeout=120):
+                for ev in pods.watch(
+                    resource_version=rv,
+                    label_selector=f"app={app}",
+                    allow_bookmarks=False,
+                    timeout=120,
+                ):
                     if self._stop:
                         return
+                    if ev.object is None:
+                        continue
                     self.events.append((ev.type, ev.object.metadata.name, running_ready(ev.object)))
             except Exception as e:  # shown by a failing assertion's event list
                 self.events.append(("ERROR", repr(e), False))
@@ -160,7 +167,10 @@ class Watcher:
 
     def saw(self, kind: str, names: list[str]) -> list[str]:
         """Wait until the watch delivered ``kind`` events of all ``names``."""
-        wait_for(lambda: set(names) <= set(self.names(kind)), what=f"{kind} of {names}")
+        wait_for(
+            lambda: set(names) <= set(self.names(kind)),
+            what=f"{kind} of {names} in {self.events}",
+        )
         return self.names(kind)
 
     def names(self, kind: str) -> list[str]:
@@ -235,7 +245,10 @@ def test_ordered_creation_identity_data_and_ordered_scaling(
         what="web-1 back",
     )
     assert back.spec.node_name == nodes[1]
-    assert (data / "log").read_text().split() == ["web-1", "web-1"]
+    # The old pod may have restarted the killed container before the delete:
+    # two or three starts, all web-1, all on the same volume.
+    log = (data / "log").read_text().split()
+    assert len(log) >= 2 and set(log) == {"web-1"}
 
     # scale 3 -> 5 -> 2, in order
     watch.stop()
