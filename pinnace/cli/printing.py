@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from google.protobuf.message import Message
@@ -134,6 +134,29 @@ def _node_selector(obj: Message) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>"
 
 
+_ACCESS_MODES = {
+    "ReadWriteOnce": "RWO",
+    "ReadOnlyMany": "ROX",
+    "ReadWriteMany": "RWX",
+    "ReadWriteOncePod": "RWOP",
+}
+
+
+def _access_modes(modes: Iterable[str]) -> str:
+    """kubectl's abbreviations (RWO, ROX, RWX, RWOP), comma separated."""
+    return ",".join(_ACCESS_MODES.get(m, m) for m in modes)
+
+
+def _pvc_class(obj: Message) -> str:
+    spec = obj.spec  # type: ignore[attr-defined]
+    return spec.storage_class_name if spec.HasField("storage_class_name") else "<unset>"
+
+
+def _pv_claim(obj: Message) -> str:
+    ref = obj.spec.claim_ref  # type: ignore[attr-defined]
+    return f"{ref.namespace}/{ref.name}" if ref.name else ""
+
+
 COLUMNS: dict[str, list[Column]] = {
     "Pod": [
         ("READY", _ready_pods),
@@ -167,6 +190,23 @@ COLUMNS: dict[str, list[Column]] = {
         ("AGE", _age),
     ],
     "StatefulSet": [("READY", _replicas()), ("AGE", _age)],
+    "PersistentVolumeClaim": [
+        ("STATUS", _field("status.phase")),
+        ("VOLUME", lambda o: o.spec.volume_name),  # type: ignore[attr-defined]
+        ("CAPACITY", lambda o: o.status.capacity.get("storage", "")),  # type: ignore[attr-defined]
+        ("ACCESS MODES", lambda o: _access_modes(o.status.access_modes)),  # type: ignore[attr-defined]
+        ("STORAGECLASS", _pvc_class),
+        ("AGE", _age),
+    ],
+    "PersistentVolume": [
+        ("CAPACITY", lambda o: o.spec.capacity.get("storage", "")),  # type: ignore[attr-defined]
+        ("ACCESS MODES", lambda o: _access_modes(o.spec.access_modes)),  # type: ignore[attr-defined]
+        ("RECLAIM POLICY", _field("spec.persistent_volume_reclaim_policy")),
+        ("STATUS", _field("status.phase")),
+        ("CLAIM", _pv_claim),
+        ("STORAGECLASS", lambda o: o.spec.storage_class_name),  # type: ignore[attr-defined]
+        ("AGE", _age),
+    ],
     "DaemonSet": [
         ("DESIRED", _field("status.desired_number_scheduled", "0")),
         ("CURRENT", _field("status.current_number_scheduled", "0")),
