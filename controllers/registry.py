@@ -1,13 +1,36 @@
-"""Every controller the manager can run, by the name --controllers takes."""
+"""Every controller the manager can run, by the name --controllers takes
+(Kubernetes' names)."""
 
 from __future__ import annotations
 
 from controllers.base import ControllerFactory
+from controllers.cronjob import CronJobController
+from controllers.daemonset import DaemonSetController
+from controllers.deployment import DeploymentController
+from controllers.garbagecollector import GarbageCollector
+from controllers.job import JobController
+from controllers.nodelifecycle import NodeLifecycleController, TaintEvictionController
+from controllers.podgc import PodGCController
+from controllers.replicaset import ReplicaSetController, ReplicationManager
+from controllers.statefulset import StatefulSetController
+from controllers.ttlafterfinished import TTLAfterFinishedController
+from controllers.volumes import PersistentVolumeBinder
 
-# Filled as controllers land: name -> factory. Kubernetes' names
-# (deployment, replicaset, replicationcontroller, statefulset, daemonset,
-# job, cronjob, ttl-after-finished, garbagecollector, nodelifecycle, ...).
-CONTROLLERS: dict[str, ControllerFactory] = {}
+CONTROLLERS: dict[str, ControllerFactory] = {
+    "deployment": DeploymentController,
+    "replicaset": ReplicaSetController,
+    "replicationcontroller": ReplicationManager,
+    "statefulset": StatefulSetController,
+    "daemonset": DaemonSetController,
+    "job": JobController,
+    "cronjob": CronJobController,
+    "ttl-after-finished": TTLAfterFinishedController,
+    "garbagecollector": GarbageCollector,
+    "nodelifecycle": NodeLifecycleController,
+    "taint-eviction-controller": TaintEvictionController,
+    "podgc": PodGCController,
+    "persistentvolume-binder": PersistentVolumeBinder,
+}
 
 
 def enabled(spec: str) -> list[str]:
@@ -26,48 +49,3 @@ def enabled(spec: str) -> list[str]:
                 f'unknown controller "{part}"; known: {", ".join(sorted(CONTROLLERS))}'
             )
     return sorted(names)
-
-
-from controllers.replicaset import ReplicaSetController, ReplicationManager  # noqa: E402
-
-CONTROLLERS["replicaset"] = ReplicaSetController
-CONTROLLERS["replicationcontroller"] = ReplicationManager
-
-from controllers.garbagecollector import GarbageCollector  # noqa: E402
-
-CONTROLLERS["garbagecollector"] = GarbageCollector
-
-from controllers.deployment import DeploymentController  # noqa: E402
-
-CONTROLLERS["deployment"] = DeploymentController
-
-from controllers.job import JobController  # noqa: E402
-
-CONTROLLERS["job"] = JobController
-
-from controllers.statefulset import StatefulSetController  # noqa: E402
-
-CONTROLLERS["statefulset"] = StatefulSetController
-
-from controllers.daemonset import DaemonSetController  # noqa: E402
-
-CONTROLLERS["daemonset"] = DaemonSetController
-
-from controllers.cronjob import CronJobController  # noqa: E402
-
-CONTROLLERS["cronjob"] = CronJobController
-
-from controllers.ttlafterfinished import TTLAfterFinishedController  # noqa: E402
-
-CONTROLLERS["ttl-after-finished"] = TTLAfterFinishedController
-
-from controllers.nodelifecycle import NodeLifecycleController, TaintEvictionController  # noqa: E402
-from controllers.podgc import PodGCController  # noqa: E402
-
-CONTROLLERS["nodelifecycle"] = NodeLifecycleController
-CONTROLLERS["taint-eviction-controller"] = TaintEvictionController
-CONTROLLERS["podgc"] = PodGCController
-
-from controllers.volumes import PersistentVolumeBinder  # noqa: E402
-
-CONTROLLERS["persistentvolume-binder"] = PersistentVolumeBinder
