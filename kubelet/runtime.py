@@ -193,6 +193,25 @@ def _alive(pid: int) -> bool:
     return not stat[stat.rfind(")") + 2 :].startswith("Z")
 
 
+def _pod_dir_of(state_dir: Path) -> Path:
+    """pods/<uid>/.pinnace/containers/<container>/<attempt> → pods/<uid>."""
+    return state_dir.parents[3]
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Pids of the live processes in process group pgid (read from /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
 def _is_wrapper(pid: int, state_dir: Path) -> bool:
     """Whether pid is alive (not a zombie) and is the wrapper of state_dir.
     Only for processes started long enough ago: right after posix_spawn
@@ -334,7 +353,7 @@ class ProcessRuntime:
             )
         elif not _is_wrapper(pid, state_dir):
             inst.exit = self._recorded_exit(inst, None)
-            self._kill_group(pid)
+            self._kill_group(pid, state_dir)
         return inst
 
     def _recorded_exit(self, inst: Instance, wait_status: int | None) -> Exit:
@@ -364,13 +383,27 @@ class ProcessRuntime:
                 pid, status = os.waitpid(inst.pid, os.WNOHANG)  # noqa: ASYNC222
                 status = status if pid else None
         inst.exit = self._recorded_exit(inst, status)
-        self._kill_group(inst.pid)
+        self._kill_group(inst.pid, inst.state_dir)
         return inst.exit
 
-    def _kill_group(self, pid: int) -> None:
-        if pid > 0:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+    def _kill_group(self, pid: int, state_dir: Path) -> None:
+        """SIGKILL what is left of a finished container's process group.
+
+        The wrapper (the group leader, pid) is gone, so its pid may already
+        belong to an unrelated process that leads a group of the same id: only
+        members that carry this pod's ``PINNACE_POD_DIR`` in their environment
+        (every process of the container inherits it) are killed."""
+        if pid <= 0:
+            return
+        marker = b"PINNACE_POD_DIR=" + str(_pod_dir_of(state_dir)).encode() + b"\0"
+        for member in _group_members(pid):
+            try:
+                environ = Path(f"/proc/{member}/environ").read_bytes() + b"\0"
+            except OSError:
+                continue
+            if marker in environ:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(member, signal.SIGKILL)
 
     def signal(self, inst: Instance, sig: int) -> bool:
         """Send ``sig`` to the container's process group; False if it is gone."""

@@ -27,6 +27,7 @@ from collections import defaultdict
 from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, key_of, split_key, unwrap
+from controllers.claim import claim_pods
 from controllers.controllerref import controller_ref
 from controllers.daemonset.backoff import FailedPodBackoff
 from controllers.daemonset.history import (
@@ -45,7 +46,6 @@ from controllers.daemonset.util import (
 )
 from controllers.expectations import Expectations
 from controllers.podcontrol import ApiPodControl, PodControl, slow_start_batch
-from controllers.replicaset.sync import claim_pods
 from controllers.replicaset.util import available_in
 from pinnace.api.apps.v1 import controllerrevision_pb2, daemonset_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2

@@ -1,8 +1,12 @@
 """The Job controller: informer wiring, handlers, and the sync of one key.
 
 Handlers only map objects to Job keys: a Job event → its key; a pod event →
-the Job its controllerRef names (if cached with that uid). A pod add is a
-creation observed, a pod delete (or deletionTimestamp) a deletion observed.
+the Job its controllerRef names (if cached with that uid), or for an orphan
+every Job whose selector matches it (to adopt it). A pod add is a creation
+observed, a pod delete (or deletionTimestamp) a deletion observed. The sync
+claims pods as every controller does (controllers/claim.py): matching
+orphans are adopted with the tracking finalizer added, owned pods whose
+labels stop matching are released.
 
 ``sync(key)`` re-reads the caches and runs the steps of sync.py's module
 docstring. It keeps, per Job, the last status it wrote (the cache may lag
@@ -15,6 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, key_of, split_key, unwrap
+from controllers.claim import claim_pods
 from controllers.controllerref import controller_ref
 from controllers.expectations import Expectations
 from controllers.job import backoff, indexed, tracking
@@ -38,6 +43,7 @@ from controllers.podcontrol import ApiPodControl, PodControl, slow_start_batch
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
+from pinnace.machinery.labels import selector_from_label_selector
 from pinnace.machinery.timeutil import format_rfc3339
 
 
@@ -87,6 +93,7 @@ class JobController(Controller):
     def add_pod(self, pod: pod_pb2.Pod) -> None:
         job = self.resolve(pod)
         if job is None:
+            self._enqueue_adopters(pod)
             return
         key = key_of(job)
         if pod.metadata.deletion_timestamp:
@@ -100,6 +107,7 @@ class JobController(Controller):
             return
         job = self.resolve(cur) or self.resolve(old)
         if job is None:
+            self._enqueue_adopters(cur)
             return
         key = key_of(job)
         if cur.metadata.deletion_timestamp:
@@ -114,6 +122,16 @@ class JobController(Controller):
         key = key_of(job)
         self.expectations.deletion_observed(key, pod.metadata.uid)
         self.queue.add(key)
+
+    def _enqueue_adopters(self, pod: pod_pb2.Pod) -> None:
+        """An orphan: wake every Job whose selector matches it."""
+        if controller_ref(pod) is not None or pod.metadata.deletion_timestamp:
+            return
+        for job in self.jobs.store.by_index(NAMESPACE_INDEX, pod.metadata.namespace):
+            if job.spec.HasField("selector") and selector_from_label_selector(
+                job.spec.selector
+            ).matches(pod.metadata.labels):
+                self.queue.add(key_of(job))
 
     def resolve(self, pod: pod_pb2.Pod) -> job_pb2.Job | None:
         ref = controller_ref(pod)
@@ -137,7 +155,7 @@ class JobController(Controller):
         job.CopyFrom(self._latest(key, cached))
         if job.spec.HasField("managed_by") and job.spec.managed_by != CONTROLLER_NAME:
             return None  # another controller's Job
-        pods = self.owned_pods(job)
+        pods = await self.claim(job)
         skip = self._skip_set(key, pods)
         if is_finished(job):
             # Counted already: only let the pods go.
@@ -328,6 +346,23 @@ class JobController(Controller):
         still = {p.metadata.uid for p in pods if has_finalizer(p)}
         removed &= still
         return set(removed)
+
+    async def claim(self, job: job_pb2.Job) -> list[pod_pb2.Pod]:
+        """The Job's pods after adopting matching orphans (with the tracking
+        finalizer, so they are counted exactly once) and releasing owned pods
+        whose labels no longer match. A finished Job adopts nothing."""
+        if is_finished(job) or not job.spec.HasField("selector"):
+            return self.owned_pods(job)
+        ns, name = job.metadata.namespace, job.metadata.name
+        pods = self.ctx.client.pods(ns)
+        return await claim_pods(
+            job,
+            self.pods.store.by_index(NAMESPACE_INDEX, ns),
+            selector=selector_from_label_selector(job.spec.selector),
+            patch_pod=lambda pod_name, patch: pods.patch(pod_name, patch),
+            recheck_owner=lambda: self.ctx.client.jobs(ns).get(name),
+            adopt_finalizers=(JOB_TRACKING_FINALIZER,),
+        )
 
     def owned_pods(self, job: job_pb2.Job) -> list[pod_pb2.Pod]:
         _, _ = split_key(key_of(job))

@@ -24,11 +24,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, key_of, split_key, unwrap
+from controllers.claim import claim_pods
 from controllers.controllerref import controller_ref
 from controllers.expectations import Expectations
 from controllers.podcontrol import ApiPodControl, PodControl
 from controllers.replicaset.status import availability_requeue, calculate_status, write_status
-from controllers.replicaset.sync import claim_pods, manage_replicas
+from controllers.replicaset.sync import manage_replicas
 from controllers.replicaset.util import (
     BURST_REPLICAS,
     REPLICA_SET,

@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, key_of, unwrap
+from controllers.claim import claim_pods
 from controllers.controllerref import controller_ref
 from controllers.podcontrol import slow_start_batch
-from controllers.replicaset.sync import claim_pods
 from controllers.statefulset import history, util
 from controllers.statefulset.plan import CLAIMS, CREATE, DELETE, UPDATE, Action, Inputs, plan
 from controllers.statefulset.status import availability_requeue, calculate_status, write_status

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pinnace.api.batch.v1 import job_pb2
+from pinnace.api.core.v1.pod_pb2 import Pod
 from pinnace.client import Client
 from pinnace.machinery import codec
 from tests.integration.controllers.conftest import wait_for
@@ -281,3 +282,64 @@ def test_controller_manager_killed_mid_job(
     pods = job_pods(cluster_client, ns, job)
     assert len(pods) == 6
     assert all(p.status.phase == "Succeeded" for p in pods)
+
+
+def test_adopts_a_matching_orphan_and_releases_a_relabelled_pod(
+    cluster_client: Client, cluster_namespace: str
+) -> None:
+    """With manualSelector, an orphan pod matching the selector is adopted
+    (owner reference + tracking finalizer) instead of creating another; a
+    pod whose labels stop matching is released (both removed)."""
+    ns = cluster_namespace
+    pods = cluster_client.pods(ns)
+    orphan = codec.from_dict(
+        Pod,
+        {
+            "metadata": {"name": "stray", "labels": {"task": "adopt-me"}},
+            "spec": {
+                "restartPolicy": "Never",
+                "terminationGracePeriodSeconds": 1,
+                "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "60"]}],
+            },
+        },
+    )
+    pods.create(orphan)
+    job = make_job(
+        "adopter",
+        "sleep 60",
+        parallelism=1,
+        completions=1,
+        manualSelector=True,
+        selector={"matchLabels": {"task": "adopt-me"}},
+    )
+    job.spec.template.metadata.labels["task"] = "adopt-me"
+    made = cluster_client.jobs(ns).create(job)
+
+    def adopted() -> Any:
+        p = pods.get("stray")
+        refs = [
+            r for r in p.metadata.owner_references if r.uid == made.metadata.uid and r.controller
+        ]
+        return p if refs and "batch.kubernetes.io/job-tracking" in p.metadata.finalizers else None
+
+    wait_for(adopted, timeout=20, what="the orphan adopted")
+    wait_for(
+        lambda: cluster_client.jobs(ns).get("adopter").status.active == 1,
+        timeout=20,
+        what="1 active",
+    )
+    assert [p.metadata.name for p in job_pods(cluster_client, ns, made)] == ["stray"], (
+        "no extra pod"
+    )
+
+    pods.patch("stray", {"metadata": {"labels": {"task": "elsewhere"}}})
+
+    def released() -> Any:
+        p = pods.get("stray")
+        return p if not p.metadata.owner_references and not p.metadata.finalizers else None
+
+    wait_for(released, timeout=20, what="the relabelled pod released")
+    wait_for(
+        lambda: len(job_pods(cluster_client, ns, made)) == 1, timeout=20, what="a replacement pod"
+    )
+    pods.delete("stray", grace_period_seconds=0)

@@ -98,3 +98,31 @@ async def test_many_quick_exits_are_never_lost(tmp_path: Path) -> None:
     insts = [rt.start(spec(tmp_path, ["sh", "-c", "exit 1"], i)) for i in range(40)]
     codes = await asyncio.gather(*(rt.wait(i) for i in insts))
     assert {c.exit_code for c in codes} == {1}
+
+
+def test_leftover_kill_spares_a_process_that_recycled_the_wrapper_pid(tmp_path: Path) -> None:
+    """After a container's wrapper is gone, its pid (= its process group id)
+    may belong to an unrelated session leader: only processes carrying the
+    pod's PINNACE_POD_DIR are killed, never a stranger (a real incident:
+    a restarted kubelet killed the cluster's apiserver this way)."""
+    import subprocess
+
+    pod_dir = tmp_path / "pods" / "uid-1"
+    state = pod_dir / ".pinnace" / "containers" / "c" / "0"
+    state.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k != "PINNACE_POD_DIR"}
+    stranger = subprocess.Popen(["sleep", "30"], start_new_session=True, env=env)
+    ours = subprocess.Popen(
+        ["sleep", "30"], start_new_session=True, env={**env, "PINNACE_POD_DIR": str(pod_dir)}
+    )
+    try:
+        rt = ProcessRuntime()
+        rt._kill_group(stranger.pid, state)
+        assert stranger.poll() is None, "an unrelated process group must survive"
+        rt._kill_group(ours.pid, state)
+        assert ours.wait(5) == -signal.SIGKILL
+    finally:
+        stranger.kill()
+        ours.kill()
+        stranger.wait(5)
+        ours.wait(5)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from controllers.claim import OwnerGone, claim_pods
 from controllers.expectations import Expectations
-from controllers.replicaset.sync import OwnerGone, claim_pods, manage_replicas
+from controllers.replicaset.sync import manage_replicas
 from controllers.replicaset.util import REPLICA_SET
 from pinnace.machinery import errors
 from pinnace.machinery.labels import selector_from_map
