@@ -2,9 +2,17 @@
 
 kubectl's messages and exit codes: ``rollout status`` waits and prints each
 new progress line, exits 1 with ``error: deployment "x" exceeded its
-progress deadline``; ``rollout undo`` copies the template of the
-ReplicaSet with the wanted revision (default: the previous one) back into
-the Deployment, and the controller rolls forward to it.
+progress deadline``; ``rollout undo`` copies the template of the wanted
+revision (default: the previous one) back into the workload, and its
+controller rolls forward to it.
+
+``status``, ``history`` and ``undo`` work for Deployments, StatefulSets and
+DaemonSets. A Deployment's history is its ReplicaSets (revision annotation);
+a StatefulSet's or DaemonSet's is the ControllerRevisions it controls, whose
+``data`` is the patch ``{"spec": {"template": {..., "$patch": "replace"}}}``
+restoring one template. Both are read into the same ``Revision`` list, so
+listing, choosing the rollback target and the "skipped rollback" check are
+shared.
 
 The CLI does not import the controllers (layers): the few annotation names
 and the revision lookup it needs are repeated here.
@@ -17,13 +25,17 @@ import fnmatch
 import re
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from pinnace.api.core.v1 import pod_pb2
 from pinnace.cli.commands.resources import ref, split_kind
 from pinnace.client import Client, Conflict
-from pinnace.machinery import kinds
+from pinnace.machinery import codec, kinds
 from pinnace.machinery.timeutil import now_rfc3339
 
 HASH_LABEL = "pod-template-hash"
@@ -44,6 +56,9 @@ SKIPPED_ANNOTATIONS = frozenset(
     }
 )
 POLL_INTERVAL = 0.2
+ROLLING_UPDATE = "RollingUpdate"
+# The kinds whose rollout status, history and undo the CLI knows.
+ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 
 class RolloutError(ValueError):
@@ -59,7 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=scale)
 
-    rollout = sub.add_parser("rollout", help="manage the rollout of a deployment")
+    rollout = sub.add_parser(
+        "rollout", help="manage the rollout of a deployment, statefulset or daemonset"
+    )
     verbs = rollout.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
     p = verbs.add_parser("status", help="wait for a rollout to finish, printing its progress")
@@ -68,9 +85,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-w", "--watch", default=True, type=_bool, help="keep waiting (default true)")
     p.add_argument("--revision", type=int, default=0, help="fail unless this revision runs")
     p.set_defaults(func=rollout_status)
-    p = verbs.add_parser("history", help="list the revisions of a deployment")
+    p = verbs.add_parser("history", help="list the revisions of a workload")
     _target(p)
     p.add_argument("--revision", type=int, default=0, help="show the pod template of one")
+    p.add_argument(
+        "-o", "--output", default="", choices=["", "yaml"], help="yaml: a revision's template"
+    )
     p.set_defaults(func=rollout_history)
     p = verbs.add_parser("undo", help="roll back to the previous (or a given) revision")
     _target(p)
@@ -201,8 +221,80 @@ def status_message(d: Any) -> tuple[str, bool]:
     return f'deployment "{name}" successfully rolled out', True
 
 
+def _rolling_only() -> RolloutError:
+    return RolloutError(f"rollout status is only available for {ROLLING_UPDATE} strategy type")
+
+
+def statefulset_status_message(s: Any) -> tuple[str, bool]:
+    """kubectl's StatefulSetStatusViewer. The apiserver defaults
+    ``rollingUpdate.partition`` to 0, so a finished RollingUpdate set reads
+    "partitioned roll out complete"; the "at revision" lines are for a set
+    stored without ``rollingUpdate``. Example: 3 replicas, partition 1,
+    1 updated → "1 out of 2 new pods have been updated..."."""
+    strategy = s.spec.update_strategy
+    if strategy.type != ROLLING_UPDATE:
+        raise _rolling_only()
+    st = s.status
+    if st.observed_generation == 0 or s.metadata.generation > st.observed_generation:
+        return "Waiting for statefulset spec update to be observed...", False
+    if s.spec.HasField("replicas") and st.ready_replicas < s.spec.replicas:
+        return f"Waiting for {s.spec.replicas - st.ready_replicas} pods to be ready...", False
+    if strategy.HasField("rolling_update"):
+        ru = strategy.rolling_update
+        if s.spec.HasField("replicas") and ru.HasField("partition"):
+            want = s.spec.replicas - ru.partition
+            if st.updated_replicas < want:
+                return (
+                    "Waiting for partitioned roll out to finish: "
+                    f"{st.updated_replicas} out of {want} new pods have been updated...",
+                    False,
+                )
+        return (
+            f"partitioned roll out complete: {st.updated_replicas} new pods have been updated...",
+            True,
+        )
+    if st.update_revision != st.current_revision:
+        return (
+            f"waiting for statefulset rolling update to complete {st.updated_replicas} pods "
+            f"at revision {st.update_revision}...",
+            False,
+        )
+    return (
+        f"statefulset rolling update complete {st.current_replicas} pods "
+        f"at revision {st.current_revision}...",
+        True,
+    )
+
+
+def daemonset_status_message(ds: Any) -> tuple[str, bool]:
+    """kubectl's DaemonSetStatusViewer."""
+    if ds.spec.update_strategy.type != ROLLING_UPDATE:
+        raise _rolling_only()
+    name, st = ds.metadata.name, ds.status
+    if ds.metadata.generation > st.observed_generation:
+        return "Waiting for daemon set spec update to be observed...", False
+    prefix = f'Waiting for daemon set "{name}" rollout to finish: '
+    want = st.desired_number_scheduled
+    if st.updated_number_scheduled < want:
+        return (
+            f"{prefix}{st.updated_number_scheduled} out of {want} new pods have been updated...",
+            False,
+        )
+    if st.number_available < want:
+        return f"{prefix}{st.number_available} of {want} updated pods are available...", False
+    return f'daemon set "{name}" successfully rolled out', True
+
+
+STATUS_VIEWERS: dict[str, Callable[[Any], tuple[str, bool]]] = {
+    "Deployment": status_message,
+    "StatefulSet": statefulset_status_message,
+    "DaemonSet": daemonset_status_message,
+}
+
+
 def rollout_status(args: argparse.Namespace) -> int:
-    info, name = _one(args, "Deployment")
+    info, name = _one(args, *ROLLOUT_KINDS)
+    viewer = STATUS_VIEWERS[info.kind]
     timeout = parse_duration(args.timeout)
     deadline = time.monotonic() + timeout if timeout > 0 else None
     last = ""
@@ -210,7 +302,7 @@ def rollout_status(args: argparse.Namespace) -> int:
         handle = client.resource(info, args.namespace)
         while True:
             d = handle.get(name)
-            if args.revision:
+            if args.revision and info.kind == "Deployment":
                 running = int(d.metadata.annotations.get(REVISION, "0") or 0)
                 if running != args.revision:
                     raise RolloutError(
@@ -218,7 +310,7 @@ def rollout_status(args: argparse.Namespace) -> int:
                         f"revision ({running})"
                     )
             try:
-                message, done = status_message(d)
+                message, done = viewer(d)
             except RolloutError as e:
                 print(f"error: {e}", file=sys.stderr)
                 return 1
@@ -236,6 +328,18 @@ def rollout_status(args: argparse.Namespace) -> int:
 # ---- history and undo ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Revision:
+    """One entry of a workload's history: its number, change cause, the pod
+    template it restores and the object it was read from (a ReplicaSet or a
+    ControllerRevision)."""
+
+    number: int
+    change_cause: str
+    template: Any
+    source: Any
+
+
 def _revision(obj: Any) -> int:
     try:
         return int(obj.metadata.annotations.get(REVISION, "") or 0)
@@ -243,15 +347,51 @@ def _revision(obj: Any) -> int:
         return 0
 
 
+def _controlled_by(obj: Any, owner: Any) -> bool:
+    return any(r.controller and r.uid == owner.metadata.uid for r in obj.metadata.owner_references)
+
+
 def owned_replica_sets(client: Client, d: Any) -> list[Any]:
     """The ReplicaSets whose controller is d, by revision."""
     rss = client.replica_sets(d.metadata.namespace).list().items
-    mine = [
-        rs
-        for rs in rss
-        if any(r.controller and r.uid == d.metadata.uid for r in rs.metadata.owner_references)
-    ]
-    return sorted(mine, key=_revision)
+    return sorted((rs for rs in rss if _controlled_by(rs, d)), key=_revision)
+
+
+def revision_template(cr: Any) -> Any:
+    """The pod template a ControllerRevision's ``data`` restores; RolloutError
+    when the data holds none."""
+    data = json_format.MessageToDict(cr.data)
+    body = dict((data.get("spec") or {}).get("template") or {})
+    body.pop("$patch", None)
+    try:
+        return codec.from_dict(pod_pb2.PodTemplateSpec, body)
+    except codec.CodecError as e:
+        raise RolloutError(
+            f"controller revision {cr.metadata.name} holds no pod template: {e}"
+        ) from None
+
+
+def _from_replica_set(rs: Any) -> Revision:
+    template = type(rs.spec.template)()
+    template.CopyFrom(rs.spec.template)
+    template.metadata.labels.pop(HASH_LABEL, None)
+    return Revision(_revision(rs), rs.metadata.annotations.get(CHANGE_CAUSE, ""), template, rs)
+
+
+def _from_controller_revision(cr: Any) -> Revision:
+    cause = cr.metadata.annotations.get(CHANGE_CAUSE, "")
+    return Revision(cr.revision, cause, revision_template(cr), cr)
+
+
+def history(client: Client, obj: Any) -> list[Revision]:
+    """The workload's revisions (number > 0), oldest first."""
+    ns = obj.metadata.namespace
+    if kinds.by_message(obj).kind == "Deployment":
+        revisions = [_from_replica_set(rs) for rs in owned_replica_sets(client, obj)]
+    else:
+        crs = client.controller_revisions(ns).list().items
+        revisions = [_from_controller_revision(cr) for cr in crs if _controlled_by(cr, obj)]
+    return sorted((r for r in revisions if r.number > 0), key=lambda r: r.number)
 
 
 def describe_template(template: Any) -> str:
@@ -297,25 +437,53 @@ def describe_template(template: Any) -> str:
     return "\n".join(lines)
 
 
+def format_history(revisions: Sequence[Revision]) -> str:
+    """kubectl's REVISION / CHANGE-CAUSE table."""
+    lines = ["REVISION  CHANGE-CAUSE"]
+    lines.extend(f"{r.number:<10}{r.change_cause or '<none>'}" for r in revisions)
+    return "\n".join(lines)
+
+
 def rollout_history(args: argparse.Namespace) -> int:
-    info, name = _one(args, "Deployment")
+    info, name = _one(args, *ROLLOUT_KINDS)
     with Client(args.server) as client:
-        d = client.resource(info, args.namespace).get(name)
-        rss = [rs for rs in owned_replica_sets(client, d) if _revision(rs) > 0]
+        obj = client.resource(info, args.namespace).get(name)
+        revisions = history(client, obj)
     if args.revision:
-        for rs in rss:
-            if _revision(rs) == args.revision:
-                print(f"{ref(d)} with revision #{args.revision}")
-                print(describe_template(rs.spec.template))
+        for r in revisions:
+            if r.number == args.revision:
+                if args.output == "yaml":
+                    print(codec.to_yaml(r.template), end="")
+                else:
+                    print(f"{ref(obj)} with revision #{args.revision}")
+                    print(describe_template(r.template))
                 return 0
         raise RolloutError(f"unable to find the specified revision {args.revision}")
-    print(ref(d))
-    print("REVISION  CHANGE-CAUSE")
-    for rs in rss:
-        cause = rs.metadata.annotations.get(CHANGE_CAUSE) or "<none>"
-        print(f"{_revision(rs):<10}{cause}")
+    print(ref(obj))
+    if not revisions:
+        print("No rollout history found.")
+        return 0
+    print(format_history(revisions))
     print()
     return 0
+
+
+def rollback_target(
+    revisions: Sequence[Revision], to_revision: int, kind: str, name: str
+) -> Revision:
+    """The revision to roll back to: the one numbered ``to_revision``, or the
+    one before the latest when 0."""
+    if to_revision:
+        for r in revisions:
+            if r.number == to_revision:
+                return r
+        raise RolloutError(f"unable to find specified revision {to_revision} in history")
+    ordered = sorted((r for r in revisions if r.number > 0), key=lambda r: r.number)
+    if len(ordered) < 2:
+        if kind == "Deployment":
+            raise RolloutError(f'no rollout history found for deployment "{name}"')
+        raise RolloutError("no last revision to roll back to")
+    return ordered[-2]
 
 
 def _same_template(a: Any, b: Any) -> bool:
@@ -327,47 +495,39 @@ def _same_template(a: Any, b: Any) -> bool:
     return ca == cb
 
 
-def rollback_target(rss: list[Any], to_revision: int, name: str) -> Any:
-    """The ReplicaSet to roll back to: the one with ``to_revision``, or the
-    one before the latest when 0."""
-    if to_revision:
-        for rs in rss:
-            if _revision(rs) == to_revision:
-                return rs
-        raise RolloutError(f"unable to find specified revision {to_revision} in history")
-    ordered = sorted((rs for rs in rss if _revision(rs) > 0), key=_revision)
-    if len(ordered) < 2:
-        raise RolloutError(f'no rollout history found for deployment "{name}"')
-    return ordered[-2]
+def _restore_annotations(d: Any, rs: Any) -> None:
+    """A Deployment rollback takes the ReplicaSet's annotations (change
+    cause, ...) but keeps the ones describing the Deployment itself."""
+    kept = {k: v for k, v in d.metadata.annotations.items() if k in SKIPPED_ANNOTATIONS}
+    d.metadata.ClearField("annotations")
+    d.metadata.annotations.update(kept)
+    for k, v in rs.metadata.annotations.items():
+        if k not in SKIPPED_ANNOTATIONS:
+            d.metadata.annotations[k] = v
 
 
 def rollout_undo(args: argparse.Namespace) -> int:
-    info, name = _one(args, "Deployment")
+    info, name = _one(args, *ROLLOUT_KINDS)
     with Client(args.server) as client:
         handle = client.resource(info, args.namespace)
-        d = handle.get(name)
-        if d.spec.paused:
+        obj = handle.get(name)
+        if info.kind == "Deployment" and obj.spec.paused:
             raise RolloutError(
                 "you cannot rollback a paused deployment; resume it first with "
                 "'pinnace rollout resume' and try again"
             )
-        target = rollback_target(owned_replica_sets(client, d), args.to_revision, name)
-        if _same_template(target.spec.template, d.spec.template):
+        target = rollback_target(history(client, obj), args.to_revision, info.kind, name)
+        if _same_template(target.template, obj.spec.template):
             print(
-                f"{ref(d)} skipped rollback (current template already matches revision "
-                f"{_revision(target)})"
+                f"{ref(obj)} skipped rollback (current template already matches revision "
+                f"{target.number})"
             )
             return 0
-        d.spec.template.CopyFrom(target.spec.template)
-        d.spec.template.metadata.labels.pop(HASH_LABEL, None)
-        kept = {k: v for k, v in d.metadata.annotations.items() if k in SKIPPED_ANNOTATIONS}
-        d.metadata.ClearField("annotations")
-        d.metadata.annotations.update(kept)
-        for k, v in target.metadata.annotations.items():
-            if k not in SKIPPED_ANNOTATIONS:
-                d.metadata.annotations[k] = v
-        handle.update(d)  # guarded by the resourceVersion read above
-        print(f"{ref(d)} rolled back")
+        obj.spec.template.CopyFrom(target.template)
+        if info.kind == "Deployment":
+            _restore_annotations(obj, target.source)
+        handle.update(obj)  # guarded by the resourceVersion read above
+        print(f"{ref(obj)} rolled back")
     return 0
 
 
