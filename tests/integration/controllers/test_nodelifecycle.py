@@ -3,10 +3,12 @@ flags): a SIGKILLed kubelet's node goes Unknown and gets the unreachable
 taints; its pods are marked not ready; a Deployment's pods are evicted after
 their tolerationSeconds and replaced on the other nodes; DaemonSet pods
 stay; when the kubelet is back the node is Ready, untainted, and the evicted
-pods are cleaned up."""
+pods are cleaned up. A StatefulSet's evicted pod is never duplicated: its
+replacement comes only once the kubelet is back and the old object is gone."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -169,3 +171,132 @@ def test_default_tolerations_are_added_at_admission(
         ("node.kubernetes.io/not-ready", "Exists", "NoExecute", 300),
         ("node.kubernetes.io/unreachable", "Exists", "NoExecute", 300),
     }
+
+
+class _PodHistory:
+    """Every watch event of one app's pods, as (type, name, uid), in order;
+    a client of its own (a watch streams on its own channel)."""
+
+    def __init__(self, client: Any, ns: str, app: str) -> None:
+        from pinnace.client import Client
+
+        self._client = Client(client.endpoints)
+        pods = self._client.pods(ns)
+        rv = pods.list().resource_version
+        self.events: list[tuple[str, str, str]] = []
+        self._stop = False
+
+        def run() -> None:
+            try:
+                for ev in pods.watch(resource_version=rv, label_selector=f"app={app}", timeout=180):
+                    if self._stop:
+                        return
+                    if ev.object is not None:
+                        meta = ev.object.metadata
+                        self.events.append((ev.type, meta.name, meta.uid))
+            except Exception as e:  # shown by a failing assertion's event list
+                if not self._stop:
+                    self.events.append(("ERROR", repr(e), ""))
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def overlaps(self) -> list[str]:
+        """Names that had two live objects at once: an ADDED/MODIFIED of a
+        new uid before the DELETED of the old one."""
+        live: dict[str, str] = {}
+        bad: list[str] = []
+        for kind, name, uid in self.events:
+            if kind == "DELETED":
+                if live.get(name) == uid:
+                    del live[name]
+            elif kind in ("ADDED", "MODIFIED"):
+                if live.get(name, uid) != uid:
+                    bad.append(f"{name}: {uid} while {live[name]} still existed")
+                live[name] = uid
+        return bad
+
+    def stop(self) -> None:
+        self._stop = True
+        self._client.close()
+
+
+def test_statefulset_pod_on_an_unreachable_node_is_not_duplicated(
+    cluster: Any, cluster_client: Any, cluster_namespace: str
+) -> None:
+    """At most one pod per StatefulSet identity: the pod on a dead node is
+    evicted (deletionTimestamp set) but stays while no kubelet confirms it
+    stopped; its replacement of the same name comes only after the kubelet is
+    back and the old object is gone."""
+    from tests.integration.controllers.test_statefulset import sts
+
+    ns = cluster_namespace
+    body = sts("db", 3, volumes=False, podManagementPolicy="Parallel")
+    for toleration in TOLERATE_2S:
+        codec.from_dict(body.spec.template.spec.tolerations.add(), toleration)
+    cluster_client.stateful_sets(ns).create(body)
+
+    def db_pods() -> list[Any]:
+        return cluster_client.pods(ns).list(label_selector="app=db").items
+
+    def settled() -> Any:
+        pods = db_pods()
+        on_node = [p for p in pods if p.spec.node_name == NODE]
+        ok = len(pods) == 3 and all(is_ready(p) for p in pods) and len(on_node) == 1
+        return on_node[0] if ok else None
+
+    victim = wait_for(settled, timeout=30, what="3 db pods ready, one on node-3")
+    name, old_uid = victim.metadata.name, victim.metadata.uid
+    history = _PodHistory(cluster_client, ns, "db")
+    kubelet = _component(cluster, f"kubelet-{NODE}")
+    kubelet.kill()
+    try:
+
+        def evicted() -> Any:
+            pod = cluster_client.pods(ns).get(name)
+            return pod if pod.metadata.deletion_timestamp else None
+
+        pod = wait_for(evicted, timeout=20, what=f"{name} evicted from the unknown node")
+        assert pod.metadata.uid == old_uid
+        target = _condition(pod, "DisruptionTarget")
+        assert target is not None and target.reason == "DeletionByTaintManager"
+        # No kubelet can stop its process: the object stays, and nothing else
+        # takes the identity (the other two pods are untouched).
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            pods = {p.metadata.name: p for p in db_pods()}
+            assert pods[name].metadata.uid == old_uid, "replaced while the old pod may still run"
+            assert len(pods) == 3, sorted(pods)
+            time.sleep(0.2)
+    finally:
+        kubelet.start()
+        wait_for(lambda: node_ready(cluster_client, NODE), timeout=30, what="node-3 Ready again")
+
+    try:
+        # The kubelet finishes the old pod and the object goes; then the
+        # controller makes the same identity anew.
+        def recreated() -> Any:
+            pods = {p.metadata.name: p for p in db_pods()}
+            pod = pods.get(name)
+            ok = (
+                pod is not None
+                and pod.metadata.uid != old_uid
+                and len(pods) == 3
+                and all(is_ready(p) for p in pods.values())
+            )
+            return pod if ok else None
+
+        wait_for(recreated, timeout=40, what=f"{name} recreated and every db pod ready")
+        wait_for(
+            lambda: any(k == "ADDED" and n == name and u != old_uid for k, n, u in history.events),
+            timeout=10,
+            what="the watch delivered the replacement",
+        )
+    finally:
+        history.stop()
+    assert not any(k == "ERROR" for k, _, _ in history.events), history.events
+    assert history.overlaps() == [], history.events
+    mine = [(k, u) for k, n, u in history.events if n == name]
+    first_new = next(i for i, (_, u) in enumerate(mine) if u != old_uid)
+    assert ("DELETED", old_uid) in mine[:first_new], mine
+    assert all(u != old_uid for _, u in mine[first_new:]), mine
