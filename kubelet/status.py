@@ -239,12 +239,17 @@ def compute_pod_status(
     """The status to write for ``pod`` (see the module docstring)."""
     spec, old = pod.spec, pod.status
     outcome = outcome or PodOutcome()
+    still_running = any(v.running_since is not None for v in (*init, *containers))
     if old.phase in TERMINAL:
         phase = old.phase
-    elif outcome.phase:
+    elif outcome.phase and not still_running:
+        # A verdict (DeadlineExceeded) becomes the phase only once every
+        # container has stopped, as the kubelet does since Kubernetes 1.27.
         phase = outcome.phase
     else:
-        phase = pod_phase(spec.restart_policy, init, containers, stopping=outcome.stopping)
+        phase = pod_phase(
+            spec.restart_policy, init, containers, stopping=outcome.stopping or bool(outcome.phase)
+        )
 
     st = pod_pb2.PodStatus(phase=phase, host_ip=host_ip, pod_ip=pod_ip, start_time=start_time)
     st.observed_generation = pod.metadata.generation

@@ -182,6 +182,17 @@ def test_outcome_and_container_states() -> None:
     assert st.qos_class == "BestEffort"
 
 
+def test_a_verdict_becomes_the_phase_only_once_containers_stopped() -> None:
+    """DeadlineExceeded: while a container still runs the pod stays Running
+    (with the reason); Failed is reported once every container stopped."""
+    pod = _pod("Never")
+    verdict = PodOutcome(phase="Failed", reason="DeadlineExceeded", message="m")
+    st = compute(pod, [], [running()], outcome=verdict)
+    assert (st.phase, st.reason) == ("Running", "DeadlineExceeded")
+    st = compute(pod, [], [exited(code=137)], outcome=verdict)
+    assert (st.phase, st.reason) == ("Failed", "DeadlineExceeded")
+
+
 def test_readiness_gates_and_foreign_conditions_kept() -> None:
     pod = _pod()
     pod.spec.readiness_gates.add(condition_type="example.com/lb")
