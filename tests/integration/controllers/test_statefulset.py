@@ -431,7 +431,11 @@ def test_adoption_and_release(cluster_client: Client, cluster_namespace: str) ->
         },
     )
     client.pods(ns).create(orphan)
-    made = client.stateful_sets(ns).create(sts("ad", 1, volumes=False))
+    # OnDelete: an adopted pod lacks the revision label, and RollingUpdate
+    # would replace it (as Kubernetes does) while this test looks at it.
+    made = client.stateful_sets(ns).create(
+        sts("ad", 1, volumes=False, updateStrategy={"type": "OnDelete"})
+    )
     wait_for(
         lambda: any(
             r.uid == made.metadata.uid and r.controller
