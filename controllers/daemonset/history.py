@@ -68,6 +68,9 @@ def new_revision(ds: DaemonSet, number: int, collision_count: int | None) -> Con
     cr.metadata.namespace = ds.metadata.namespace
     cr.metadata.labels.update(ds.spec.template.metadata.labels)
     cr.metadata.labels[HASH_LABEL] = hash_value
+    # As Kubernetes: the DaemonSet's annotations (kubernetes.io/change-cause
+    # for `rollout history`) go with the revision.
+    cr.metadata.annotations.update(ds.metadata.annotations)
     cr.metadata.owner_references.append(owner_reference(ds))
     cr.data.update(revision_data(ds.spec.template))
     cr.revision = number

@@ -59,6 +59,9 @@ def new_revision(set_: StatefulSet, number: int, collision_count: int | None) ->
     rev.metadata.namespace = set_.metadata.namespace
     rev.metadata.name = f"{set_.metadata.name}-{revision_hash(rev.data, collision_count)}"
     rev.metadata.labels.update(set_.spec.template.metadata.labels)
+    # As Kubernetes: the set's annotations (kubernetes.io/change-cause for
+    # `rollout history`) go with the revision.
+    rev.metadata.annotations.update(set_.metadata.annotations)
     rev.metadata.owner_references.append(owner_reference(set_))
     return rev
 
