@@ -21,6 +21,7 @@ from apiserver.metrics import REQUEST_LATENCY, REQUESTS, WATCHERS
 from apiserver.registry.generic import Verbs
 from apiserver.registry.resource import Resource
 from apiserver.storage.watchcache import BOOKMARK, CacheEvent
+from apiserver.wire import list_response
 from pinnace.api.service.v1 import api_pb2
 from pinnace.machinery import errors, kinds
 
@@ -141,7 +142,8 @@ class ApiService:
         return api_pb2.ObjectResponse(object=pack(stored.obj))
 
     @_handler("list")
-    async def List(self, req: api_pb2.ListRequest, context) -> api_pb2.ListResponse:
+    async def List(self, req: api_pb2.ListRequest, context) -> bytes:
+        """The list, encoded straight from the cached wire bytes (wire.py)."""
         res = self.resource(req.resource)
         flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
         raws, lm = await self._verbs.list(
@@ -151,10 +153,7 @@ class ApiService:
             continue_token=req.continue_token,
             resource_version=req.resource_version,
         )
-        url = res.info.type_url
-        return api_pb2.ListResponse(
-            metadata=lm, items=[any_pb2.Any(type_url=url, value=raw) for raw in raws]
-        )
+        return list_response(lm, res.info.type_url, raws)
 
     @_handler("update")
     async def Update(self, req: api_pb2.UpdateRequest, context) -> api_pb2.ObjectResponse:
@@ -284,6 +283,11 @@ def _wire(ev: CacheEvent, type_url: str) -> bytes:
     ).SerializeToString()
 
 
+def _serialize(response: Message | bytes) -> bytes:
+    """Responses are messages, or bytes already encoded (List)."""
+    return response if isinstance(response, bytes) else response.SerializeToString()
+
+
 def generic_handler(service: ApiService) -> grpc.GenericRpcHandler:
     """The method table of the Api service; Watch streams raw bytes."""
     unary = {
@@ -299,7 +303,7 @@ def generic_handler(service: ApiService) -> grpc.GenericRpcHandler:
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
             _parsed(getattr(service, name), req),
-            response_serializer=lambda m: m.SerializeToString(),
+            response_serializer=_serialize,
         )
         for name, req in unary.items()
     }

@@ -44,7 +44,7 @@ class AsyncClient(KindAccessors):
             name: self._channel.unary_unary(
                 rq.SERVICE + name,
                 request_serializer=req.SerializeToString,
-                response_deserializer=resp.FromString,
+                response_deserializer=resp.FromString if resp is not None else None,
             )
             for name, (req, resp) in rq.UNARY.items()
         }
@@ -114,7 +114,7 @@ class AsyncResourceClient(Generic[T]):
             continue_token=continue_token,
             resource_version=resource_version,
         )
-        return self._rq.items(await self._client.call("List", req))
+        return self._rq.typed_items(await self._client.call("List", req))
 
     async def create(self, obj: T, *, dry_run: bool = False) -> T:
         return self._rq.object(await self._client.call("Create", self._rq.create(obj, dry_run)))

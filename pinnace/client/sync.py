@@ -38,7 +38,7 @@ class Client(KindAccessors):
             name: self._channel.unary_unary(
                 rq.SERVICE + name,
                 request_serializer=req.SerializeToString,
-                response_deserializer=resp.FromString,
+                response_deserializer=resp.FromString if resp is not None else None,
             )
             for name, (req, resp) in rq.UNARY.items()
         }
@@ -109,7 +109,7 @@ class ResourceClient(Generic[T]):
             continue_token=continue_token,
             resource_version=resource_version,
         )
-        return self._rq.items(self._client.call("List", req))
+        return self._rq.typed_items(self._client.call("List", req))
 
     def create(self, obj: T, *, dry_run: bool = False) -> T:
         return self._rq.object(self._client.call("Create", self._rq.create(obj, dry_run)))
