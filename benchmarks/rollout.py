@@ -161,7 +161,7 @@ def main() -> None:
                 extra_component_flags={"kubelet": kubelet_flags},
             )
         )
-        cluster.start(timeout=120)
+        cluster.start(timeout=300)
         try:
             cm = next(c for c in cluster.components if c.name == "controller-manager")
             figures = asyncio.run(run(cluster.server, args.replicas, cm.pid))

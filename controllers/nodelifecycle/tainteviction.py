@@ -27,7 +27,7 @@ from controllers import nodeutil
 from controllers.base import Controller, ControllerContext
 from controllers.nodelifecycle.controller import NODE_NAME_INDEX, node_name_index
 from pinnace.api.core.v1 import node_pb2, pod_pb2
-from pinnace.machinery import errors
+from pinnace.machinery import errors, nodematch
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
 
 REASON = "DeletionByTaintManager"
@@ -45,7 +45,7 @@ def min_toleration_seconds(tolerations: Any, taints: list[Any]) -> float | None:
     best: float | None = None
     for taint in taints:
         for tol in tolerations:
-            if not nodeutil.tolerates(tol, taint) or not tol.HasField("toleration_seconds"):
+            if not nodematch.tolerates(tol, taint) or not tol.HasField("toleration_seconds"):
                 continue
             seconds = max(0, tol.toleration_seconds)
             best = seconds if best is None else min(best, seconds)

@@ -4,9 +4,9 @@ unless the pod tolerates ``node.kubernetes.io/unschedulable:NoSchedule``."""
 from __future__ import annotations
 
 from pinnace.api.core.v1 import affinity_pb2
+from pinnace.machinery.nodematch import tolerated
 from scheduler.framework import SUCCESS, Status, unresolvable
 from scheduler.nodeinfo import NO_SCHEDULE, TAINT_UNSCHEDULABLE, NodeInfo, PodInfo
-from scheduler.plugins.tolerations import tolerated
 
 REASON = "node(s) were unschedulable"
 _TAINT = affinity_pb2.Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)

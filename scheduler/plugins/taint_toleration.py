@@ -8,9 +8,9 @@ so a node whose Ready condition is not True behaves as if it carried
 
 from __future__ import annotations
 
+from pinnace.machinery.nodematch import tolerated
 from scheduler.framework import SUCCESS, Status, normalize_down, unresolvable
 from scheduler.nodeinfo import NO_EXECUTE, NO_SCHEDULE, PREFER_NO_SCHEDULE, NodeInfo, PodInfo
-from scheduler.plugins.tolerations import tolerated
 
 
 def reason(taint: object) -> str:

@@ -26,9 +26,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from pinnace.machinery.nodematch import term_matches
 from scheduler.framework import SUCCESS, Status, unresolvable, unschedulable
 from scheduler.nodeinfo import NodeInfo, PodInfo
-from scheduler.plugins.node_affinity import term_matches
 
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
 CONFLICT = "node(s) had volume node affinity conflict"
