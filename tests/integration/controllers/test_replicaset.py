@@ -319,22 +319,27 @@ def test_replication_controller(client, namespace, controller_manager) -> None:
 
 
 def test_sigkill_mid_scale_up_creates_no_extra_pod(client, namespace, controller_manager) -> None:
-    """SIGKILL the controller-manager while it creates 60 pods and start it
-    again: it rebuilds from the API and ends with exactly 60 pods, and the
-    watch from before the ReplicaSet existed saw 60 creations and no delete."""
+    """SIGKILL the controller-manager while it creates 200 pods and start it
+    again: it rebuilds from the API and ends with exactly 200 pods, and the
+    watch from before the ReplicaSet existed saw 200 creations and no delete.
+    The kill lands as soon as the first pod exists (200 pods take several
+    slow-start batches, so it lands mid-way even on a fast machine)."""
+    want = 200
     manager = controller_manager(*CONTROLLERS)
     start = client.pods(namespace).list().resource_version
-    rs = client.replica_sets(namespace).create(replica_set("web", 60))
-    wait_for(lambda: len(client.pods(namespace).list().items) >= 3, what="the first pods")
+    rs = client.replica_sets(namespace).create(replica_set("web", want))
+    for ev in client.pods(namespace).watch(resource_version=start, timeout=20):
+        if ev.type == "ADDED":
+            break
     manager.kill()
     at_kill = len(client.pods(namespace).list().items)
     manager.start()
-    wait_active(client, namespace, rs, 60, timeout=20)
-    stays(lambda: len(client.pods(namespace).list().items) == 60, 1.0, "exactly 60 pods")
+    wait_active(client, namespace, rs, want, timeout=30)
+    stays(lambda: len(client.pods(namespace).list().items) == want, 1.0, f"exactly {want} pods")
     events = pod_events_since(client, namespace, start)
-    assert [e.type for e in events].count("ADDED") == 60
+    assert [e.type for e in events].count("ADDED") == want
     assert "DELETED" not in [e.type for e in events]
-    assert at_kill < 60, "the kill came too late to test anything"
+    assert at_kill < want, "the kill came too late to test anything"
 
 
 def _holder(client: Any) -> str:
