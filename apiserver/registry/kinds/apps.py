@@ -41,9 +41,8 @@ from .common import (
 )
 from .core import default_pvc, validate_pvc_spec
 from .replicas import (
-    GREATER_THAN_REPLICAS,
-    STATUS,
     collision_count_decremented,
+    counts_within_replicas,
     validate_counters,
     validate_replica_status,
     validate_replicated_template,
@@ -141,23 +140,15 @@ class DeploymentStrategy(Strategy):
                 ("collision_count", "collisionCount"),
             ),
         )
-        for field, json_name in (
-            ("updated_replicas", "updatedReplicas"),
-            ("ready_replicas", "readyReplicas"),
-            ("available_replicas", "availableReplicas"),
-        ):
-            if getattr(status, field) > status.replicas:
-                errs.append(
-                    invalid(STATUS.child(json_name), getattr(status, field), GREATER_THAN_REPLICAS)
-                )
-        if status.available_replicas > status.ready_replicas:
-            errs.append(
-                invalid(
-                    STATUS.child("availableReplicas"),
-                    status.available_replicas,
-                    "cannot be greater than readyReplicas",
-                )
-            )
+        errs += counts_within_replicas(
+            status,
+            [
+                ("updated_replicas", "updatedReplicas"),
+                ("ready_replicas", "readyReplicas"),
+                ("available_replicas", "availableReplicas"),
+            ],
+            ready_detail="cannot be greater than readyReplicas",
+        )
         errs += collision_count_decremented(status, old.status)  # type: ignore[attr-defined]
         return errs
 
@@ -364,24 +355,16 @@ class StatefulSetStrategy(Strategy):
                 ("collision_count", "collisionCount"),
             ),
         )
-        for field, json_name in (
-            ("ready_replicas", "readyReplicas"),
-            ("current_replicas", "currentReplicas"),
-            ("updated_replicas", "updatedReplicas"),
-            ("available_replicas", "availableReplicas"),
-        ):
-            if getattr(status, field) > status.replicas:
-                errs.append(
-                    invalid(STATUS.child(json_name), getattr(status, field), GREATER_THAN_REPLICAS)
-                )
-        if status.available_replicas > status.ready_replicas:
-            errs.append(
-                invalid(
-                    STATUS.child("availableReplicas"),
-                    status.available_replicas,
-                    "cannot be greater than status.readyReplicas",
-                )
-            )
+        errs += counts_within_replicas(
+            status,
+            [
+                ("ready_replicas", "readyReplicas"),
+                ("current_replicas", "currentReplicas"),
+                ("updated_replicas", "updatedReplicas"),
+                ("available_replicas", "availableReplicas"),
+            ],
+            ready_detail="cannot be greater than status.readyReplicas",
+        )
         errs += collision_count_decremented(status, old.status)  # type: ignore[attr-defined]
         return errs
 

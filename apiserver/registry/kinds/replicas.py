@@ -82,20 +82,34 @@ def validate_replica_status(status: Message) -> list[FieldError]:
     if "terminating_replicas" in status.DESCRIPTOR.fields_by_name:
         names.append(("terminating_replicas", "terminatingReplicas"))
     errs = validate_counters(status, names)
-    for field, json_name in (
-        ("fully_labeled_replicas", "fullyLabeledReplicas"),
-        ("ready_replicas", "readyReplicas"),
-        ("available_replicas", "availableReplicas"),
-    ):
+    errs += counts_within_replicas(
+        status,
+        [
+            ("fully_labeled_replicas", "fullyLabeledReplicas"),
+            ("ready_replicas", "readyReplicas"),
+            ("available_replicas", "availableReplicas"),
+        ],
+        ready_detail="cannot be greater than readyReplicas",
+    )
+    return errs
+
+
+def counts_within_replicas(
+    status: Message, fields: list[tuple[str, str]], *, ready_detail: str
+) -> list[FieldError]:
+    """Each of ``fields`` (proto name, JSON name) is at most status.replicas,
+    and availableReplicas at most readyReplicas (worded ``ready_detail``)."""
+    errs: list[FieldError] = []
+    for field, json_name in fields:
         value = getattr(status, field)
-        if value > status.replicas:
+        if value > status.replicas:  # type: ignore[attr-defined]
             errs.append(invalid(STATUS.child(json_name), value, GREATER_THAN_REPLICAS))
-    if status.available_replicas > status.ready_replicas:
+    if status.available_replicas > status.ready_replicas:  # type: ignore[attr-defined]
         errs.append(
             invalid(
                 STATUS.child("availableReplicas"),
-                status.available_replicas,
-                "cannot be greater than readyReplicas",
+                status.available_replicas,  # type: ignore[attr-defined]
+                ready_detail,
             )
         )
     return errs
@@ -118,6 +132,7 @@ __all__ = [
     "GREATER_THAN_REPLICAS",
     "STATUS",
     "collision_count_decremented",
+    "counts_within_replicas",
     "validate_counters",
     "validate_replica_status",
     "validate_replica_status_update",
