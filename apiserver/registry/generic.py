@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
+from apiserver.etcd.client import prefix_range_end
+from apiserver.etcd.errors import CompactedError
 from apiserver.registry import meta as metavalidation
 from apiserver.registry.resource import Resource
 from apiserver.registry.strategy import spec_bytes
@@ -242,14 +244,12 @@ class Verbs:
         out: list[bytes] = []
         last_key = ""
         key = after + "\0"
-        etcd = res.store._etcd
-        from apiserver.etcd.client import prefix_range_end
-        from apiserver.etcd.errors import CompactedError
-
         end = prefix_range_end(res.prefix.encode())
         while True:
             try:
-                page = await etcd.range(key.encode(), end, limit=max(limit, 100), revision=rv)
+                page = await res.store.range_at(
+                    key.encode(), end, limit=max(limit, 100), revision=rv
+                )
             except CompactedError:
                 raise errors.Expired(
                     "The provided continue parameter is too old to display a consistent list result."

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.message import Message
 
@@ -77,6 +78,11 @@ class Store:
             return None
         kv = result.kvs[0]
         return Stored(self.decode(kv.value, kv.mod_revision), kv.mod_revision)
+
+    async def range_at(self, start: bytes, end: bytes, *, limit: int, revision: int) -> Any:
+        """A page of raw key-values of [start, end) as etcd had them at
+        ``revision`` (CompactedError if that revision is gone)."""
+        return await self._etcd.range(start, end, limit=limit, revision=revision)
 
     async def current_revision(self) -> int:
         """The newest revision of the whole etcd keyspace."""
