@@ -19,7 +19,7 @@ from apiserver.registry.kinds import STRATEGIES
 from apiserver.registry.kinds.core import configure_default_toleration_seconds
 from apiserver.registry.resource import Resource, resource_prefix
 from apiserver.server import SERVICE, ApiService, generic_handler
-from apiserver.storage.cacher import CacheHub
+from apiserver.storage.hub import CacheHub
 from apiserver.storage.store import Store
 from apiserver.storage.watchcache import WatchCache
 from pinnace.machinery import kinds

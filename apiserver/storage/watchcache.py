@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import builtins
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from google.protobuf.message import Message
 
@@ -33,9 +34,6 @@ from apiserver.etcd.types import EventType
 from pinnace.machinery import errors
 from pinnace.machinery.fields import FieldSelector
 from pinnace.machinery.labels import Selector
-
-if TYPE_CHECKING:
-    from apiserver.storage.cacher import CacheHub
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +126,14 @@ class Watcher:
 _BOOKMARK_OBJ = CachedObject("", "", "", 0, b"", {}, {})
 
 Decoder = Callable[[bytes, int], Message]
+
+
+class Freshness(Protocol):
+    """What feeds a cache and knows how far it has read etcd (the ``CacheHub``)."""
+
+    async def wait_fresh(self, revision: int, timeout: float = 5.0) -> None: ...
+
+
 Extractor = Callable[[Message], tuple[str, str, dict[str, str], dict[str, str]]]
 
 
@@ -156,7 +162,7 @@ class WatchCache:
         self._window_start = 0  # every event with rv > window_start is in history
         self.rv = 0
         self._watchers: set[Watcher] = set()
-        self.hub: CacheHub | None = None
+        self.hub: Freshness | None = None
 
     @property
     def prefix(self) -> str:
@@ -275,13 +281,13 @@ class WatchCache:
     def _namespace_prefix(self, namespace: str) -> str:
         return f"{self._prefix}{namespace}/" if namespace else ""
 
-    def _keys_sorted(self) -> list[str]:
+    def _keys_sorted(self) -> builtins.list[str]:
         if self._sorted_keys is None:
             self._sorted_keys = sorted(self._objects)
         return self._sorted_keys
 
-    def objects(self) -> list[CachedObject]:
-        return list(self._objects.values())
+    def objects(self) -> builtins.list[CachedObject]:
+        return builtins.list(self._objects.values())
 
     # ---- watches ---------------------------------------------------------------
 

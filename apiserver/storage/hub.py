@@ -23,6 +23,7 @@ import logging
 
 from apiserver.etcd.client import EtcdClient, prefix_range_end
 from apiserver.etcd.errors import CompactedError
+from apiserver.etcd.watch import Watch
 from apiserver.storage.watchcache import WatchCache
 from pinnace.machinery import errors
 
@@ -44,8 +45,8 @@ class CacheHub:
         self.rv = 0
         self._ready = asyncio.Event()
         self._changed = asyncio.Condition()
-        self._task: asyncio.Task | None = None
-        self._watch = None
+        self._task: asyncio.Task[None] | None = None
+        self._watch: Watch | None = None
         self.relists = 0
 
     async def start(self) -> None:
