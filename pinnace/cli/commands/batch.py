@@ -1,17 +1,22 @@
 """Batch commands: ``create job NAME --from=cronjob/X`` (kubectl's
 ``create job``), run as a Job built from the CronJob's jobTemplate with the
 ``cronjob.kubernetes.io/instantiate: manual`` annotation and the CronJob as
-its owner (not its controller, as kubectl does)."""
+its controller, so the garbage collector deletes the Job with its CronJob.
+
+As kubectl's ``createJobFromCronJob``: the owner reference sets
+``controller: true`` but leaves ``blockOwnerDeletion`` unset (kubectl does
+not use ``NewControllerRef``, which would set it and require permission on
+the CronJob's finalizers), and the template's own annotations win over the
+instantiate annotation."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from pinnace.api.batch.v1 import job_pb2
+from pinnace.api.batch.v1 import cronjob_pb2, job_pb2
 from pinnace.client import Client
-
-MANUAL_ANNOTATION = "cronjob.kubernetes.io/instantiate"
+from pinnace.machinery.wellknown import ANNOTATION_CRONJOB_INSTANTIATE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,16 +54,21 @@ def _create(args: argparse.Namespace, manifests: Any) -> int:
     return 0
 
 
-def job_from_cronjob(cj: Any, name: str) -> job_pb2.Job:
+def job_from_cronjob(cj: cronjob_pb2.CronJob, name: str) -> job_pb2.Job:
+    """The Job kubectl's ``create job NAME --from=cronjob/X`` sends."""
     tmpl = cj.spec.job_template
     job = job_pb2.Job(api_version="batch/v1", kind="Job")
     job.metadata.name = name
     job.metadata.namespace = cj.metadata.namespace
     job.metadata.labels.update(tmpl.metadata.labels)
+    job.metadata.annotations[ANNOTATION_CRONJOB_INSTANTIATE] = "manual"
     job.metadata.annotations.update(tmpl.metadata.annotations)
-    job.metadata.annotations[MANUAL_ANNOTATION] = "manual"
     job.metadata.owner_references.add(
-        api_version="batch/v1", kind="CronJob", name=cj.metadata.name, uid=cj.metadata.uid
+        api_version="batch/v1",
+        kind="CronJob",
+        name=cj.metadata.name,
+        uid=cj.metadata.uid,
+        controller=True,
     )
     job.spec.CopyFrom(tmpl.spec)
     return job
