@@ -14,9 +14,9 @@ from apiserver.compaction import compact_forever
 from apiserver.etcd.client import EtcdClient
 from apiserver.metrics import CACHE_OBJECTS
 from apiserver.namespaces import NamespaceFinalizer, ensure_system_namespaces
+from apiserver.registry.config import RegistryConfig
 from apiserver.registry.generic import Verbs
 from apiserver.registry.kinds import STRATEGIES
-from apiserver.registry.kinds.core import configure_default_toleration_seconds
 from apiserver.registry.resource import Resource, resource_prefix
 from apiserver.server import SERVICE, ApiService, generic_handler
 from apiserver.storage.hub import CacheHub
@@ -41,11 +41,20 @@ class Options:
     default_not_ready_toleration_seconds: int = 300
     default_unreachable_toleration_seconds: int = 300
 
+    def registry_config(self) -> RegistryConfig:
+        """The registry settings these options choose."""
+        return RegistryConfig(
+            not_ready_toleration_seconds=self.default_not_ready_toleration_seconds,
+            unreachable_toleration_seconds=self.default_unreachable_toleration_seconds,
+        )
 
-def build_resources(etcd: EtcdClient, cache_size: int) -> dict[str, Resource]:
+
+def build_resources(
+    etcd: EtcdClient, cache_size: int, config: RegistryConfig
+) -> dict[str, Resource]:
     resources: dict[str, Resource] = {}
     for info in kinds.KINDS:
-        strategy = STRATEGIES[info.kind](info)
+        strategy = STRATEGIES[info.kind](info, config)
         store = Store(etcd, info.message_class)
         res = Resource(info=info, strategy=strategy, store=store, cache=None)  # type: ignore[arg-type]
         res.cache = WatchCache(
@@ -64,12 +73,8 @@ class ApiServer:
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
-        configure_default_toleration_seconds(
-            not_ready=opts.default_not_ready_toleration_seconds,
-            unreachable=opts.default_unreachable_toleration_seconds,
-        )
         self.etcd = EtcdClient(opts.etcd_servers)
-        self.resources = build_resources(self.etcd, opts.watch_cache_size)
+        self.resources = build_resources(self.etcd, opts.watch_cache_size, opts.registry_config())
         self.hub = CacheHub(self.etcd, [r.cache for r in self.resources.values()])
         self.finalizer: NamespaceFinalizer | None = None
         self.server: grpc.aio.Server | None = None

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from google.protobuf.message import Message
 
+from apiserver.registry.config import DEFAULT_CONFIG, RegistryConfig
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.validation import FieldError, FieldPath, is_dns1123_subdomain
 
@@ -34,8 +35,9 @@ class Strategy:
     # Field selector fields beyond metadata.name and metadata.namespace.
     field_labels: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, info: KindInfo) -> None:
+    def __init__(self, info: KindInfo, config: RegistryConfig = DEFAULT_CONFIG) -> None:
         self.info = info
+        self.config = config
 
     @property
     def has_status(self) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ipaddress
 import posixpath
-from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
+from apiserver.registry.config import RegistryConfig
 from apiserver.registry.strategy import Strategy
 from pinnace.api.core.v1 import pod_pb2, volume_pb2
 from pinnace.machinery.validation import (
@@ -28,6 +28,7 @@ from pinnace.machinery.validation import (
     validate_labels,
     validate_nonnegative,
 )
+from pinnace.machinery.wellknown import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
 
 from . import podspec
 from .common import (
@@ -66,37 +67,17 @@ POD_UPDATABLE_FIELDS = ",".join(
 
 # ---- DefaultTolerationSeconds admission ------------------------------------------
 
-NOT_READY_TAINT = "node.kubernetes.io/not-ready"
-UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
 
-
-@dataclass
-class DefaultTolerationSeconds:
-    """tolerationSeconds of the not-ready / unreachable NoExecute tolerations
-    every new pod gets (--default-not-ready-toleration-seconds and
-    --default-unreachable-toleration-seconds; set once at startup)."""
-
-    not_ready: int = 300
-    unreachable: int = 300
-
-
-DEFAULT_TOLERATION_SECONDS = DefaultTolerationSeconds()
-
-
-def configure_default_toleration_seconds(*, not_ready: int, unreachable: int) -> None:
-    DEFAULT_TOLERATION_SECONDS.not_ready = not_ready
-    DEFAULT_TOLERATION_SECONDS.unreachable = unreachable
-
-
-def add_default_tolerations(spec: pod_pb2.PodSpec) -> None:
+def add_default_tolerations(spec: pod_pb2.PodSpec, config: RegistryConfig) -> None:
     """Kubernetes' DefaultTolerationSeconds admission: a pod that does not
     already tolerate the not-ready (unreachable) NoExecute taint (a
     toleration with that key or no key, and effect NoExecute or none) gets
     ``{key, operator: Exists, effect: NoExecute, tolerationSeconds}``, so it
-    is evicted that long after its node stops being ready."""
+    is evicted that long after its node stops being ready. The seconds come
+    from ``config`` (the apiserver's flags)."""
     for key, seconds in (
-        (NOT_READY_TAINT, DEFAULT_TOLERATION_SECONDS.not_ready),
-        (UNREACHABLE_TAINT, DEFAULT_TOLERATION_SECONDS.unreachable),
+        (TAINT_NODE_NOT_READY, config.not_ready_toleration_seconds),
+        (TAINT_NODE_UNREACHABLE, config.unreachable_toleration_seconds),
     ):
         if any(t.key in (key, "") and t.effect in ("NoExecute", "") for t in spec.tolerations):
             continue
@@ -134,7 +115,7 @@ class PodStrategy(Strategy):
         super().prepare_for_create(obj)
         obj.status.phase = "Pending"  # type: ignore[attr-defined]
         obj.status.qos_class = ""  # type: ignore[attr-defined]
-        add_default_tolerations(obj.spec)  # type: ignore[attr-defined]
+        add_default_tolerations(obj.spec, self.config)  # type: ignore[attr-defined]
 
     def grace_period(self, obj: Message, options: Message) -> int:
         """Kubernetes' pod graceful deletion: the option, else the pod's
