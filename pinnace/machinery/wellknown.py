@@ -59,6 +59,12 @@ DEPLOYMENT_ANNOTATIONS_NOT_COPIED = frozenset(
     }
 )
 
+# ---- finalizers (meta/v1 FinalizerOrphanDependents, FinalizerDeleteDependents;
+# core/v1 FinalizerKubernetes, the namespace spec finalizer) -----------------------
+FINALIZER_ORPHAN = "orphan"
+FINALIZER_FOREGROUND_DELETION = "foregroundDeletion"
+FINALIZER_KUBERNETES = "kubernetes"
+
 # ---- kubectl and general annotations -----------------------------------------------
 ANNOTATION_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 ANNOTATION_CHANGE_CAUSE = "kubernetes.io/change-cause"
