@@ -14,27 +14,12 @@ import pytest
 
 from pinnace.client.leaderelection import LeaderElector, LeaseRecord
 from pinnace.client.leaderelection_testing import MemoryLeaseLock
+from pinnace.machinery.timeutil import FakeClock
 
 LEASE = 0.3
 RENEW_DEADLINE = 0.2
 RETRY = 0.05
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-class FakeClocks:
-    """A monotonic clock and a wall clock that only move when told to."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def mono(self) -> float:
-        return self.now
-
-    def wall(self) -> datetime:
-        return EPOCH + timedelta(seconds=self.now)
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 async def wait_until(predicate: Callable[[], bool], within: float = 2.0) -> None:
@@ -147,7 +132,7 @@ async def test_leader_that_cannot_renew_stops_and_the_lease_expires_to_another()
 async def test_expiry_is_judged_by_observed_time_not_the_record() -> None:
     """A lease renewed long ago by the record's clock still counts as held until
     this candidate has seen it unchanged for leaseDurationSeconds."""
-    clocks = FakeClocks()
+    clocks = FakeClock(EPOCH, monotonic=100.0)
     lock = MemoryLeaseLock()
     ancient = EPOCH - timedelta(days=365)
     lock.store[lock.name] = LeaseRecord(
@@ -164,8 +149,8 @@ async def test_expiry_is_judged_by_observed_time_not_the_record() -> None:
         lease_duration=LEASE,
         renew_deadline=RENEW_DEADLINE,
         retry_period=RETRY,
-        clock=clocks.mono,
-        wall_clock=clocks.wall,
+        clock=clocks.monotonic,
+        wall_clock=clocks.now,
     )
     assert not await elector.try_acquire_or_renew()
     assert elector.leader() == "other"
@@ -192,12 +177,12 @@ async def test_expiry_is_judged_by_observed_time_not_the_record() -> None:
     record = lock.store[lock.name]
     assert record.holder_identity == "me"
     assert record.lease_transitions == 5
-    assert record.acquire_time == record.renew_time == clocks.wall()
+    assert record.acquire_time == record.renew_time == clocks.now()
     assert record.lease_duration_seconds == LEASE
 
 
 async def test_lease_transitions_count_holder_changes_only() -> None:
-    clocks = FakeClocks()
+    clocks = FakeClock(EPOCH, monotonic=100.0)
     store: dict[str, LeaseRecord] = {}
     lock_a, lock_b = MemoryLeaseLock(store), MemoryLeaseLock(store)
 
@@ -209,8 +194,8 @@ async def test_lease_transitions_count_holder_changes_only() -> None:
             renew_deadline=RENEW_DEADLINE,
             retry_period=RETRY,
             on_started_leading=asyncio.Event().wait,
-            clock=clocks.mono,
-            wall_clock=clocks.wall,
+            clock=clocks.monotonic,
+            wall_clock=clocks.now,
         )
 
     a, b = elector(lock_a, "a"), elector(lock_b, "b")
@@ -233,7 +218,7 @@ async def test_lease_transitions_count_holder_changes_only() -> None:
     assert await b.try_acquire_or_renew()
     taken = store[lock_a.name]
     assert (taken.holder_identity, taken.lease_transitions) == ("b", 1)
-    assert taken.acquire_time == clocks.wall()
+    assert taken.acquire_time == clocks.now()
     clocks.advance(RETRY)
     assert await b.try_acquire_or_renew()
     assert store[lock_a.name].lease_transitions == 1

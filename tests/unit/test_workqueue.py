@@ -22,17 +22,7 @@ from pinnace.client.workqueue import (
     default_controller_rate_limiter,
     run_workers,
 )
-
-
-class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from pinnace.machinery.timeutil import FakeClock
 
 
 async def wait_until(predicate: Callable[[], bool], within: float = 2.0) -> None:
@@ -231,8 +221,8 @@ async def test_add_after_non_positive_delay_adds_now() -> None:
 
 
 async def test_add_after_uses_the_injected_clock() -> None:
-    clock = FakeClock()
-    q: DelayingQueue[str] = DelayingQueue(clock=clock)
+    clock = FakeClock(monotonic=100.0)
+    q: DelayingQueue[str] = DelayingQueue(clock=clock.monotonic)
     q.add_after("a", 0.01)
     clock.advance(0.01)
     assert await get_now(q) == "a"
@@ -284,8 +274,8 @@ def test_exponential_failure_does_not_overflow() -> None:
 )
 def test_bucket_delays(steps: list[float], expected: list[float]) -> None:
     """qps=10, burst=3: each step advances the clock, then asks for a token."""
-    clock = FakeClock()
-    limiter = BucketRateLimiter(qps=10, burst=3, clock=clock)
+    clock = FakeClock(monotonic=100.0)
+    limiter = BucketRateLimiter(qps=10, burst=3, clock=clock.monotonic)
     delays = []
     for step in steps:
         clock.advance(step)
@@ -295,17 +285,17 @@ def test_bucket_delays(steps: list[float], expected: list[float]) -> None:
 
 
 def test_bucket_default_burst_of_100_then_10_qps() -> None:
-    limiter = BucketRateLimiter(clock=FakeClock())
+    limiter = BucketRateLimiter(clock=FakeClock(monotonic=100.0).monotonic)
     delays = [limiter.when(i) for i in range(102)]
     assert delays[:100] == [0.0] * 100
     assert delays[100:] == pytest.approx([0.1, 0.2])
 
 
 def test_max_of_takes_the_longest_delay() -> None:
-    clock = FakeClock()
+    clock = FakeClock(monotonic=100.0)
     limiter = MaxOfRateLimiter(
         ItemExponentialFailureRateLimiter(base=0.5, max=100.0),
-        BucketRateLimiter(qps=1, burst=2, clock=clock),
+        BucketRateLimiter(qps=1, burst=2, clock=clock.monotonic),
     )
     assert [limiter.when("k") for _ in range(4)] == pytest.approx([0.5, 1.0, 2.0, 4.0])
     # Bucket: 2 tokens then 1 qps: 0, 0, 1, 2, 3 -> beats a fresh item's 0.5.
@@ -482,9 +472,9 @@ async def test_run_workers_needs_a_worker() -> None:
 
 async def test_prometheus_metrics() -> None:
     registry = CollectorRegistry()
-    clock = FakeClock()
+    clock = FakeClock(monotonic=100.0)
     q: RateLimitingQueue[str] = RateLimitingQueue(
-        name="test", clock=clock, metrics=PrometheusWorkqueueMetrics(registry)
+        name="test", clock=clock.monotonic, metrics=PrometheusWorkqueueMetrics(registry)
     )
 
     def value(metric: str) -> float | None:

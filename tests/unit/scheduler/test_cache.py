@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from pinnace.machinery.timeutil import FakeClock
 from scheduler.cache import Cache
 from tests.unit.scheduler.builders import bound, info, node, pod
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -24,7 +17,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def cache(clock: FakeClock) -> Cache:
-    c = Cache(assumed_ttl=30, clock=clock)
+    c = Cache(assumed_ttl=30, clock=clock.monotonic)
     c.add_node(node("n1"))
     c.add_node(node("n2"))
     return c
@@ -60,7 +53,7 @@ def test_informer_confirms_assumed_pod(cache, clock):
     cache.finish_binding("default/p")
     cache.add_pod(bound(p, "n1"))
     assert not cache.is_assumed("default/p")
-    clock.now += 100
+    clock.advance(100)
     assert cache.cleanup_expired() == []
     assert requested(cache, "n1") == 1000
 
@@ -74,12 +67,12 @@ def test_confirmation_on_another_node_moves_the_pod(cache):
 
 def test_assumed_pod_expires_only_after_binding_finished(cache, clock):
     cache.assume_pod(info(pod("p", cpu="1")), "n1")
-    clock.now += 100
+    clock.advance(100)
     assert cache.cleanup_expired() == []  # bind still in flight: never expires
     cache.finish_binding("default/p")
-    clock.now += 29
+    clock.advance(29)
     assert cache.cleanup_expired() == []
-    clock.now += 2
+    clock.advance(2)
     assert cache.cleanup_expired() == ["default/p"]
     assert requested(cache, "n1") == 0
 

@@ -7,26 +7,21 @@ import asyncio
 
 import pytest
 
+from pinnace.machinery.timeutil import FakeClock
 from scheduler.queue import ACTIVE, BACKOFF, UNSCHEDULABLE, QueuedPod, SchedulingQueue
 from tests.unit.scheduler.builders import pod
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(monotonic=1000.0)
 
 
 @pytest.fixture
 def queue(clock: FakeClock) -> SchedulingQueue:
-    return SchedulingQueue(initial_backoff=1, max_backoff=10, max_unschedulable=60, clock=clock)
+    return SchedulingQueue(
+        initial_backoff=1, max_backoff=10, max_unschedulable=60, clock=clock.monotonic
+    )
 
 
 async def pop_now(q: SchedulingQueue) -> QueuedPod:
@@ -35,11 +30,11 @@ async def pop_now(q: SchedulingQueue) -> QueuedPod:
 
 async def test_active_ordered_by_priority_then_age(queue, clock):
     queue.add(pod("old-low", priority=0))
-    clock.now += 1
+    clock.advance(1)
     queue.add(pod("high", priority=100))
-    clock.now += 1
+    clock.advance(1)
     queue.add(pod("new-low"))
-    clock.now += 1
+    clock.advance(1)
     queue.add(pod("mid", priority=5))
     order = [(await pop_now(queue)).pod.metadata.name for _ in range(4)]
     assert order == ["high", "mid", "old-low", "new-low"]
@@ -80,9 +75,9 @@ async def test_unschedulable_moves_on_cluster_event_after_backoff(queue, clock):
     # A node is added while still backing off (1 s): backoff queue.
     assert queue.move_all("NodeAdd") == 1
     assert queue.where("default/p") == BACKOFF
-    clock.now += 0.5
+    clock.advance(0.5)
     assert queue.flush_backoff() == 0
-    clock.now += 0.6
+    clock.advance(0.6)
     assert queue.flush_backoff() == 1
     assert queue.where("default/p") == ACTIVE
     assert (await pop_now(queue)).attempts == 2
@@ -92,7 +87,7 @@ async def test_unschedulable_moves_straight_to_active_when_backoff_expired(queue
     queue.add(pod("p"))
     qp = await pop_now(queue)
     queue.add_unschedulable(qp, queue.scheduling_cycle)
-    clock.now += 5
+    clock.advance(5)
     queue.move_all("NodeAdd")
     assert queue.where("default/p") == ACTIVE
 
@@ -101,7 +96,7 @@ async def test_unschedulable_stays_without_events(queue, clock):
     queue.add(pod("p"))
     qp = await pop_now(queue)
     queue.add_unschedulable(qp, queue.scheduling_cycle)
-    clock.now += 30
+    clock.advance(30)
     assert queue.flush_backoff() == 0
     assert queue.flush_unschedulable() == 0
     assert queue.where("default/p") == UNSCHEDULABLE
@@ -111,7 +106,7 @@ async def test_unschedulable_flushed_after_max_duration(queue, clock):
     queue.add(pod("p"))
     qp = await pop_now(queue)
     queue.add_unschedulable(qp, queue.scheduling_cycle)
-    clock.now += 61
+    clock.advance(61)
     assert queue.flush_unschedulable() == 1
     assert queue.where("default/p") == ACTIVE
 
@@ -131,7 +126,7 @@ async def test_spec_update_requeues_unschedulable_but_status_update_does_not(que
     queue.add(old)
     qp = await pop_now(queue)
     queue.add_unschedulable(qp, queue.scheduling_cycle)
-    clock.now += 5
+    clock.advance(5)
     status_only = pod("p")
     status_only.status.conditions.add(type="PodScheduled", status="False")
     queue.update(old, status_only)

@@ -10,6 +10,7 @@ from controllers.replicaset.sync import manage_replicas
 from controllers.replicaset.util import REPLICA_SET
 from pinnace.machinery import errors
 from pinnace.machinery.labels import selector_from_map
+from pinnace.machinery.timeutil import FakeClock
 from tests.unit.controllers.replicaset.fakes import (
     T0,
     FakeClient,
@@ -21,17 +22,9 @@ from tests.unit.controllers.replicaset.fakes import (
 KEY = "ns/web"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def manage(rs, pods, *, control=None, exp=None, burst=500):  # type: ignore[no-untyped-def]
     control = control or FakePodControl()
-    exp = exp or Expectations(clock=Clock())
+    exp = exp or Expectations(clock=FakeClock().monotonic)
     await manage_replicas(
         rs,
         pods,
@@ -112,7 +105,7 @@ async def test_slow_start_failure_lowers_expectations(
     rs = make_rs(replicas=replicas)
     control = FakePodControl()
     control.fail_create_after = fail_after
-    exp = Expectations(clock=Clock())
+    exp = Expectations(clock=FakeClock().monotonic)
     with pytest.raises(errors.Forbidden):
         await manage(rs, [], control=control, exp=exp)
     assert control.creates == calls
@@ -154,7 +147,7 @@ async def test_failed_delete_lowers_its_expectation() -> None:
     pods = [make_pod("a", owner=rs), make_pod("b", owner=rs)]
     control = FakePodControl()
     control.fail_delete = {"a"}
-    exp = Expectations(clock=Clock())
+    exp = Expectations(clock=FakeClock().monotonic)
     with pytest.raises(errors.InternalError):
         await manage(rs, pods, control=control, exp=exp)
     assert control.deleted == ["b"]
