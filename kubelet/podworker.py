@@ -43,7 +43,6 @@ from typing import Any
 from kubelet import env as envmod
 from kubelet import logs as logmod
 from kubelet.admission import Rejection
-from kubelet.backoff import CrashBackoff
 from kubelet.context import Context
 from kubelet.paths import PathError, PodPaths, inside
 from kubelet.probes import ProbeWorker, Result, run_handler
@@ -62,6 +61,7 @@ from kubelet.status import (
 from kubelet.volumes import VolumeError, resolve_claims, setup_volumes
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.backoff import Backoff
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
 
 __all__ = ["PodWorker"]
@@ -93,6 +93,7 @@ class ContainerState:
     ready: bool = False
     post_start_done: bool = True
     exited_mono: float = 0.0  # monotonic time the current instance was seen exiting
+    restart_counted: float | None = None  # the exited_mono whose restart the backoff counted
     tasks: list[asyncio.Task] = field(default_factory=list)  # watcher and probes
     probes: dict[str, ProbeWorker] = field(default_factory=dict)
     killing: asyncio.Task | None = None
@@ -128,7 +129,7 @@ class PodWorker:
         self.last_pod = pod  # the newest object seen, kept after the pod is gone
         self.rejection = rejection
         self.paths: PodPaths = ctx.paths.pod(self.uid)
-        self.backoff = CrashBackoff(ctx.config.backoff_base, ctx.config.backoff_max)
+        self.backoff = Backoff(ctx.config.backoff_base, ctx.config.backoff_max)
         self._wake = asyncio.Event()
         self._on_done = on_done
         self._prepared = False
@@ -354,11 +355,11 @@ class PodWorker:
         return delay
 
     def _maybe_restart(self, pod: pod_pb2.Pod, cs: ContainerState) -> float:
-        now = time.monotonic()
-        at = self.backoff.restart_at(cs.name, cs.exited_mono)
-        if at > now:
-            wait = at - now
-            delay_s = at - cs.exited_mono
+        wait = 0.0
+        if cs.restart_counted != cs.exited_mono:  # a retry of a counted restart waits no more
+            wait = self.backoff.remaining_since(cs.name, cs.exited_mono)
+        if wait > 0:
+            delay_s = self.backoff.get(cs.name)
             msg = (
                 f"back-off {delay_s:g}s restarting failed container={cs.name} "
                 f"pod={pod.metadata.name}_{pod.metadata.namespace}({self.uid})"
@@ -372,7 +373,9 @@ class PodWorker:
                 )
             cs.waiting = Waiting("CrashLoopBackOff", msg)
             return wait
-        self.backoff.restarted(cs.name, cs.exited_mono)
+        if cs.restart_counted != cs.exited_mono:
+            self.backoff.next(cs.name, cs.exited_mono)
+            cs.restart_counted = cs.exited_mono
         self._start(pod, cs)
         return IDLE_RESYNC
 
