@@ -20,6 +20,7 @@ from pinnace.cli.commands import (
     resources,
     rollout,
 )
+from pinnace.cli.flags import Parser
 from pinnace.machinery import errors
 from pinnace.machinery.codec import CodecError
 from pinnace.machinery.kinds import UnknownKindError
@@ -30,9 +31,7 @@ class CliError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pinnace", description="Drive a Pinnace cluster (kubectl's verbs)."
-    )
+    parser = Parser(prog="pinnace", description="Drive a Pinnace cluster (kubectl's verbs).")
     parser.add_argument(
         "--server", "-s", default=None, help="apiserver address(es), host:port[,host:port]"
     )

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from pinnace.cli.flags import add_bool_flag
 from pinnace.client.config import write_config
 from pinnace.localcluster.cluster import PID_FILE, ClusterConfig, LocalCluster
 
@@ -31,9 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-f", "--filename", action="append", default=[], help="apply these manifests once up"
     )
-    p.add_argument(
-        "--detach", "-d", action="store_true", help="run in the background; stop with pinnace down"
-    )
+    add_bool_flag(p, "--detach", "-d", help="run in the background; stop with pinnace down")
     p.set_defaults(func=up)
     p = sub.add_parser("down", help="stop a cluster started with up --detach")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)

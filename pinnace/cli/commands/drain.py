@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from pinnace.cli.flags import add_bool_flag
 from pinnace.client import Client
 from pinnace.machinery import errors
 
@@ -26,13 +27,11 @@ POLL = 0.2
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("drain", help="cordon a node and delete its pods (not DaemonSet pods)")
     p.add_argument("node")
-    p.add_argument("--ignore-daemonsets", action="store_true", help="skip DaemonSet-managed pods")
-    p.add_argument("--force", action="store_true", help="also delete pods without a controller")
+    add_bool_flag(p, "--ignore-daemonsets", help="skip DaemonSet-managed pods")
+    add_bool_flag(p, "--force", help="also delete pods without a controller")
     p.add_argument("--pod-selector", default="", help="only pods whose labels match this selector")
-    p.add_argument(
-        "--delete-emptydir-data",
-        action="store_true",
-        help="also delete pods with emptyDir volumes (their data is lost)",
+    add_bool_flag(
+        p, "--delete-emptydir-data", help="also delete pods with emptyDir volumes (data is lost)"
     )
     p.add_argument(
         "--grace-period",

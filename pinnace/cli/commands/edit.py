@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from pinnace.cli.commands.resources import ref, split_kind
+from pinnace.cli.flags import add_bool_flag
 from pinnace.client import Client
 
 
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("kind", help="KIND or KIND/NAME")
         p.add_argument("args", nargs="+", help="[NAME] KEY=VALUE ... KEY- ...")
         p.add_argument("-n", "--namespace", default="default")
-        p.add_argument("--overwrite", action="store_true", help="allow changing an existing value")
+        add_bool_flag(p, "--overwrite", help="allow changing an existing value")
         p.set_defaults(func=label if verb == "label" else annotate)
     p = sub.add_parser("patch", help="patch an object with a JSON merge or JSON patch")
     p.add_argument("kind", help="KIND or KIND/NAME")

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from pinnace.cli.flags import add_bool_flag
 from pinnace.client import Client
 from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
 
@@ -19,10 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("container_arg", nargs="?", help="container (same as -c)")
     p.add_argument("-n", "--namespace", default="default")
     p.add_argument("-c", "--container", default="")
-    p.add_argument("-f", "--follow", action="store_true")
-    p.add_argument(
-        "-p", "--previous", action="store_true", help="the previous instance of the container"
-    )
+    add_bool_flag(p, "-f", "--follow", help="keep streaming new lines")
+    add_bool_flag(p, "-p", "--previous", help="the previous instance of the container")
     p.add_argument("--tail", type=int, default=-1, help="lines from the end (-1: all)")
     p.set_defaults(func=logs)
     p = sub.add_parser(
@@ -32,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("command", nargs="*", help="-- COMMAND [ARGS...] (options go before --)")
     p.add_argument("-n", "--namespace", default="default")
     p.add_argument("-c", "--container", default="")
-    p.add_argument("-i", "--stdin", action="store_true", help="pass stdin to the command")
+    add_bool_flag(p, "-i", "--stdin", help="pass stdin to the command")
     p.set_defaults(func=exec_)
 
 

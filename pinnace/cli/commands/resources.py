@@ -9,6 +9,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from pinnace.cli.flags import add_bool_flag
 from pinnace.cli.printing import render
 from pinnace.client import Client, NotFound
 from pinnace.machinery import codec, kinds
@@ -23,13 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("kind", help="kind, plural or short name (pods, deploy, ...), or KIND/NAME")
     p.add_argument("names", nargs="*")
     p.add_argument("-n", "--namespace", default="default")
-    p.add_argument("-A", "--all-namespaces", action="store_true")
+    add_bool_flag(p, "-A", "--all-namespaces", help="list across all namespaces")
     p.add_argument("-l", "--selector", default="", help="label selector")
     p.add_argument("--field-selector", default="")
     p.add_argument("-o", "--output", default="", help="wide, yaml, json or name")
-    p.add_argument(
-        "-w", "--watch", action="store_true", help="after listing, print changes as they happen"
-    )
+    add_bool_flag(p, "-w", "--watch", help="after listing, print changes as they happen")
     p.set_defaults(func=get)
 
     for verb in ("create", "apply"):
@@ -50,12 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--cascade", default="background", choices=["background", "foreground", "orphan"]
     )
     p.add_argument("--grace-period", type=int, default=None)
-    p.add_argument(
-        "--wait",
-        default="true",
-        choices=["true", "false"],
-        help="wait until the objects are gone (default true, as kubectl)",
-    )
+    add_bool_flag(p, "--wait", default=True, help="wait until the objects are gone")
     p.add_argument("--timeout", default="0s", help="how long --wait waits (0: forever)")
     p.set_defaults(func=delete)
 
@@ -229,7 +223,7 @@ def delete(args: argparse.Namespace) -> int:
             except NotFound as e:
                 print(f"Error from server (NotFound): {e.message}", file=sys.stderr)
                 failed += 1
-        if args.wait == "true":
+        if args.wait:
             _wait_gone(client, pending, args.timeout)
     return 1 if failed else 0
 

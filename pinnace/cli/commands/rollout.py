@@ -34,6 +34,7 @@ from google.protobuf.message import Message
 
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.cli.commands.resources import ref, split_kind
+from pinnace.cli.flags import add_bool_flag
 from pinnace.client import Client, Conflict
 from pinnace.machinery import codec, kinds
 from pinnace.machinery.timeutil import now_rfc3339
@@ -82,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("status", help="wait for a rollout to finish, printing its progress")
     _target(p)
     p.add_argument("--timeout", default="0", help="give up after this long (0: never), e.g. 2m")
-    p.add_argument("-w", "--watch", default=True, type=_bool, help="keep waiting (default true)")
+    add_bool_flag(p, "-w", "--watch", default=True, help="keep waiting until the rollout ends")
     p.add_argument("--revision", type=int, default=0, help="fail unless this revision runs")
     p.set_defaults(func=rollout_status)
     p = verbs.add_parser("history", help="list the revisions of a workload")
@@ -120,14 +121,6 @@ def _target(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", help="KIND/NAME, or KIND")
     p.add_argument("names", nargs="*")
     p.add_argument("-n", "--namespace", default="default")
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("true", "1", "yes"):
-        return True
-    if text.lower() in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def _one(args: argparse.Namespace, *allowed: str) -> tuple[kinds.KindInfo, str]:

@@ -135,7 +135,7 @@ def test_wait_and_describe(apiserver: RunningApiServer, namespace: str, manifest
     assert timeout.returncode == 1 and "timed out" in timeout.stderr
     text = run(apiserver, "describe", "pod", "solo", "-n", namespace).stdout
     assert text.startswith("Name:         solo") and f"Namespace:    {namespace}" in text
-    run(apiserver, "delete", "pod", "solo", "-n", namespace)
+    run(apiserver, "delete", "pod", "solo", "-n", namespace, "--wait")  # bare, as kubectl
     out = run(apiserver, "wait", "pod/solo", "-n", namespace, "--for=delete", "--timeout=10s")
     assert "condition met" in out.stdout
 

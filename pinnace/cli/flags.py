@@ -1,0 +1,121 @@
+"""Boolean flags as kubectl's: ``--wait``, ``--wait=true``, ``--wait=false``.
+
+kubectl's boolean flags (spf13/pflag with ``NoOptDefVal``) are true when
+given bare and take a value only after ``=``: ``--wait false`` is the flag
+``--wait`` followed by the argument ``false``. argparse cannot say that
+directly: ``store_true`` rejects ``--wait=false`` and ``nargs="?"`` swallows
+the next argument (``get -w pods`` would read "pods" as the flag's value).
+
+So every boolean flag is declared with :func:`add_bool_flag` (an optional
+value parsed by :func:`parse_bool`) on a :class:`Parser`, which, before
+argparse sees the arguments, rewrites each bare boolean flag to
+``FLAG=true`` (and ``-Aw`` to ``-A=true -w=true``). A bare flag followed by
+a lone ``true``/``false`` is refused with a hint to write ``FLAG=VALUE``:
+before this rule ``delete --wait false`` meant "do not wait", and silently
+reading it as "wait, and delete the object named false" would be a trap.
+
+Values are Go's ``strconv.ParseBool`` (1, t, T, TRUE, true, True, 0, f, F,
+FALSE, false, False), plus yes/no, which ``rollout status --watch`` took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+_TRUE = frozenset({"1", "t", "true", "yes"})
+_FALSE = frozenset({"0", "f", "false", "no"})
+
+
+def parse_bool(text: str) -> bool:
+    """A flag value as Go's strconv.ParseBool reads it (case-insensitive)."""
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f'invalid boolean value "{text}": use true or false')
+
+
+class BoolFlag(argparse.Action):
+    """A boolean flag: bare means true, ``=VALUE`` sets it (see module doc)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, True if values is None else values)
+
+
+def add_bool_flag(
+    parser: argparse.ArgumentParser, *names: str, default: bool = False, help: str = ""
+) -> argparse.Action:
+    """Declare a kubectl-style boolean flag (the one way the CLI does)."""
+    if not isinstance(parser, Parser):
+        raise TypeError("boolean flags need a pinnace.cli.flags.Parser (bare-flag rewriting)")
+    shown = f"{help} (default {str(default).lower()})" if help else f"default {default}".lower()
+    return parser.add_argument(
+        *names,
+        action=BoolFlag,
+        nargs="?",
+        type=parse_bool,
+        default=default,
+        metavar="true|false",
+        help=shown,
+    )
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose boolean flags (add_bool_flag) behave as
+    kubectl's. Subcommand parsers inherit the class (add_subparsers)."""
+
+    def _bool_options(self) -> set[str]:
+        return {s for a in self._actions if isinstance(a, BoolFlag) for s in a.option_strings}
+
+    def _short_bools(self) -> set[str]:
+        return {s[1] for s in self._bool_options() if len(s) == 2 and s[0] == "-"}
+
+    def normalize(self, args: Sequence[str]) -> list[str]:
+        """The arguments with every bare boolean flag written ``FLAG=true``.
+        Stops at the first token that is not an option or positional of
+        this parser's own options: a subcommand parses its own tokens."""
+        bools, shorts = self._bool_options(), self._short_bools()
+        out: list[str] = []
+        tokens = list(args)
+        for i, token in enumerate(tokens):
+            if token == "--":
+                return out + tokens[i:]
+            expanded = self._expand(token, bools, shorts)
+            if expanded is None:
+                out.append(token)
+                continue
+            following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if following.lower() in ("true", "false"):
+                flag = expanded[-1].partition("=")[0]
+                self.error(
+                    f"boolean flag {flag} takes its value after '=': "
+                    f"write {flag}={following.lower()}"
+                )
+            out += expanded
+        return out
+
+    @staticmethod
+    def _expand(token: str, bools: set[str], shorts: set[str]) -> list[str] | None:
+        if token in bools:
+            return [f"{token}=true"]
+        body = token[1:]
+        if token.startswith("-") and not token.startswith("--") and len(body) > 1:
+            if all(c in shorts for c in body):
+                return [f"-{c}=true" for c in body]
+        return None
+
+    def parse_known_args(  # type: ignore[override]  # typeshed overloads; same contract
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        given = sys.argv[1:] if args is None else args
+        return super().parse_known_args(self.normalize(given), namespace)
