@@ -123,18 +123,20 @@ class CronJobController(Controller):
         if spec.HasField("suspend") and spec.suspend:
             return None
         now = self.ctx.clock.now()
-        missed = cron.most_recent(
-            sched,
-            created=parse_rfc3339(cj.metadata.creation_timestamp),
-            last_scheduled=parse_rfc3339(status.last_schedule_time)
+        earliest = (
+            parse_rfc3339(status.last_schedule_time)
             if status.last_schedule_time
-            else None,
-            now=now,
-            starting_deadline=spec.starting_deadline_seconds
-            if spec.HasField("starting_deadline_seconds")
-            else None,
+            else parse_rfc3339(cj.metadata.creation_timestamp)
         )
-        nxt = self._next_delay(sched, now)
+        deadline = (
+            spec.starting_deadline_seconds if spec.HasField("starting_deadline_seconds") else None
+        )
+        missed = cron.most_recent(sched, earliest=earliest, now=now, starting_deadline=deadline)
+        nxt = self._next_delay(sched, earliest, now)
+        if nxt is None and missed is None:
+            self.recorder.event(
+                cj, "Warning", "InvalidSchedule", f"schedule {spec.schedule!r} never fires"
+            )
         if missed is None:
             return nxt
         if missed.too_many:
@@ -175,8 +177,17 @@ class CronJobController(Controller):
         status.last_schedule_time = stamp(scheduled)
         return nxt
 
-    def _next_delay(self, sched: cron.Schedule, now: datetime) -> float:
-        return (sched.next_after(now) - now).total_seconds() + NEXT_SCHEDULE_DELTA
+    def _next_delay(self, sched: cron.Schedule, earliest: datetime, now: datetime) -> float | None:
+        """Seconds until just after the next scheduled time (None: never).
+
+        As Kubernetes' nextScheduleTimeDuration: the time after the most
+        recent one (startingDeadlineSeconds aside), else after ``earliest``;
+        for an ``@every`` schedule that keeps the rhythm of its first run."""
+        recent = cron.most_recent(sched, earliest=earliest, now=now, starting_deadline=None)
+        nxt = sched.next_after(recent.time if recent else earliest)
+        if nxt is None:
+            return None
+        return (nxt - now).total_seconds() + NEXT_SCHEDULE_DELTA
 
     async def _replace(self, cj: Any, status: Any) -> None:
         for ref in list(status.active):

@@ -1,10 +1,9 @@
-"""CronJob schedules: parsing and the times to run (Kubernetes' utils.go).
+"""When a CronJob runs: the missed times and the Job names (Kubernetes'
+cronjob utils.go).
 
-Schedules are robfig/cron's ParseStandard language: five fields, ``?`` as
-``*``, steps and ranges, and the macros ``@yearly``/``@annually``,
-``@monthly``, ``@weekly``, ``@daily``/``@midnight``, ``@hourly``. They are
-evaluated in ``spec.timeZone`` (an IANA name through zoneinfo), else the
-controller's local zone. croniter does the arithmetic.
+Parsing and the time arithmetic live in pinnace/machinery/cron.py, the one
+parser the apiserver validates with, so a schedule the apiserver accepts is
+one the controller runs (``@every 5m`` included).
 
 ``most_recent`` finds the latest unmet time in ``(earliest, now]`` and how
 many were missed. Only that one is started: past 100 missed times the
@@ -14,66 +13,14 @@ Kubernetes code and e2e do (the documentation says otherwise).
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 
-from croniter import croniter
+from pinnace.machinery.cron import Schedule, ScheduleError, parse
 
-MACROS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
+__all__ = ["Missed", "Schedule", "ScheduleError", "job_name", "most_recent", "parse"]
+
 TOO_MANY_MISSED = 100
-
-
-class ScheduleError(ValueError):
-    """An unparseable schedule or an unknown time zone."""
-
-
-@dataclass(frozen=True)
-class Schedule:
-    expression: str  # five croniter fields
-    zone: tzinfo
-
-    def next_after(self, when: datetime) -> datetime:
-        """The first scheduled time strictly after ``when`` (in UTC)."""
-        it = croniter(self.expression, when.astimezone(self.zone))
-        return it.get_next(datetime).astimezone(when.tzinfo)
-
-    def latest_at_or_before(self, when: datetime) -> datetime:
-        it = croniter(self.expression, (when + timedelta(seconds=1)).astimezone(self.zone))
-        return it.get_prev(datetime).astimezone(when.tzinfo)
-
-
-def parse(schedule: str, time_zone: str | None = None) -> Schedule:
-    """A Schedule, or ScheduleError."""
-    if time_zone:
-        try:
-            zone: tzinfo = zoneinfo.ZoneInfo(time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
-            raise ScheduleError(f"unknown time zone {time_zone}") from e
-    else:
-        zone = datetime.now().astimezone().tzinfo or zoneinfo.ZoneInfo("UTC")
-    text = schedule.strip()
-    if text.startswith("@"):
-        if text not in MACROS:
-            raise ScheduleError(f"unrecognized descriptor: {text}")
-        text = MACROS[text]
-    fields = text.split()
-    if len(fields) != 5:
-        raise ScheduleError(f"expected exactly 5 fields, found {len(fields)}: {text}")
-    expression = " ".join("*" if f == "?" else f.replace("?", "*") for f in fields)
-    try:
-        croniter(expression)
-    except (ValueError, KeyError) as e:
-        raise ScheduleError(str(e)) from e
-    return Schedule(expression, zone)
 
 
 @dataclass(frozen=True)
@@ -91,27 +38,27 @@ class Missed:
 def most_recent(
     schedule: Schedule,
     *,
-    created: datetime,
-    last_scheduled: datetime | None,
+    earliest: datetime,
     now: datetime,
     starting_deadline: float | None,
 ) -> Missed | None:
-    """The latest scheduled time in ``(earliest, now]``, where earliest is the
-    last schedule time (else the creation time), moved up to ``now -
+    """The latest scheduled time in ``(earliest, now]``, where ``earliest`` is
+    the last schedule time (else the creation time), moved up to ``now -
     startingDeadlineSeconds`` if that is later. None if there is none."""
-    earliest = last_scheduled or created
     if starting_deadline is not None:
         earliest = max(earliest, now - timedelta(seconds=starting_deadline))
     first = schedule.next_after(earliest)
-    if first > now:
+    if first is None or first > now:
         return None
     count, t = 1, first
     while count <= TOO_MANY_MISSED:
-        t = schedule.next_after(t)
-        if t > now:
+        nxt = schedule.next_after(t)
+        if nxt is None or nxt > now:
             break
-        count += 1
-    return Missed(schedule.latest_at_or_before(now), count)
+        count, t = count + 1, nxt
+    if count <= TOO_MANY_MISSED:
+        return Missed(t, count)
+    return Missed(schedule.latest_at_or_before(now, first=first), count)
 
 
 def job_name(cronjob_name: str, scheduled: datetime) -> str:

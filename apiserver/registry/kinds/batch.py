@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from apiserver.registry.strategy import Strategy
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.cron import schedule_error, time_zone_error
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.validation import (
     FieldError,
@@ -40,7 +41,6 @@ from .common import (
     same,
     selector_mismatch,
 )
-from .cron import schedule_error, time_zone_error
 
 SPEC = FieldPath.root("spec")
 STATUS = FieldPath.root("status")

@@ -324,7 +324,7 @@ async def test_already_exists_is_the_lock() -> None:
 def test_schedule_in_time_zone(schedule: str, tz: str, now: datetime, want: datetime) -> None:
     sched = cron.parse(schedule, tz)
     missed = cron.most_recent(
-        sched, created=now - timedelta(days=1), last_scheduled=None, now=now, starting_deadline=None
+        sched, earliest=now - timedelta(days=1), now=now, starting_deadline=None
     )
     assert missed is not None and missed.time == want
 
@@ -338,14 +338,48 @@ def test_bad_schedules(bad: str) -> None:
 def test_missed_count_is_capped() -> None:
     sched = cron.parse("* * * * *", "UTC")
     missed = cron.most_recent(
-        sched, created=T0, last_scheduled=None, now=T0 + timedelta(hours=3), starting_deadline=None
+        sched, earliest=T0, now=T0 + timedelta(hours=3), starting_deadline=None
     )
     assert missed is not None and missed.too_many and missed.count == 101
     few = cron.most_recent(
         sched,
-        created=T0,
-        last_scheduled=None,
+        earliest=T0,
         now=T0 + timedelta(minutes=3),
         starting_deadline=None,
     )
     assert few is not None and few.count == 3 and not few.too_many
+
+
+@pytest.mark.parametrize(
+    "schedule,now,want_job,want_delay",
+    [
+        pytest.param(
+            "@every 5m", T0 + timedelta(minutes=5), T0 + timedelta(minutes=5), 300.1, id="on-time"
+        ),
+        pytest.param(
+            "@every 5m",
+            T0 + timedelta(minutes=17),
+            T0 + timedelta(minutes=15),
+            180.1,
+            id="missed-starts-most-recent",
+        ),
+        pytest.param("@every 1h30m", T0 + timedelta(hours=1), None, 1800.1, id="not-yet"),
+        pytest.param(
+            "@every 2m",
+            T0 + timedelta(hours=10),
+            T0 + timedelta(hours=10),
+            120.1,
+            id="more-than-100-missed",
+        ),
+    ],
+)
+async def test_every_schedule_runs(
+    schedule: str, now: datetime, want_job: datetime | None, want_delay: float
+) -> None:
+    """`@every <duration>` passes validation, so the controller runs it
+    (issue 10, defect 1: the controller's parser used to reject it)."""
+    f = Fixture(now)
+    delay = await f.sync(make_cj(schedule))
+    assert "InvalidSchedule" not in f.recorder.reasons
+    assert f.created() == ([] if want_job is None else [f"cj-{minutes(want_job)}"])
+    assert delay == pytest.approx(want_delay)
