@@ -48,6 +48,8 @@ ANNOTATION_DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 ANNOTATION_DEPLOYMENT_REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
 ANNOTATION_DEPLOYMENT_MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+# The legacy rollback request (apps/v1 DeprecatedRollbackTo).
+ANNOTATION_DEPLOYMENT_ROLLBACK_TO = "deprecated.deployment.rollback.to"
 # Annotations a Deployment does not copy to its ReplicaSets, nor a rollback back.
 DEPLOYMENT_ANNOTATIONS_NOT_COPIED = frozenset(
     {
@@ -56,6 +58,7 @@ DEPLOYMENT_ANNOTATIONS_NOT_COPIED = frozenset(
         ANNOTATION_DEPLOYMENT_REVISION_HISTORY,
         ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
         ANNOTATION_DEPLOYMENT_MAX_REPLICAS,
+        ANNOTATION_DEPLOYMENT_ROLLBACK_TO,
     }
 )
 
@@ -106,6 +109,8 @@ NODE_NETWORK_UNAVAILABLE = "NetworkUnavailable"
 DEPLOYMENT_AVAILABLE = "Available"
 DEPLOYMENT_PROGRESSING = "Progressing"
 DEPLOYMENT_REPLICA_FAILURE = "ReplicaFailure"
+# The Progressing condition's reason once progressDeadlineSeconds passed.
+REASON_PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded"
 # Job (batch/v1 JobConditionType).
 JOB_COMPLETE = "Complete"
 JOB_FAILED = "Failed"
