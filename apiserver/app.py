@@ -13,11 +13,11 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from apiserver.compaction import compact_forever
 from apiserver.etcd.client import EtcdClient
 from apiserver.metrics import CACHE_OBJECTS
-from apiserver.namespaces import NamespaceFinalizer, ensure_system_namespaces
+from apiserver.namespaces import NamespaceFinalizer, NamespacePhases, ensure_system_namespaces
 from apiserver.registry.config import RegistryConfig
-from apiserver.registry.generic import Verbs
 from apiserver.registry.kinds import STRATEGIES
 from apiserver.registry.resource import Resource, resource_prefix
+from apiserver.registry.verbs import Verbs
 from apiserver.server import SERVICE, ApiService, generic_handler
 from apiserver.storage.hub import CacheHub
 from apiserver.storage.store import Store
@@ -84,13 +84,11 @@ class ApiServer:
     async def start(self) -> None:
         await self.hub.start()
         log.info("watch caches ready for %d resources", len(self.resources))
+        phases = NamespacePhases(self.resources["namespaces"])
+        verbs = Verbs(namespace_phase=phases.phase)
         self.finalizer = NamespaceFinalizer(
-            self.resources,
-            None,
-            period=self.opts.namespace_sync_period,  # type: ignore[arg-type]
+            self.resources, verbs, period=self.opts.namespace_sync_period
         )
-        verbs = Verbs(namespace_phase=self.finalizer.phase)
-        self.finalizer._verbs = verbs
         await ensure_system_namespaces(self.resources["namespaces"], verbs)
 
         server = grpc.aio.server(

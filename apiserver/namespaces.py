@@ -15,8 +15,9 @@ import asyncio
 import contextlib
 import logging
 
-from apiserver.registry.generic import Verbs
+from apiserver.registry.deletion import aggregate
 from apiserver.registry.resource import Resource
+from apiserver.registry.verbs import Verbs
 from apiserver.storage.watchcache import Filter
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import errors
@@ -35,18 +36,14 @@ async def ensure_system_namespaces(namespaces: Resource, verbs: Verbs) -> None:
             log.info("created namespace %s", name)
 
 
-class NamespaceFinalizer:
-    """Deletes the contents of Terminating namespaces, then the namespace."""
+class NamespacePhases:
+    """The phase of a namespace, as the verbs ask before creating in it."""
 
-    def __init__(
-        self, resources: dict[str, Resource], verbs: Verbs, *, period: float = 0.5
-    ) -> None:
-        self._resources = resources
-        self._namespaces = resources["namespaces"]
-        self._verbs = verbs
-        self._period = period
+    def __init__(self, namespaces: Resource) -> None:
+        self._namespaces = namespaces
 
     def phase_of(self, name: str) -> str | None:
+        """The phase the watch cache holds; None when it holds no such namespace."""
         cached = self._namespaces.cache.get(self._namespaces.key("", name))
         if cached is None:
             return None
@@ -60,18 +57,37 @@ class NamespaceFinalizer:
         stored = await self._namespaces.store.get(self._namespaces.key("", name))
         return None if stored is None else stored.obj.status.phase  # type: ignore[attr-defined]
 
+
+class NamespaceFinalizer:
+    """Deletes the contents of Terminating namespaces, then the namespace."""
+
+    def __init__(
+        self, resources: dict[str, Resource], verbs: Verbs, *, period: float = 0.5
+    ) -> None:
+        self._resources = resources
+        self._namespaces = resources["namespaces"]
+        self._verbs = verbs
+        self._period = period
+
     async def run(self) -> None:
         while True:
+            await self.sync_all()
+            await asyncio.sleep(self._period)
+
+    async def sync_all(self) -> None:
+        """One pass over every Terminating namespace. A namespace whose
+        contents fail to delete is logged and retried on the next pass; it
+        does not hold up the others."""
+        for cached in self._namespaces.cache.objects():
+            ns = self._namespaces.info.message_class.FromString(cached.raw)
+            if not ns.metadata.deletion_timestamp:  # type: ignore[attr-defined]
+                continue
             try:
-                for cached in self._namespaces.cache.objects():
-                    ns = self._namespaces.info.message_class.FromString(cached.raw)
-                    if ns.metadata.deletion_timestamp:  # type: ignore[attr-defined]
-                        await self._finalize(ns)
+                await self._finalize(ns)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("namespace finalizer pass failed; retrying")
-            await asyncio.sleep(self._period)
+                log.exception("finalizing namespace %s failed; retrying", cached.name)
 
     async def _finalize(self, ns) -> None:
         name = ns.metadata.name
@@ -86,6 +102,9 @@ class NamespaceFinalizer:
         # (Orphan for RC and Job) would leave a finalizer only the garbage
         # collector removes, and the namespace would wait for it.
         options = meta_pb2.DeleteOptions(propagation_policy="Background")
+        # Every object is tried; the failures are reported together, as
+        # Kubernetes' namespace deleter aggregates them.
+        failed: list[errors.ApiError] = []
         for res in order:
             if res.info.kind != "Pod" and pods_left:
                 break
@@ -94,8 +113,15 @@ class NamespaceFinalizer:
             if res.info.kind == "Pod" and items:
                 pods_left = True
             for item in items:
-                with contextlib.suppress(errors.NotFound, errors.Conflict):
+                try:
                     await self._verbs.delete(res, name, item.name, options)
+                except (errors.NotFound, errors.Conflict):
+                    continue  # gone already, or changed meanwhile: the next pass sees it
+                except errors.ApiError as e:
+                    failed.append(e)
+        err = aggregate(failed)
+        if err is not None:
+            raise err
         if remaining:
             return
         if "kubernetes" in ns.spec.finalizers:

@@ -18,8 +18,8 @@ from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError, Message
 
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS, WATCHERS
-from apiserver.registry.generic import Verbs
 from apiserver.registry.resource import Resource
+from apiserver.registry.verbs import Verbs
 from apiserver.storage.watchcache import BOOKMARK, CacheEvent
 from apiserver.wire import list_response
 from pinnace.api.service.v1 import api_pb2

@@ -226,6 +226,25 @@ def test_delete_collection_by_selector(client: Client, namespace: str) -> None:
     assert pods.list().items == []
 
 
+def test_delete_collection_tries_every_object(client: Client, namespace: str) -> None:
+    """A failed delete does not stop a collection delete: every object is
+    tried and the failures are raised together (Kubernetes' NewAggregate)."""
+    pods = client.pods(namespace)
+    pods.create(pod("a", labels={"app": "x"}))
+    b = pods.create(pod("b", labels={"app": "x"}))
+    pods.create(pod("c", labels={"app": "x"}))
+    # Only b is at this resourceVersion: a (listed first) and c fail.
+    err = expect_error(
+        errors.PreconditionFailed,
+        lambda: pods.delete_collection(
+            label_selector="app=x", resource_version=b.metadata.resource_version
+        ),
+        contains=('"a"', '"c"'),
+    )
+    assert err.message.startswith("[")
+    assert sorted(p.metadata.name for p in pods.list().items) == ["a", "c"]
+
+
 def test_delete_collection_graceful(client: Client, namespace: str) -> None:
     """Scheduled pods deleted through a collection delete terminate gracefully."""
     pods = client.pods(namespace)

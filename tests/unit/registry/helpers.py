@@ -1,5 +1,5 @@
 """Builders for the registry strategy tests: manifests as dicts, run through
-a kind's strategy the way apiserver/registry/generic.py does (no etcd)."""
+a kind's strategy the way apiserver/registry/verbs.py does (no etcd)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def build(kind: str, data: dict[str, Any]) -> Message:
 def created(
     kind: str, patch: dict[str, Any] | None = None, **kw: Any
 ) -> tuple[Message, list[FieldError]]:
-    """What generic.create does: uid, prepare_for_create, default, validate."""
+    """What Verbs.create does: uid, prepare_for_create, default, validate."""
     s = strategy(kind)
     obj = build(kind, manifest(kind, patch, **kw))
     obj.metadata.uid = UID  # type: ignore[attr-defined]
@@ -123,7 +123,7 @@ def create_errors(kind: str, patch: dict[str, Any] | None = None, **kw: Any) -> 
 
 
 def updated(old: Message, patch: dict[str, Any]) -> tuple[Message, list[FieldError]]:
-    """What generic._merge_update does for a spec write of `patch` over `old`."""
+    """What Verbs._merge_update does for a spec write of `patch` over `old`."""
     kind = old.DESCRIPTOR.name
     s = strategy(kind)
     new = build(kind, merge_patch(to_dict(old), patch))
@@ -143,7 +143,7 @@ def update_errors(
 def status_errors(
     kind: str, status: dict[str, Any], *, old_status: dict | None = None, base: dict | None = None
 ) -> list[FieldError]:
-    """What generic._merge_update does for a status write."""
+    """What Verbs._merge_update does for a status write."""
     s = strategy(kind)
     old, errs = created(kind, base)
     assert not errs, [str(e) for e in errs]

@@ -8,12 +8,11 @@ resourceVersion, generation, deletionTimestamp) cannot be set by clients.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
@@ -21,10 +20,18 @@ from google.protobuf.message import Message
 from apiserver.etcd.client import prefix_range_end
 from apiserver.etcd.errors import CompactedError
 from apiserver.registry import meta as metavalidation
+from apiserver.registry.continue_token import decode_continue, encode_continue
+from apiserver.registry.deletion import (
+    aggregate,
+    begin_delete,
+    check_preconditions,
+    validate_delete_options,
+)
 from apiserver.registry.resource import Resource
 from apiserver.registry.strategy import spec_bytes
 from apiserver.storage.store import Stored
 from apiserver.storage.watchcache import CachedObject, Filter
+from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, errors
 from pinnace.machinery.fields import FieldSelector, parse_field_selector
@@ -35,8 +42,6 @@ from pinnace.machinery.timeutil import now_rfc3339
 log = logging.getLogger(__name__)
 
 MAX_OBJECT_BYTES = 1_572_864  # 1.5 MiB, Kubernetes' etcd request limit
-ORPHAN = "orphan"
-FOREGROUND = "foregroundDeletion"
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
@@ -52,10 +57,10 @@ class Verbs:
     def __init__(
         self,
         *,
-        namespace_phase: Callable[[str], object],
+        namespace_phase: Callable[[str], Awaitable[str | None]],
         clock: Callable[[], str] = now_rfc3339,
     ) -> None:
-        # namespace_phase(ns) -> awaitable of "Active" | "Terminating" | None.
+        # namespace_phase(ns): "Active", "Terminating", or None (no such namespace).
         self._namespace_phase = namespace_phase
         self._now = clock
 
@@ -78,6 +83,19 @@ class Verbs:
             name=name,
             group=res.info.group,
         )
+
+    def _check_resource_version(
+        self, res: Resource, name: str, expected: int | None, rv: int
+    ) -> None:
+        """Optimistic concurrency: a write that names a resourceVersion
+        (``expected``) applies only to that version of the object; any other
+        stored version (``rv``) is a 409 Conflict, and the client re-reads."""
+        if expected is not None and expected != rv:
+            raise self.conflict(
+                res,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            )
 
     def _check_kind(self, res: Resource, obj: Message) -> None:
         if obj.DESCRIPTOR.full_name != res.info.message_name:
@@ -109,7 +127,7 @@ class Verbs:
     async def _check_namespace_open(self, res: Resource, namespace: str) -> None:
         if not res.info.namespaced:
             return
-        phase = await self._namespace_phase(namespace)  # type: ignore[misc]
+        phase = await self._namespace_phase(namespace)
         if phase is None:
             raise errors.NotFound(
                 f'namespaces "{namespace}" not found', kind="namespaces", name=namespace
@@ -232,13 +250,13 @@ class Verbs:
         items, last_key = res.cache.list(flt, limit=limit)
         lm = meta_pb2.ListMeta(resource_version=str(rv))
         if last_key:
-            lm.continue_token = _encode_continue(rv, last_key)
+            lm.continue_token = encode_continue(rv, last_key)
         return [o.raw for o in items], lm
 
     async def _list_continue(
         self, res: Resource, flt: Filter, limit: int, token: str
     ) -> tuple[list[bytes], meta_pb2.ListMeta]:
-        rv, after = _decode_continue(token)
+        rv, after = decode_continue(token)
         if not after.startswith(res.prefix):
             raise errors.BadRequest("continue token does not belong to this resource")
         out: list[bytes] = []
@@ -265,7 +283,7 @@ class Verbs:
                     continue
                 if limit and len(out) == limit:
                     lm = meta_pb2.ListMeta(resource_version=str(rv))
-                    lm.continue_token = _encode_continue(rv, last_key)
+                    lm.continue_token = encode_continue(rv, last_key)
                     return out, lm
                 out.append(obj.SerializeToString())
                 last_key = cached.key
@@ -293,12 +311,7 @@ class Verbs:
         expected = _parse_rv(meta.resource_version)
 
         async def mutate(current: Message, rv: int) -> Message | None:
-            if expected is not None and expected != rv:
-                raise self.conflict(
-                    res,
-                    meta.name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                )
+            self._check_resource_version(res, meta.name, expected, rv)
             return self._merge_update(res, current, _copy(new), subresource)
 
         return await self._write(
@@ -419,13 +432,7 @@ class Verbs:
             except codec.CodecError as e:
                 raise errors.invalid(res.info.kind, name, e.errors, res.info.group) from None
             new_meta = new.metadata  # type: ignore[attr-defined]
-            want = _parse_rv(new_meta.resource_version)
-            if want is not None and want != rv:
-                raise self.conflict(
-                    res,
-                    name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                )
+            self._check_resource_version(res, name, _parse_rv(new_meta.resource_version), rv)
             if new_meta.name != name or (res.info.namespaced and new_meta.namespace != namespace):
                 raise errors.BadRequest(
                     "metadata.name and metadata.namespace cannot be changed by a patch"
@@ -441,8 +448,6 @@ class Verbs:
         return self._scale_of(res, stored.obj)
 
     def _scale_of(self, res: Resource, obj: Message) -> Message:
-        from pinnace.api.autoscaling.v1 import scale_pb2
-
         if not res.strategy.has_scale:
             raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
         spec_replicas, status_replicas, selector = res.strategy.scale_replicas(obj)
@@ -476,12 +481,7 @@ class Verbs:
         expected = _parse_rv(scale.metadata.resource_version)  # type: ignore[attr-defined]
 
         async def mutate(current: Message, rv: int) -> Message | None:
-            if expected is not None and expected != rv:
-                raise self.conflict(
-                    res,
-                    name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                )
+            self._check_resource_version(res, name, expected, rv)
             new = _copy(current)
             res.strategy.set_scale_replicas(new, replicas)
             return self._merge_update(res, current, new, "")
@@ -495,23 +495,13 @@ class Verbs:
         self, res: Resource, namespace: str, name: str, options: meta_pb2.DeleteOptions
     ) -> DeleteResult:
         key = res.key(namespace, name)
-        if options.HasField("grace_period_seconds") and options.grace_period_seconds < 0:
-            raise errors.BadRequest(
-                f"gracePeriodSeconds: Invalid value: {options.grace_period_seconds}: must be >= 0"
-            )
-        policy = options.propagation_policy if options.HasField("propagation_policy") else None
-        if policy is not None and policy not in ("Orphan", "Background", "Foreground"):
-            raise errors.BadRequest(
-                f'propagationPolicy: Unsupported value: "{policy}": supported values: "Background", "Foreground", "Orphan"'
-            )
-        if policy is not None and options.HasField("orphan_dependents"):
-            raise errors.BadRequest("propagationPolicy and orphanDependents cannot both be set")
+        validate_delete_options(options)
         for _ in range(16):
             current = await self.get(res, namespace, name)
             obj = _copy(current.obj)
             meta = obj.metadata  # type: ignore[attr-defined]
-            self._check_preconditions(res, name, meta, current.rv, options.preconditions)
-            pending = self._begin_delete(res, obj, options)
+            check_preconditions(res.qualified, name, meta, current.rv, options.preconditions)
+            pending = begin_delete(res.strategy, obj, options, self._now())
             if pending:
                 if current.obj == obj:
                     return DeleteResult(current.obj, False)
@@ -523,80 +513,27 @@ class Verbs:
                 return DeleteResult(current.obj, True)
         raise self.conflict(res, name, "the object keeps changing; try the delete again")
 
-    def _check_preconditions(
-        self,
-        res: Resource,
-        name: str,
-        meta: meta_pb2.ObjectMeta,
-        rv: int,
-        pre: meta_pb2.Preconditions,
-    ) -> None:
-        if pre.HasField("uid") and pre.uid != meta.uid:
-            raise errors.PreconditionFailed(
-                f'Operation cannot be fulfilled on {res.qualified} "{name}": Precondition failed:'
-                f" UID in precondition: {pre.uid}, UID in object meta: {meta.uid}"
-            )
-        if pre.HasField("resource_version") and pre.resource_version != str(rv):
-            raise errors.PreconditionFailed(
-                f'Operation cannot be fulfilled on {res.qualified} "{name}": Precondition failed:'
-                f" ResourceVersion in precondition: {pre.resource_version}, ResourceVersion in object meta: {rv}"
-            )
-
-    def _begin_delete(self, res: Resource, obj: Message, options: meta_pb2.DeleteOptions) -> bool:
-        """Apply deletion to obj in place; True when the object must stay
-        (graceful termination, finalizers), False when it can go now."""
-        meta = obj.metadata  # type: ignore[attr-defined]
-        finalizers = list(meta.finalizers)
-        policy = _propagation(
-            options, finalizers, res.strategy.default_delete_policy, bool(meta.deletion_timestamp)
-        )
-        if policy == "Orphan":
-            finalizers = [f for f in finalizers if f != FOREGROUND] + (
-                [ORPHAN] if ORPHAN not in finalizers else []
-            )
-        elif policy == "Foreground":
-            finalizers = [f for f in finalizers if f != ORPHAN] + (
-                [FOREGROUND] if FOREGROUND not in finalizers else []
-            )
-        elif policy == "Background":
-            finalizers = [f for f in finalizers if f not in (ORPHAN, FOREGROUND)]
-        del meta.finalizers[:]
-        meta.finalizers.extend(finalizers)
-
-        grace = res.strategy.grace_period(obj, options)
-        now = self._now()
-        if grace > 0:
-            deadline = _add_seconds(now, grace)
-            if not meta.deletion_timestamp or (
-                meta.HasField("deletion_grace_period_seconds")
-                and grace < meta.deletion_grace_period_seconds
-            ):
-                meta.deletion_timestamp = (
-                    min(deadline, meta.deletion_timestamp) if meta.deletion_timestamp else deadline
-                )
-                meta.deletion_grace_period_seconds = grace
-            return True
-        blocked = res.strategy.deletion_blocked(obj)
-        if finalizers or blocked:
-            if not meta.deletion_timestamp:
-                meta.deletion_timestamp = now
-            meta.deletion_grace_period_seconds = 0
-            res.strategy.prepare_for_delete(obj)
-            return True
-        return False
-
     async def delete_collection(
         self, res: Resource, flt: Filter, options: meta_pb2.DeleteOptions
     ) -> list[Message]:
+        """Delete every object ``flt`` matches. Each is tried even when an
+        earlier one fails; the failures are raised together afterwards."""
         await res.cache.wait_fresh(await res.store.current_revision())
         items, _ = res.cache.list(flt)
         deleted = []
+        failed: list[errors.ApiError] = []
         for item in items:
             try:
                 result = await self.delete(res, item.namespace, item.name, options)
             except errors.NotFound:
                 continue
+            except errors.ApiError as e:
+                failed.append(e)
+                continue
             deleted.append(result.obj)
+        err = aggregate(failed)
+        if err is not None:
+            raise err
         return deleted
 
     # ---- bind ------------------------------------------------------------------
@@ -647,29 +584,6 @@ def _set_pod_scheduled(pod: Message, now: str) -> None:
     conds.add(type="PodScheduled", status="True", last_transition_time=now)
 
 
-def _propagation(
-    options: meta_pb2.DeleteOptions, finalizers: list[str], default: str, deleting: bool
-) -> str | None:
-    """Which policy a delete applies (None: leave finalizers as they are).
-    Explicit options win, then finalizers already on the object, then the
-    kind's default."""
-    if options.HasField("propagation_policy"):
-        return options.propagation_policy
-    if options.HasField("orphan_dependents"):
-        return "Orphan" if options.orphan_dependents else "Background"
-    if ORPHAN in finalizers or FOREGROUND in finalizers or deleting:
-        return None
-    return default
-
-
-def _add_seconds(rfc3339: str, seconds: int) -> str:
-    from datetime import timedelta
-
-    from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
-
-    return format_rfc3339(parse_rfc3339(rfc3339) + timedelta(seconds=seconds))
-
-
 def _copy(obj: Message) -> Message:
     new = type(obj)()
     new.CopyFrom(obj)
@@ -693,16 +607,3 @@ def _parse_rv(rv: str) -> int | None:
         raise errors.BadRequest(
             f'invalid resourceVersion "{rv}": must be one returned by the server'
         ) from None
-
-
-def _encode_continue(rv: int, key: str) -> str:
-    raw = json.dumps({"v": 1, "rv": rv, "start": key}).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_continue(token: str) -> tuple[int, str]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["rv"]), str(data["start"])
-    except Exception:
-        raise errors.BadRequest("continue key is not valid: start a new list without it") from None
