@@ -1,7 +1,9 @@
-"""Claiming pods: which pods an owner controls (Kubernetes' ``ClaimPods`` in
-controller_ref_manager.go), shared by every controller that owns pods.
+"""Claiming: which objects an owner controls (Kubernetes' ``ClaimPods`` and
+``ClaimControllerRevisions`` in controller_ref_manager.go), shared by every
+controller that owns pods or ControllerRevisions.
 
-Claiming decides which pods an owner controls, pod by pod:
+Claiming decides which objects an owner controls, object by object
+(``claim_objects``; Kubernetes' ``claimObject``):
 
 * controlled by the owner (by uid) and matching its selector: kept;
 * controlled by the owner but no longer matching: released (its
@@ -9,80 +11,91 @@ Claiming decides which pods an owner controls, pod by pod:
 * controlled by anybody else: never touched;
 * an orphan that matches, is not being deleted, and whose owner is not
   being deleted: adopted (a controller ownerReference added). Before the
-  first adoption of a sync the owner is read from the API (not the cache),
+  first adoption of a call the owner is read from the API (not the cache),
   so a deleted or re-created owner never adopts (Kubernetes #42639).
 
-Adoption and release are merge patches guarded by the pod's uid and
-resourceVersion: a pod changed since the cache saw it (another controller
-adopted it first) makes the patch fail with a conflict, and the sync is
-retried on fresh data.
+``claim_pods`` and ``claim_revisions`` are that rule for pods and for
+ControllerRevisions: a DaemonSet or StatefulSet created again with the
+selector of one deleted with ``--cascade=orphan`` adopts its orphaned
+revisions (keeping their numbers, so pods already at the current revision
+are not restarted) as well as its pods.
 
+Adoption and release are merge patches guarded by the object's uid and
+resourceVersion: an object changed since the cache saw it (another
+controller adopted it first) makes the patch fail with a conflict, and the
+sync is retried on fresh data. Every object is tried before the first
+failure is raised.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from controllers.controllerref import adoption_patch, controller_ref, release_patch
+from pinnace.api.apps.v1 import controllerrevision_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.labels import Selector
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class OwnerGone(errors.Conflict):
     """The owner was deleted or re-created since the cache saw it: it must not adopt."""
 
 
-PatchPod = Callable[[str, dict], Awaitable[pod_pb2.Pod]]
-"""patch(name, merge patch) -> the patched pod."""
+Patch = Callable[[str, dict], Awaitable[Any]]
+"""patch(name, merge patch) -> the patched object."""
 
 
-async def claim_pods(
+async def claim_objects(
     owner: Any,
-    pods: Sequence[pod_pb2.Pod],
+    objects: Sequence[T],
     *,
     selector: Selector,
-    patch_pod: PatchPod,
+    patch: Callable[[str, dict], Awaitable[T]],
     recheck_owner: Callable[[], Awaitable[Any]],
     adopt_finalizers: Sequence[str] = (),
-) -> list[pod_pb2.Pod]:
-    """The pods of ``pods`` that ``owner`` controls after adopting matching
-    orphans and releasing non-matching pods. ``recheck_owner`` returns the
-    owner as the API has it now (or raises NotFound). Raises the first
-    adoption or release error after trying every pod (pods gone meanwhile are
-    skipped). ``adopt_finalizers`` are added to a pod when it is adopted and
+) -> list[T]:
+    """The objects of ``objects`` that ``owner`` controls after adopting
+    matching orphans and releasing non-matching ones. ``recheck_owner``
+    returns the owner as the API has it now (or raises NotFound); it is
+    called at most once, before the first adoption. Every object is tried
+    (objects gone meanwhile are skipped); then the failures are raised.
+    ``adopt_finalizers`` are added to an object when it is adopted and
     removed when it is released (the Job controller's tracking finalizer)."""
     uid = owner.metadata.uid
     owner_deleting = bool(owner.metadata.deletion_timestamp)
-    claimed: list[pod_pb2.Pod] = []
+    claimed: list[T] = []
     failures: list[Exception] = []
     can_adopt: bool | None = None
-    for pod in pods:
-        matches = selector.matches(pod.metadata.labels)
-        ref = controller_ref(pod)
+    for obj in objects:
+        meta = obj.metadata  # type: ignore[attr-defined]  # T is any API object
+        matches = selector.matches(meta.labels)
+        ref = controller_ref(obj)
         if ref is not None:
             if ref.uid != uid:
                 continue  # someone else's
             if matches:
-                claimed.append(pod)
+                claimed.append(obj)
             elif not owner_deleting:
-                await _try(failures, _release(owner, pod, patch_pod, adopt_finalizers))
+                await _try(failures, _release(owner, obj, patch, adopt_finalizers))
             continue
-        if owner_deleting or not matches or pod.metadata.deletion_timestamp:
+        if owner_deleting or not matches or meta.deletion_timestamp:
             continue
         if can_adopt is None:
             can_adopt = await _owner_still_there(owner, recheck_owner, failures)
         if not can_adopt:
             continue
-        patch = adoption_patch(owner, pod)
-        missing = [f for f in adopt_finalizers if f not in pod.metadata.finalizers]
+        body = adoption_patch(owner, obj)
+        missing = [f for f in adopt_finalizers if f not in meta.finalizers]
         if missing:
-            patch["metadata"]["finalizers"] = [*pod.metadata.finalizers, *missing]
-        adopted = await _try(failures, patch_pod(pod.metadata.name, _guarded(patch, pod)))
+            body["metadata"]["finalizers"] = [*meta.finalizers, *missing]
+        adopted = await _try(failures, patch(meta.name, _guarded(body, obj)))
         if adopted is not None:
             claimed.append(adopted)
     if failures:
@@ -90,31 +103,73 @@ async def claim_pods(
     return claimed
 
 
-async def _release(
-    owner: Any, pod: pod_pb2.Pod, patch_pod: PatchPod, finalizers: Sequence[str]
-) -> pod_pb2.Pod:
-    log.info(
-        "releasing pod %s/%s: its labels no longer match", pod.metadata.namespace, pod.metadata.name
+async def claim_pods(
+    owner: Any,
+    pods: Sequence[pod_pb2.Pod],
+    *,
+    selector: Selector,
+    patch_pod: Callable[[str, dict], Awaitable[pod_pb2.Pod]],
+    recheck_owner: Callable[[], Awaitable[Any]],
+    adopt_finalizers: Sequence[str] = (),
+) -> list[pod_pb2.Pod]:
+    """The pods ``owner`` controls (Kubernetes' ClaimPods): ``claim_objects``
+    over pods."""
+    return await claim_objects(
+        owner,
+        pods,
+        selector=selector,
+        patch=patch_pod,
+        recheck_owner=recheck_owner,
+        adopt_finalizers=adopt_finalizers,
     )
-    patch = release_patch(owner, pod)
-    if any(f in pod.metadata.finalizers for f in finalizers):
-        kept = [f for f in pod.metadata.finalizers if f not in finalizers]
-        patch["metadata"]["finalizers"] = kept or None
-    return await patch_pod(pod.metadata.name, _guarded(patch, pod))
 
 
-def _guarded(patch: dict, pod: pod_pb2.Pod) -> dict:
-    """Add the pod's resourceVersion to a patch: it applies only to the pod
-    as the cache saw it."""
-    patch["metadata"]["resourceVersion"] = pod.metadata.resource_version
+ControllerRevision = controllerrevision_pb2.ControllerRevision
+
+
+async def claim_revisions(
+    owner: Any,
+    revisions: Sequence[ControllerRevision],
+    *,
+    selector: Selector,
+    patch_revision: Callable[[str, dict], Awaitable[ControllerRevision]],
+    recheck_owner: Callable[[], Awaitable[Any]],
+) -> list[ControllerRevision]:
+    """The ControllerRevisions ``owner`` controls (Kubernetes'
+    ClaimControllerRevisions): ``claim_objects`` over revisions. A revision
+    carries its template's labels, so the selector of its set matches it."""
+    return await claim_objects(
+        owner, revisions, selector=selector, patch=patch_revision, recheck_owner=recheck_owner
+    )
+
+
+async def _release(owner: Any, obj: Any, patch: Patch, finalizers: Sequence[str]) -> Any:
+    meta = obj.metadata
+    log.info(
+        "releasing %s %s/%s: its labels no longer match",
+        type(obj).__name__,
+        meta.namespace,
+        meta.name,
+    )
+    body = release_patch(owner, obj)
+    if any(f in meta.finalizers for f in finalizers):
+        kept = [f for f in meta.finalizers if f not in finalizers]
+        body["metadata"]["finalizers"] = kept or None
+    return await patch(meta.name, _guarded(body, obj))
+
+
+def _guarded(patch: dict, obj: Any) -> dict:
+    """Add the object's resourceVersion to a patch: it applies only to the
+    object as the cache saw it."""
+    patch["metadata"]["resourceVersion"] = obj.metadata.resource_version
     return patch
 
 
-async def _try(failures: list[Exception], call: Awaitable[Any]) -> Any | None:
+async def _try(failures: list[Exception], call: Awaitable[T]) -> T | None:
     try:
         return await call
     except errors.NotFound:
-        return None  # the pod is gone: nothing to claim
+        return None  # the object is gone: nothing to claim
     except errors.ApiError as e:
         failures.append(e)
         return None

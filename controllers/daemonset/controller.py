@@ -10,10 +10,13 @@ Handlers only map objects to DaemonSet keys:
   adopt it). Pod adds and deletes are observed by the expectations;
 * node added/deleted, or changed in labels, taints, unschedulable or
   conditions → every DaemonSet (which nodes should run a pod may change);
-* ControllerRevision changed → its owner.
+* ControllerRevision changed → its owner (an orphan → every DaemonSet of its
+  namespace whose selector matches, to adopt it).
 
-``sync(key)`` claims pods, finds or makes the current ControllerRevision
-(history.py), then, while expectations are satisfied, carries out one plan
+``sync(key)`` claims pods and ControllerRevisions (claim.py: matching
+orphans are adopted, so a DaemonSet created again after an orphaning delete
+takes over its predecessor's pods and history), finds or makes the current
+ControllerRevision (history.py), then, while expectations are satisfied, carries out one plan
 (sync.py): first the per-node plan (create missing pods, delete failed,
 extra and misscheduled ones); when that has nothing to do, one step of the
 rolling update. It prunes old revisions, writes the status if it changed and
@@ -27,7 +30,7 @@ from collections import defaultdict
 from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, key_of, split_key, unwrap
-from controllers.claim import claim_pods
+from controllers.claim import claim_pods, claim_revisions
 from controllers.controllerref import controller_ref
 from controllers.daemonset.backoff import FailedPodBackoff
 from controllers.daemonset.history import (
@@ -74,6 +77,9 @@ class ApiRevisionControl:
 
     async def get(self, name: str) -> Any:
         return await self._handle.get(name)
+
+    async def patch(self, name: str, body: dict) -> Any:
+        return await self._handle.patch(name, body)
 
     async def delete(self, name: str, uid: str) -> None:
         await self._handle.delete(name, uid=uid)
@@ -195,7 +201,11 @@ class DaemonSetController(Controller):
     def revision_changed(self, obj: Any) -> None:
         cr = unwrap(obj)
         ref = controller_ref(cr)
-        if ref is None or ref.kind != "DaemonSet":
+        if ref is None:
+            for ds in self.matching(cr):
+                self.enqueue(ds)
+            return
+        if ref.kind != "DaemonSet":
             return
         ds = self.daemonsets.store.get_by_name(cr.metadata.namespace, ref.name)
         if ds is not None and ds.metadata.uid == ref.uid:
@@ -210,11 +220,12 @@ class DaemonSetController(Controller):
             return None
         return ds
 
-    def matching(self, pod: pod_pb2.Pod) -> list[DaemonSet]:
+    def matching(self, obj: Any) -> list[DaemonSet]:
+        """The DaemonSets of obj's namespace whose selector matches its labels."""
         out = []
-        for ds in self.daemonsets.store.by_index(NAMESPACE_INDEX, pod.metadata.namespace):
+        for ds in self.daemonsets.store.by_index(NAMESPACE_INDEX, obj.metadata.namespace):
             selector = self.selector(ds)
-            if selector is not None and selector.matches(pod.metadata.labels):
+            if selector is not None and selector.matches(obj.metadata.labels):
                 out.append(ds)
         return out
 
@@ -259,7 +270,7 @@ class DaemonSetController(Controller):
                 pods_by_node[node].append(pod)
         if ds.metadata.deletion_timestamp:
             return None  # being deleted: the garbage collector removes the pods
-        history = await self._history(ds, namespace)
+        history = await self._history(ds, selector)
         nodes = self.nodes.store.list()
         eligibility_by_node = {n.metadata.name: should_run(ds, n) for n in nodes}
 
@@ -309,12 +320,15 @@ class DaemonSetController(Controller):
     def _revisions(self, namespace: str) -> Any:
         return self._revision_control or ApiRevisionControl(self.client, namespace)
 
-    async def _history(self, ds: DaemonSet, namespace: str) -> History:
-        owned = [
-            r
-            for r in self.revisions.store.by_index(NAMESPACE_INDEX, namespace)
-            if (ref := controller_ref(r)) is not None and ref.uid == ds.metadata.uid
-        ]
+    async def _history(self, ds: DaemonSet, selector: Selector) -> History:
+        namespace = ds.metadata.namespace
+        owned = await claim_revisions(
+            ds,
+            self.revisions.store.by_index(NAMESPACE_INDEX, namespace),
+            selector=selector,
+            patch_revision=self._revisions(namespace).patch,
+            recheck_owner=lambda: self.client.daemon_sets(namespace).get(ds.metadata.name),
+        )
 
         async def bump(count: int) -> None:
             copy = DaemonSet()

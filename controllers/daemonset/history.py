@@ -87,6 +87,7 @@ class RevisionControl:
     create: Callable[[ControllerRevision], Awaitable[ControllerRevision]]
     update: Callable[[ControllerRevision], Awaitable[ControllerRevision]]
     get: Callable[[str], Awaitable[ControllerRevision]]
+    patch: Callable[[str, dict], Awaitable[ControllerRevision]]
     delete: Callable[[str, str], Awaitable[None]]
 
 

@@ -6,13 +6,17 @@ Handlers only map objects to the key of the set that owns them:
 * StatefulSet added/updated/deleted → its key;
 * pod → the StatefulSet its controllerRef names (same uid); an orphan pod
   → every set in its namespace whose selector matches it (adoption);
-* ControllerRevision → its controlling set;
+* ControllerRevision → its controlling set (an orphan → every set whose
+  selector matches it, to adopt it);
 * PersistentVolumeClaim updated/deleted → every set of the namespace (a
   pod may be waiting for a claim of its ordinal to finish being deleted).
 
 ``sync(key)`` re-reads the caches, claims pods (adopting orphans whose name
 is ``<set>-<ordinal>`` and whose labels match, releasing pods whose labels
-no longer match), settles the revisions (history.py), plans (plan.py) and
+no longer match), claims ControllerRevisions the same way (claim.py: a set
+created again after an orphaning delete takes over its predecessor's
+history, numbers included, so its pods stay at their revision), settles the
+revisions (history.py), plans (plan.py) and
 acts, writes the status if it changed (status.py) and trims the history to
 ``revisionHistoryLimit``. No expectations are needed: pods have
 deterministic names, so a create the cache has not seen yet fails with
@@ -26,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, key_of, unwrap
-from controllers.claim import claim_pods
+from controllers.claim import claim_pods, claim_revisions
 from controllers.controllerref import controller_ref
 from controllers.podcontrol import slow_start_batch
 from controllers.statefulset import history, util
@@ -64,12 +68,12 @@ class StatefulSetController(Controller):
             on_delete=lambda obj: self.queue.add(key_of(obj)),
         )
         self.pods.add_handler(
-            on_add=self.on_pod, on_update=self.on_pod_update, on_delete=self.on_pod
+            on_add=self.on_child, on_update=self.on_pod_update, on_delete=self.on_child
         )
         self.revisions.add_handler(
-            on_add=self.on_owned,
-            on_update=lambda old, cur: self.on_owned(cur),
-            on_delete=self.on_owned,
+            on_add=self.on_child,
+            on_update=lambda old, cur: self.on_child(cur),
+            on_delete=self.on_child,
         )
         self.claims.add_handler(
             on_update=lambda old, cur: self.on_claim(cur), on_delete=self.on_claim
@@ -77,18 +81,20 @@ class StatefulSetController(Controller):
 
     # ---- handlers ----------------------------------------------------------------------
 
-    def on_pod(self, obj: Any) -> None:
-        pod = unwrap(obj)
-        if not self.on_owned(pod):
-            for set_ in self.sets_matching(pod):
+    def on_child(self, obj: Any) -> None:
+        """A pod or revision → the set controlling it, or (an orphan) every
+        set that may adopt it."""
+        child = unwrap(obj)
+        if not self.on_owned(child):
+            for set_ in self.sets_matching(child):
                 self.enqueue(set_)
 
     def on_pod_update(self, old: Pod, cur: Pod) -> None:
         if old.metadata.resource_version == cur.metadata.resource_version:
             return
         if controller_ref(old) != controller_ref(cur) or old.metadata.labels != cur.metadata.labels:
-            self.on_pod(old)
-        self.on_pod(cur)
+            self.on_child(old)
+        self.on_child(cur)
 
     def on_owned(self, obj: Any) -> bool:
         """Enqueue the set controlling obj; False when obj has no
@@ -107,11 +113,12 @@ class StatefulSetController(Controller):
         for set_ in self.sets.store.by_index(NAMESPACE_INDEX, unwrap(obj).metadata.namespace):
             self.enqueue(set_)
 
-    def sets_matching(self, pod: Pod) -> list[StatefulSet]:
+    def sets_matching(self, obj: Any) -> list[StatefulSet]:
+        """The sets of obj's namespace whose selector matches its labels."""
         out = []
-        for set_ in self.sets.store.by_index(NAMESPACE_INDEX, pod.metadata.namespace):
+        for set_ in self.sets.store.by_index(NAMESPACE_INDEX, obj.metadata.namespace):
             selector = self.selector(set_)
-            if selector is not None and selector.matches(pod.metadata.labels):
+            if selector is not None and selector.matches(obj.metadata.labels):
                 out.append(set_)
         return out
 
@@ -136,11 +143,13 @@ class StatefulSetController(Controller):
             return None
         namespace = set_.metadata.namespace
         pods = await self.claim(set_, selector)
-        revisions = [
-            r
-            for r in self.revisions.store.by_index(NAMESPACE_INDEX, namespace)
-            if (ref := controller_ref(r)) is not None and ref.uid == set_.metadata.uid
-        ]
+        revisions = await claim_revisions(
+            set_,
+            self.revisions.store.by_index(NAMESPACE_INDEX, namespace),
+            selector=selector,
+            patch_revision=self.client.controller_revisions(namespace).patch,
+            recheck_owner=lambda: self.client.stateful_sets(namespace).get(set_.metadata.name),
+        )
         update_rev, collision = await self.settle_update_revision(set_, revisions)
         current_rev = history.find_current(set_, revisions, update_rev)
         current_set = history.apply_revision(set_, current_rev)

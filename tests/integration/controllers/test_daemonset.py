@@ -286,3 +286,60 @@ def test_rollback_does_not_restart_pods_at_the_restored_revision(
     assert hashes == {before["node-1"].metadata.labels[HASH_LABEL]}
     revisions = cluster_client.controller_revisions(cluster_namespace).list().items
     assert max(r.revision for r in revisions) == 3
+
+
+def test_recreated_after_an_orphaning_delete_adopts_pods_and_history(
+    cluster_client: Any, cluster_namespace: str
+) -> None:
+    """`delete daemonset --cascade=orphan`, then create it again: the new
+    DaemonSet adopts the pods and the ControllerRevisions (their numbers
+    kept) and restarts no pod, as they are at its current revision."""
+    client, ns = cluster_client, cluster_namespace
+    dss, revs = client.daemon_sets(ns), client.controller_revisions(ns)
+    ds = dss.create(daemon_set("keep", strategy={"type": "OnDelete"}))
+    before = wait_for(
+        lambda: _running_everywhere(client, ns, ds.metadata.uid, NODES),
+        timeout=20,
+        what="3 pods",
+    )
+    # Revisions 1 (v1), 2 (v2), then v1 again: renumbered 3; the pods stay at v1.
+    for image, top in (("v2", 2), ("v1", 3)):
+        edit(
+            dss, "keep", lambda d, i=image: setattr(d.spec.template.spec.containers[0], "image", i)
+        )
+        wait_for(
+            lambda t=top: max((r.revision for r in revs.list().items), default=0) == t,
+            what=f"revision {top}",
+        )
+    history = {r.metadata.name: (r.metadata.uid, r.revision) for r in revs.list().items}
+    assert sorted(n for _, n in history.values()) == [2, 3]
+    dss.delete("keep", propagation_policy="Orphan")
+    wait_for(
+        lambda: (
+            not any(d.metadata.name == "keep" for d in dss.list().items)
+            and not any(r.metadata.owner_references for r in revs.list().items)
+        ),
+        what="the DaemonSet gone, its revisions orphaned",
+    )
+    again = dss.create(daemon_set("keep"))  # RollingUpdate: a pod not at the revision is replaced
+
+    def settled() -> bool:
+        cur = dss.get("keep")
+        st = cur.status
+        return (
+            st.observed_generation == cur.metadata.generation
+            and st.updated_number_scheduled == 3
+            and st.number_ready == 3
+            and all(
+                [r.uid for r in rev.metadata.owner_references] == [again.metadata.uid]
+                for rev in revs.list().items
+            )
+            and len(pods_of(client, ns, again.metadata.uid)) == 3
+        )
+
+    wait_for(settled, timeout=20, what="pods and revisions adopted, status settled")
+    after = by_node(pods_of(client, ns, again.metadata.uid))
+    assert {n: p.metadata.uid for n, p in after.items()} == {
+        n: p.metadata.uid for n, p in before.items()
+    }
+    assert {r.metadata.name: (r.metadata.uid, r.revision) for r in revs.list().items} == history

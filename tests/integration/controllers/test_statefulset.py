@@ -449,3 +449,46 @@ def test_adoption_and_release(cluster_client: Client, cluster_namespace: str) ->
         lambda: not client.pods(ns).get("ad-0").metadata.owner_references, what="ad-0 released"
     )
     assert client.pods(ns).get("ad-0").metadata.uid == p.metadata.uid
+
+
+def test_recreated_after_an_orphaning_delete_adopts_pods_and_history(
+    cluster_client: Client, cluster_namespace: str
+) -> None:
+    """`delete statefulset --cascade=orphan`, then create it again: the new
+    set adopts the pods and the ControllerRevisions (their numbers kept) and
+    restarts no pod, as they are at its update revision."""
+    client, ns = cluster_client, cluster_namespace
+    sets, revs = client.stateful_sets(ns), client.controller_revisions(ns)
+    sets.create(sts("oa", 2, volumes=False, updateStrategy={"type": "OnDelete"}))
+    wait_ready(client, ns, "oa", ["oa-0", "oa-1"])
+    # Revisions 1 (v1), 2 (v2), then v1 again: renumbered 3; the pods stay at v1.
+    for env, top in (("v2", 2), ("v1", 3)):
+        _set_env(client, ns, "oa", env)
+        wait_for(
+            lambda t=top: max((r.revision for r in revs.list().items), default=0) == t,
+            what=f"revision {top}",
+        )
+    first = wait_settled(client, ns, "oa")
+    pods = {p.metadata.name: p.metadata.uid for p in client.pods(ns).list().items}
+    history = {r.metadata.name: (r.metadata.uid, r.revision) for r in revs.list().items}
+    assert sorted(n for _, n in history.values()) == [2, 3]
+    sets.delete("oa", propagation_policy="Orphan")
+    wait_for(
+        lambda: (
+            not sets.list().items
+            and not any(r.metadata.owner_references for r in revs.list().items)
+        ),
+        what="the set gone, its revisions orphaned",
+    )
+    again = sets.create(sts("oa", 2, volumes=False))  # RollingUpdate
+    settled = wait_settled(client, ns, "oa")
+    assert settled.status.update_revision == first.status.update_revision
+    wait_for(
+        lambda: all(
+            [r.uid for r in rev.metadata.owner_references] == [again.metadata.uid]
+            for rev in revs.list().items
+        ),
+        what="revisions adopted",
+    )
+    assert {p.metadata.name: p.metadata.uid for p in client.pods(ns).list().items} == pods
+    assert {r.metadata.name: (r.metadata.uid, r.revision) for r in revs.list().items} == history
