@@ -16,8 +16,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pinnace.client import Client
 from pinnace.localcluster import process
 from pinnace.localcluster.etcd import EtcdServer, free_port
+from pinnace.machinery.conditions import is_true
+from pinnace.machinery.wellknown import NODE_READY
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +115,12 @@ class LocalCluster:
         log.info("cluster up in %.2fs", time.monotonic() - start)
 
     def _wait_nodes_ready(self, count: int, *, deadline: float) -> None:
-        from pinnace.client import Client
-
         with Client(self.server, timeout=5) as client:
             while True:
                 ready = [
                     n.metadata.name
                     for n in client.nodes().list().items
-                    if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)
+                    if is_true(n.status.conditions, NODE_READY)
                 ]
                 if len(ready) >= count:
                     return

@@ -20,6 +20,8 @@ from functools import cache
 from google.protobuf import symbol_database
 from google.protobuf.message import Message
 
+import pinnace.api
+
 
 @dataclass(frozen=True)
 class KindInfo:
@@ -196,8 +198,6 @@ def _message_class(full_name: str) -> type[Message]:
 
 @cache
 def _import_generated() -> None:
-    import pinnace.api as api
-
-    for mod in pkgutil.walk_packages(api.__path__, prefix="pinnace.api."):
+    for mod in pkgutil.walk_packages(pinnace.api.__path__, prefix="pinnace.api."):
         if mod.name.endswith("_pb2"):
             importlib.import_module(mod.name)
