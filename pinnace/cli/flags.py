@@ -1,4 +1,5 @@
-"""Boolean flags as kubectl's: ``--wait``, ``--wait=true``, ``--wait=false``.
+"""Flags as kubectl's: booleans (``--wait``, ``--wait=true``,
+``--wait=false``) and durations (``--timeout=1m30s``).
 
 kubectl's boolean flags (spf13/pflag with ``NoOptDefVal``) are true when
 given bare and take a value only after ``=``: ``--wait false`` is the flag
@@ -16,6 +17,10 @@ reading it as "wait, and delete the object named false" would be a trap.
 
 Values are Go's ``strconv.ParseBool`` (1, t, T, TRUE, true, True, 0, f, F,
 FALSE, false, False), plus yes/no, which ``rollout status --watch`` took.
+
+A duration flag (``type=duration``) is read by
+:func:`pinnace.machinery.duration.parse_duration` when the arguments are
+parsed, so a bad one is an argument error like any other.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from pinnace.machinery.duration import parse_duration
 
 _TRUE = frozenset({"1", "t", "true", "yes"})
 _FALSE = frozenset({"0", "f", "false", "no"})
@@ -37,6 +44,14 @@ def parse_bool(text: str) -> bool:
     if lowered in _FALSE:
         return False
     raise argparse.ArgumentTypeError(f'invalid boolean value "{text}": use true or false')
+
+
+def duration(text: str) -> float:
+    """A duration flag's value in seconds (argparse ``type=``)."""
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 class BoolFlag(argparse.Action):

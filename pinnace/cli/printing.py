@@ -9,7 +9,16 @@ from datetime import UTC, datetime
 from google.protobuf.message import Message
 
 from pinnace.machinery import codec, kinds
+from pinnace.machinery.conditions import find_condition, is_true
 from pinnace.machinery.timeutil import parse_rfc3339
+from pinnace.machinery.wellknown import (
+    JOB_COMPLETE,
+    JOB_FAILED,
+    JOB_FAILURE_TARGET,
+    JOB_SUCCESS_CRITERIA_MET,
+    JOB_SUSPENDED,
+    NODE_READY,
+)
 
 Column = tuple[str, Callable[[Message], str]]
 
@@ -65,10 +74,8 @@ def _restarts(obj: Message) -> str:
 
 
 def _node_status(obj: Message) -> str:
-    ready = "Unknown"
-    for c in obj.status.conditions:  # type: ignore[attr-defined]
-        if c.type == "Ready":
-            ready = "Ready" if c.status == "True" else "NotReady"
+    cond = find_condition(obj.status.conditions, NODE_READY)  # type: ignore[attr-defined]
+    ready = "Unknown" if cond is None else "Ready" if cond.status == "True" else "NotReady"
     if obj.spec.unschedulable:  # type: ignore[attr-defined]
         ready += ",SchedulingDisabled"
     return ready
@@ -104,17 +111,16 @@ def _completions(obj: Message) -> str:
 
 def _job_status(obj: Message) -> str:
     """kubectl 1.32's STATUS: the terminal or interim condition, else Running."""
-    status = obj.status  # type: ignore[attr-defined]
-    true = {c.type for c in status.conditions if c.status == "True"}
-    for kind, shown in (
-        ("Failed", "Failed"),
-        ("Complete", "Complete"),
-        ("Suspended", "Suspended"),
-        ("FailureTarget", "FailureTarget"),
-        ("SuccessCriteriaMet", "SuccessCriteriaMet"),
+    conditions = obj.status.conditions  # type: ignore[attr-defined]
+    for kind in (
+        JOB_FAILED,
+        JOB_COMPLETE,
+        JOB_SUSPENDED,
+        JOB_FAILURE_TARGET,
+        JOB_SUCCESS_CRITERIA_MET,
     ):
-        if kind in true:
-            return shown
+        if is_true(conditions, kind):
+            return kind
     return "Running"
 
 

@@ -10,13 +10,17 @@ The language: an optional sign, then one or more ``<decimal><unit>`` pairs
 with units ns, us (µs, μs), ms, s, m, h; ``1h30m``, ``1.5h``, ``300ms``,
 ``-2m``. A lone ``0`` is the only number without a unit. Worked example:
 ``1h2m3.5s`` → 3600 + 120 + 3.5 = 3723.5 seconds.
+
+The CLI's flags read durations with :func:`parse_duration`: Go's syntax,
+and also a bare number of seconds (``--timeout 30``), which Pinnace's CLI
+has always taken (kubectl takes only a bare ``0``).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["DurationError", "parse_go_duration"]
+__all__ = ["DurationError", "parse_duration", "parse_go_duration"]
 
 _UNITS = {
     "ns": 1e-9,
@@ -28,6 +32,7 @@ _UNITS = {
     "m": 60.0,
     "h": 3600.0,
 }
+_BARE_SECONDS = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 _PAIR = re.compile(r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)")
 
 
@@ -61,3 +66,11 @@ def parse_go_duration(text: str) -> float:
         total += float(number) * _UNITS[unit]
         rest = rest[match.end() :]
     return sign * total
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration typed on the command line: Go's syntax
+    ("1m30s" → 90.0) or a bare number of seconds ("30" → 30.0)."""
+    if _BARE_SECONDS.fullmatch(text):
+        return float(text)
+    return parse_go_duration(text)

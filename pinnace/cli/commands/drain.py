@@ -16,11 +16,11 @@ import sys
 import time
 from typing import Any
 
-from pinnace.cli.flags import add_bool_flag
+from pinnace.cli.flags import add_bool_flag, duration
 from pinnace.client import Client
 from pinnace.machinery import errors
+from pinnace.machinery.wellknown import ANNOTATION_MIRROR_POD
 
-MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 POLL = 0.2
 
 
@@ -41,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--timeout",
-        type=float,
-        default=0,
-        help="give up after this many seconds (0: wait forever)",
+        type=duration,
+        default="0s",
+        help="give up after this long, e.g. 90s or 2m (0: wait forever)",
     )
     p.set_defaults(func=drain)
 
@@ -64,7 +64,7 @@ def classify(pods: list[Any], args: argparse.Namespace) -> tuple[list[Any], list
     problems: list[str] = []
     for pod in pods:
         name = f"{pod.metadata.namespace}/{pod.metadata.name}"
-        if MIRROR_ANNOTATION in pod.metadata.annotations:
+        if ANNOTATION_MIRROR_POD in pod.metadata.annotations:
             continue
         if pod.status.phase in ("Succeeded", "Failed"):
             delete.append(pod)

@@ -12,6 +12,7 @@ import yaml
 from google.protobuf.message import Message
 
 from pinnace.cli.commands.resources import ref, split_kind
+from pinnace.cli.flags import duration
 from pinnace.cli.printing import age
 from pinnace.client import Client, NotFound
 from pinnace.machinery import codec, errors
@@ -34,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="condition=NAME[=VALUE], delete, or jsonpath='{.path}'=VALUE",
     )
-    p.add_argument("--timeout", default="30s", help="how long to wait: 30s, 5m, 1h (default 30s)")
+    p.add_argument("--timeout", type=duration, default="30s", help="how long to wait: 30s, 5m, 1h")
     p.set_defaults(func=wait)
 
 
@@ -115,17 +116,6 @@ def describe(args: argparse.Namespace) -> int:
 # ---- wait ------------------------------------------------------------------------
 
 
-def parse_duration(text: str) -> float:
-    """kubectl-style durations: 30s, 5m, 1h, 1m30s, or bare seconds."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f'invalid duration "{text}": use e.g. 30s, 5m, 1h')
-    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return sum(float(n) * scale[u] for n, u in parts)
-
-
 def jsonpath(doc: Any, path: str) -> Any:
     """The value at a simple JSONPath like {.status.conditions[0].type}."""
     path = path.strip()
@@ -173,7 +163,7 @@ def wait(args: argparse.Namespace) -> int:
     info, names = split_kind(args.kind, args.names)
     if not names:
         raise ValueError("wait needs at least one name")
-    deadline = time.monotonic() + parse_duration(args.timeout)
+    deadline = time.monotonic() + args.timeout
     with Client(args.server) as client:
         handle = client.resource(info, args.namespace)
         for name in names:

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 from pinnace.cli.flags import add_bool_flag
 from pinnace.client import Client
 from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
+from pinnace.machinery.wellknown import ANNOTATION_DEFAULT_CONTAINER
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,8 +70,7 @@ def choose_container(pod: Any, wanted: str) -> str:
             )
         return wanted
     default = (
-        pod.metadata.annotations.get("kubectl.kubernetes.io/default-container")
-        or pod.spec.containers[0].name
+        pod.metadata.annotations.get(ANNOTATION_DEFAULT_CONTAINER) or pod.spec.containers[0].name
     )
     if len(pod.spec.containers) > 1:
         others = ", ".join(c.name for c in pod.spec.containers)

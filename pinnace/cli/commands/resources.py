@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from google.protobuf.message import Message
 
-from pinnace.cli.flags import add_bool_flag
+from pinnace.cli.flags import add_bool_flag, duration
 from pinnace.cli.printing import render
 from pinnace.client import Client, NotFound
-from pinnace.machinery import codec, kinds
+from pinnace.machinery import codec, errors, kinds
 from pinnace.machinery.manifests import load_manifests
 from pinnace.machinery.patch import merge_patch
-
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+from pinnace.machinery.wellknown import ANNOTATION_LAST_APPLIED
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--grace-period", type=int, default=None)
     add_bool_flag(p, "--wait", default=True, help="wait until the objects are gone")
-    p.add_argument("--timeout", default="0s", help="how long --wait waits (0: forever)")
+    p.add_argument(
+        "--timeout", type=duration, default="0s", help="how long --wait waits (0: forever)"
+    )
     p.set_defaults(func=delete)
 
 
@@ -165,16 +167,20 @@ def apply(args: argparse.Namespace) -> int:
             try:
                 live = handle.get(meta.name)
             except NotFound:
-                meta.annotations[LAST_APPLIED] = json.dumps(desired, separators=(",", ":"))
+                meta.annotations[ANNOTATION_LAST_APPLIED] = json.dumps(
+                    desired, separators=(",", ":")
+                )
                 print(f"{ref(handle.create(obj))} created")
                 continue
-            last = json.loads(live.metadata.annotations.get(LAST_APPLIED) or "{}")
+            last = json.loads(live.metadata.annotations.get(ANNOTATION_LAST_APPLIED) or "{}")
             patch = three_way_patch(last, desired)
             patch = merge_patch(
                 patch,
                 {
                     "metadata": {
-                        "annotations": {LAST_APPLIED: json.dumps(desired, separators=(",", ":"))}
+                        "annotations": {
+                            ANNOTATION_LAST_APPLIED: json.dumps(desired, separators=(",", ":"))
+                        }
                     }
                 },
             )
@@ -229,16 +235,11 @@ def delete(args: argparse.Namespace) -> int:
 
 
 def _wait_gone(
-    client: Client, pending: list[tuple[kinds.KindInfo, str, Message]], timeout: str
+    client: Client, pending: list[tuple[kinds.KindInfo, str, Message]], timeout: float
 ) -> None:
-    """Wait until each deleted object (that uid) is gone, as kubectl delete --wait."""
-    import time
-
-    from pinnace.cli.commands.inspect import parse_duration
-    from pinnace.machinery import errors
-
-    seconds = parse_duration(timeout)
-    deadline = time.monotonic() + seconds if seconds > 0 else None
+    """Wait until each deleted object (that uid) is gone, as kubectl delete
+    --wait; ``timeout`` seconds (0: forever)."""
+    deadline = time.monotonic() + timeout if timeout > 0 else None
     for info, ns, obj in pending:
         uid = obj.metadata.uid  # type: ignore[attr-defined]
         while True:

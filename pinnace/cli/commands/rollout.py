@@ -14,15 +14,15 @@ restoring one template. Both are read into the same ``Revision`` list, so
 listing, choosing the rollback target and the "skipped rollback" check are
 shared.
 
-The CLI does not import the controllers (layers): the few annotation names
-and the revision lookup it needs are repeated here.
+The CLI does not import the controllers (layers): the annotation names it
+shares with them come from ``pinnace.machinery.wellknown``, and the
+revision lookup is its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -34,28 +34,21 @@ from google.protobuf.message import Message
 
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.cli.commands.resources import ref, split_kind
-from pinnace.cli.flags import add_bool_flag
+from pinnace.cli.flags import add_bool_flag, duration
 from pinnace.client import Client, Conflict
 from pinnace.machinery import codec, kinds
+from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.timeutil import now_rfc3339
-
-HASH_LABEL = "pod-template-hash"
-REVISION = "deployment.kubernetes.io/revision"
-CHANGE_CAUSE = "kubernetes.io/change-cause"
-RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-TIMED_OUT_REASON = "ProgressDeadlineExceeded"
-# Annotations that describe the object they are on: a rollback keeps the
-# Deployment's own and never copies the ReplicaSet's.
-SKIPPED_ANNOTATIONS = frozenset(
-    {
-        "kubectl.kubernetes.io/last-applied-configuration",
-        REVISION,
-        "deployment.kubernetes.io/revision-history",
-        "deployment.kubernetes.io/desired-replicas",
-        "deployment.kubernetes.io/max-replicas",
-        "deprecated.deployment.rollback.to",
-    }
+from pinnace.machinery.wellknown import (
+    ANNOTATION_CHANGE_CAUSE,
+    ANNOTATION_DEPLOYMENT_REVISION,
+    ANNOTATION_RESTARTED_AT,
+    DEPLOYMENT_ANNOTATIONS_NOT_COPIED,
+    DEPLOYMENT_PROGRESSING,
+    LABEL_POD_TEMPLATE_HASH,
+    REASON_PROGRESS_DEADLINE_EXCEEDED,
 )
+
 POLL_INTERVAL = 0.2
 ROLLING_UPDATE = "RollingUpdate"
 # The kinds whose rollout status, history and undo the CLI knows.
@@ -82,7 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs.required = True
     p = verbs.add_parser("status", help="wait for a rollout to finish, printing its progress")
     _target(p)
-    p.add_argument("--timeout", default="0", help="give up after this long (0: never), e.g. 2m")
+    p.add_argument(
+        "--timeout", type=duration, default="0", help="give up after this long (0: never), e.g. 2m"
+    )
     add_bool_flag(p, "-w", "--watch", default=True, help="keep waiting until the rollout ends")
     p.add_argument("--revision", type=int, default=0, help="fail unless this revision runs")
     p.set_defaults(func=rollout_status)
@@ -136,17 +131,6 @@ def kind_ref(info: kinds.KindInfo, name: str) -> str:
     return f"{info.kind.lower()}{'.' + info.group if info.group else ''}/{name}"
 
 
-def parse_duration(text: str) -> float:
-    """Seconds from "30", "30s", "2m", "1h", "1m30s"."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f'invalid duration "{text}" (use e.g. 30s, 2m, 1h)')
-    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return sum(float(n) * scale[u] for n, u in parts)
-
-
 # ---- scale ---------------------------------------------------------------------------
 
 
@@ -178,21 +162,14 @@ def scale(args: argparse.Namespace) -> int:
 # ---- rollout status ---------------------------------------------------------------------
 
 
-def _condition(d: Any, type: str) -> Any | None:
-    for c in d.status.conditions:
-        if c.type == type:
-            return c
-    return None
-
-
 def status_message(d: Any) -> tuple[str, bool]:
     """(kubectl's progress line, whether the rollout is done) for a
     Deployment; RolloutError when it exceeded its progress deadline."""
     name = d.metadata.name
     if d.metadata.generation > d.status.observed_generation:
         return "Waiting for deployment spec update to be observed...", False
-    cond = _condition(d, "Progressing")
-    if cond is not None and cond.reason == TIMED_OUT_REASON:
+    cond = find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING)
+    if cond is not None and cond.reason == REASON_PROGRESS_DEADLINE_EXCEEDED:
         raise RolloutError(f'deployment "{name}" exceeded its progress deadline')
     want, st = d.spec.replicas, d.status
     prefix = f'Waiting for deployment "{name}" rollout to finish: '
@@ -288,7 +265,7 @@ STATUS_VIEWERS: dict[str, Callable[[Any], tuple[str, bool]]] = {
 def rollout_status(args: argparse.Namespace) -> int:
     info, name = _one(args, *ROLLOUT_KINDS)
     viewer = STATUS_VIEWERS[info.kind]
-    timeout = parse_duration(args.timeout)
+    timeout = args.timeout
     deadline = time.monotonic() + timeout if timeout > 0 else None
     last = ""
     with Client(args.server) as client:
@@ -296,7 +273,7 @@ def rollout_status(args: argparse.Namespace) -> int:
         while True:
             d = handle.get(name)
             if args.revision and info.kind == "Deployment":
-                running = int(d.metadata.annotations.get(REVISION, "0") or 0)
+                running = int(d.metadata.annotations.get(ANNOTATION_DEPLOYMENT_REVISION, "0") or 0)
                 if running != args.revision:
                     raise RolloutError(
                         f"desired revision ({args.revision}) is different from the running "
@@ -335,7 +312,7 @@ class Revision:
 
 def _revision(obj: Any) -> int:
     try:
-        return int(obj.metadata.annotations.get(REVISION, "") or 0)
+        return int(obj.metadata.annotations.get(ANNOTATION_DEPLOYMENT_REVISION, "") or 0)
     except ValueError:
         return 0
 
@@ -367,12 +344,14 @@ def revision_template(cr: Any) -> Any:
 def _from_replica_set(rs: Any) -> Revision:
     template = type(rs.spec.template)()
     template.CopyFrom(rs.spec.template)
-    template.metadata.labels.pop(HASH_LABEL, None)
-    return Revision(_revision(rs), rs.metadata.annotations.get(CHANGE_CAUSE, ""), template, rs)
+    template.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
+    return Revision(
+        _revision(rs), rs.metadata.annotations.get(ANNOTATION_CHANGE_CAUSE, ""), template, rs
+    )
 
 
 def _from_controller_revision(cr: Any) -> Revision:
-    cause = cr.metadata.annotations.get(CHANGE_CAUSE, "")
+    cause = cr.metadata.annotations.get(ANNOTATION_CHANGE_CAUSE, "")
     return Revision(cr.revision, cause, revision_template(cr), cr)
 
 
@@ -483,19 +462,21 @@ def _same_template(a: Any, b: Any) -> bool:
     ca, cb = type(a)(), type(b)()
     ca.CopyFrom(a)
     cb.CopyFrom(b)
-    ca.metadata.labels.pop(HASH_LABEL, None)
-    cb.metadata.labels.pop(HASH_LABEL, None)
+    ca.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
+    cb.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
     return ca == cb
 
 
 def _restore_annotations(d: Any, rs: Any) -> None:
     """A Deployment rollback takes the ReplicaSet's annotations (change
     cause, ...) but keeps the ones describing the Deployment itself."""
-    kept = {k: v for k, v in d.metadata.annotations.items() if k in SKIPPED_ANNOTATIONS}
+    kept = {
+        k: v for k, v in d.metadata.annotations.items() if k in DEPLOYMENT_ANNOTATIONS_NOT_COPIED
+    }
     d.metadata.ClearField("annotations")
     d.metadata.annotations.update(kept)
     for k, v in rs.metadata.annotations.items():
-        if k not in SKIPPED_ANNOTATIONS:
+        if k not in DEPLOYMENT_ANNOTATIONS_NOT_COPIED:
             d.metadata.annotations[k] = v
 
 
@@ -559,7 +540,11 @@ def rollout_restart(args: argparse.Namespace) -> int:
             raise RolloutError(
                 f"can't restart paused deployment (run rollout resume first): {name}"
             )
-        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now_rfc3339()}}}}}
+        patch = {
+            "spec": {
+                "template": {"metadata": {"annotations": {ANNOTATION_RESTARTED_AT: now_rfc3339()}}}
+            }
+        }
         print(f"{ref(handle.patch(name, patch))} restarted")
     return 0
 

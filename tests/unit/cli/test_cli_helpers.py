@@ -1,4 +1,5 @@
-"""Pure helpers of the CLI: ages, durations, JSONPath, client-side apply."""
+"""Pure helpers of the CLI: ages, JSONPath, client-side apply (durations:
+test_duration.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.cli.commands.inspect import condition_met, jsonpath, parse_duration
+from pinnace.cli.commands.inspect import condition_met, jsonpath
 from pinnace.cli.commands.resources import three_way_patch
 from pinnace.cli.printing import age, render, table
 from pinnace.machinery import codec
@@ -31,19 +32,6 @@ NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 def test_age(seconds: int, want: str) -> None:
     stamp = (NOW - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert age(stamp, NOW) == want
-
-
-@pytest.mark.parametrize(
-    ("text", "want"),
-    [("30s", 30), ("5m", 300), ("1h", 3600), ("1m30s", 90), ("2", 2), ("500ms", 0.5)],
-)
-def test_parse_duration(text: str, want: float) -> None:
-    assert parse_duration(text) == want
-
-
-def test_parse_duration_rejects_garbage() -> None:
-    with pytest.raises(ValueError, match="invalid duration"):
-        parse_duration("5 minutes")
 
 
 def test_jsonpath() -> None:

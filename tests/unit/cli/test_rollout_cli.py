@@ -1,5 +1,5 @@
 """The pure parts of scale / rollout / set env: kubectl's status lines
-(Deployment, StatefulSet, DaemonSet), durations, env edits, ControllerRevision
+(Deployment, StatefulSet, DaemonSet), env edits, ControllerRevision
 templates and the rollback target."""
 
 from __future__ import annotations
@@ -16,6 +16,11 @@ from pinnace.api.apps.v1 import (
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.cli.commands import rollout
 from pinnace.machinery import codec
+from pinnace.machinery.wellknown import (
+    ANNOTATION_CHANGE_CAUSE,
+    ANNOTATION_DEPLOYMENT_REVISION,
+    LABEL_POD_TEMPLATE_HASH,
+)
 
 
 def _d(replicas=3, updated=3, total=3, available=3, generation=1, observed=1, reason=""):
@@ -62,19 +67,6 @@ def test_status_message_deadline_exceeded() -> None:
         rollout.status_message(_d(updated=1, reason="ProgressDeadlineExceeded"))
 
 
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("0", 0), ("30", 30), ("30s", 30), ("2m", 120), ("1m30s", 90), ("1h", 3600)],
-)
-def test_parse_duration(text: str, seconds: float) -> None:
-    assert rollout.parse_duration(text) == seconds
-
-
-def test_parse_duration_rejects_garbage() -> None:
-    with pytest.raises(ValueError, match="invalid duration"):
-        rollout.parse_duration("soon")
-
-
 def test_apply_env_sets_replaces_and_removes() -> None:
     spec = pod_pb2.PodSpec()
     a = spec.containers.add(name="app")
@@ -90,7 +82,7 @@ def test_apply_env_sets_replaces_and_removes() -> None:
 def _rs(rev: int) -> replicaset_pb2.ReplicaSet:
     rs = replicaset_pb2.ReplicaSet()
     rs.metadata.name = f"rs{rev}"
-    rs.metadata.annotations[rollout.REVISION] = str(rev)
+    rs.metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION] = str(rev)
     return rs
 
 
@@ -273,7 +265,7 @@ def _cr(number: int, template: pod_pb2.PodTemplateSpec, cause: str = ""):
     cr = controllerrevision_pb2.ControllerRevision()
     cr.metadata.name, cr.revision = f"web-{number}", number
     if cause:
-        cr.metadata.annotations[rollout.CHANGE_CAUSE] = cause
+        cr.metadata.annotations[ANNOTATION_CHANGE_CAUSE] = cause
     body = codec.to_dict(template)
     body["$patch"] = "replace"
     cr.data.update({"spec": {"template": body}})
@@ -320,5 +312,5 @@ def test_same_template(a, b, same: bool) -> None:
 
 def test_same_template_ignores_the_pod_template_hash() -> None:
     a, b = _template("v1"), _template("v1")
-    a.metadata.labels[rollout.HASH_LABEL] = "abc"
+    a.metadata.labels[LABEL_POD_TEMPLATE_HASH] = "abc"
     assert rollout._same_template(a, b)
