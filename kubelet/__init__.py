@@ -3,8 +3,8 @@ processes, reports their status and serves their logs.
 
 Modules by concern: ``main`` (flags), ``app`` (wiring), ``node``
 (registration, status, lease), ``manager`` (the pods of this node,
-admission, orphans), ``podworker`` (one task per pod), ``runtime`` /
-``hollow`` (processes, or none), ``probes``, ``status`` (pure pod status),
-``backoff``, ``env``, ``volumes``, ``logs``, ``admission``, ``server``
-(HTTP logs / exec), ``paths`` (the disk layout).
+admission, orphans), ``podworker`` (a package: one task per pod, one
+module per concern), ``runtime`` / ``hollow`` (processes, or none),
+``probes``, ``status`` (pure pod status), ``env``, ``volumes``, ``logs``,
+``admission``, ``server`` (HTTP logs / exec), ``paths`` (the disk layout).
 """

@@ -17,6 +17,11 @@
   pod's spec.hostname, else its name), ``HOME`` and ``PINNACE_POD_DIR``
   (the pod directory, see runtime.py) before the spec's variables, which
   may override them.
+* ``container_environment`` is the one place a container's ``Environment``
+  (variables and working directory) is made: the kubelet builds it when it
+  starts the container, and its probes, lifecycle hooks and exec sessions
+  run with that same environment (``fallback_environment`` only when it
+  cannot be built, for a container re-adopted from an earlier kubelet).
 """
 
 from __future__ import annotations
@@ -25,17 +30,23 @@ import math
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from kubelet.paths import PathError, inside
 from pinnace.machinery.quantity import parse_quantity
 
 __all__ = [
     "DEFAULT_PATH",
     "ConfigError",
+    "Environment",
     "command_line",
     "container_env",
+    "container_environment",
     "expand",
+    "fallback_environment",
     "field_value",
 ]
 
@@ -171,3 +182,42 @@ def command_line(container: Any, env: Mapping[str, str]) -> list[str]:
             f'(image "{container.image}" is recorded but not pulled); set "command"'
         )
     return [expand(a, env) for a in (*container.command, *container.args)]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What a container's processes run with: its variables and working directory."""
+
+    env: dict[str, str]
+    workdir: Path
+
+
+def container_environment(
+    pod: Any,
+    container: Any,
+    *,
+    host_ip: str,
+    pod_ip: str,
+    pod_dir: Path,
+    allocatable: Mapping[str, str] | None = None,
+) -> Environment:
+    """The environment of ``container``: ``container_env`` and its
+    workingDir inside the pod directory. ConfigError if either is invalid."""
+    env = container_env(
+        pod,
+        container,
+        host_ip=host_ip,
+        pod_ip=pod_ip,
+        pod_dir=str(pod_dir),
+        allocatable=allocatable,
+    )
+    try:
+        workdir = inside(pod_dir, container.working_dir) if container.working_dir else pod_dir
+    except PathError as e:
+        raise ConfigError(str(e)) from None
+    return Environment(env, workdir)
+
+
+def fallback_environment(pod_dir: Path) -> Environment:
+    """The environment when ``container_environment`` fails: PATH, in the pod directory."""
+    return Environment({"PATH": DEFAULT_PATH}, pod_dir)

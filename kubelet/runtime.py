@@ -59,7 +59,7 @@ import os
 import shutil
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -131,7 +131,6 @@ class Instance:
     log_path: Path | None = None
     exit: Exit | None = None
     child: bool = False  # started by this kubelet process (so it can be reaped)
-    extra: dict = field(default_factory=dict)
 
 
 class Runtime(Protocol):

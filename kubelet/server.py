@@ -301,14 +301,13 @@ class KubeletServer:
         if not cs.running:
             raise HttpError(400, f'container "{container}" in pod "{pod}" is not running')
         timeout = _float(query, "timeout")
-        env = worker._env_for(cs)
-        cwd = worker._workdir_for(cs)
+        environment = worker.environment(cs)
         await self._start_response(writer, 200, "application/vnd.pinnace.exec-stream")
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
-                env=env,
-                cwd=str(cwd),
+                env=environment.env,
+                cwd=str(environment.workdir),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
