@@ -9,23 +9,7 @@ from typing import Any
 
 from pinnace.api.core.v1 import affinity_pb2, node_pb2
 from pinnace.machinery.nodematch import required_matches, tolerated
-
-NOT_READY = "node.kubernetes.io/not-ready"
-UNREACHABLE = "node.kubernetes.io/unreachable"
-UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
-MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure"
-DISK_PRESSURE = "node.kubernetes.io/disk-pressure"
-PID_PRESSURE = "node.kubernetes.io/pid-pressure"
-NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable"
-OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
-
-NO_SCHEDULE = "NoSchedule"
-NO_EXECUTE = "NoExecute"
-PREFER_NO_SCHEDULE = "PreferNoSchedule"
-
-ZONE_LABEL = "topology.kubernetes.io/zone"
-REGION_LABEL = "topology.kubernetes.io/region"
-
+from pinnace.machinery.wellknown import LABEL_TOPOLOGY_REGION, LABEL_TOPOLOGY_ZONE, NODE_READY
 
 # ---- taints and tolerations ------------------------------------------------------
 
@@ -72,12 +56,12 @@ def node_condition(node: node_pb2.Node, ctype: str) -> node_pb2.NodeCondition | 
 
 def ready_status(node: node_pb2.Node) -> str:
     """ "True", "False" or "Unknown" (also when the node reports no Ready)."""
-    cond = node_condition(node, "Ready")
+    cond = node_condition(node, NODE_READY)
     return cond.status if cond is not None else "Unknown"
 
 
 def zone_of(node: node_pb2.Node) -> str:
     """The node's zone key (region and zone labels; "" when it has none)."""
     labels = node.metadata.labels
-    region, zone = labels.get(REGION_LABEL, ""), labels.get(ZONE_LABEL, "")
+    region, zone = labels.get(LABEL_TOPOLOGY_REGION, ""), labels.get(LABEL_TOPOLOGY_ZONE, "")
     return f"{region}:\x00:{zone}" if region or zone else ""

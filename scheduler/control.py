@@ -18,11 +18,10 @@ from typing import Any, Protocol
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import now_rfc3339
+from pinnace.machinery.wellknown import POD_SCHEDULED, REASON_UNSCHEDULABLE
 
 log = logging.getLogger(__name__)
 
-POD_SCHEDULED = "PodScheduled"
-REASON_UNSCHEDULABLE = "Unschedulable"
 STATUS_WRITE_ATTEMPTS = 3
 
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pinnace.api.core.v1 import affinity_pb2
+from pinnace.machinery.wellknown import (
+    NODE_READY,
+    TAINT_EFFECT_NO_SCHEDULE,
+    TAINT_NODE_NOT_READY,
+    TAINT_NODE_UNREACHABLE,
+)
 from scheduler.resources import Allocatable, Resources, node_allocatable, pod_requests
 
-TAINT_NOT_READY = "node.kubernetes.io/not-ready"
-TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
-TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
-NO_SCHEDULE = "NoSchedule"
-NO_EXECUTE = "NoExecute"
-PREFER_NO_SCHEDULE = "PreferNoSchedule"
 DEFAULT_HOST_IP = "0.0.0.0"
 
 
@@ -94,15 +94,15 @@ def effective_taints(node: Any) -> tuple[Any, ...]:
     taints = tuple(node.spec.taints)
     ready = ""
     for cond in node.status.conditions:
-        if cond.type == "Ready":
+        if cond.type == NODE_READY:
             ready = cond.status
             break
     if ready == "True":
         return taints
-    key = TAINT_NOT_READY if ready == "False" else TAINT_UNREACHABLE
-    if any(t.key == key and t.effect == NO_SCHEDULE for t in taints):
+    key = TAINT_NODE_NOT_READY if ready == "False" else TAINT_NODE_UNREACHABLE
+    if any(t.key == key and t.effect == TAINT_EFFECT_NO_SCHEDULE for t in taints):
         return taints
-    return (*taints, affinity_pb2.Taint(key=key, effect=NO_SCHEDULE))
+    return (*taints, affinity_pb2.Taint(key=key, effect=TAINT_EFFECT_NO_SCHEDULE))
 
 
 @dataclass

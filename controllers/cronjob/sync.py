@@ -13,15 +13,19 @@ from controllers.controllerref import owner_reference
 from pinnace.api.batch.v1 import cronjob_pb2, job_pb2
 from pinnace.api.core.v1 import reference_pb2
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
+from pinnace.machinery.wellknown import (
+    ANNOTATION_CRONJOB_SCHEDULED_TIMESTAMP,
+    JOB_COMPLETE,
+    JOB_FAILED,
+)
 
-SCHEDULED_TIMESTAMP_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 # Requeue a little after the next time so it is surely due (nextScheduleDelta).
 NEXT_SCHEDULE_DELTA = 0.1
 
 
 def finished_type(job: job_pb2.Job) -> str | None:
     for c in job.status.conditions:
-        if c.type in ("Complete", "Failed") and c.status == "True":
+        if c.type in (JOB_COMPLETE, JOB_FAILED) and c.status == "True":
             return c.type
     return None
 
@@ -59,7 +63,7 @@ def reconcile_active(status: cronjob_pb2.CronJobStatus, jobs: Sequence[job_pb2.J
         if done is None and job.metadata.uid not in listed:
             status.active.append(reference(job))
             listed.add(job.metadata.uid)
-        if done == "Complete" and job.status.completion_time:
+        if done == JOB_COMPLETE and job.status.completion_time:
             if not status.last_successful_time or parse_rfc3339(
                 job.status.completion_time
             ) > parse_rfc3339(status.last_successful_time):
@@ -95,7 +99,7 @@ def job_for(cj: cronjob_pb2.CronJob, name: str, scheduled: datetime) -> job_pb2.
     job.metadata.namespace = cj.metadata.namespace
     job.metadata.labels.update(tmpl.metadata.labels)
     job.metadata.annotations.update(tmpl.metadata.annotations)
-    job.metadata.annotations[SCHEDULED_TIMESTAMP_ANNOTATION] = scheduled.isoformat()
+    job.metadata.annotations[ANNOTATION_CRONJOB_SCHEDULED_TIMESTAMP] = scheduled.isoformat()
     job.metadata.owner_references.append(owner_reference(cj))
     job.spec.CopyFrom(tmpl.spec)
     return job
@@ -107,7 +111,7 @@ def history_victims(
     """Finished Jobs beyond the history limits, oldest (by start time) first,
     separately for Complete and Failed."""
     victims: list[job_pb2.Job] = []
-    for kind, limit in (("Complete", succeeded_limit), ("Failed", failed_limit)):
+    for kind, limit in ((JOB_COMPLETE, succeeded_limit), (JOB_FAILED, failed_limit)):
         if limit is None:
             continue
         done = [j for j in jobs if finished_type(j) == kind]

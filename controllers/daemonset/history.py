@@ -21,14 +21,15 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from google.protobuf import json_format
+from google.protobuf import struct_pb2
 
 from controllers.controllerref import owner_reference
-from controllers.daemonset.util import HASH_LABEL, DaemonSet, pod_hash
+from controllers.daemonset.util import DaemonSet, pod_hash
 from controllers.deployment.util import compute_hash
 from pinnace.api.apps.v1 import controllerrevision_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import codec, errors
+from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +47,6 @@ def revision_data(template: pod_pb2.PodTemplateSpec) -> dict:
     return {"spec": {"template": body}}
 
 
-def template_of(cr: ControllerRevision) -> pod_pb2.PodTemplateSpec | None:
-    """The pod template a revision restores (None if its data is not one)."""
-    data = json_format.MessageToDict(cr.data)
-    body = dict((data.get("spec") or {}).get("template") or {})
-    body.pop("$patch", None)
-    try:
-        return codec.from_dict(pod_pb2.PodTemplateSpec, body)
-    except codec.CodecError:
-        return None
-
-
 def revision_name(ds: DaemonSet, hash_value: str) -> str:
     return f"{ds.metadata.name[:223]}-{hash_value}"
 
@@ -67,7 +57,7 @@ def new_revision(ds: DaemonSet, number: int, collision_count: int | None) -> Con
     cr.metadata.name = revision_name(ds, hash_value)
     cr.metadata.namespace = ds.metadata.namespace
     cr.metadata.labels.update(ds.spec.template.metadata.labels)
-    cr.metadata.labels[HASH_LABEL] = hash_value
+    cr.metadata.labels[LABEL_CONTROLLER_REVISION_HASH] = hash_value
     # As Kubernetes: the DaemonSet's annotations (kubernetes.io/change-cause
     # for `rollout history`) go with the revision.
     cr.metadata.annotations.update(ds.metadata.annotations)
@@ -78,7 +68,11 @@ def new_revision(ds: DaemonSet, number: int, collision_count: int | None) -> Con
 
 
 def matches(cr: ControllerRevision, ds: DaemonSet) -> bool:
-    return template_of(cr) == ds.spec.template
+    """Whether the revision restores the DaemonSet's template: its data is
+    the DaemonSet's patch (Kubernetes' Match compares the bytes)."""
+    want = struct_pb2.Struct()
+    want.update(revision_data(ds.spec.template))
+    return cr.data == want
 
 
 class RevisionControl:
@@ -98,7 +92,7 @@ class History:
 
     @property
     def hash(self) -> str:
-        return self.current.metadata.labels.get(HASH_LABEL, "")
+        return self.current.metadata.labels.get(LABEL_CONTROLLER_REVISION_HASH, "")
 
 
 def max_revision(revisions: Iterable[ControllerRevision]) -> int:
@@ -163,7 +157,7 @@ async def cleanup_history(
     for cr in sorted(old, key=lambda r: r.revision):
         if excess <= 0:
             break
-        if cr.metadata.labels.get(HASH_LABEL, "") in in_use:
+        if cr.metadata.labels.get(LABEL_CONTROLLER_REVISION_HASH, "") in in_use:
             continue
         try:
             await control.delete(cr.metadata.name, cr.metadata.uid)

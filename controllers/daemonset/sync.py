@@ -44,7 +44,9 @@ from controllers.daemonset.util import (
 )
 from pinnace.api.apps.v1 import daemonset_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
+from pinnace.machinery.conditions import is_true
 from pinnace.machinery.intstr import IntOrStringError
+from pinnace.machinery.wellknown import POD_READY
 
 Pod = pod_pb2.Pod
 
@@ -235,7 +237,7 @@ def calculate_status(
                 continue
             current += 1
             pod = pods[0]
-            if any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions):
+            if is_true(pod.status.conditions, POD_READY):
                 ready += 1
                 if available(pod, ds, now):
                     avail += 1

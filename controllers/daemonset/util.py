@@ -26,10 +26,21 @@ from controllers.replicaset.util import is_pod_available, parse_time
 from pinnace.api.apps.v1 import daemonset_pb2
 from pinnace.api.core.v1 import affinity_pb2, node_pb2, pod_pb2
 from pinnace.machinery.intstr import scaled_value
+from pinnace.machinery.wellknown import (
+    LABEL_CONTROLLER_REVISION_HASH,
+    TAINT_EFFECT_NO_EXECUTE,
+    TAINT_EFFECT_NO_SCHEDULE,
+    TAINT_NODE_DISK_PRESSURE,
+    TAINT_NODE_MEMORY_PRESSURE,
+    TAINT_NODE_NETWORK_UNAVAILABLE,
+    TAINT_NODE_NOT_READY,
+    TAINT_NODE_PID_PRESSURE,
+    TAINT_NODE_UNREACHABLE,
+    TAINT_NODE_UNSCHEDULABLE,
+)
 
 DaemonSet = daemonset_pb2.DaemonSet
 
-HASH_LABEL = "controller-revision-hash"
 GENERATION_LABEL = "pod-template-generation"
 ROLLING_UPDATE = "RollingUpdate"
 ON_DELETE = "OnDelete"
@@ -38,17 +49,19 @@ ON_DELETE = "OnDelete"
 def daemon_tolerations(spec: pod_pb2.PodSpec) -> None:
     """Add the tolerations Kubernetes gives every daemon pod (AddOrUpdateDaemonPodTolerations)."""
     tols = spec.tolerations
-    for key in (nodeutil.NOT_READY, nodeutil.UNREACHABLE):
-        nodeutil.add_toleration(tols, key=key, effect=nodeutil.NO_EXECUTE)
+    for key in (TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE):
+        nodeutil.add_toleration(tols, key=key, effect=TAINT_EFFECT_NO_EXECUTE)
     for key in (
-        nodeutil.DISK_PRESSURE,
-        nodeutil.MEMORY_PRESSURE,
-        nodeutil.PID_PRESSURE,
-        nodeutil.UNSCHEDULABLE,
+        TAINT_NODE_DISK_PRESSURE,
+        TAINT_NODE_MEMORY_PRESSURE,
+        TAINT_NODE_PID_PRESSURE,
+        TAINT_NODE_UNSCHEDULABLE,
     ):
-        nodeutil.add_toleration(tols, key=key, effect=nodeutil.NO_SCHEDULE)
+        nodeutil.add_toleration(tols, key=key, effect=TAINT_EFFECT_NO_SCHEDULE)
     if spec.host_network:
-        nodeutil.add_toleration(tols, key=nodeutil.NETWORK_UNAVAILABLE, effect=nodeutil.NO_SCHEDULE)
+        nodeutil.add_toleration(
+            tols, key=TAINT_NODE_NETWORK_UNAVAILABLE, effect=TAINT_EFFECT_NO_SCHEDULE
+        )
 
 
 def daemon_pod_template(ds: DaemonSet, hash_value: str) -> pod_pb2.PodTemplateSpec:
@@ -57,7 +70,7 @@ def daemon_pod_template(ds: DaemonSet, hash_value: str) -> pod_pb2.PodTemplateSp
     template.CopyFrom(ds.spec.template)
     daemon_tolerations(template.spec)
     if hash_value:
-        template.metadata.labels[HASH_LABEL] = hash_value
+        template.metadata.labels[LABEL_CONTROLLER_REVISION_HASH] = hash_value
     template.metadata.labels[GENERATION_LABEL] = str(ds.metadata.generation)
     return template
 
@@ -101,15 +114,15 @@ def should_run(ds: DaemonSet, node: node_pb2.Node) -> Eligibility:
         return Eligibility(False, False)
     taints = node.spec.taints
     tols = template.spec.tolerations
-    if nodeutil.untolerated(taints, tols, (nodeutil.NO_EXECUTE,)):
+    if nodeutil.untolerated(taints, tols, (TAINT_EFFECT_NO_EXECUTE,)):
         return Eligibility(False, False)
-    if nodeutil.untolerated(taints, tols, (nodeutil.NO_SCHEDULE,)):
+    if nodeutil.untolerated(taints, tols, (TAINT_EFFECT_NO_SCHEDULE,)):
         return Eligibility(False, True)
     return Eligibility(True, True)
 
 
 def pod_hash(pod: pod_pb2.Pod) -> str:
-    return pod.metadata.labels.get(HASH_LABEL, "")
+    return pod.metadata.labels.get(LABEL_CONTROLLER_REVISION_HASH, "")
 
 
 def is_updated(pod: pod_pb2.Pod, hash_value: str) -> bool:

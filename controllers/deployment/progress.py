@@ -33,6 +33,7 @@ from controllers.deployment.status import (
     set_condition,
 )
 from pinnace.machinery.timeutil import parse_rfc3339
+from pinnace.machinery.wellknown import DEPLOYMENT_PROGRESSING, DEPLOYMENT_REPLICA_FAILURE
 
 if TYPE_CHECKING:
     from controllers.deployment.sync import Syncer
@@ -66,8 +67,8 @@ def rollout_status(
     """calculate_status plus the Progressing and ReplicaFailure conditions."""
     status = calculate_status(d, all_rss, new_rs, now=now)
     if not util.has_progress_deadline(d):
-        remove_condition(status, util.PROGRESSING)
-    current = get_condition(d.status, util.PROGRESSING)
+        remove_condition(status, DEPLOYMENT_PROGRESSING)
+    current = get_condition(d.status, DEPLOYMENT_PROGRESSING)
     complete_before = (
         status.replicas == status.updated_replicas
         and current is not None
@@ -83,7 +84,7 @@ def rollout_status(
             set_condition(
                 status,
                 new_condition(
-                    util.PROGRESSING,
+                    DEPLOYMENT_PROGRESSING,
                     "True",
                     util.NEW_RS_AVAILABLE_REASON,
                     f"{what} has successfully progressed.",
@@ -92,20 +93,24 @@ def rollout_status(
             )
         elif util.deployment_progressing(d, status):
             cond = new_condition(
-                util.PROGRESSING, "True", util.RS_UPDATED_REASON, f"{what} is progressing.", now=now
+                DEPLOYMENT_PROGRESSING,
+                "True",
+                util.RS_UPDATED_REASON,
+                f"{what} is progressing.",
+                now=now,
             )
             # Unlike other conditions, a Progressing condition with the same
             # reason is rewritten: its lastUpdateTime marks the last progress.
             if current is not None:
                 if current.status == "True":
                     cond.last_transition_time = current.last_transition_time
-                remove_condition(status, util.PROGRESSING)
+                remove_condition(status, DEPLOYMENT_PROGRESSING)
             set_condition(status, cond)
         elif deployment_timed_out(d, status, now=now):
             set_condition(
                 status,
                 new_condition(
-                    util.PROGRESSING,
+                    DEPLOYMENT_PROGRESSING,
                     "False",
                     util.TIMED_OUT_REASON,
                     f"{what} has timed out progressing.",
@@ -116,7 +121,7 @@ def rollout_status(
     if failures:
         set_condition(status, failures[0])
     else:
-        remove_condition(status, util.REPLICA_FAILURE)
+        remove_condition(status, DEPLOYMENT_REPLICA_FAILURE)
     return status
 
 
@@ -125,7 +130,7 @@ def deployment_timed_out(d: util.Deployment, status: DeploymentStatus, *, now: d
     condition's lastUpdateTime (never after a completed rollout)."""
     if not util.has_progress_deadline(d):
         return False
-    cond = get_condition(status, util.PROGRESSING)
+    cond = get_condition(status, DEPLOYMENT_PROGRESSING)
     if cond is None or cond.reason == util.NEW_RS_AVAILABLE_REASON:
         return False
     if cond.reason == util.TIMED_OUT_REASON:
@@ -158,7 +163,7 @@ def replica_failures(
                 last_transition_time=c.last_transition_time,
             )
             for c in rs.status.conditions
-            if c.type == util.REPLICA_FAILURE
+            if c.type == DEPLOYMENT_REPLICA_FAILURE
         ]
 
     if new_rs is not None and (found := of(new_rs)):
@@ -173,7 +178,7 @@ def requeue_delay(d: util.Deployment, status: DeploymentStatus, *, now: datetime
 
     Example: Progressing last updated at 00:00:00, now 00:03:00, deadline
     600 s: check again in 7 minutes (plus a second against clock skew)."""
-    cond = get_condition(d.status, util.PROGRESSING)
+    cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
     if not util.has_progress_deadline(d) or cond is None:
         return None
     if util.deployment_complete(d, status) or cond.reason == util.TIMED_OUT_REASON:

@@ -19,13 +19,14 @@ from collections.abc import Sequence
 
 from controllers.deployment import util
 from controllers.deployment.sync import Syncer
+from pinnace.machinery.wellknown import ANNOTATION_DEPLOYMENT_ROLLBACK_TO, LABEL_POD_TEMPLATE_HASH
 
 ReplicaSet = util.ReplicaSet
 
 
 def rollback_target(d: util.Deployment) -> int | None:
     """The revision the legacy annotation asks for (0: previous), or None."""
-    text = d.metadata.annotations.get(util.ROLLBACK_TO_ANNOTATION)
+    text = d.metadata.annotations.get(ANNOTATION_DEPLOYMENT_ROLLBACK_TO)
     if text is None:
         return None
     try:
@@ -75,7 +76,7 @@ async def rollback(s: Syncer, d: util.Deployment, rs_list: Sequence[ReplicaSet])
         await _clear_rollback(s, d)
         return
     d.spec.template.CopyFrom(rs.spec.template)
-    d.spec.template.metadata.labels.pop(util.HASH_LABEL, None)
+    d.spec.template.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
     util.set_deployment_annotations_to(d, rs)
     await _clear_rollback(
         s, d, message=f"Rolled back deployment {d.metadata.name!r} to revision {target}"
@@ -84,7 +85,7 @@ async def rollback(s: Syncer, d: util.Deployment, rs_list: Sequence[ReplicaSet])
 
 async def _clear_rollback(s: Syncer, d: util.Deployment, *, message: str = "") -> None:
     """Write d without the rollback annotation (with the new template, if any)."""
-    d.metadata.annotations.pop(util.ROLLBACK_TO_ANNOTATION, None)
+    d.metadata.annotations.pop(ANNOTATION_DEPLOYMENT_ROLLBACK_TO, None)
     updated = await s.api.update_deployment(d)
     d.metadata.resource_version = updated.metadata.resource_version
     if message:

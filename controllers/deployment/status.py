@@ -16,6 +16,7 @@ from datetime import datetime
 from controllers.deployment import util
 from pinnace.api.apps.v1 import deployment_pb2
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import DEPLOYMENT_AVAILABLE
 
 DeploymentStatus = deployment_pb2.DeploymentStatus
 DeploymentCondition = deployment_pb2.DeploymentCondition
@@ -92,7 +93,7 @@ def calculate_status(
     status.conditions.extend(d.status.conditions)
     if available >= d.spec.replicas - util.max_unavailable(d):
         cond = new_condition(
-            util.AVAILABLE,
+            DEPLOYMENT_AVAILABLE,
             "True",
             util.MIN_AVAILABLE_REASON,
             "Deployment has minimum availability.",
@@ -100,7 +101,7 @@ def calculate_status(
         )
     else:
         cond = new_condition(
-            util.AVAILABLE,
+            DEPLOYMENT_AVAILABLE,
             "False",
             util.MIN_UNAVAILABLE_REASON,
             "Deployment does not have minimum availability.",

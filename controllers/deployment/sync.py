@@ -29,6 +29,13 @@ from controllers.deployment.status import (
 )
 from pinnace.machinery import errors, labels
 from pinnace.machinery.timeutil import Clock
+from pinnace.machinery.wellknown import (
+    ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
+    ANNOTATION_DEPLOYMENT_REVISION,
+    ANNOTATION_DEPLOYMENT_ROLLBACK_TO,
+    DEPLOYMENT_PROGRESSING,
+    LABEL_POD_TEMPLATE_HASH,
+)
 
 log = logging.getLogger("controllers.deployment")
 
@@ -96,7 +103,7 @@ class Syncer:
         updated = await self.api.patch_deployment(
             d.metadata.namespace,
             d.metadata.name,
-            {"metadata": {"annotations": {util.REVISION_ANNOTATION: rev}}},
+            {"metadata": {"annotations": {ANNOTATION_DEPLOYMENT_REVISION: rev}}},
         )
         if updated.metadata.generation != d.metadata.generation:
             # The spec changed under us: this sync's decisions are stale.
@@ -232,7 +239,7 @@ class Syncer:
                 set_condition(
                     d.status,
                     new_condition(
-                        util.PROGRESSING,
+                        DEPLOYMENT_PROGRESSING,
                         "False",
                         util.FAILED_RS_CREATE_REASON,
                         msg,
@@ -258,7 +265,7 @@ class Syncer:
             set_condition(
                 d.status,
                 new_condition(
-                    util.PROGRESSING,
+                    DEPLOYMENT_PROGRESSING,
                     "True",
                     util.NEW_RS_REASON,
                     f'Created new replica set "{created.metadata.name}"',
@@ -277,12 +284,17 @@ class Syncer:
         if changed or rs.spec.min_ready_seconds != d.spec.min_ready_seconds:
             rs.spec.min_ready_seconds = d.spec.min_ready_seconds
             return self._wrote(await self.api.update_replica_set(rs))
-        await self.write_revision(d, rs.metadata.annotations.get(util.REVISION_ANNOTATION, ""))
-        if util.has_progress_deadline(d) and get_condition(d.status, util.PROGRESSING) is None:
+        await self.write_revision(
+            d, rs.metadata.annotations.get(ANNOTATION_DEPLOYMENT_REVISION, "")
+        )
+        if (
+            util.has_progress_deadline(d)
+            and get_condition(d.status, DEPLOYMENT_PROGRESSING) is None
+        ):
             set_condition(
                 d.status,
                 new_condition(
-                    util.PROGRESSING,
+                    DEPLOYMENT_PROGRESSING,
                     "True",
                     util.FOUND_NEW_RS_REASON,
                     f'Found new replica set "{rs.metadata.name}"',
@@ -301,10 +313,10 @@ class Syncer:
         rs.metadata.namespace = d.metadata.namespace
         rs.metadata.owner_references.append(owner_reference(d))
         rs.spec.template.CopyFrom(d.spec.template)
-        rs.spec.template.metadata.labels[util.HASH_LABEL] = pod_hash
+        rs.spec.template.metadata.labels[LABEL_POD_TEMPLATE_HASH] = pod_hash
         rs.metadata.labels.update(rs.spec.template.metadata.labels)
         rs.spec.selector.CopyFrom(d.spec.selector)
-        rs.spec.selector.match_labels[util.HASH_LABEL] = pod_hash
+        rs.spec.selector.match_labels[LABEL_POD_TEMPLATE_HASH] = pod_hash
         rs.spec.min_ready_seconds = d.spec.min_ready_seconds
         rs.spec.replicas = 0
         return rs
@@ -392,7 +404,7 @@ class Syncer:
             d, rs_list, create=False
         )
         for rs in util.filter_active([*old_rss, new_rs]):
-            desired = rs.metadata.annotations.get(util.DESIRED_REPLICAS_ANNOTATION)
+            desired = rs.metadata.annotations.get(ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS)
             if desired is None:
                 continue
             try:
@@ -462,7 +474,7 @@ class Syncer:
             d, rs_list, create=False
         )
         await self.scale(d, new_rs, old_rss)
-        if d.spec.paused and util.ROLLBACK_TO_ANNOTATION not in d.metadata.annotations:
+        if d.spec.paused and ANNOTATION_DEPLOYMENT_ROLLBACK_TO not in d.metadata.annotations:
             await self.cleanup_deployment([self.fresh(rs) for rs in old_rss], d)  # type: ignore[misc]
         await self.sync_deployment_status(d, [*old_rss, new_rs], new_rs)
 
@@ -472,7 +484,7 @@ class Syncer:
         against the progress deadline. A timed-out condition is kept."""
         if not util.has_progress_deadline(d):
             return
-        cond = get_condition(d.status, util.PROGRESSING)
+        cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
         if cond is not None and cond.reason == util.TIMED_OUT_REASON:
             return
         paused_cond = cond is not None and cond.reason == util.PAUSED_REASON
@@ -483,6 +495,6 @@ class Syncer:
         else:
             return
         set_condition(
-            d.status, new_condition(util.PROGRESSING, "Unknown", reason, msg, now=self.now())
+            d.status, new_condition(DEPLOYMENT_PROGRESSING, "Unknown", reason, msg, now=self.now())
         )
         await self.write_status(d)

@@ -26,33 +26,20 @@ from collections.abc import Iterable, Sequence
 from pinnace.api.apps.v1 import deployment_pb2, replicaset_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery.intstr import scaled_value
+from pinnace.machinery.wellknown import (
+    ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
+    ANNOTATION_DEPLOYMENT_MAX_REPLICAS,
+    ANNOTATION_DEPLOYMENT_REVISION,
+    ANNOTATION_DEPLOYMENT_REVISION_HISTORY,
+    DEPLOYMENT_ANNOTATIONS_NOT_COPIED,
+    LABEL_POD_TEMPLATE_HASH,
+)
 
 log = logging.getLogger("controllers.deployment")
 
 Deployment = deployment_pb2.Deployment
 ReplicaSet = replicaset_pb2.ReplicaSet
 
-HASH_LABEL = "pod-template-hash"
-REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
-DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
-MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
-ROLLBACK_TO_ANNOTATION = "deprecated.deployment.rollback.to"
-LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
-CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
-
-# Annotations a Deployment never copies to its ReplicaSets (and a rollback
-# never copies back): they describe the object they are on.
-SKIPPED_ANNOTATIONS = frozenset(
-    {
-        LAST_APPLIED_ANNOTATION,
-        REVISION_ANNOTATION,
-        REVISION_HISTORY_ANNOTATION,
-        DESIRED_REPLICAS_ANNOTATION,
-        MAX_REPLICAS_ANNOTATION,
-        ROLLBACK_TO_ANNOTATION,
-    }
-)
 
 # The revision-history annotation is trimmed (oldest first) to this length.
 MAX_REVISION_HISTORY_CHARS = 2000
@@ -61,9 +48,6 @@ MAX_REVISION_HISTORY_CHARS = 2000
 NO_DEADLINE = 2**31 - 1
 
 # Condition types and reasons (Kubernetes' names).
-AVAILABLE = "Available"
-PROGRESSING = "Progressing"
-REPLICA_FAILURE = "ReplicaFailure"
 NEW_RS_REASON = "NewReplicaSetCreated"
 FOUND_NEW_RS_REASON = "FoundNewReplicaSet"
 RS_UPDATED_REASON = "ReplicaSetUpdated"
@@ -85,7 +69,7 @@ ROLLBACK_TEMPLATE_UNCHANGED = "DeploymentRollbackTemplateUnchanged"
 def revision(obj: ReplicaSet | Deployment) -> int:
     """The ``deployment.kubernetes.io/revision`` of an object; 0 when missing
     or not a number (logged: someone edited it)."""
-    text = obj.metadata.annotations.get(REVISION_ANNOTATION, "")
+    text = obj.metadata.annotations.get(ANNOTATION_DEPLOYMENT_REVISION, "")
     if not text:
         return 0
     try:
@@ -115,18 +99,18 @@ def last_revision(rss: Iterable[ReplicaSet | None]) -> int:
 
 def set_deployment_revision(d: Deployment, rev: str) -> bool:
     """Set the Deployment's revision annotation; True if it changed."""
-    if d.metadata.annotations.get(REVISION_ANNOTATION) == rev:
+    if d.metadata.annotations.get(ANNOTATION_DEPLOYMENT_REVISION) == rev:
         return False
-    d.metadata.annotations[REVISION_ANNOTATION] = rev
+    d.metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION] = rev
     return True
 
 
 def skip_copy_annotation(key: str) -> bool:
-    return key in SKIPPED_ANNOTATIONS
+    return key in DEPLOYMENT_ANNOTATIONS_NOT_COPIED
 
 
 def copy_deployment_annotations(d: Deployment, rs: ReplicaSet) -> bool:
-    """Copy the Deployment's annotations (except SKIPPED_ANNOTATIONS) to the
+    """Copy the Deployment's annotations (except DEPLOYMENT_ANNOTATIONS_NOT_COPIED) to the
     ReplicaSet; True if any changed. The revision is never copied: the
     ReplicaSet's own is the one to trust."""
     changed = False
@@ -159,7 +143,7 @@ def set_new_replica_set_annotations(
     desired/max replicas. True if anything changed."""
     changed = copy_deployment_annotations(d, rs)
     annotations = rs.metadata.annotations
-    old_text = annotations.get(REVISION_ANNOTATION)
+    old_text = annotations.get(ANNOTATION_DEPLOYMENT_REVISION)
     if old_text:
         try:
             old = int(old_text)
@@ -170,11 +154,11 @@ def set_new_replica_set_annotations(
         old = 0
     new = int(new_revision)
     if old < new:
-        annotations[REVISION_ANNOTATION] = new_revision
+        annotations[ANNOTATION_DEPLOYMENT_REVISION] = new_revision
         changed = True
         if old_text:
-            annotations[REVISION_HISTORY_ANNOTATION] = _append_history(
-                annotations.get(REVISION_HISTORY_ANNOTATION, ""), old_text
+            annotations[ANNOTATION_DEPLOYMENT_REVISION_HISTORY] = _append_history(
+                annotations.get(ANNOTATION_DEPLOYMENT_REVISION_HISTORY, ""), old_text
             )
     if not exists and set_replicas_annotations(rs, d.spec.replicas, d.spec.replicas + max_surge(d)):
         changed = True
@@ -194,8 +178,8 @@ def set_replicas_annotations(rs: ReplicaSet, desired: int, max_replicas: int) ->
     last scaled under; proportional scaling reads them back."""
     changed = False
     for key, value in (
-        (DESIRED_REPLICAS_ANNOTATION, str(desired)),
-        (MAX_REPLICAS_ANNOTATION, str(max_replicas)),
+        (ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS, str(desired)),
+        (ANNOTATION_DEPLOYMENT_MAX_REPLICAS, str(max_replicas)),
     ):
         if rs.metadata.annotations.get(key) != value:
             rs.metadata.annotations[key] = value
@@ -205,8 +189,8 @@ def set_replicas_annotations(rs: ReplicaSet, desired: int, max_replicas: int) ->
 
 def replicas_annotations_need_update(rs: ReplicaSet, desired: int, max_replicas: int) -> bool:
     ann = rs.metadata.annotations
-    return ann.get(DESIRED_REPLICAS_ANNOTATION) != str(desired) or ann.get(
-        MAX_REPLICAS_ANNOTATION
+    return ann.get(ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS) != str(desired) or ann.get(
+        ANNOTATION_DEPLOYMENT_MAX_REPLICAS
     ) != str(max_replicas)
 
 
@@ -340,8 +324,8 @@ def equal_ignore_hash(a: pod_pb2.PodTemplateSpec, b: pod_pb2.PodTemplateSpec) ->
     ca, cb = pod_pb2.PodTemplateSpec(), pod_pb2.PodTemplateSpec()
     ca.CopyFrom(a)
     cb.CopyFrom(b)
-    ca.metadata.labels.pop(HASH_LABEL, None)
-    cb.metadata.labels.pop(HASH_LABEL, None)
+    ca.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
+    cb.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
     return ca == cb
 
 
@@ -430,7 +414,7 @@ def is_saturated(d: Deployment, rs: ReplicaSet | None) -> bool:
     with) spec.replicas, and that many pods are available."""
     if rs is None:
         return False
-    desired = _int_annotation(rs, DESIRED_REPLICAS_ANNOTATION)
+    desired = _int_annotation(rs, ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS)
     return (
         desired is not None
         and rs.spec.replicas == d.spec.replicas
@@ -464,7 +448,7 @@ def get_replica_set_fraction(rs: ReplicaSet, d: Deployment) -> int:
     if d.spec.replicas == 0:
         return -rs.spec.replicas
     ceiling = d.spec.replicas + max_surge(d)
-    before = _int_annotation(rs, MAX_REPLICAS_ANNOTATION)
+    before = _int_annotation(rs, ANNOTATION_DEPLOYMENT_MAX_REPLICAS)
     if not before:
         before = d.status.replicas
         if before == 0:

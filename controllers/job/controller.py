@@ -33,7 +33,6 @@ from controllers.job.sync import (
 )
 from controllers.job.util import (
     CONTROLLER_NAME,
-    JOB_TRACKING_FINALIZER,
     has_finalizer,
     is_active,
     is_finished,
@@ -43,8 +42,15 @@ from controllers.podcontrol import ApiPodControl, PodControl, slow_start_batch
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
+from pinnace.machinery.conditions import is_true
 from pinnace.machinery.labels import selector_from_label_selector
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import (
+    FINALIZER_JOB_TRACKING,
+    JOB_FAILURE_TARGET,
+    JOB_SUCCESS_CRITERIA_MET,
+    JOB_SUSPENDED,
+)
 
 
 class JobController(Controller):
@@ -189,7 +195,7 @@ class JobController(Controller):
             deleted = await self._delete(key, job, [p for p in pods if is_active(p)], count=True)
         elif is_suspended(job):
             if jobstatus.set_condition(
-                status, "Suspended", "True", "JobSuspended", "Job suspended", now
+                status, JOB_SUSPENDED, "True", "JobSuspended", "Job suspended", now
             ):
                 self.recorder.event(job, "Normal", "Suspended", "Job suspended")
             deleted = await self._delete(key, job, [p for p in pods if is_active(p)], count=False)
@@ -216,7 +222,7 @@ class JobController(Controller):
             )
         ):
             jobstatus.finish(status, verdict, now)
-            if verdict.type == jobstatus.SUCCESS_CRITERIA_MET:
+            if verdict.type == JOB_SUCCESS_CRITERIA_MET:
                 self.recorder.event(job, "Normal", "Completed", "Job completed")
         if status != job.status:
             await self._write(key, job, status)
@@ -229,16 +235,18 @@ class JobController(Controller):
     def _resume_or_start(self, job: job_pb2.Job, status: job_pb2.JobStatus, now: Any) -> None:
         if is_suspended(job):
             return
-        suspended = any(c.type == "Suspended" and c.status == "True" for c in status.conditions)
+        suspended = is_true(status.conditions, JOB_SUSPENDED)
         if suspended:
-            jobstatus.set_condition(status, "Suspended", "False", "JobResumed", "Job resumed", now)
+            jobstatus.set_condition(
+                status, JOB_SUSPENDED, "False", "JobResumed", "Job resumed", now
+            )
             self.recorder.event(job, "Normal", "Resumed", "Job resumed")
             status.start_time = format_rfc3339(now)  # the deadline starts again
         elif not status.start_time:
             status.start_time = format_rfc3339(now)
 
     def _verdict_event(self, job: job_pb2.Job, verdict: jobstatus.Verdict) -> None:
-        if verdict.type == jobstatus.FAILURE_TARGET:
+        if verdict.type == JOB_FAILURE_TARGET:
             self.recorder.event(job, "Warning", verdict.reason, verdict.message)
 
     async def _manage(self, key, job, status, pods, now) -> tuple[float | None, list[pod_pb2.Pod]]:
@@ -259,7 +267,7 @@ class JobController(Controller):
 
         def mutate_for(ix: int | None) -> Any:
             def mutate(pod: pod_pb2.Pod) -> None:
-                pod.metadata.finalizers.append(JOB_TRACKING_FINALIZER)
+                pod.metadata.finalizers.append(FINALIZER_JOB_TRACKING)
                 if ix is not None:
                     indexed.decorate_pod(
                         pod,
@@ -361,7 +369,7 @@ class JobController(Controller):
             selector=selector_from_label_selector(job.spec.selector),
             patch_pod=lambda pod_name, patch: pods.patch(pod_name, patch),
             recheck_owner=lambda: self.ctx.client.jobs(ns).get(name),
-            adopt_finalizers=(JOB_TRACKING_FINALIZER,),
+            adopt_finalizers=(FINALIZER_JOB_TRACKING,),
         )
 
     def owned_pods(self, job: job_pb2.Job) -> list[pod_pb2.Pod]:

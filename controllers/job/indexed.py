@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from controllers.job.util import (
-    COMPLETION_INDEX_ANNOTATION,
-    COMPLETION_INDEX_ENV,
-    INDEX_FAILURE_COUNT_ANNOTATION,
-    INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
-)
+from controllers.job.util import COMPLETION_INDEX_ENV
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.wellknown import (
+    ANNOTATION_JOB_COMPLETION_INDEX,
+    ANNOTATION_JOB_INDEX_FAILURE_COUNT,
+    ANNOTATION_JOB_INDEX_IGNORED_FAILURE_COUNT,
+)
 
 
 def parse_indexes(text: str, limit: int | None = None) -> set[int]:
@@ -61,14 +61,18 @@ def format_indexes(indexes: Iterable[int]) -> str:
 
 def pod_index(pod: pod_pb2.Pod) -> int | None:
     """The completion index of a pod, or None if it has none (or a bad one)."""
-    text = pod.metadata.annotations.get(COMPLETION_INDEX_ANNOTATION, "")
+    text = pod.metadata.annotations.get(ANNOTATION_JOB_COMPLETION_INDEX, "")
     if not text.isdigit():
         return None
     return int(text)
 
 
 def failure_count(pod: pod_pb2.Pod, *, ignored: bool = False) -> int:
-    key = INDEX_IGNORED_FAILURE_COUNT_ANNOTATION if ignored else INDEX_FAILURE_COUNT_ANNOTATION
+    key = (
+        ANNOTATION_JOB_INDEX_IGNORED_FAILURE_COUNT
+        if ignored
+        else ANNOTATION_JOB_INDEX_FAILURE_COUNT
+    )
     text = pod.metadata.annotations.get(key, "0")
     return int(text) if text.isdigit() else 0
 
@@ -99,18 +103,18 @@ def decorate_pod(
     from the annotation (every container and init container), hostname, and
     the per-index failure counts (backoffLimitPerIndex)."""
     meta = pod.metadata
-    meta.annotations[COMPLETION_INDEX_ANNOTATION] = str(index)
-    meta.labels[COMPLETION_INDEX_ANNOTATION] = str(index)
+    meta.annotations[ANNOTATION_JOB_COMPLETION_INDEX] = str(index)
+    meta.labels[ANNOTATION_JOB_COMPLETION_INDEX] = str(index)
     for container in (*pod.spec.init_containers, *pod.spec.containers):
         if any(e.name == COMPLETION_INDEX_ENV for e in container.env):
             continue
         env = container.env.add(name=COMPLETION_INDEX_ENV)
         env.value_from.field_ref.field_path = (
-            f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"
+            f"metadata.annotations['{ANNOTATION_JOB_COMPLETION_INDEX}']"
         )
     if not pod.spec.hostname:
         pod.spec.hostname = f"{job_name}-{index}"
     meta.generate_name = f"{job_name}-{index}-"
     if failures is not None:  # backoffLimitPerIndex: the counts so far, "0" included
-        meta.annotations[INDEX_FAILURE_COUNT_ANNOTATION] = str(failures)
-        meta.annotations[INDEX_IGNORED_FAILURE_COUNT_ANNOTATION] = str(ignored)
+        meta.annotations[ANNOTATION_JOB_INDEX_FAILURE_COUNT] = str(failures)
+        meta.annotations[ANNOTATION_JOB_INDEX_IGNORED_FAILURE_COUNT] = str(ignored)

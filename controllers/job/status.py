@@ -20,9 +20,13 @@ from controllers.job import indexed, success_policy
 from controllers.job.util import completions, condition, is_indexed, is_suspended, parallelism
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
-
-FAILURE_TARGET = "FailureTarget"
-SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"
+from pinnace.machinery.wellknown import (
+    JOB_COMPLETE,
+    JOB_FAILED,
+    JOB_FAILURE_TARGET,
+    JOB_SUCCESS_CRITERIA_MET,
+    JOB_SUSPENDED,
+)
 
 BACKOFF_LIMIT_EXCEEDED = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
 DEADLINE_EXCEEDED = ("DeadlineExceeded", "Job was active longer than specified deadline")
@@ -64,35 +68,35 @@ def interim(
     job: job_pb2.Job, status: job_pb2.JobStatus, counts: Counts, *, now: datetime, fail_job: str
 ) -> Verdict | None:
     """The interim condition the Job should carry (an existing one is kept)."""
-    for kind in (FAILURE_TARGET, SUCCESS_CRITERIA_MET):
+    for kind in (JOB_FAILURE_TARGET, JOB_SUCCESS_CRITERIA_MET):
         for c in status.conditions:
             if c.type == kind and c.status == "True":
                 return Verdict(kind, c.reason, c.message)
     if fail_job:
-        return Verdict(FAILURE_TARGET, "PodFailurePolicy", fail_job)
+        return Verdict(JOB_FAILURE_TARGET, "PodFailurePolicy", fail_job)
     n = completions(job)
     per_index = job.spec.HasField("backoff_limit_per_index")
     failed_ix = indexed.parse_indexes(status.failed_indexes, n) if per_index else set()
     if per_index and job.spec.HasField("max_failed_indexes"):
         if len(failed_ix) > job.spec.max_failed_indexes:
-            return Verdict(FAILURE_TARGET, *MAX_FAILED_INDEXES_EXCEEDED)
+            return Verdict(JOB_FAILURE_TARGET, *MAX_FAILED_INDEXES_EXCEEDED)
     if not per_index:
         failures = counts.failed
         if job.spec.template.spec.restart_policy == "OnFailure":
             failures += counts.restarts
         if failures > job.spec.backoff_limit:
-            return Verdict(FAILURE_TARGET, *BACKOFF_LIMIT_EXCEEDED)
+            return Verdict(JOB_FAILURE_TARGET, *BACKOFF_LIMIT_EXCEEDED)
     left = None if is_suspended(job) else past_deadline(job, now)
     if left is not None and left <= 0:
-        return Verdict(FAILURE_TARGET, *DEADLINE_EXCEEDED)
+        return Verdict(JOB_FAILURE_TARGET, *DEADLINE_EXCEEDED)
     completed_ix = indexed.parse_indexes(status.completed_indexes, n) if is_indexed(job) else set()
     if per_index and failed_ix and n is not None and len(failed_ix | completed_ix) >= n:
-        return Verdict(FAILURE_TARGET, *FAILED_INDEXES)
+        return Verdict(JOB_FAILURE_TARGET, *FAILED_INDEXES)
     message = success_policy.met(job, completed_ix)
     if message is not None:
-        return Verdict(SUCCESS_CRITERIA_MET, success_policy.REASON, message)
+        return Verdict(JOB_SUCCESS_CRITERIA_MET, success_policy.REASON, message)
     if _completions_reached(job, counts, completed_ix):
-        return Verdict(SUCCESS_CRITERIA_MET, *COMPLETIONS_REACHED)
+        return Verdict(JOB_SUCCESS_CRITERIA_MET, *COMPLETIONS_REACHED)
     return None
 
 
@@ -132,11 +136,11 @@ def set_condition(
 def finish(status: job_pb2.JobStatus, verdict: Verdict, now: datetime) -> None:
     """Turn the interim verdict into the terminal condition (in place); all
     pods are terminal and counted."""
-    if verdict.type == SUCCESS_CRITERIA_MET:
-        set_condition(status, "Complete", "True", verdict.reason, verdict.message, now)
+    if verdict.type == JOB_SUCCESS_CRITERIA_MET:
+        set_condition(status, JOB_COMPLETE, "True", verdict.reason, verdict.message, now)
         status.completion_time = format_rfc3339(now)
     else:
-        set_condition(status, "Failed", "True", verdict.reason, verdict.message, now)
+        set_condition(status, JOB_FAILED, "True", verdict.reason, verdict.message, now)
     status.active = 0
     status.ready = 0
     status.terminating = 0
@@ -151,4 +155,4 @@ def wanted_active(job: job_pb2.Job, succeeded: int, active: int) -> int:
 
 
 def was_suspended(job: job_pb2.Job) -> bool:
-    return condition(job, "Suspended") is not None
+    return condition(job, JOB_SUSPENDED) is not None

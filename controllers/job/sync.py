@@ -24,7 +24,6 @@ from typing import Any
 from controllers.job import backoff, indexed, tracking
 from controllers.job import status as jobstatus
 from controllers.job.util import (
-    JOB_TRACKING_FINALIZER,
     MAX_POD_CREATE_DELETE_PER_SYNC,
     completions,
     has_finalizer,
@@ -41,6 +40,7 @@ from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import FINALIZER_JOB_TRACKING
 
 
 @dataclass
@@ -156,7 +156,7 @@ def counts_of(status: job_pb2.JobStatus, pods: list[pod_pb2.Pod]) -> jobstatus.C
 
 def finalizer_patch(pod: pod_pb2.Pod) -> dict:
     """A merge patch dropping the tracking finalizer, guarded by the pod's uid."""
-    rest = [f for f in pod.metadata.finalizers if f != JOB_TRACKING_FINALIZER]
+    rest = [f for f in pod.metadata.finalizers if f != FINALIZER_JOB_TRACKING]
     return {"metadata": {"uid": pod.metadata.uid, "finalizers": rest or None}}
 
 

@@ -7,12 +7,10 @@ from typing import Any
 
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.conditions import is_true
 from pinnace.machinery.timeutil import parse_rfc3339
+from pinnace.machinery.wellknown import FINALIZER_JOB_TRACKING, JOB_COMPLETE, JOB_FAILED, POD_READY
 
-JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
-COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
-INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
-INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count"
 COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX"
 CONTROLLER_NAME = "kubernetes.io/job-controller"
 # Kubernetes' MaxUncountedPods: at most this many uids per uncounted list.
@@ -52,11 +50,11 @@ def is_active(pod: pod_pb2.Pod) -> bool:
 
 
 def is_ready(pod: pod_pb2.Pod) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
+    return is_true(pod.status.conditions, POD_READY)
 
 
 def has_finalizer(pod: pod_pb2.Pod) -> bool:
-    return JOB_TRACKING_FINALIZER in pod.metadata.finalizers
+    return FINALIZER_JOB_TRACKING in pod.metadata.finalizers
 
 
 def condition(job: job_pb2.Job, kind: str) -> job_pb2.JobCondition | None:
@@ -69,7 +67,7 @@ def condition(job: job_pb2.Job, kind: str) -> job_pb2.JobCondition | None:
 def is_finished(job: Any) -> bool:
     """Complete or Failed is True: nothing more will happen to it."""
     return any(
-        c.type in ("Complete", "Failed") and c.status == "True" for c in job.status.conditions
+        c.type in (JOB_COMPLETE, JOB_FAILED) and c.status == "True" for c in job.status.conditions
     )
 
 
@@ -84,7 +82,7 @@ def finish_time(pod: pod_pb2.Pod) -> datetime | None:
             latest = when if latest is None or when > latest else latest
     if latest is None:
         for c in pod.status.conditions:
-            if c.type == "Ready" and c.last_transition_time:
+            if c.type == POD_READY and c.last_transition_time:
                 latest = parse_rfc3339(c.last_transition_time)
     return latest
 

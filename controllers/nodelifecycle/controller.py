@@ -39,6 +39,7 @@ from pinnace.api.coordination.v1 import lease_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import NODE_READY, POD_READY, TAINT_EFFECT_NO_EXECUTE
 
 LEASE_NAMESPACE = "kube-node-lease"
 NODE_NAME_INDEX = "nodelifecycle/node-name"
@@ -107,7 +108,7 @@ class NodeLifecycleController(Controller):
         renew = lease.spec.renew_time if lease is not None else ""
         probe = self.health.observe(key, heartbeat_marker(node, renew), now)
         ever_ready = any(
-            c.type == "Ready" and c.reason != "NodeStatusNeverUpdated"
+            c.type == NODE_READY and c.reason != "NodeStatusNeverUpdated"
             for c in node.status.conditions
         )
         grace = self.grace if ever_ready else self.startup_grace
@@ -149,13 +150,13 @@ class NodeLifecycleController(Controller):
         for pod in self.pods.store.by_index(NODE_NAME_INDEX, node.metadata.name):
             if pod.status.phase in ("Succeeded", "Failed"):
                 continue
-            cond = next((c for c in pod.status.conditions if c.type == "Ready"), None)
+            cond = next((c for c in pod.status.conditions if c.type == POD_READY), None)
             if cond is None or cond.status == "False":
                 continue
             copy = pod_pb2.Pod()
             copy.CopyFrom(pod)
             for c in copy.status.conditions:
-                if c.type == "Ready":
+                if c.type == POD_READY:
                     c.status = "False"
                     c.last_transition_time = stamp
             try:
@@ -175,7 +176,7 @@ class NodeLifecycleController(Controller):
         if list(taints) == list(node.spec.taints):
             return wait if waiting else None
         adds_no_execute = any(
-            t.effect == nodeutil.NO_EXECUTE and t not in node.spec.taints for t in taints
+            t.effect == TAINT_EFFECT_NO_EXECUTE and t not in node.spec.taints for t in taints
         )
         if adds_no_execute:
             self._may_add_no_execute(node, now, peek=False)

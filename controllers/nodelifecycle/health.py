@@ -29,28 +29,44 @@ from dataclasses import dataclass
 
 from controllers import nodeutil
 from pinnace.api.core.v1 import affinity_pb2, node_pb2
+from pinnace.machinery.wellknown import (
+    NODE_DISK_PRESSURE,
+    NODE_MEMORY_PRESSURE,
+    NODE_NETWORK_UNAVAILABLE,
+    NODE_PID_PRESSURE,
+    NODE_READY,
+    TAINT_EFFECT_NO_EXECUTE,
+    TAINT_EFFECT_NO_SCHEDULE,
+    TAINT_NODE_DISK_PRESSURE,
+    TAINT_NODE_MEMORY_PRESSURE,
+    TAINT_NODE_NETWORK_UNAVAILABLE,
+    TAINT_NODE_NOT_READY,
+    TAINT_NODE_PID_PRESSURE,
+    TAINT_NODE_UNREACHABLE,
+    TAINT_NODE_UNSCHEDULABLE,
+)
 
 UNKNOWN_REASON = "NodeStatusUnknown"
 UNKNOWN_MESSAGE = "Kubelet stopped posting node status."
 NEVER_REASON = "NodeStatusNeverUpdated"
 NEVER_MESSAGE = "Kubelet never posted node status."
 # Conditions a kubelet reports; all go Unknown with Ready.
-KUBELET_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+KUBELET_CONDITIONS = (NODE_READY, NODE_MEMORY_PRESSURE, NODE_DISK_PRESSURE, NODE_PID_PRESSURE)
 
-_READY_NO_EXECUTE = {"False": nodeutil.NOT_READY, "Unknown": nodeutil.UNREACHABLE}
+_READY_NO_EXECUTE = {"False": TAINT_NODE_NOT_READY, "Unknown": TAINT_NODE_UNREACHABLE}
 _CONDITION_NO_SCHEDULE = {
-    "MemoryPressure": nodeutil.MEMORY_PRESSURE,
-    "DiskPressure": nodeutil.DISK_PRESSURE,
-    "PIDPressure": nodeutil.PID_PRESSURE,
-    "NetworkUnavailable": nodeutil.NETWORK_UNAVAILABLE,
+    NODE_MEMORY_PRESSURE: TAINT_NODE_MEMORY_PRESSURE,
+    NODE_DISK_PRESSURE: TAINT_NODE_DISK_PRESSURE,
+    NODE_PID_PRESSURE: TAINT_NODE_PID_PRESSURE,
+    NODE_NETWORK_UNAVAILABLE: TAINT_NODE_NETWORK_UNAVAILABLE,
 }
 MANAGED = {
-    (nodeutil.NOT_READY, nodeutil.NO_EXECUTE),
-    (nodeutil.UNREACHABLE, nodeutil.NO_EXECUTE),
-    (nodeutil.NOT_READY, nodeutil.NO_SCHEDULE),
-    (nodeutil.UNREACHABLE, nodeutil.NO_SCHEDULE),
-    (nodeutil.UNSCHEDULABLE, nodeutil.NO_SCHEDULE),
-    *((key, nodeutil.NO_SCHEDULE) for key in _CONDITION_NO_SCHEDULE.values()),
+    (TAINT_NODE_NOT_READY, TAINT_EFFECT_NO_EXECUTE),
+    (TAINT_NODE_UNREACHABLE, TAINT_EFFECT_NO_EXECUTE),
+    (TAINT_NODE_NOT_READY, TAINT_EFFECT_NO_SCHEDULE),
+    (TAINT_NODE_UNREACHABLE, TAINT_EFFECT_NO_SCHEDULE),
+    (TAINT_NODE_UNSCHEDULABLE, TAINT_EFFECT_NO_SCHEDULE),
+    *((key, TAINT_EFFECT_NO_SCHEDULE) for key in _CONDITION_NO_SCHEDULE.values()),
 }
 
 
@@ -79,7 +95,7 @@ class HealthTracker:
 
 
 def heartbeat_marker(node: node_pb2.Node, lease_renew_time: str) -> tuple[str, str]:
-    ready = nodeutil.node_condition(node, "Ready")
+    ready = nodeutil.node_condition(node, NODE_READY)
     return (lease_renew_time, ready.last_heartbeat_time if ready is not None else "")
 
 
@@ -89,10 +105,10 @@ def unknown_status(node: node_pb2.Node, now_rfc3339: str) -> node_pb2.NodeStatus
     status = node_pb2.NodeStatus()
     status.CopyFrom(node.status)
     changed = False
-    ready = nodeutil.node_condition(node, "Ready")
+    ready = nodeutil.node_condition(node, NODE_READY)
     if ready is None:
         status.conditions.add(
-            type="Ready",
+            type=NODE_READY,
             status="Unknown",
             reason=NEVER_REASON,
             message=NEVER_MESSAGE,
@@ -117,13 +133,13 @@ def desired_taints(node: node_pb2.Node) -> list[tuple[str, str]]:
     ready = nodeutil.ready_status(node)
     if ready in _READY_NO_EXECUTE:
         key = _READY_NO_EXECUTE[ready]
-        want += [(key, nodeutil.NO_EXECUTE), (key, nodeutil.NO_SCHEDULE)]
+        want += [(key, TAINT_EFFECT_NO_EXECUTE), (key, TAINT_EFFECT_NO_SCHEDULE)]
     for ctype, key in _CONDITION_NO_SCHEDULE.items():
         cond = nodeutil.node_condition(node, ctype)
         if cond is not None and cond.status == "True":
-            want.append((key, nodeutil.NO_SCHEDULE))
+            want.append((key, TAINT_EFFECT_NO_SCHEDULE))
     if node.spec.unschedulable:
-        want.append((nodeutil.UNSCHEDULABLE, nodeutil.NO_SCHEDULE))
+        want.append((TAINT_NODE_UNSCHEDULABLE, TAINT_EFFECT_NO_SCHEDULE))
     return want
 
 
@@ -145,7 +161,7 @@ def reconcile_taints(
     for key, effect in want:
         if (key, effect) in have:
             continue
-        if effect == nodeutil.NO_EXECUTE:
+        if effect == TAINT_EFFECT_NO_EXECUTE:
             if not may_add_no_execute:
                 waiting = True
                 continue

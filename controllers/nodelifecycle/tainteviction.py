@@ -29,14 +29,14 @@ from controllers.nodelifecycle.controller import NODE_NAME_INDEX, node_name_inde
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors, nodematch
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
+from pinnace.machinery.wellknown import REASON_DELETION_BY_TAINT_MANAGER, TAINT_EFFECT_NO_EXECUTE
 
-REASON = "DeletionByTaintManager"
 MESSAGE = "Taint manager: deleting due to NoExecute taint"
 SKEW = 0.05
 
 
 def no_execute_taints(node: node_pb2.Node) -> list[Any]:
-    return [t for t in node.spec.taints if t.effect == nodeutil.NO_EXECUTE]
+    return [t for t in node.spec.taints if t.effect == TAINT_EFFECT_NO_EXECUTE]
 
 
 def min_toleration_seconds(tolerations: Any, taints: list[Any]) -> float | None:
@@ -57,7 +57,7 @@ def eviction_time(pod: pod_pb2.Pod, taints: list[Any], first_seen: datetime) -> 
     if not taints:
         return None
     tols = list(pod.spec.tolerations)
-    if nodeutil.untolerated(taints, tols, (nodeutil.NO_EXECUTE,)):
+    if nodeutil.untolerated(taints, tols, (TAINT_EFFECT_NO_EXECUTE,)):
         return first_seen - timedelta(days=1)  # now
     seconds = min_toleration_seconds(tols, taints)
     if seconds is None:
@@ -151,7 +151,7 @@ class TaintEvictionController(Controller):
             copy.status.conditions.add(
                 type="DisruptionTarget",
                 status="True",
-                reason=REASON,
+                reason=REASON_DELETION_BY_TAINT_MANAGER,
                 message=MESSAGE,
                 last_transition_time=format_rfc3339(self.ctx.clock.now()),
             )

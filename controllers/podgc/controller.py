@@ -29,10 +29,10 @@ from controllers.replicaset.util import parse_time
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import REASON_DELETION_BY_POD_GC, TAINT_NODE_OUT_OF_SERVICE
 
 KEY = "podgc"
 QUARANTINE = 1.0
-REASON = "DeletionByPodGC"
 MESSAGE = "PodGC: node no longer exists"
 
 
@@ -135,7 +135,7 @@ class PodGCController(Controller):
             node = self.nodes.store.get(pod.spec.node_name)
             if node is None or nodeutil.ready_status(node) == "True":
                 continue
-            if any(t.key == nodeutil.OUT_OF_SERVICE for t in node.spec.taints):
+            if any(t.key == TAINT_NODE_OUT_OF_SERVICE for t in node.spec.taints):
                 out.append(pod)
         return out
 
@@ -153,7 +153,7 @@ class PodGCController(Controller):
             copy.status.conditions.add(
                 type="DisruptionTarget",
                 status="True",
-                reason=REASON,
+                reason=REASON_DELETION_BY_POD_GC,
                 message=MESSAGE,
                 last_transition_time=format_rfc3339(self.ctx.clock.now()),
             )

@@ -24,7 +24,6 @@ from typing import Any
 from controllers.replicaset.util import (
     FAILED_CREATE,
     FAILED_DELETE,
-    REPLICA_FAILURE,
     ReplicaKind,
     available_in,
     desired_replicas,
@@ -35,6 +34,7 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import REPLICASET_REPLICA_FAILURE
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +68,18 @@ def calculate_status(
         status.terminating_replicas = len(terminating)
     status.observed_generation = owner.metadata.generation
 
-    failure = get_condition(status, REPLICA_FAILURE)
+    failure = get_condition(status, REPLICASET_REPLICA_FAILURE)
     if manage_error is not None and failure is None:
         diff = len(active) - desired_replicas(owner)
         reason = FAILED_CREATE if diff < 0 else FAILED_DELETE if diff > 0 else ""
         cond = status.conditions.add()
-        cond.type = REPLICA_FAILURE
+        cond.type = REPLICASET_REPLICA_FAILURE
         cond.status = "True"
         cond.reason = reason
         cond.message = _message(manage_error)
         cond.last_transition_time = format_rfc3339(now)
     elif manage_error is None and failure is not None:
-        remove_condition(status, REPLICA_FAILURE)
+        remove_condition(status, REPLICASET_REPLICA_FAILURE)
     return status
 
 

@@ -25,15 +25,14 @@ from pinnace.api.core.v1 import pod_pb2, replicationcontroller_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery.labels import Selector, selector_from_label_selector, selector_from_map
 from pinnace.machinery.timeutil import parse_rfc3339
+from pinnace.machinery.wellknown import ANNOTATION_POD_DELETION_COST, POD_READY
 
 # Kubernetes' burstReplicas: at most this many pods created or deleted per sync.
 BURST_REPLICAS = 500
 
-REPLICA_FAILURE = "ReplicaFailure"
 FAILED_CREATE = "FailedCreate"
 FAILED_DELETE = "FailedDelete"
 
-POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 _INT = re.compile(r"[+-]?[0-9]+")  # what Go's strconv.ParseInt(s, 10, 32) accepts
 
 
@@ -108,7 +107,7 @@ def is_pod_terminating(pod: pod_pb2.Pod) -> bool:
 
 def ready_condition(pod: pod_pb2.Pod) -> pod_pb2.PodCondition | None:
     for cond in pod.status.conditions:
-        if cond.type == "Ready":
+        if cond.type == POD_READY:
             return cond
     return None
 
@@ -160,7 +159,7 @@ def parse_time(text: str) -> datetime | None:
 
 def deletion_cost(pod: pod_pb2.Pod) -> int:
     """The pod-deletion-cost annotation; 0 when absent or not an int32."""
-    text = pod.metadata.annotations.get(POD_DELETION_COST)
+    text = pod.metadata.annotations.get(ANNOTATION_POD_DELETION_COST)
     if text is None or not _INT.fullmatch(text):
         return 0
     value = int(text, 10)

@@ -24,14 +24,16 @@ from pinnace.api.core.v1 import pod_pb2, volume_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import kinds
 from pinnace.machinery.intstr import IntOrStringError, scaled_value
+from pinnace.machinery.wellknown import (
+    LABEL_CONTROLLER_REVISION_HASH,
+    LABEL_POD_INDEX,
+    LABEL_STATEFULSET_POD_NAME,
+)
 
 StatefulSet = statefulset_pb2.StatefulSet
 Pod = pod_pb2.Pod
 Claim = volume_pb2.PersistentVolumeClaim
 
-POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
-POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
-REVISION_LABEL = "controller-revision-hash"
 
 ORDERED_READY = "OrderedReady"
 PARALLEL = "Parallel"
@@ -93,8 +95,8 @@ def identity_matches(set_: StatefulSet, pod: Pod) -> bool:
         ordinal >= 0
         and parent == set_.metadata.name
         and pod.metadata.namespace == set_.metadata.namespace
-        and labels.get(POD_NAME_LABEL) == pod.metadata.name
-        and labels.get(POD_INDEX_LABEL) == str(ordinal)
+        and labels.get(LABEL_STATEFULSET_POD_NAME) == pod.metadata.name
+        and labels.get(LABEL_POD_INDEX) == str(ordinal)
     )
 
 
@@ -102,8 +104,8 @@ def update_identity(set_: StatefulSet, pod: Pod) -> None:
     """Give pod the set's identity for its ordinal (in place)."""
     ordinal = ordinal_of(pod)
     pod.metadata.namespace = set_.metadata.namespace
-    pod.metadata.labels[POD_NAME_LABEL] = pod.metadata.name
-    pod.metadata.labels[POD_INDEX_LABEL] = str(ordinal)
+    pod.metadata.labels[LABEL_STATEFULSET_POD_NAME] = pod.metadata.name
+    pod.metadata.labels[LABEL_POD_INDEX] = str(ordinal)
 
 
 def set_hostname(set_: StatefulSet, pod: Pod) -> None:
@@ -184,12 +186,12 @@ def new_pod(set_: StatefulSet, template_set: StatefulSet, ordinal: int, revision
     update_identity(set_, pod)
     set_hostname(set_, pod)
     update_storage(set_, pod)
-    pod.metadata.labels[REVISION_LABEL] = revision
+    pod.metadata.labels[LABEL_CONTROLLER_REVISION_HASH] = revision
     return pod
 
 
 def revision_of(pod: Any) -> str:
-    return pod.metadata.labels.get(REVISION_LABEL, "")
+    return pod.metadata.labels.get(LABEL_CONTROLLER_REVISION_HASH, "")
 
 
 def is_created(pod: Any) -> bool:

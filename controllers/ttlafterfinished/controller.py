@@ -19,11 +19,12 @@ from controllers.base import Controller, split_key
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import parse_rfc3339
+from pinnace.machinery.wellknown import JOB_COMPLETE, JOB_FAILED
 
 
 def finish_time(job: job_pb2.Job) -> datetime | None:
     for c in job.status.conditions:
-        if c.type in ("Complete", "Failed") and c.status == "True" and c.last_transition_time:
+        if c.type in (JOB_COMPLETE, JOB_FAILED) and c.status == "True" and c.last_transition_time:
             return parse_rfc3339(c.last_transition_time)
     return None
 

@@ -33,6 +33,12 @@ from controllers.volumes.util import PV, PVC
 from pinnace.api.core.v1 import node_pb2, volume_pb2
 from pinnace.client.informer import object_key
 from pinnace.machinery import errors
+from pinnace.machinery.wellknown import (
+    ANNOTATION_BIND_COMPLETED,
+    ANNOTATION_BOUND_BY_CONTROLLER,
+    ANNOTATION_SELECTED_NODE,
+    ANNOTATION_STORAGE_PROVISIONER,
+)
 
 # How often to look again at a claim whose node has not published its
 # local volume directory yet.
@@ -105,7 +111,7 @@ class PersistentVolumeBinder(Controller):
                 return None  # bound elsewhere: stays Pending
             await self._claim_phase(api, claim, util.BOUND, pv)
             return None
-        node_name = claim.metadata.annotations.get(util.SELECTED_NODE_ANNOTATION)
+        node_name = claim.metadata.annotations.get(ANNOTATION_SELECTED_NODE)
         if not node_name:
             return None  # waiting for the first consumer to be scheduled
         pv = self.volumes.store.get(util.volume_name(claim))
@@ -135,9 +141,9 @@ class PersistentVolumeBinder(Controller):
                 f"Successfully provisioned volume {pv.metadata.name} on node {node_name}",
             )
         claim.spec.volume_name = pv.metadata.name
-        claim.metadata.annotations[util.BIND_COMPLETED_ANNOTATION] = "yes"
-        claim.metadata.annotations[util.BOUND_BY_CONTROLLER_ANNOTATION] = "yes"
-        claim.metadata.annotations[util.STORAGE_PROVISIONER_ANNOTATION] = util.PROVISIONER
+        claim.metadata.annotations[ANNOTATION_BIND_COMPLETED] = "yes"
+        claim.metadata.annotations[ANNOTATION_BOUND_BY_CONTROLLER] = "yes"
+        claim.metadata.annotations[ANNOTATION_STORAGE_PROVISIONER] = util.PROVISIONER
         claim = await api.update(claim)
         await self._claim_phase(api, claim, util.BOUND, pv)
         return None

@@ -14,18 +14,13 @@ removes it once the PV is gone.
 from __future__ import annotations
 
 from pinnace.api.core.v1 import volume_pb2
+from pinnace.machinery.wellknown import ANNOTATION_PROVISIONED_BY, LABEL_HOSTNAME
 
 PV = volume_pb2.PersistentVolume
 PVC = volume_pb2.PersistentVolumeClaim
 
 LOCAL_VOLUME_DIR_ANNOTATION = "pinnace.io/local-volume-dir"
-SELECTED_NODE_ANNOTATION = "volume.kubernetes.io/selected-node"
-BIND_COMPLETED_ANNOTATION = "pv.kubernetes.io/bind-completed"
-BOUND_BY_CONTROLLER_ANNOTATION = "pv.kubernetes.io/bound-by-controller"
-PROVISIONED_BY_ANNOTATION = "pv.kubernetes.io/provisioned-by"
-STORAGE_PROVISIONER_ANNOTATION = "volume.kubernetes.io/storage-provisioner"
 PROVISIONER = "pinnace.io/local"
-HOSTNAME_LABEL = "kubernetes.io/hostname"
 
 PENDING, BOUND, LOST = "Pending", "Bound", "Lost"
 AVAILABLE, RELEASED = "Available", "Released"
@@ -36,7 +31,7 @@ def volume_name(claim: PVC) -> str:
 
 
 def is_ours(pv: PV) -> bool:
-    return pv.metadata.annotations.get(PROVISIONED_BY_ANNOTATION) == PROVISIONER
+    return pv.metadata.annotations.get(ANNOTATION_PROVISIONED_BY) == PROVISIONER
 
 
 def new_volume(claim: PVC, node: str, directory: str) -> PV:
@@ -44,7 +39,7 @@ def new_volume(claim: PVC, node: str, directory: str) -> PV:
     pv = PV(api_version="v1", kind="PersistentVolume")
     name = volume_name(claim)
     pv.metadata.name = name
-    pv.metadata.annotations[PROVISIONED_BY_ANNOTATION] = PROVISIONER
+    pv.metadata.annotations[ANNOTATION_PROVISIONED_BY] = PROVISIONER
     spec = pv.spec
     spec.capacity["storage"] = claim.spec.resources.requests.get("storage", "1Gi")
     spec.access_modes.extend(claim.spec.access_modes)
@@ -55,7 +50,7 @@ def new_volume(claim: PVC, node: str, directory: str) -> PV:
     if claim.spec.HasField("volume_mode"):
         spec.volume_mode = claim.spec.volume_mode
     term = spec.node_affinity.required.node_selector_terms.add()
-    term.match_expressions.add(key=HOSTNAME_LABEL, operator="In", values=[node])
+    term.match_expressions.add(key=LABEL_HOSTNAME, operator="In", values=[node])
     set_claim_ref(pv, claim)
     return pv
 

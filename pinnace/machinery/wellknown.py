@@ -23,6 +23,10 @@ TAINT_NODE_DISK_PRESSURE = "node.kubernetes.io/disk-pressure"
 TAINT_NODE_PID_PRESSURE = "node.kubernetes.io/pid-pressure"
 TAINT_NODE_NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable"
 TAINT_NODE_OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
+# Taint effects (core/v1 TaintEffect).
+TAINT_EFFECT_NO_SCHEDULE = "NoSchedule"
+TAINT_EFFECT_PREFER_NO_SCHEDULE = "PreferNoSchedule"
+TAINT_EFFECT_NO_EXECUTE = "NoExecute"
 
 # ---- node labels (well_known_labels.go) -------------------------------------------
 LABEL_HOSTNAME = "kubernetes.io/hostname"
@@ -99,6 +103,8 @@ POD_INITIALIZED = "Initialized"
 POD_CONTAINERS_READY = "ContainersReady"
 POD_READY = "Ready"
 POD_DISRUPTION_TARGET = "DisruptionTarget"
+# The PodScheduled condition's reason when no node fits (core/v1 PodReasonUnschedulable).
+REASON_UNSCHEDULABLE = "Unschedulable"
 # Node (core/v1 NodeConditionType).
 NODE_READY = "Ready"
 NODE_MEMORY_PRESSURE = "MemoryPressure"
@@ -109,6 +115,8 @@ NODE_NETWORK_UNAVAILABLE = "NetworkUnavailable"
 DEPLOYMENT_AVAILABLE = "Available"
 DEPLOYMENT_PROGRESSING = "Progressing"
 DEPLOYMENT_REPLICA_FAILURE = "ReplicaFailure"
+# ReplicaSet and ReplicationController (apps/v1 ReplicaSetConditionType).
+REPLICASET_REPLICA_FAILURE = "ReplicaFailure"
 # The Progressing condition's reason once progressDeadlineSeconds passed.
 REASON_PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded"
 # Job (batch/v1 JobConditionType).

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pinnace.api.core.v1 import affinity_pb2
 from pinnace.machinery.nodematch import tolerated
+from pinnace.machinery.wellknown import TAINT_EFFECT_NO_SCHEDULE, TAINT_NODE_UNSCHEDULABLE
 from scheduler.framework import SUCCESS, Status, unresolvable
-from scheduler.nodeinfo import NO_SCHEDULE, TAINT_UNSCHEDULABLE, NodeInfo, PodInfo
+from scheduler.nodeinfo import NodeInfo, PodInfo
 
 REASON = "node(s) were unschedulable"
-_TAINT = affinity_pb2.Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)
+_TAINT = affinity_pb2.Taint(key=TAINT_NODE_UNSCHEDULABLE, effect=TAINT_EFFECT_NO_SCHEDULE)
 
 
 class NodeUnschedulable:

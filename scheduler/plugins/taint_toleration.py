@@ -9,8 +9,13 @@ so a node whose Ready condition is not True behaves as if it carried
 from __future__ import annotations
 
 from pinnace.machinery.nodematch import tolerated
+from pinnace.machinery.wellknown import (
+    TAINT_EFFECT_NO_EXECUTE,
+    TAINT_EFFECT_NO_SCHEDULE,
+    TAINT_EFFECT_PREFER_NO_SCHEDULE,
+)
 from scheduler.framework import SUCCESS, Status, normalize_down, unresolvable
-from scheduler.nodeinfo import NO_EXECUTE, NO_SCHEDULE, PREFER_NO_SCHEDULE, NodeInfo, PodInfo
+from scheduler.nodeinfo import NodeInfo, PodInfo
 
 
 def reason(taint: object) -> str:
@@ -28,7 +33,7 @@ class TaintToleration:
             return SUCCESS
         tolerations = pod.pod.spec.tolerations
         for taint in node.taints:
-            if taint.effect not in (NO_SCHEDULE, NO_EXECUTE):
+            if taint.effect not in (TAINT_EFFECT_NO_SCHEDULE, TAINT_EFFECT_NO_EXECUTE):
                 continue
             if not tolerated(tolerations, taint):
                 return unresolvable(reason(taint))
@@ -37,12 +42,14 @@ class TaintToleration:
     def score(self, pod: PodInfo, node: NodeInfo) -> int:
         """The number of untolerated PreferNoSchedule taints (fewer is better)."""
         tolerations = [
-            t for t in pod.pod.spec.tolerations if not t.effect or t.effect == PREFER_NO_SCHEDULE
+            t
+            for t in pod.pod.spec.tolerations
+            if not t.effect or t.effect == TAINT_EFFECT_PREFER_NO_SCHEDULE
         ]
         return sum(
             1
             for taint in node.taints
-            if taint.effect == PREFER_NO_SCHEDULE and not tolerated(tolerations, taint)
+            if taint.effect == TAINT_EFFECT_PREFER_NO_SCHEDULE and not tolerated(tolerations, taint)
         )
 
     def normalize(self, scores: list[int]) -> list[int]:

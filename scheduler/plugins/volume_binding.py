@@ -27,10 +27,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from pinnace.machinery.nodematch import term_matches
+from pinnace.machinery.wellknown import ANNOTATION_SELECTED_NODE
 from scheduler.framework import SUCCESS, Status, unresolvable, unschedulable
 from scheduler.nodeinfo import NodeInfo, PodInfo
 
-SELECTED_NODE = "volume.kubernetes.io/selected-node"
 CONFLICT = "node(s) had volume node affinity conflict"
 SELECTED_ELSEWHERE = "node(s) did not match the node selected for an unbound PersistentVolumeClaim"
 
@@ -76,7 +76,7 @@ class VolumeBinding:
                 if not volume_fits(pv, node):
                     return unresolvable(CONFLICT)
                 continue
-            selected = claim.metadata.annotations.get(SELECTED_NODE)
+            selected = claim.metadata.annotations.get(ANNOTATION_SELECTED_NODE)
             if selected and selected != node.name:
                 return unresolvable(SELECTED_ELSEWHERE)
         return SUCCESS
@@ -103,11 +103,16 @@ async def pre_bind(
         claim = claims.get_by_name(namespace, name)
         if claim is None or claim.spec.volume_name:
             continue
-        if claim.metadata.annotations.get(SELECTED_NODE) != node:
+        if claim.metadata.annotations.get(ANNOTATION_SELECTED_NODE) != node:
             await patch_claim(
                 namespace,
                 name,
-                {"metadata": {"uid": claim.metadata.uid, "annotations": {SELECTED_NODE: node}}},
+                {
+                    "metadata": {
+                        "uid": claim.metadata.uid,
+                        "annotations": {ANNOTATION_SELECTED_NODE: node},
+                    }
+                },
             )
         waiting.append(name)
     deadline = time.monotonic() + bind_timeout

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from controllers.daemonset.util import HASH_LABEL
 from pinnace.machinery import errors
+from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH as HASH_LABEL
 from tests.integration.controllers.conftest import set_pod_status, wait_for
 from tests.integration.controllers.nodes_helpers import (
     by_node,

@@ -14,6 +14,7 @@ from controllers.statefulset import history as sts_history
 from pinnace.api.apps.v1 import controllerrevision_pb2, daemonset_pb2, statefulset_pb2
 from pinnace.machinery import codec, errors
 from pinnace.machinery.labels import selector_from_map
+from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH
 
 ControllerRevision = controllerrevision_pb2.ControllerRevision
 NS = "ns"
@@ -191,7 +192,7 @@ async def test_daemonset_takes_over_an_orphaned_history(
     assert [a for a, _ in api.actions] == actions
     assert h.current.metadata.name == old[int(image[1]) - 1].metadata.name
     assert h.current.revision == number
-    assert h.hash == old[int(image[1]) - 1].metadata.labels[ds_history.HASH_LABEL]
+    assert h.hash == old[int(image[1]) - 1].metadata.labels[LABEL_CONTROLLER_REVISION_HASH]
     assert all(ref.uid == "uid-new" for r in adopted for ref in r.metadata.owner_references)
 
 

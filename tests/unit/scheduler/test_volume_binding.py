@@ -9,11 +9,11 @@ import pytest
 
 from pinnace.api.core.v1 import volume_pb2
 from pinnace.machinery import codec
+from pinnace.machinery.wellknown import ANNOTATION_SELECTED_NODE as SELECTED_NODE
 from scheduler.framework import Code, Status
 from scheduler.plugins.volume_binding import (
     CONFLICT,
     SELECTED_ELSEWHERE,
-    SELECTED_NODE,
     VolumeBinding,
     claim_names,
     pre_bind,

@@ -11,12 +11,12 @@ from controllers.daemonset.history import (
     HashCollision,
     cleanup_history,
     construct_history,
+    matches,
     new_revision,
-    template_of,
 )
-from controllers.daemonset.util import HASH_LABEL
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH as HASH_LABEL
 from tests.unit.controllers.daemonset.test_ds_sync import ds
 
 
@@ -58,7 +58,7 @@ async def test_first_revision_is_created() -> None:
     h = await construct_history(with_image("v1"), [], control=fake, bump_collision=_no_bump)
     assert fake.actions == [("create", h.current.metadata.name, 1)]
     assert h.hash and h.current.metadata.labels[HASH_LABEL] == h.hash
-    assert template_of(h.current) == with_image("v1").spec.template
+    assert matches(h.current, with_image("v1"))
 
 
 async def test_rollback_bumps_the_old_revision() -> None:

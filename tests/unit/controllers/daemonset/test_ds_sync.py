@@ -10,7 +10,6 @@ import pytest
 
 from controllers.daemonset.sync import calculate_status, plan_nodes, plan_rolling_update
 from controllers.daemonset.util import (
-    HASH_LABEL,
     daemon_pod_template,
     pin_to_node,
     pinned_node,
@@ -21,6 +20,7 @@ from pinnace.api.apps.v1 import daemonset_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import codec
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH as HASH_LABEL
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from controllers.controllerref import owner_reference
-from controllers.deployment import util
 from controllers.deployment.sync import Syncer
 from pinnace.api.apps.v1 import deployment_pb2, replicaset_pb2
 from pinnace.api.core.v1 import pod_pb2
@@ -17,6 +16,12 @@ from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, errors
 from pinnace.machinery.intstr import intstr
 from pinnace.machinery.timeutil import FakeClock, format_rfc3339
+from pinnace.machinery.wellknown import (
+    ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
+    ANNOTATION_DEPLOYMENT_MAX_REPLICAS,
+    ANNOTATION_DEPLOYMENT_REVISION,
+    LABEL_POD_TEMPLATE_HASH,
+)
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -98,9 +103,9 @@ def make_rs(
     rs.metadata.creation_timestamp = at(created)
     pod_hash = pod_hash or name.rsplit("-", 1)[-1]
     rs.spec.template.CopyFrom(template(image))
-    rs.spec.template.metadata.labels[util.HASH_LABEL] = pod_hash
+    rs.spec.template.metadata.labels[LABEL_POD_TEMPLATE_HASH] = pod_hash
     rs.metadata.labels.update(rs.spec.template.metadata.labels)
-    rs.spec.selector.match_labels.update({"app": "web", util.HASH_LABEL: pod_hash})
+    rs.spec.selector.match_labels.update({"app": "web", LABEL_POD_TEMPLATE_HASH: pod_hash})
     rs.spec.replicas = replicas
     rs.status.replicas = replicas if actual is None else actual
     rs.status.ready_replicas = replicas if available is None else available
@@ -109,11 +114,11 @@ def make_rs(
     if owner is not None:
         rs.metadata.owner_references.append(owner_reference(owner))
     if revision is not None:
-        rs.metadata.annotations[util.REVISION_ANNOTATION] = str(revision)
+        rs.metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION] = str(revision)
     if desired is not None:
-        rs.metadata.annotations[util.DESIRED_REPLICAS_ANNOTATION] = str(desired)
+        rs.metadata.annotations[ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS] = str(desired)
     if max_replicas is not None:
-        rs.metadata.annotations[util.MAX_REPLICAS_ANNOTATION] = str(max_replicas)
+        rs.metadata.annotations[ANNOTATION_DEPLOYMENT_MAX_REPLICAS] = str(max_replicas)
     return rs
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from controllers.deployment import util
 from controllers.deployment.recreate import rollout_recreate
+from pinnace.machinery.wellknown import ANNOTATION_DEPLOYMENT_REVISION
 from tests.unit.controllers.deployment.fakes import (
     FakeControl,
     make_deployment,
@@ -48,7 +48,7 @@ async def test_finished_pods_do_not_block() -> None:
     (created,) = [a for a in fake.actions if a[0] == "create"]
     assert created[2] == 3  # straight to full size
     rs = fake.rss[created[1]]
-    assert rs.metadata.annotations[util.REVISION_ANNOTATION] == "2"
+    assert rs.metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION] == "2"
 
 
 async def test_existing_new_rs_is_scaled_up_after_old_gone() -> None:

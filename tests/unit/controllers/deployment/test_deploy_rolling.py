@@ -9,6 +9,11 @@ import pytest
 
 from controllers.deployment import rolling, util
 from controllers.deployment.rolling import rollout_rolling
+from pinnace.machinery.wellknown import (
+    ANNOTATION_DEPLOYMENT_REVISION,
+    DEPLOYMENT_PROGRESSING,
+    LABEL_POD_TEMPLATE_HASH,
+)
 from tests.unit.controllers.deployment.fakes import FakeControl, make_deployment, make_rs, syncer
 
 
@@ -22,18 +27,18 @@ def test_first_sync_creates_new_rs_with_hash_and_revision() -> None:
     assert name == f"web-{pod_hash}"
     rs = fake.rss[name]
     assert rs.spec.replicas == 3  # nothing old to replace: straight to spec.replicas
-    assert rs.spec.selector.match_labels[util.HASH_LABEL] == pod_hash
-    assert rs.spec.template.metadata.labels[util.HASH_LABEL] == pod_hash
-    assert rs.metadata.labels[util.HASH_LABEL] == pod_hash
-    assert rs.metadata.annotations[util.REVISION_ANNOTATION] == "1"
+    assert rs.spec.selector.match_labels[LABEL_POD_TEMPLATE_HASH] == pod_hash
+    assert rs.spec.template.metadata.labels[LABEL_POD_TEMPLATE_HASH] == pod_hash
+    assert rs.metadata.labels[LABEL_POD_TEMPLATE_HASH] == pod_hash
+    assert rs.metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION] == "1"
     assert rs.metadata.owner_references[0].uid == d.metadata.uid
-    assert d.metadata.annotations[util.REVISION_ANNOTATION] == "1"
+    assert d.metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION] == "1"
     assert (
         "Normal",
         "ScalingReplicaSet",
         f"Scaled up replica set {name} from 0 to 3",
     ) in fake.events
-    progressing = [c for c in d.status.conditions if c.type == util.PROGRESSING]
+    progressing = [c for c in d.status.conditions if c.type == DEPLOYMENT_PROGRESSING]
     assert progressing[0].reason == util.NEW_RS_REASON
     assert delay is None
 

@@ -8,6 +8,16 @@ from controllers.deployment import util
 from controllers.deployment.controller import reconcile
 from controllers.deployment.status import get_condition
 from pinnace.machinery import errors
+from pinnace.machinery.wellknown import (
+    ANNOTATION_CHANGE_CAUSE,
+    ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
+    ANNOTATION_DEPLOYMENT_MAX_REPLICAS,
+    ANNOTATION_DEPLOYMENT_REVISION,
+    ANNOTATION_DEPLOYMENT_REVISION_HISTORY,
+    ANNOTATION_DEPLOYMENT_ROLLBACK_TO,
+    DEPLOYMENT_PROGRESSING,
+    LABEL_POD_TEMPLATE_HASH,
+)
 from tests.unit.controllers.deployment.fakes import (
     FakeControl,
     make_deployment,
@@ -56,7 +66,7 @@ async def test_create_failure_sets_replica_set_create_error() -> None:
         await reconcile(syncer(fake), d, [], {})
     except errors.Forbidden:
         pass
-    cond = get_condition(d.status, util.PROGRESSING)
+    cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
     assert (cond.status, cond.reason) == ("False", util.FAILED_RS_CREATE_REASON)
     assert fake.events[-1][1] == util.FAILED_RS_CREATE_REASON
 
@@ -81,13 +91,13 @@ async def test_adopted_rs_with_same_template_is_the_new_one_no_extra_rs() -> Non
     (without pod-template-hash) is adopted and becomes the new RS."""
     d = make_deployment(replicas=1)
     orphan = make_rs("web-existing", replicas=1)
-    orphan.spec.template.metadata.labels.pop(util.HASH_LABEL)
+    orphan.spec.template.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH)
     fake = FakeControl(d, orphan)
     s = syncer(fake)
     rs_list = await s.claim_replica_sets(d, [orphan])
     await reconcile(s, d, rs_list, {})
     assert not [a for a in fake.actions if a[0] in ("create", "scale")]
-    assert fake.rss["web-existing"].metadata.annotations[util.REVISION_ANNOTATION] == "1"
+    assert fake.rss["web-existing"].metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION] == "1"
 
 
 async def test_no_adoption_when_deployment_is_gone() -> None:
@@ -120,7 +130,10 @@ async def test_scaling_event_is_proportional_conformance_numbers() -> None:
     assert sorted(fake.scale_actions()) == [("web-new", 13), ("web-old", 20)]
     for name in ("web-old", "web-new"):
         ann = fake.rss[name].metadata.annotations
-        assert (ann[util.DESIRED_REPLICAS_ANNOTATION], ann[util.MAX_REPLICAS_ANNOTATION]) == (
+        assert (
+            ann[ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS],
+            ann[ANNOTATION_DEPLOYMENT_MAX_REPLICAS],
+        ) == (
             "30",
             "33",
         )
@@ -132,13 +145,13 @@ async def test_paused_holds_template_but_applies_scale() -> None:
     fake = FakeControl(d, old)
     await reconcile(syncer(fake), d, [old], {})
     assert fake.scale_actions() == [("web-old", 5)]  # no new RS
-    cond = get_condition(d.status, util.PROGRESSING)
+    cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
     assert (cond.status, cond.reason) == ("Unknown", util.PAUSED_REASON)
     # resumed: the condition says so, and the rollout starts
     d.spec.paused = False
     await reconcile(syncer(fake), d, [fake.rss["web-old"]], {})
     assert any(a[0] == "create" for a in fake.actions)
-    assert get_condition(d.status, util.PROGRESSING).reason in (
+    assert get_condition(d.status, DEPLOYMENT_PROGRESSING).reason in (
         util.RESUMED_REASON,
         util.NEW_RS_REASON,
     )
@@ -155,21 +168,26 @@ async def test_rollback_reuses_old_rs_with_next_revision() -> None:
     fake = FakeControl(d, v1, v2)
     await reconcile(syncer(fake), d, [v1, v2], {})
     ann = fake.rss["web-v1"].metadata.annotations
-    assert (ann[util.REVISION_ANNOTATION], ann[util.REVISION_HISTORY_ANNOTATION]) == ("3", "1")
+    assert (ann[ANNOTATION_DEPLOYMENT_REVISION], ann[ANNOTATION_DEPLOYMENT_REVISION_HISTORY]) == (
+        "3",
+        "1",
+    )
     assert not [a for a in fake.actions if a[0] == "create"]
 
 
 async def test_legacy_rollback_annotation_copies_template() -> None:
-    d = make_deployment(replicas=2, image="v2", annotations={util.ROLLBACK_TO_ANNOTATION: "0"})
+    d = make_deployment(
+        replicas=2, image="v2", annotations={ANNOTATION_DEPLOYMENT_ROLLBACK_TO: "0"}
+    )
     v1 = make_rs("web-v1", owner=d, image="v1", replicas=0, revision=1, created=0)
-    v1.metadata.annotations[util.CHANGE_CAUSE_ANNOTATION] = "first"
+    v1.metadata.annotations[ANNOTATION_CHANGE_CAUSE] = "first"
     v2 = make_rs("web-v2", owner=d, image="v2", replicas=2, revision=2, created=5)
     fake = FakeControl(d, v1, v2)
     await reconcile(syncer(fake), d, [v1, v2], {})
     assert fake.deployment.spec.template.spec.containers[0].image == "v1"
-    assert util.HASH_LABEL not in fake.deployment.spec.template.metadata.labels
-    assert util.ROLLBACK_TO_ANNOTATION not in fake.deployment.metadata.annotations
-    assert fake.deployment.metadata.annotations[util.CHANGE_CAUSE_ANNOTATION] == "first"
+    assert LABEL_POD_TEMPLATE_HASH not in fake.deployment.spec.template.metadata.labels
+    assert ANNOTATION_DEPLOYMENT_ROLLBACK_TO not in fake.deployment.metadata.annotations
+    assert fake.deployment.metadata.annotations[ANNOTATION_CHANGE_CAUSE] == "first"
     assert fake.events[-1][1] == util.ROLLBACK_DONE
 
 
@@ -203,12 +221,12 @@ async def test_history_limit_zero_deletes_all_old() -> None:
 async def test_status_written_only_when_changed() -> None:
     d = make_deployment(replicas=1)
     new = make_rs("web-new", owner=d, replicas=1, revision=1, desired=1, max_replicas=2)
-    d.metadata.annotations[util.REVISION_ANNOTATION] = "1"
+    d.metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION] = "1"
     fake = FakeControl(d, new)
     await reconcile(syncer(fake), d, [new], {})
     # FoundNewReplicaSet, then the complete status (NewReplicaSetAvailable)
     assert {a[0] for a in fake.actions} == {"status"}
-    assert get_condition(d.status, util.PROGRESSING).reason == util.NEW_RS_AVAILABLE_REASON
+    assert get_condition(d.status, DEPLOYMENT_PROGRESSING).reason == util.NEW_RS_AVAILABLE_REASON
     fake.actions.clear()
     await reconcile(syncer(fake), d, [new], {})
     assert fake.actions == []

@@ -6,6 +6,15 @@ import pytest
 
 from controllers.deployment import util
 from pinnace.machinery.intstr import intstr
+from pinnace.machinery.wellknown import (
+    ANNOTATION_CHANGE_CAUSE,
+    ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
+    ANNOTATION_DEPLOYMENT_MAX_REPLICAS,
+    ANNOTATION_DEPLOYMENT_REVISION,
+    ANNOTATION_DEPLOYMENT_REVISION_HISTORY,
+    ANNOTATION_LAST_APPLIED,
+    LABEL_POD_TEMPLATE_HASH,
+)
 from tests.unit.controllers.deployment.fakes import make_deployment, make_rs, template
 
 
@@ -174,9 +183,9 @@ def test_hash_pinned_value() -> None:
 def test_equal_ignore_hash() -> None:
     a = template("v1")
     b = template("v1")
-    b.metadata.labels[util.HASH_LABEL] = "abc"
+    b.metadata.labels[LABEL_POD_TEMPLATE_HASH] = "abc"
     assert util.equal_ignore_hash(a, b)
-    assert util.HASH_LABEL in b.metadata.labels  # inputs untouched
+    assert LABEL_POD_TEMPLATE_HASH in b.metadata.labels  # inputs untouched
     assert not util.equal_ignore_hash(a, template("v2"))
 
 
@@ -204,15 +213,15 @@ def test_find_new_and_old_replica_sets() -> None:
 def test_new_replica_set_revision_annotations(
     existing, history, new, want_rev, want_history, changed
 ) -> None:
-    d = make_deployment(annotations={"team": "a", util.LAST_APPLIED_ANNOTATION: "{}"})
+    d = make_deployment(annotations={"team": "a", ANNOTATION_LAST_APPLIED: "{}"})
     rs = make_rs("web-a", revision=int(existing) if existing else None)
     rs.metadata.annotations["team"] = "a"
     if history:
-        rs.metadata.annotations[util.REVISION_HISTORY_ANNOTATION] = history
+        rs.metadata.annotations[ANNOTATION_DEPLOYMENT_REVISION_HISTORY] = history
     assert util.set_new_replica_set_annotations(d, rs, new, exists=True) is changed
-    assert rs.metadata.annotations.get(util.REVISION_ANNOTATION) == want_rev
-    assert rs.metadata.annotations.get(util.REVISION_HISTORY_ANNOTATION) == want_history
-    assert util.LAST_APPLIED_ANNOTATION not in rs.metadata.annotations
+    assert rs.metadata.annotations.get(ANNOTATION_DEPLOYMENT_REVISION) == want_rev
+    assert rs.metadata.annotations.get(ANNOTATION_DEPLOYMENT_REVISION_HISTORY) == want_history
+    assert ANNOTATION_LAST_APPLIED not in rs.metadata.annotations
 
 
 def test_revision_history_is_trimmed_oldest_first() -> None:
@@ -227,11 +236,14 @@ def test_new_rs_annotations_on_create_include_replicas() -> None:
     rs = make_rs("web-a")
     util.set_new_replica_set_annotations(d, rs, "3", exists=False)
     ann = rs.metadata.annotations
-    assert (ann[util.DESIRED_REPLICAS_ANNOTATION], ann[util.MAX_REPLICAS_ANNOTATION]) == (
+    assert (
+        ann[ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS],
+        ann[ANNOTATION_DEPLOYMENT_MAX_REPLICAS],
+    ) == (
         "10",
         "13",
     )
-    assert ann[util.CHANGE_CAUSE_ANNOTATION] == "v2"
+    assert ann[ANNOTATION_CHANGE_CAUSE] == "v2"
 
 
 def test_last_revision() -> None:

@@ -9,11 +9,11 @@ import pytest
 
 from controllers.job import backoff, indexed, pod_failure_policy, success_policy, tracking
 from controllers.job import status as jobstatus
-from controllers.job.util import JOB_TRACKING_FINALIZER
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import codec
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import FINALIZER_JOB_TRACKING as JOB_TRACKING_FINALIZER
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

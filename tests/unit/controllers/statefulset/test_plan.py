@@ -8,8 +8,9 @@ import pytest
 
 from controllers.statefulset import history
 from controllers.statefulset.plan import Inputs, plan
-from controllers.statefulset.util import REVISION_LABEL, StatefulSet, new_pod
+from controllers.statefulset.util import StatefulSet, new_pod
 from pinnace.machinery import codec
+from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH as REVISION_LABEL
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -191,4 +192,4 @@ def test_revision_rollback_reuses_the_older_revision() -> None:
     s3.spec.template.metadata.labels["v"] = "3"
     assert history.choose_update_revision(s3, [first, second]).action == "create"
     applied = history.apply_revision(s3, second)
-    assert applied.spec.template == s2.spec.template
+    assert codec.to_dict(applied.spec.template) == codec.to_dict(s2.spec.template)

@@ -10,6 +10,7 @@ import pytest
 from controllers.volumes import util
 from pinnace.api.core.v1 import volume_pb2
 from pinnace.machinery import codec
+from pinnace.machinery.wellknown import ANNOTATION_PROVISIONED_BY
 
 
 def claim(
@@ -81,9 +82,9 @@ def test_new_volume_follows_the_claim(spec: dict[str, Any], field: str, want: An
 def test_is_ours_only_for_our_provisioner() -> None:
     pv = volume()
     assert not util.is_ours(pv)
-    pv.metadata.annotations[util.PROVISIONED_BY_ANNOTATION] = "someone/else"
+    pv.metadata.annotations[ANNOTATION_PROVISIONED_BY] = "someone/else"
     assert not util.is_ours(pv)
-    pv.metadata.annotations[util.PROVISIONED_BY_ANNOTATION] = util.PROVISIONER
+    pv.metadata.annotations[ANNOTATION_PROVISIONED_BY] = util.PROVISIONER
     assert util.is_ours(pv)
 
 
