@@ -11,7 +11,7 @@ import logging
 import signal
 
 from apiserver.app import ApiServer, Options
-from pinnace.machinery.logs import setup_logging
+from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 
 log = logging.getLogger("apiserver")

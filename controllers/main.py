@@ -14,7 +14,7 @@ import sys
 from controllers.manager import run_manager
 from controllers.registry import CONTROLLERS, enabled
 from pinnace.machinery.health import HealthEndpoint
-from pinnace.machinery.logs import setup_logging
+from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 
 log = logging.getLogger("controllers")

@@ -15,7 +15,7 @@ from pathlib import Path
 from kubelet.app import Kubelet
 from kubelet.context import Config
 from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
-from pinnace.machinery.logs import setup_logging
+from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 from pinnace.machinery.quantity import QuantityError, to_int
 

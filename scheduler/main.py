@@ -28,7 +28,7 @@ from pinnace.client.aio import AsyncClient
 from pinnace.client.events import EventRecorder
 from pinnace.client.informer import Informer
 from pinnace.client.leaselock import run_leader_elected
-from pinnace.machinery.logs import setup_logging
+from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 from scheduler import metrics
 from scheduler.cache import Cache

@@ -12,13 +12,14 @@ import sys
 from pinnace.cli.commands import (
     batch,
     cluster,
+    describe,
     drain,
     edit,
     info,
-    inspect,
     pods,
     resources,
     rollout,
+    wait,
 )
 from pinnace.cli.flags import Parser
 from pinnace.machinery import errors
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (cluster, resources, edit, drain, inspect, pods, info, rollout, batch):
+    for module in (cluster, resources, edit, drain, describe, wait, pods, info, rollout, batch):
         module.register(sub)
     return parser
 

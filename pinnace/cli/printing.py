@@ -6,10 +6,12 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
+import yaml
 from google.protobuf.message import Message
 
 from pinnace.machinery import codec, kinds
 from pinnace.machinery.conditions import find_condition, is_true
+from pinnace.machinery.labels import selector_from_label_selector
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import (
     JOB_COMPLETE,
@@ -258,8 +260,6 @@ def _images(obj: Message) -> str:
 
 
 def _selector(obj: Message) -> str:
-    from pinnace.machinery.labels import selector_from_label_selector
-
     return str(selector_from_label_selector(obj.spec.selector)) or "<none>"  # type: ignore[attr-defined]
 
 
@@ -345,8 +345,6 @@ def render(
         doc = codec.to_dict(objects[0]) if single else as_list_dict(objects)
         return json.dumps(doc, indent=4)
     if output == "yaml":
-        import yaml
-
         doc = codec.to_dict(objects[0]) if single else as_list_dict(objects)
         return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False).rstrip()
     raise ValueError(f'unknown output format "{output}"; allowed: wide, yaml, json, name')

@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from pinnace.cli.commands.resources import ref, split_kind
 from pinnace.cli.flags import add_bool_flag
+from pinnace.cli.targets import parse_pairs, ref, split_kind
 from pinnace.client import Client
 
 
@@ -36,23 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=cordon if verb == "cordon" else uncordon)
 
 
-def _parse_pairs(items: list[str]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for item in items:
-        if item.endswith("-") and "=" not in item:
-            out[item[:-1]] = None
-        elif "=" in item:
-            key, _, value = item.partition("=")
-            out[key] = value
-        else:
-            raise ValueError(f'"{item}" is not KEY=VALUE or KEY-')
-    return out
-
-
 def _meta_map(args: argparse.Namespace, field: str) -> int:
     info, rest = split_kind(args.kind, args.args)
     names = [a for a in rest if "=" not in a and not a.endswith("-")]
-    pairs = _parse_pairs([a for a in rest if a not in names])
+    pairs = parse_pairs([a for a in rest if a not in names])
     if not names:
         raise ValueError("a name is required")
     with Client(args.server) as client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from importlib.metadata import version as dist_version
 
 from pinnace.client import Client
 
@@ -30,8 +31,6 @@ def api_resources(args: argparse.Namespace) -> int:
 
 
 def version(args: argparse.Namespace) -> int:
-    from importlib.metadata import version as dist_version
-
     print(f"Client Version: pinnace-{dist_version('pinnace')}")
     with Client(args.server, timeout=5) as client:
         print(f"Server Version: {client.discovery().server_version}")

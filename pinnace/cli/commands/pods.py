@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 from pinnace.cli.flags import add_bool_flag
 from pinnace.client import Client
 from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
+from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
 from pinnace.machinery.wellknown import ANNOTATION_DEFAULT_CONTAINER
 
 
@@ -43,8 +44,6 @@ def resolve_pod(client: Client, namespace: str, target: str) -> Any:
         return client.pods(namespace).get(kind)
     if kind in ("pod", "pods", "po"):
         return client.pods(namespace).get(name)
-    from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
-
     owner = client.resource(kind, namespace).get(name)
     selector = owner.spec.selector
     text = str(

@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 
 from pinnace.cli.flags import add_bool_flag, duration
 from pinnace.cli.printing import render
+from pinnace.cli.targets import ref, split_kind
 from pinnace.client import Client, NotFound
 from pinnace.machinery import codec, errors, kinds
 from pinnace.machinery.manifests import load_manifests
@@ -54,20 +55,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--timeout", type=duration, default="0s", help="how long --wait waits (0: forever)"
     )
     p.set_defaults(func=delete)
-
-
-def split_kind(kind: str, names: list[str]) -> tuple[kinds.KindInfo, list[str]]:
-    if "/" in kind:
-        k, _, name = kind.partition("/")
-        return kinds.lookup(k), [name, *names]
-    return kinds.lookup(kind), names
-
-
-def ref(obj: Message) -> str:
-    """kubectl's KIND.group/name form: deployment.apps/web, pod/p."""
-    info = kinds.by_message(obj)
-    kind = info.kind.lower() + (f".{info.group}" if info.group else "")
-    return f"{kind}/{obj.metadata.name}"  # type: ignore[attr-defined]
 
 
 def get(args: argparse.Namespace) -> int:

@@ -33,8 +33,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.cli.commands.resources import ref, split_kind
 from pinnace.cli.flags import add_bool_flag, duration
+from pinnace.cli.targets import kind_ref, parse_pairs, ref, split_kind
 from pinnace.client import Client, Conflict
 from pinnace.machinery import codec, kinds
 from pinnace.machinery.conditions import find_condition
@@ -125,10 +125,6 @@ def _one(args: argparse.Namespace, *allowed: str) -> tuple[kinds.KindInfo, str]:
     if allowed and info.kind not in allowed:
         raise ValueError(f'{args.command} is not supported for kind "{info.kind}"')
     return info, names[0]
-
-
-def kind_ref(info: kinds.KindInfo, name: str) -> str:
-    return f"{info.kind.lower()}{'.' + info.group if info.group else ''}/{name}"
 
 
 # ---- scale ---------------------------------------------------------------------------
@@ -585,11 +581,9 @@ def apply_env(spec: Any, pairs: dict[str, str | None], pattern: str) -> int:
 
 
 def set_env(args: argparse.Namespace) -> int:
-    from pinnace.cli.commands.edit import _parse_pairs
-
     info, rest = split_kind(args.kind, args.args)
     names = [a for a in rest if "=" not in a and not a.endswith("-")]
-    pairs = _parse_pairs([a for a in rest if a not in names])
+    pairs = parse_pairs([a for a in rest if a not in names])
     if not names:
         raise ValueError("a resource name is required")
     if not pairs:

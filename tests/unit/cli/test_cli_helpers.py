@@ -1,5 +1,5 @@
 """Pure helpers of the CLI: ages, JSONPath, client-side apply (durations:
-test_duration.py)."""
+test_flag_durations.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.cli.commands.inspect import condition_met, jsonpath
 from pinnace.cli.commands.resources import three_way_patch
+from pinnace.cli.commands.wait import condition_met, jsonpath
 from pinnace.cli.printing import age, render, table
 from pinnace.machinery import codec
 

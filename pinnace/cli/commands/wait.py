@@ -1,30 +1,26 @@
-"""pinnace describe / pinnace wait."""
+"""pinnace wait: block until objects meet a condition (kubectl wait).
+
+``--for=condition=NAME[=VALUE]`` (case-insensitive, as kubectl),
+``--for=jsonpath='{.path}'=VALUE`` (a simple JSONPath: fields and list
+indexes) or ``--for=delete``; polls until met or ``--timeout``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import re
-import sys
 import time
 from typing import Any
 
-import yaml
 from google.protobuf.message import Message
 
-from pinnace.cli.commands.resources import ref, split_kind
 from pinnace.cli.flags import duration
-from pinnace.cli.printing import age
+from pinnace.cli.targets import ref, split_kind
 from pinnace.client import Client, NotFound
 from pinnace.machinery import codec, errors
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("describe", help="show an object in detail, with its events")
-    p.add_argument("kind", help="KIND or KIND/NAME")
-    p.add_argument("names", nargs="*")
-    p.add_argument("-n", "--namespace", default="default")
-    p.add_argument("-l", "--selector", default="")
-    p.set_defaults(func=describe)
     p = sub.add_parser("wait", help="wait for a condition on objects")
     p.add_argument("kind", help="KIND or KIND/NAME")
     p.add_argument("names", nargs="*")
@@ -37,83 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--timeout", type=duration, default="30s", help="how long to wait: 30s, 5m, 1h")
     p.set_defaults(func=wait)
-
-
-# ---- describe ------------------------------------------------------------------
-
-
-def _events(client: Client, obj: Message) -> list[Any]:
-    meta = obj.metadata  # type: ignore[attr-defined]
-    ns = meta.namespace or "default"
-    items = client.events(ns).list(field_selector=f"involvedObject.uid={meta.uid}").items
-    return sorted(
-        items, key=lambda e: e.last_timestamp or e.first_timestamp or e.metadata.creation_timestamp
-    )
-
-
-def render_description(obj: Message, events: list[Any]) -> str:
-    doc = codec.to_dict(obj)
-    meta = doc.pop("metadata", {})
-    doc.pop("apiVersion", None)
-    doc.pop("kind", None)
-    lines = [f"Name:         {meta.get('name', '')}"]
-    if meta.get("namespace"):
-        lines.append(f"Namespace:    {meta['namespace']}")
-    labels = meta.get("labels") or {}
-    lines.append(
-        "Labels:       "
-        + ("\n              ".join(f"{k}={v}" for k, v in labels.items()) or "<none>")
-    )
-    annotations = meta.get("annotations") or {}
-    lines.append(
-        "Annotations:  "
-        + ("\n              ".join(f"{k}: {v}" for k, v in annotations.items()) or "<none>")
-    )
-    lines.append(f"Created:      {meta.get('creationTimestamp', '')}")
-    if meta.get("deletionTimestamp"):
-        lines.append(f"Deleting:     since {meta['deletionTimestamp']}")
-    if meta.get("ownerReferences"):
-        owners = ", ".join(f"{o['kind']}/{o['name']}" for o in meta["ownerReferences"])
-        lines.append(f"Controlled By: {owners}")
-    for section, body in doc.items():
-        lines.append(f"{section[0].upper()}{section[1:]}:")
-        text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False).rstrip()
-        lines += ["  " + line for line in text.splitlines()]
-    lines.append("Events:" + ("" if events else "  <none>"))
-    if events:
-        rows = [("Type", "Reason", "Age", "From", "Message")]
-        for e in events:
-            when = e.last_timestamp or e.first_timestamp or e.metadata.creation_timestamp
-            count = f" (x{e.count} over {age(e.first_timestamp)})" if e.count > 1 else ""
-            source = e.source.component or e.reporting_component
-            rows.append((e.type, e.reason, age(when) + count, source, e.message))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        for r in rows:
-            lines.append(
-                "  "
-                + "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True))
-                + "  "
-                + r[4]
-            )
-    return "\n".join(lines)
-
-
-def describe(args: argparse.Namespace) -> int:
-    info, names = split_kind(args.kind, args.names)
-    with Client(args.server) as client:
-        handle = client.resource(info, args.namespace)
-        objects = (
-            [handle.get(n) for n in names]
-            if names
-            else handle.list(label_selector=args.selector).items
-        )
-        if not objects:
-            print(f"No resources found in {args.namespace} namespace.", file=sys.stderr)
-        print("\n\n".join(render_description(o, _events(client, o)) for o in objects))
-    return 0
-
-
-# ---- wait ------------------------------------------------------------------------
 
 
 def jsonpath(doc: Any, path: str) -> Any:
