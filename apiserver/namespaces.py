@@ -21,6 +21,7 @@ from apiserver.registry.verbs import Verbs
 from apiserver.storage.watchcache import Filter
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.wellknown import FINALIZER_KUBERNETES
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +125,14 @@ class NamespaceFinalizer:
             raise err
         if remaining:
             return
-        if "kubernetes" in ns.spec.finalizers:
+        if FINALIZER_KUBERNETES in ns.spec.finalizers:
             await self._remove_spec_finalizer(name)
 
     async def _remove_spec_finalizer(self, name: str) -> None:
         res = self._namespaces
 
         async def mutate(current, rv):
-            kept = [f for f in current.spec.finalizers if f != "kubernetes"]
+            kept = [f for f in current.spec.finalizers if f != FINALIZER_KUBERNETES]
             del current.spec.finalizers[:]
             current.spec.finalizers.extend(kept)
             return current

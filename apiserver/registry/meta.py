@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from apiserver.registry.strategy import Strategy
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.validation import (
     FieldError,
@@ -17,9 +16,7 @@ from pinnace.machinery.validation import (
     validate_generate_name,
     validate_labels,
 )
-
-if TYPE_CHECKING:
-    from apiserver.registry.strategy import Strategy
+from pinnace.machinery.wellknown import FINALIZER_FOREGROUND_DELETION, FINALIZER_ORPHAN
 
 META = FieldPath.root("metadata")
 
@@ -98,7 +95,7 @@ def _validate_finalizers(meta: meta_pb2.ObjectMeta) -> list[FieldError]:
         if f in seen:
             errs.append(invalid(p, f, "duplicate finalizer"))
         seen.add(f)
-    if "orphan" in seen and "foregroundDeletion" in seen:
+    if FINALIZER_ORPHAN in seen and FINALIZER_FOREGROUND_DELETION in seen:
         errs.append(
             invalid(
                 path,

@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from apiserver.registry.config import DEFAULT_CONFIG, RegistryConfig
 from pinnace.machinery.kinds import KindInfo
+from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
 from pinnace.machinery.validation import FieldError, FieldPath, is_dns1123_subdomain
 
 ROOT = FieldPath.root()
@@ -113,8 +114,6 @@ class Strategy:
 
     def scale_replicas(self, obj: Message) -> tuple[int, int, str]:
         """(spec replicas, status replicas, status selector string)."""
-        from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
-
         spec = obj.spec  # type: ignore[attr-defined]
         sel = spec.selector
         if isinstance(sel, Message):

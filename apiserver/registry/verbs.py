@@ -32,12 +32,15 @@ from apiserver.registry.strategy import spec_bytes
 from apiserver.storage.store import Stored
 from apiserver.storage.watchcache import CachedObject, Filter
 from pinnace.api.autoscaling.v1 import scale_pb2
+from pinnace.api.core.v1 import pod_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, errors
+from pinnace.machinery.conditions import set_condition
 from pinnace.machinery.fields import FieldSelector, parse_field_selector
 from pinnace.machinery.labels import Selector, parse_selector
 from pinnace.machinery.patch import PatchError, json_patch, merge_patch
 from pinnace.machinery.timeutil import now_rfc3339
+from pinnace.machinery.wellknown import POD_SCHEDULED
 
 log = logging.getLogger(__name__)
 
@@ -575,13 +578,11 @@ class Verbs:
 
 
 def _set_pod_scheduled(pod: Message, now: str) -> None:
-    conds = pod.status.conditions  # type: ignore[attr-defined]
-    for c in conds:
-        if c.type == "PodScheduled":
-            if c.status != "True":
-                c.status, c.reason, c.message, c.last_transition_time = "True", "", "", now
-            return
-    conds.add(type="PodScheduled", status="True", last_transition_time=now)
+    """PodScheduled=True, as Kubernetes' binding does (podutil.UpdatePodCondition)."""
+    set_condition(
+        pod.status.conditions,  # type: ignore[attr-defined]  # the Pod resource's message
+        pod_pb2.PodCondition(type=POD_SCHEDULED, status="True", last_transition_time=now),
+    )
 
 
 def _copy(obj: Message) -> Message:

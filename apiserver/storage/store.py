@@ -30,6 +30,7 @@ from apiserver.etcd.requests import (
 )
 from apiserver.metrics import ETCD_LATENCY
 from pinnace.machinery import errors
+from pinnace.machinery.kinds import by_message
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +163,6 @@ class Store:
 
 
 def _already_exists(obj: Message) -> errors.AlreadyExists:
-    from pinnace.machinery.kinds import by_message
-
     info = by_message(obj)
     name = obj.metadata.name  # type: ignore[attr-defined]
     qualified = f"{info.plural}.{info.group}" if info.group else info.plural

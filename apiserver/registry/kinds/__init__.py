@@ -1,24 +1,45 @@
-"""One Strategy class per served kind."""
+"""One Strategy class per served kind, one module per kind (or small family).
+
+Modules import only downwards: ``common`` (shared field rules) and
+``claims`` (a PVC spec) under ``podspec/`` (pod-spec defaults and
+validation), under ``replicas`` (rules shared by replicated workloads), under
+the kind modules; no kind module imports another kind module except
+``cronjobs`` → ``jobs`` (a CronJob holds a job template).
+"""
 
 from __future__ import annotations
 
-from apiserver.registry.kinds import apps, batch, coordination, core
+from apiserver.registry.kinds import (
+    controllerrevisions,
+    cronjobs,
+    daemonsets,
+    deployments,
+    events,
+    jobs,
+    leases,
+    namespaces,
+    nodes,
+    persistentvolumes,
+    pods,
+    replicasets,
+    statefulsets,
+)
 from apiserver.registry.strategy import Strategy
 
 STRATEGIES: dict[str, type[Strategy]] = {
-    "Pod": core.PodStrategy,
-    "Node": core.NodeStrategy,
-    "Namespace": core.NamespaceStrategy,
-    "Event": core.EventStrategy,
-    "ReplicationController": core.ReplicationControllerStrategy,
-    "PersistentVolumeClaim": core.PersistentVolumeClaimStrategy,
-    "PersistentVolume": core.PersistentVolumeStrategy,
-    "Deployment": apps.DeploymentStrategy,
-    "ReplicaSet": apps.ReplicaSetStrategy,
-    "StatefulSet": apps.StatefulSetStrategy,
-    "DaemonSet": apps.DaemonSetStrategy,
-    "ControllerRevision": apps.ControllerRevisionStrategy,
-    "Job": batch.JobStrategy,
-    "CronJob": batch.CronJobStrategy,
-    "Lease": coordination.LeaseStrategy,
+    "Pod": pods.PodStrategy,
+    "Node": nodes.NodeStrategy,
+    "Namespace": namespaces.NamespaceStrategy,
+    "Event": events.EventStrategy,
+    "ReplicationController": replicasets.ReplicationControllerStrategy,
+    "PersistentVolumeClaim": persistentvolumes.PersistentVolumeClaimStrategy,
+    "PersistentVolume": persistentvolumes.PersistentVolumeStrategy,
+    "Deployment": deployments.DeploymentStrategy,
+    "ReplicaSet": replicasets.ReplicaSetStrategy,
+    "StatefulSet": statefulsets.StatefulSetStrategy,
+    "DaemonSet": daemonsets.DaemonSetStrategy,
+    "ControllerRevision": controllerrevisions.ControllerRevisionStrategy,
+    "Job": jobs.JobStrategy,
+    "CronJob": cronjobs.CronJobStrategy,
+    "Lease": leases.LeaseStrategy,
 }

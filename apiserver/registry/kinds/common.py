@@ -31,6 +31,7 @@ from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
     invalid,
+    is_qualified_name,
     is_valid_percent,
     required,
     validate_label_selector,
@@ -294,3 +295,24 @@ __all__ = [
     "validate_quantity",
     "validate_workload_selector",
 ]
+
+
+def changed_fields(new: Message, old: Message) -> list[str]:
+    """The JSON names of the top-level fields that differ."""
+    names = []
+    for fd in new.DESCRIPTOR.fields:
+        a, b = getattr(new, fd.name), getattr(old, fd.name)
+        if fd.has_presence and new.HasField(fd.name) != old.HasField(fd.name):
+            names.append(fd.json_name)
+        elif not same(a, b):
+            names.append(fd.json_name)
+    return names
+
+
+def validate_resource_list(resources, path: FieldPath) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for name, text in sorted(resources.items()):
+        p = path.key(name)
+        errs += [invalid(p, name, m) for m in is_qualified_name(name)]
+        errs += validate_quantity(text, p)
+    return errs

@@ -18,7 +18,7 @@ from pinnace.machinery.validation import (
     validate_nonnegative,
 )
 
-from .common import opt
+from .common import immutable_opt, opt, selector_mismatch
 from .podspec import validate_pod_template
 
 STATUS = FieldPath.root("status")
@@ -138,3 +138,30 @@ __all__ = [
     "validate_replica_status_update",
     "validate_replicated_template",
 ]
+
+
+SPEC = FieldPath.root("spec")
+DEFAULT_REVISION_HISTORY_LIMIT = 10
+
+
+def selector_immutable(new: Message, old: Message) -> list[FieldError]:
+    return immutable_opt(new.spec, old.spec, "selector", SPEC.child("selector"))  # type: ignore[attr-defined]
+
+
+def template_checks(
+    spec: Message, kind: str, *, forbid_deadline: bool, extra_volumes=()
+) -> list[FieldError]:
+    """Selector-vs-labels and the replicated-template rules, skipped (as in
+    Kubernetes) for the mismatch when the selector is missing or empty."""
+    tpath = SPEC.child("template")
+    errs: list[FieldError] = []
+    if spec.HasField("selector"):
+        errs += selector_mismatch(spec.selector, spec.template.metadata.labels, tpath)
+    errs += validate_replicated_template(
+        spec.template,
+        tpath,
+        kind=kind,
+        forbid_deadline=forbid_deadline,
+        extra_volumes=extra_volumes,
+    )
+    return errs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apiserver.registry.config import RegistryConfig
-from apiserver.registry.kinds import core
+from apiserver.registry.kinds import pods
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import codec
 from pinnace.machinery.wellknown import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
@@ -57,14 +57,14 @@ CASES = [
 @pytest.mark.parametrize(("given", "want"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_default_tolerations(given: list[dict], want: list[tuple]) -> None:
     spec = _spec(given)
-    core.add_default_tolerations(spec, RegistryConfig())
+    pods.add_default_tolerations(spec, RegistryConfig())
     assert _got(spec) == want
 
 
 def test_config_sets_the_seconds() -> None:
     config = RegistryConfig(not_ready_toleration_seconds=7, unreachable_toleration_seconds=9)
     spec = _spec([])
-    core.add_default_tolerations(spec, config)
+    pods.add_default_tolerations(spec, config)
     assert [t.toleration_seconds for t in spec.tolerations] == [7, 9]
 
 
@@ -73,11 +73,11 @@ def test_strategy_uses_its_config() -> None:
     from tests.unit.registry.helpers import strategy
 
     info = strategy("Pod").info
-    seven = core.PodStrategy(info, RegistryConfig(not_ready_toleration_seconds=7))
+    seven = pods.PodStrategy(info, RegistryConfig(not_ready_toleration_seconds=7))
     pod = pod_pb2.Pod(spec=_spec([]))
     seven.prepare_for_create(pod)
     default_pod = pod_pb2.Pod(spec=_spec([]))
-    core.PodStrategy(info).prepare_for_create(default_pod)
+    pods.PodStrategy(info).prepare_for_create(default_pod)
     assert [t.toleration_seconds for t in pod.spec.tolerations] == [7, 300]
     assert [t.toleration_seconds for t in default_pod.spec.tolerations] == [300, 300]
 

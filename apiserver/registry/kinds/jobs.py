@@ -1,9 +1,6 @@
-"""Strategies of batch/v1 kinds: Job, CronJob.
-
-Defaults follow `pkg/apis/batch/v1/defaults.go`; the generated selector
-`pkg/registry/batch/job/strategy.go`; validation
-`pkg/apis/batch/validation/validation.go`.
-"""
+"""The Job strategy: defaults, the generated selector
+(pkg/registry/batch/job/strategy.go) and validation
+(pkg/apis/batch/validation/validation.go)."""
 
 from __future__ import annotations
 
@@ -12,7 +9,6 @@ from google.protobuf.message import Message
 from apiserver.registry.strategy import Strategy
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.machinery.cron import schedule_error, time_zone_error
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.validation import (
     FieldError,
@@ -30,6 +26,12 @@ from pinnace.machinery.validation import (
     validate_labels,
     validate_nonnegative,
 )
+from pinnace.machinery.wellknown import (
+    LABEL_JOB_CONTROLLER_UID,
+    LABEL_JOB_NAME,
+    LABEL_LEGACY_JOB_CONTROLLER_UID,
+    LABEL_LEGACY_JOB_NAME,
+)
 
 from . import podspec
 from .common import (
@@ -38,7 +40,6 @@ from .common import (
     immutable_opt,
     nonnegative_opt,
     opt,
-    same,
     selector_mismatch,
 )
 
@@ -46,10 +47,6 @@ SPEC = FieldPath.root("spec")
 STATUS = FieldPath.root("status")
 INT32_MAX = 2**31 - 1
 
-CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"
-JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
-LEGACY_CONTROLLER_UID_LABEL = "controller-uid"
-LEGACY_JOB_NAME_LABEL = "job-name"
 
 MAX_PARALLELISM_FOR_INDEXED_JOB = 100_000
 MAX_FAILED_INDEXES_FOR_INDEXED_JOB = 100_000
@@ -62,17 +59,12 @@ MAX_ON_POD_CONDITIONS_PATTERNS = 20
 MAX_SUCCESS_POLICY_RULES = 20
 MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024
 MAX_MANAGED_BY_LENGTH = 63
-CRONJOB_NAME_MAX = 63 - 11
 
 POD_FAILURE_ACTIONS = ("Count", "FailIndex", "FailJob", "Ignore")
 CONDITION_STATUSES = ("False", "True", "Unknown")
 EXIT_CODE_OPERATORS = ("In", "NotIn")
 POD_REPLACEMENT_POLICIES = ("Failed", "TerminatingOrFailed")
 COMPLETION_MODES = ("NonIndexed", "Indexed")
-CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
-
-
-# ================================================================================= Job
 
 
 def default_job_spec(spec: job_pb2.JobSpec) -> None:
@@ -107,13 +99,13 @@ def generate_selector(job: job_pb2.Job) -> None:
     conflict), and a selector on the uid label."""
     meta, labels = job.metadata, job.spec.template.metadata.labels
     for key, value in (
-        (LEGACY_JOB_NAME_LABEL, meta.name),
-        (JOB_NAME_LABEL, meta.name),
-        (LEGACY_CONTROLLER_UID_LABEL, meta.uid),
-        (CONTROLLER_UID_LABEL, meta.uid),
+        (LABEL_LEGACY_JOB_NAME, meta.name),
+        (LABEL_JOB_NAME, meta.name),
+        (LABEL_LEGACY_JOB_CONTROLLER_UID, meta.uid),
+        (LABEL_JOB_CONTROLLER_UID, meta.uid),
     ):
         labels.setdefault(key, value)
-    job.spec.selector.match_labels.setdefault(CONTROLLER_UID_LABEL, meta.uid)
+    job.spec.selector.match_labels.setdefault(LABEL_JOB_CONTROLLER_UID, meta.uid)
 
 
 def _manual(spec: job_pb2.JobSpec) -> bool:
@@ -174,10 +166,10 @@ def _validate_generated_selector(job: job_pb2.Job) -> list[FieldError]:
     labels = spec.template.metadata.labels
     labels_path = SPEC.child("template", "metadata", "labels")
     expected = {
-        LEGACY_CONTROLLER_UID_LABEL: meta.uid,
-        LEGACY_JOB_NAME_LABEL: meta.name,
-        CONTROLLER_UID_LABEL: meta.uid,
-        JOB_NAME_LABEL: meta.name,
+        LABEL_LEGACY_JOB_CONTROLLER_UID: meta.uid,
+        LABEL_LEGACY_JOB_NAME: meta.name,
+        LABEL_JOB_CONTROLLER_UID: meta.uid,
+        LABEL_JOB_NAME: meta.name,
     }
     for key, value in expected.items():
         if key not in labels:
@@ -678,130 +670,6 @@ def validate_job_status_update(new: job_pb2.Job, old: job_pb2.Job) -> list[Field
     return errs
 
 
-# ============================================================================= CronJob
-
-
-class CronJobStrategy(Strategy):
-    def default(self, obj: Message) -> None:
-        """SetDefaults_CronJob (the jobTemplate gets pod template defaults only)."""
-        spec = obj.spec  # type: ignore[attr-defined]
-        if not spec.concurrency_policy:
-            spec.concurrency_policy = "Allow"
-        if not spec.HasField("suspend"):
-            spec.suspend = False
-        if not spec.HasField("successful_jobs_history_limit"):
-            spec.successful_jobs_history_limit = 3
-        if not spec.HasField("failed_jobs_history_limit"):
-            spec.failed_jobs_history_limit = 1
-        podspec.default_pod_template(spec.job_template.spec.template)
-
-    def validate(self, obj: Message) -> list[FieldError]:
-        """Kubernetes' ValidateCronJobCreate, including the 52-character name limit."""
-        errs = validate_cronjob_spec(obj.spec, None)  # type: ignore[attr-defined]
-        name = obj.metadata.name  # type: ignore[attr-defined]
-        if len(name) > CRONJOB_NAME_MAX:
-            errs.append(
-                invalid(
-                    FieldPath.root("metadata", "name"),
-                    name,
-                    f"must be no more than {CRONJOB_NAME_MAX} characters",
-                )
-            )
-        return errs
-
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
-        """ValidateCronJobUpdate: no name-length rule (older long names stay
-        updatable); a TZ in an old schedule stays allowed."""
-        return validate_cronjob_spec(new.spec, old.spec)  # type: ignore[attr-defined]
-
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
-        status = new.status  # type: ignore[attr-defined]
-        errs: list[FieldError] = []
-        for field, json_name in (
-            ("last_schedule_time", "lastScheduleTime"),
-            ("last_successful_time", "lastSuccessfulTime"),
-        ):
-            value = getattr(status, field)
-            if value:
-                try:
-                    parse_rfc3339(value)
-                except ValueError:
-                    errs.append(
-                        invalid(
-                            STATUS.child(json_name),
-                            value,
-                            "must be an RFC 3339 time (e.g. '2024-05-01T12:00:00Z')",
-                        )
-                    )
-        return errs
-
-
-def validate_cronjob_spec(spec, old_spec) -> list[FieldError]:
-    """Kubernetes' validateCronJobSpec."""
-    errs: list[FieldError] = []
-    sched_path = SPEC.child("schedule")
-    time_zone = opt(spec, "time_zone")
-    if not spec.schedule:
-        errs.append(required(sched_path, ""))
-    else:
-        err = schedule_error(spec.schedule)
-        if err:
-            errs.append(invalid(sched_path, spec.schedule, err))
-        allow_tz = old_spec is not None and "TZ" in old_spec.schedule
-        if allow_tz and "TZ" in spec.schedule and time_zone is not None:
-            errs.append(
-                invalid(
-                    sched_path,
-                    spec.schedule,
-                    "cannot use both timeZone field and TZ or CRON_TZ in schedule",
-                )
-            )
-        elif not allow_tz and "TZ" in spec.schedule:
-            errs.append(
-                invalid(
-                    sched_path,
-                    spec.schedule,
-                    "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
-                )
-            )
-    errs += nonnegative_opt(
-        spec, "starting_deadline_seconds", SPEC.child("startingDeadlineSeconds")
-    )
-    if old_spec is None or not same(time_zone, opt(old_spec, "time_zone")):
-        errs += _validate_time_zone(time_zone, SPEC.child("timeZone"))
-    policy_path = SPEC.child("concurrencyPolicy")
-    if not spec.concurrency_policy:
-        errs.append(required(policy_path, ""))
-    elif spec.concurrency_policy not in CONCURRENCY_POLICIES:
-        errs.append(not_supported(policy_path, spec.concurrency_policy, CONCURRENCY_POLICIES))
-    errs += validate_job_template(spec.job_template, SPEC.child("jobTemplate"))
-    errs += nonnegative_opt(
-        spec, "successful_jobs_history_limit", SPEC.child("successfulJobsHistoryLimit")
-    )
-    errs += nonnegative_opt(spec, "failed_jobs_history_limit", SPEC.child("failedJobsHistoryLimit"))
-    return errs
-
-
-def _validate_time_zone(zone: str | None, path: FieldPath) -> list[FieldError]:
-    if zone is None:
-        return []
-    if not zone:
-        return [invalid(path, zone, "timeZone must be nil or non-empty string")]
-    errs: list[FieldError] = []
-    if zone.lower() == "local":
-        errs.append(
-            invalid(
-                path,
-                zone,
-                "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones",
-            )
-        )
-    err = time_zone_error(zone)
-    if err:
-        errs.append(invalid(path, zone, err))
-    return errs
-
-
 def validate_job_template(template: job_pb2.JobTemplateSpec, path: FieldPath) -> list[FieldError]:
     """Kubernetes' ValidateJobTemplateSpec: a job spec whose selector the
     CronJob controller generates."""
@@ -821,17 +689,3 @@ def validate_job_template(template: job_pb2.JobTemplateSpec, path: FieldPath) ->
     if _manual(spec):
         errs.append(not_supported(path.child("spec", "manualSelector"), True, ["nil", "false"]))
     return errs
-
-
-__all__ = [
-    "CONTROLLER_UID_LABEL",
-    "JOB_NAME_LABEL",
-    "CronJobStrategy",
-    "JobStrategy",
-    "default_job_spec",
-    "generate_selector",
-    "parse_indexes",
-    "validate_cronjob_spec",
-    "validate_job_spec",
-    "validate_job_template",
-]

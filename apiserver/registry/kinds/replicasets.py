@@ -1,0 +1,102 @@
+"""The ReplicaSet (apps/v1) and ReplicationController (core/v1) strategies: the
+same workload, two selector shapes."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from apiserver.registry.strategy import Strategy
+from pinnace.machinery.validation import (
+    FieldError,
+    FieldPath,
+    required,
+    validate_labels,
+    validate_nonnegative,
+)
+
+from . import podspec
+from .common import (
+    selector_mismatch,
+    validate_workload_selector,
+)
+from .replicas import (
+    selector_immutable,
+    template_checks,
+    validate_replica_status,
+    validate_replica_status_update,
+    validate_replicated_template,
+)
+
+SPEC = FieldPath.root("spec")
+# ------------------------------------------------------------------------- ReplicaSet
+
+
+class ReplicaSetStrategy(Strategy):
+    def default(self, obj: Message) -> None:
+        """SetDefaults_ReplicaSet."""
+        spec = obj.spec  # type: ignore[attr-defined]
+        if not spec.HasField("replicas"):
+            spec.replicas = 1
+        podspec.default_pod_template(spec.template)
+
+    def validate(self, obj: Message) -> list[FieldError]:
+        """Kubernetes' ValidateReplicaSetSpec (its empty-selector message says
+        "deployment", as Kubernetes' does)."""
+        spec = obj.spec  # type: ignore[attr-defined]
+        errs = validate_nonnegative(spec.replicas, SPEC.child("replicas"))
+        errs += validate_nonnegative(spec.min_ready_seconds, SPEC.child("minReadySeconds"))
+        errs += validate_workload_selector(spec, SPEC, "deployment")
+        errs += template_checks(spec, "ReplicaSet", forbid_deadline=False)
+        return errs
+
+    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+        return self.validate(new) + selector_immutable(new, old)
+
+    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+        return validate_replica_status(new.status)  # type: ignore[attr-defined]
+
+
+# -------------------------------------------------------------- ReplicationController
+
+
+class ReplicationControllerStrategy(Strategy):
+    # Kubernetes' v1 RC orphans its pods when a delete names no policy.
+    default_delete_policy = "Orphan"
+
+    def default(self, obj: Message) -> None:
+        """SetDefaults_ReplicationController."""
+        spec = obj.spec  # type: ignore[attr-defined]
+        meta = obj.metadata  # type: ignore[attr-defined]
+        if spec.HasField("template"):
+            labels = spec.template.metadata.labels
+            if labels:
+                if not spec.selector:
+                    spec.selector.update(labels)
+                if not meta.labels:
+                    meta.labels.update(labels)
+            podspec.default_pod_template(spec.template)
+        if not spec.HasField("replicas"):
+            spec.replicas = 1
+
+    def validate(self, obj: Message) -> list[FieldError]:
+        """Kubernetes' ValidateReplicationControllerSpec."""
+
+        spec = obj.spec  # type: ignore[attr-defined]
+        errs = validate_nonnegative(spec.min_ready_seconds, SPEC.child("minReadySeconds"))
+        sel_path = SPEC.child("selector")
+        if not spec.selector:
+            errs.append(required(sel_path, ""))
+        errs += validate_labels(spec.selector, sel_path)
+        errs += validate_nonnegative(spec.replicas, SPEC.child("replicas"))
+        tpath = SPEC.child("template")
+        if not spec.HasField("template"):
+            errs.append(required(tpath, ""))
+        else:
+            errs += selector_mismatch(spec.selector, spec.template.metadata.labels, tpath)
+            errs += validate_replicated_template(
+                spec.template, tpath, kind="ReplicationController", forbid_deadline=True
+            )
+        return errs
+
+    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+        return validate_replica_status_update(new, old)
