@@ -1,17 +1,17 @@
 """The informer's Store (keys, indexes, replace diff), and the informer's
-event bookkeeping over a fake resource that records nothing but answers
-list and watch."""
+event bookkeeping over the fake API client (lists and watches it answers,
+events and errors the tests inject)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from pinnace.api.core.v1 import namespace_pb2, pod_pb2
-from pinnace.client._requests import ObjectList, WatchEvent
+from pinnace.client._requests import WatchEvent
+from pinnace.client.fake import Action, FakeClient
 from pinnace.client.informer import (
     DeletedFinalStateUnknown,
     Informer,
@@ -141,42 +141,7 @@ def test_replace_diff() -> None:
     assert not s.replace(s.list())
 
 
-# ---- informer over a fake resource -------------------------------------------------
-
-
-class FakeResource:
-    """Answers list from `objects` and watch from `events` (a queue fed by the
-    test); a watch from a resourceVersion in `expired` raises Expired."""
-
-    def __init__(self) -> None:
-        self.objects: list[Any] = []
-        self.rv = "10"
-        self.events: asyncio.Queue[Any] = asyncio.Queue()
-        self.expired: set[str] = set()
-        self.lists = 0
-        self.watched_from: list[str] = []
-
-    async def list(self, **kw: Any) -> ObjectList:
-        self.lists += 1
-        return ObjectList(items=list(self.objects), resource_version=self.rv)
-
-    async def watch(self, *, resource_version: str, **kw: Any) -> AsyncIterator[WatchEvent]:
-        self.watched_from.append(resource_version)
-        if resource_version in self.expired:
-            raise errors.Expired(f"too old resource version: {resource_version}")
-        while True:
-            item = await self.events.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-
-class FakeClient:
-    def __init__(self, resource: FakeResource) -> None:
-        self._resource = resource
-
-    def resource(self, kind: Any, namespace: str = "") -> FakeResource:
-        return self._resource
+# ---- informer over the fake client ---------------------------------------------------
 
 
 class Recorder:
@@ -206,19 +171,45 @@ async def until(predicate: Any, timeout: float = 2.0) -> None:
 
 
 @pytest.fixture
-def fake() -> FakeResource:
-    return FakeResource()
+def fake() -> FakeClient:
+    """A fake API at resourceVersion 10, whose objects the tests set."""
+    client = FakeClient()
+    client.tracker.resource_version = 10
+    return client
 
 
-def informer_and_recorder(fake: FakeResource, **kw: Any) -> tuple[Informer, Recorder]:
-    inf = Informer(FakeClient(fake), "pods", **kw)  # type: ignore[arg-type]
+def set_objects(fake: FakeClient, *objects: Any, rv: int | None = None) -> None:
+    """The pods the server holds now (changed behind any watch's back)."""
+    fake.tracker.objects.clear()
+    fake.tracker.add(*objects)
+    if rv is not None:
+        fake.tracker.resource_version = rv
+
+
+def expire(fake: FakeClient, resource_version: str) -> None:
+    """A watch from `resource_version` is answered with Expired."""
+
+    def reaction(action: Action) -> tuple[bool, Any]:
+        if action.options["resource_version"] == resource_version:
+            raise errors.Expired(f"too old resource version: {resource_version}")
+        return False, None
+
+    fake.prepend_reactor("watch", "pods", reaction)
+
+
+def watched_from(fake: FakeClient) -> list[str]:
+    return [a.options["resource_version"] for a in fake.verbs("watch")]
+
+
+def informer_and_recorder(fake: FakeClient, **kw: Any) -> tuple[Informer, Recorder]:
+    inf = Informer(fake, "pods", **kw)  # type: ignore[arg-type]
     rec = Recorder()
     inf.add_handler(rec.add, rec.update, rec.delete)
     return inf, rec
 
 
-async def test_events_apply_in_order_and_repeats_are_dropped(fake: FakeResource) -> None:
-    fake.objects = [pod("a", rv="7")]
+async def test_events_apply_in_order_and_repeats_are_dropped(fake: FakeClient) -> None:
+    set_objects(fake, pod("a", rv="7"), rv=10)
     inf, rec = informer_and_recorder(fake)
     task = asyncio.create_task(inf.run())
     assert await inf.wait_synced(2)
@@ -229,7 +220,7 @@ async def test_events_apply_in_order_and_repeats_are_dropped(fake: FakeResource)
         WatchEvent("BOOKMARK", None, "13"),
         WatchEvent("DELETED", pod("b", rv="14"), "14"),
     ):
-        fake.events.put_nowait(ev)
+        fake.inject_watch("pods", ev)
     await until(lambda: inf.last_resource_version == "14")
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -239,19 +230,18 @@ async def test_events_apply_in_order_and_repeats_are_dropped(fake: FakeResource)
         ("update", "default/a", "12"),
         ("delete", "default/b", "14"),
     ]
-    assert fake.watched_from == ["10"]
+    assert watched_from(fake) == ["10"]
 
 
-async def test_expired_relists_with_tombstones_and_no_duplicates(fake: FakeResource) -> None:
-    fake.objects = [pod("keep", rv="3"), pod("change", rv="3"), pod("vanish", rv="3")]
+async def test_expired_relists_with_tombstones_and_no_duplicates(fake: FakeClient) -> None:
+    set_objects(fake, pod("keep", rv="3"), pod("change", rv="3"), pod("vanish", rv="3"), rv=10)
     inf, rec = informer_and_recorder(fake)
     task = asyncio.create_task(inf.run())
     assert await inf.wait_synced(2)
     rec.calls.clear()
-    fake.expired.add("10")
-    fake.objects = [pod("keep", rv="3"), pod("change", rv="20"), pod("born", rv="21")]
-    fake.rv = "22"
-    fake.events.put_nowait(errors.InternalError("stream broke"))
+    expire(fake, "10")
+    set_objects(fake, pod("keep", rv="3"), pod("change", rv="20"), pod("born", rv="21"), rv=22)
+    fake.inject_watch("pods", errors.InternalError("stream broke"))
     await until(lambda: inf.last_resource_version == "22" and inf.relists == 1)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -260,29 +250,29 @@ async def test_expired_relists_with_tombstones_and_no_duplicates(fake: FakeResou
         ("tombstone", "default/vanish", "3"),
         ("update", "default/change", "20"),
     ]
-    assert fake.watched_from == ["10", "10", "22"]
+    assert watched_from(fake) == ["10", "10", "22"]
 
 
 async def test_handler_errors_are_contained_and_late_handlers_catch_up(
-    fake: FakeResource, caplog: pytest.LogCaptureFixture
+    fake: FakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake.objects = [pod("a", rv="5"), pod("b", rv="6")]
-    inf = Informer(FakeClient(fake), "pods")  # type: ignore[arg-type]
+    set_objects(fake, pod("a", rv="5"), pod("b", rv="6"), rv=10)
+    inf = Informer(fake, "pods")  # type: ignore[arg-type]
     inf.add_handler(on_add=lambda o: 1 / 0)
     task = asyncio.create_task(inf.run())
     assert await inf.wait_synced(2)
     late = Recorder()
     inf.add_handler(on_add=late.add)
     assert sorted(late.calls) == [("add", "default/a", "5"), ("add", "default/b", "6")]
-    fake.events.put_nowait(WatchEvent("ADDED", pod("c", rv="11"), "11"))
+    fake.inject_watch("pods", WatchEvent("ADDED", pod("c", rv="11"), "11"))
     await until(lambda: len(late.calls) == 3)
     assert "on_add handler failed for default/a" in caplog.text
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_resync_redelivers_updates(fake: FakeResource) -> None:
-    fake.objects = [pod("a", rv="5")]
+async def test_resync_redelivers_updates(fake: FakeClient) -> None:
+    set_objects(fake, pod("a", rv="5"), rv=10)
     inf, rec = informer_and_recorder(fake, resync_period=0.02)
     task = asyncio.create_task(inf.run())
     await until(lambda: rec.calls.count(("update", "default/a", "5")) >= 2)
@@ -290,23 +280,23 @@ async def test_resync_redelivers_updates(fake: FakeResource) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_rerun_resumes_from_last_resource_version(fake: FakeResource) -> None:
+async def test_rerun_resumes_from_last_resource_version(fake: FakeClient) -> None:
     inf, _ = informer_and_recorder(fake)
     task = asyncio.create_task(inf.run())
     assert await inf.wait_synced(2)
-    fake.events.put_nowait(WatchEvent("ADDED", pod("a", rv="15"), "15"))
+    fake.inject_watch("pods", WatchEvent("ADDED", pod("a", rv="15"), "15"))
     await until(lambda: inf.last_resource_version == "15")
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     task = asyncio.create_task(inf.run())
-    await until(lambda: len(fake.watched_from) == 2)
+    await until(lambda: len(watched_from(fake)) == 2)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    assert fake.lists == 1 and fake.watched_from == ["10", "15"]
+    assert len(fake.verbs("list")) == 1 and watched_from(fake) == ["10", "15"]
 
 
-async def test_factory_shares_informers(fake: FakeResource) -> None:
-    factory = SharedInformerFactory(FakeClient(fake))  # type: ignore[arg-type]
+async def test_factory_shares_informers(fake: FakeClient) -> None:
+    factory = SharedInformerFactory(fake)  # type: ignore[arg-type]
     a = factory.informer("pods", namespace="x")
     assert factory.informer("po", namespace="x", indexers={"app": by_app}) is a
     assert factory.informer("pods", namespace="x", label_selector="a=b") is not a

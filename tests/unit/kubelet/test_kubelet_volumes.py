@@ -10,32 +10,8 @@ import pytest
 
 from kubelet.volumes import VolumeError, cleanup_local_volumes, resolve_claims
 from pinnace.api.core.v1 import pod_pb2, volume_pb2
-from pinnace.machinery import codec, errors
-
-
-class FakeResource:
-    """An async get over a dict; NotFound for a missing name."""
-
-    def __init__(self, objects: dict[str, Any]) -> None:
-        self.objects = objects
-
-    async def get(self, name: str) -> Any:
-        if name not in self.objects:
-            raise errors.NotFound(f"{name} not found")
-        return self.objects[name]
-
-
-class FakeClient:
-    def __init__(self, claims: list[Any], volumes: list[Any]) -> None:
-        self._claims = {c.metadata.name: c for c in claims}
-        self._volumes = {v.metadata.name: v for v in volumes}
-
-    def persistent_volume_claims(self, namespace: str) -> FakeResource:
-        assert namespace == "ns"
-        return FakeResource(self._claims)
-
-    def persistent_volumes(self) -> FakeResource:
-        return FakeResource(self._volumes)
+from pinnace.client.fake import FakeClient
+from pinnace.machinery import codec
 
 
 def pvc(name: str, volume: str = "", uid: str = "") -> Any:
@@ -124,7 +100,7 @@ def pod(*claims: str) -> Any:
 async def test_resolve_claims(
     claims: tuple[str, ...], node: str, labels: dict[str, str], want: dict[str, Path]
 ) -> None:
-    client = FakeClient(CLAIMS, VOLUMES)
+    client = FakeClient(*CLAIMS, *VOLUMES)
     assert await resolve_claims(client, pod(*claims), node_name=node, node_labels=labels) == want
 
 
@@ -164,7 +140,7 @@ async def test_resolve_claims(
 async def test_resolve_claims_errors(
     claim: str, node: str, labels: dict[str, str], error: str
 ) -> None:
-    client = FakeClient(CLAIMS, VOLUMES)
+    client = FakeClient(*CLAIMS, *VOLUMES)
     with pytest.raises(VolumeError, match=error):
         await resolve_claims(client, pod(claim), node_name=node, node_labels=labels)
 

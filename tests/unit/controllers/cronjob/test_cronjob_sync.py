@@ -14,8 +14,8 @@ from controllers.controllerref import owner_reference
 from controllers.cronjob import schedule as cron
 from controllers.cronjob.controller import CronJobController
 from pinnace.api.batch.v1 import cronjob_pb2, job_pb2
+from pinnace.client.fake import FakeClient
 from pinnace.client.informer import SharedInformerFactory
-from pinnace.machinery import errors
 from pinnace.machinery.timeutil import FakeClock, format_rfc3339
 
 NS = "ns"
@@ -28,53 +28,6 @@ class FakeRecorder:
 
     def event(self, obj: Any, type: str, reason: str, message: str) -> None:
         self.reasons.append(reason)
-
-
-class FakeJobs:
-    def __init__(self, client: FakeClient) -> None:
-        self.c = client
-
-    async def create(self, job: job_pb2.Job) -> job_pb2.Job:
-        if job.metadata.name in self.c.store:
-            raise errors.AlreadyExists(f'jobs.batch "{job.metadata.name}" already exists')
-        job.metadata.uid = f"uid-{job.metadata.name}"
-        self.c.store[job.metadata.name] = job
-        self.c.actions.append(("create", job.metadata.name))
-        return job
-
-    async def get(self, name: str) -> job_pb2.Job:
-        if name not in self.c.store:
-            raise errors.NotFound(name)
-        return self.c.store[name]
-
-    async def delete(self, name: str, **options: Any) -> None:
-        self.c.actions.append(("delete", name))
-        self.c.store.pop(name, None)
-
-
-class FakeCronJobs:
-    def __init__(self, client: FakeClient) -> None:
-        self.c = client
-
-    async def update_status(self, cj: Any) -> Any:
-        self.c.statuses.append(cj.status)
-        return cj
-
-
-class FakeClient:
-    def __init__(self) -> None:
-        self.store: dict[str, job_pb2.Job] = {}
-        self.actions: list[tuple[str, str]] = []
-        self.statuses: list[Any] = []
-
-    def resource(self, kind: Any, namespace: str = "") -> Any:
-        return None
-
-    def jobs(self, namespace: str) -> FakeJobs:
-        return FakeJobs(self)
-
-    def cron_jobs(self, namespace: str) -> FakeCronJobs:
-        return FakeCronJobs(self)
 
 
 def make_cj(schedule: str = "*/5 * * * *", *, created: datetime = T0, **spec: Any) -> Any:
@@ -111,8 +64,8 @@ def make_job(name: str, cj: Any, *, done: str = "", start: int = 0) -> job_pb2.J
 
 class Fixture:
     def __init__(self, now: datetime) -> None:
-        self.client = FakeClient()
         self.clock = FakeClock(now)
+        self.client = FakeClient(clock=self.clock)
         self.recorder = FakeRecorder()
         ctx = ControllerContext(
             client=self.client,  # type: ignore[arg-type]
@@ -124,16 +77,23 @@ class Fixture:
 
     async def sync(self, cj: Any, *jobs: job_pb2.Job) -> float | None:
         self.ctl.cronjobs.store.upsert(cj)
+        self.client.tracker.add(cj, *jobs)
         for job in jobs:
             self.ctl.jobs.store.upsert(job)
-            self.client.store[job.metadata.name] = job
         return await self.ctl.sync(f"{NS}/cj")
 
     def created(self) -> list[str]:
-        return [n for verb, n in self.client.actions if verb == "create"]
+        return [a.name for a in self.client.verbs("create")]
 
     def deleted(self) -> list[str]:
-        return [n for verb, n in self.client.actions if verb == "delete"]
+        return [a.name for a in self.client.verbs("delete")]
+
+    def stored_job(self, name: str) -> Any:
+        return self.client.tracker.get("jobs", NS, name)
+
+    def statuses(self) -> list[Any]:
+        """The CronJob statuses written, in order."""
+        return [a.object.status for a in self.client.verbs("update") if a.subresource == "status"]
 
 
 def minutes(when: datetime) -> int:
@@ -208,11 +168,11 @@ async def test_schedule_table(
         assert f.created() == []
     else:
         assert f.created() == [f"cj-{minutes(want_job)}"]
-        job = f.client.store[f.created()[0]]
+        job = f.stored_job(f.created()[0])
         assert job.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"]
         assert job.metadata.owner_references[0].uid == "uid-cj"
-        assert f.client.statuses[-1].last_schedule_time == format_rfc3339(want_job)
-        assert [r.name for r in f.client.statuses[-1].active] == f.created()
+        assert f.statuses()[-1].last_schedule_time == format_rfc3339(want_job)
+        assert [r.name for r in f.statuses()[-1].active] == f.created()
     assert f.recorder.reasons == want_events
     if not spec.get("suspend") and "tz" not in spec:
         assert delay is not None and 0 < delay <= 300.1
@@ -241,7 +201,7 @@ async def test_concurrency_policy(policy: str, created: bool, deleted: list, eve
     assert bool(f.created()) == created
     assert f.deleted() == deleted
     assert f.recorder.reasons == events
-    status = f.client.statuses[-1]
+    status = f.statuses()[-1]
     names = [r.name for r in status.active]
     if policy == "Allow":
         assert set(names) == {"cj-old", f.created()[0]}
@@ -263,7 +223,7 @@ async def test_finished_jobs_leave_active_and_history_is_trimmed() -> None:
     cj.status.active.add(name="ok-2", uid="uid-ok-2", namespace=NS, kind="Job")
     await f.sync(cj, *jobs)
     assert sorted(f.deleted()) == ["bad-1", "ok-1"]
-    status = f.client.statuses[-1]
+    status = f.statuses()[-1]
     assert not status.active
     assert status.last_successful_time == jobs[1].status.completion_time
     assert "SawCompletedJob" in f.recorder.reasons
@@ -274,7 +234,7 @@ async def test_missing_job_leaves_active() -> None:
     cj = make_cj()
     cj.status.active.add(name="gone", uid="uid-gone", namespace=NS, kind="Job")
     await f.sync(cj)
-    assert not f.client.statuses[-1].active
+    assert not f.statuses()[-1].active
     assert "MissingJob" in f.recorder.reasons
 
 
@@ -282,10 +242,11 @@ async def test_already_exists_is_the_lock() -> None:
     f = Fixture(T0 + timedelta(minutes=5))
     cj = make_cj()
     name = f"cj-{minutes(T0 + timedelta(minutes=5))}"
-    f.client.store[name] = make_job(name, cj)  # created by a previous run, not yet cached
+    f.client.tracker.add(make_job(name, cj))  # created by a previous run, not yet cached
     await f.sync(cj)
-    assert f.created() == []
-    assert [r.name for r in f.client.statuses[-1].active] == [name]
+    assert f.created() == [name]  # the one attempt, answered AlreadyExists
+    assert "SuccessfulCreate" not in f.recorder.reasons
+    assert [r.name for r in f.statuses()[-1].active] == [name]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Fakes for ReplicaSet controller unit tests (Kubernetes' ``fixture``):
-objects to seed the caches with, a PodControl and a client that record
-actions, and a controller built on them with a fake clock.
+objects to seed the caches with, a PodControl that records creates and
+deletes, and a controller built on them, the shared fake API client
+(pinnace.client.fake) and a fake clock.
 
     f = Fixture()
     f.add_owner(make_rs("web", replicas=3))
@@ -22,6 +23,7 @@ from controllers.podcontrol import pod_from_template
 from controllers.replicaset.controller import ReplicaSetController, ReplicationManager
 from pinnace.api.apps.v1 import replicaset_pb2
 from pinnace.api.core.v1 import pod_pb2, replicationcontroller_pb2
+from pinnace.client.fake import FakeClient
 from pinnace.client.informer import SharedInformerFactory
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import FakeClock, format_rfc3339
@@ -152,84 +154,12 @@ class FakePodControl:
         self.deleted.append(name)
 
 
-class FakeResource:
-    """One kind in one namespace: records patches, status updates and gets."""
-
-    def __init__(self, client: FakeClient, resource: str, namespace: str) -> None:
-        self.client = client
-        self.resource = resource
-        self.namespace = namespace
-
-    async def patch(self, name: str, patch: dict, **kwargs: Any) -> Any:
-        self.client.actions.append(("patch", self.resource, name, patch))
-        if name in self.client.patch_errors:
-            raise self.client.patch_errors[name]
-        pod = self.client.objects[(self.resource, name)]
-        meta = patch["metadata"]
-        out = type(pod)()
-        out.CopyFrom(pod)
-        del out.metadata.owner_references[:]
-        for ref in meta.get("ownerReferences") or []:
-            out.metadata.owner_references.add(
-                api_version=ref["apiVersion"],
-                kind=ref["kind"],
-                name=ref["name"],
-                uid=ref["uid"],
-                controller=ref.get("controller", False),
-            )
-        return out
-
-    async def update_status(self, obj: Any) -> Any:
-        self.client.actions.append(("update_status", self.resource, obj.metadata.name, obj))
-        if self.client.status_conflicts:
-            self.client.status_conflicts -= 1
-            raise errors.Conflict("the object has been modified")
-        return obj
-
-    async def get(self, name: str) -> Any:
-        self.client.actions.append(("get", self.resource, name, None))
-        try:
-            stored = self.client.objects[(self.resource, name)]
-        except KeyError:
-            raise errors.NotFound(f'{self.resource} "{name}" not found') from None
-        fresh = type(stored)()
-        fresh.CopyFrom(stored)
-        return fresh
-
-
-class FakeClient:
-    """Enough of AsyncClient for the controller: informers only take a
-    handle (they are never run), the controller patches pods, reads and
-    writes its owners."""
-
-    def __init__(self) -> None:
-        self.actions: list[tuple[str, str, str, Any]] = []
-        self.objects: dict[tuple[str, str], Any] = {}
-        self.patch_errors: dict[str, Exception] = {}
-        self.status_conflicts = 0
-
-    def resource(self, kind: Any, namespace: str = "") -> Any:
-        return None
-
-    def pods(self, namespace: str) -> FakeResource:
-        return FakeResource(self, "pods", namespace)
-
-    def replica_sets(self, namespace: str) -> FakeResource:
-        return FakeResource(self, "replicasets", namespace)
-
-    def replication_controllers(self, namespace: str) -> FakeResource:
-        return FakeResource(self, "replicationcontrollers", namespace)
-
-    def verbs(self, verb: str) -> list[tuple[str, str, str, Any]]:
-        return [a for a in self.actions if a[0] == verb]
-
-
 class Fixture:
     """A controller on never-run informers whose stores the test fills."""
 
     def __init__(self, *, rc: bool = False, burst: int = 500) -> None:
-        self.client = FakeClient()
         self.clock = FakeClock(T0, monotonic=1000.0)
+        self.client = FakeClient(clock=self.clock)
         self.pod_control = FakePodControl()
         ctx = ControllerContext(
             client=self.client,  # type: ignore[arg-type]
@@ -243,19 +173,23 @@ class Fixture:
 
     def add_owner(self, owner: Any) -> Any:
         self.controller.owners.store.upsert(owner)
-        self.client.objects[(self.resource, owner.metadata.name)] = owner
+        self.client.tracker.add(owner)
         return owner
 
     def add_pods(self, *pods: pod_pb2.Pod) -> None:
         for pod in pods:
             self.controller.pods.store.upsert(pod)
-            self.client.objects[("pods", pod.metadata.name)] = pod
+            self.client.tracker.add(pod)
 
     async def sync(self, key: str = f"{NS}/web") -> float | None:
         return await self.controller.sync(key)
 
+    def status_updates(self) -> list[Any]:
+        """The owners sent with a status update, in order."""
+        return status_updates(self.client)
+
     def status_writes(self) -> list[Any]:
-        return [a[3].status for a in self.client.verbs("update_status")]
+        return [owner.status for owner in self.status_updates()]
 
     async def queued(self) -> set[str]:
         """Keys waiting in the queue now (taken off it)."""
@@ -266,3 +200,8 @@ class Fixture:
             queue.done(key)
             keys.add(key)
         return keys
+
+
+def status_updates(client: FakeClient) -> list[Any]:
+    """The objects sent with a status update, in order."""
+    return [a.object for a in client.verbs("update") if a.subresource == "status"]

@@ -44,7 +44,7 @@ async def test_status_is_not_written_when_unchanged() -> None:
     rs = f.add_owner(make_rs(replicas=1))
     f.add_pods(make_pod("a", owner=rs))
     await f.sync()
-    written = f.client.verbs("update_status")[-1][3]
+    written = f.status_updates()[-1]
     f.add_owner(written)
     f.client.actions.clear()
     await f.sync()
@@ -80,7 +80,7 @@ async def test_orphans_are_adopted_and_counted() -> None:
     f.add_owner(make_rs(replicas=2))
     f.add_pods(make_pod("orphan", labels={"app": "web"}))
     await f.sync()
-    assert [a[2] for a in f.client.verbs("patch")] == ["orphan"]
+    assert [a.name for a in f.client.verbs("patch")] == ["orphan"]
     assert f.pod_control.creates == 1
 
 
@@ -89,7 +89,7 @@ async def test_release_then_replace() -> None:
     rs = f.add_owner(make_rs(replicas=1))
     f.add_pods(make_pod("moved", owner=rs, labels={"app": "elsewhere"}))
     await f.sync()
-    assert [a[2] for a in f.client.verbs("patch")] == ["moved"]
+    assert [a.name for a in f.client.verbs("patch")] == ["moved"]
     assert f.pod_control.creates == 1
 
 
@@ -113,7 +113,7 @@ async def test_create_failure_sets_replica_failure_and_requeues() -> None:
     assert (cond.type, cond.reason) == ("ReplicaFailure", "FailedCreate")
     # the skipped creations are no longer expected: the retry acts at once
     assert f.controller.expectations.satisfied(KEY)
-    f.add_owner(f.client.verbs("update_status")[-1][3])
+    f.add_owner(f.status_updates()[-1])
     f.pod_control.fail_create_after = None
     await f.sync()
     assert f.pod_control.creates == 2
@@ -142,11 +142,11 @@ async def test_replication_controller_uses_its_map_selector() -> None:
     rc = f.add_owner(make_rc(replicas=2))
     f.add_pods(make_pod("a", owner=rc), make_pod("orphan", labels={"app": "web"}))
     await f.sync()
-    assert [a[2] for a in f.client.verbs("patch")] == ["orphan"]
+    assert [a.name for a in f.client.verbs("patch")] == ["orphan"]
     assert f.pod_control.creates == 0
-    (action,) = f.client.verbs("update_status")
-    assert action[1] == "replicationcontrollers"
-    assert action[3].status.replicas == 2
+    (action,) = f.client.verbs("update")
+    assert (action.resource, action.subresource) == ("replicationcontrollers", "status")
+    assert action.object.status.replicas == 2
 
 
 # ---- handlers ------------------------------------------------------------------------

@@ -6,15 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from controllers.replicaset.status import (
-    availability_requeue,
-    calculate_status,
-    get_condition,
-    write_status,
-)
+from controllers.replicaset.status import availability_requeue, calculate_status, write_status
 from controllers.replicaset.util import REPLICA_SET, REPLICATION_CONTROLLER
+from pinnace.client.fake import FakeClient
 from pinnace.machinery import errors
-from tests.unit.controllers.replicaset.fakes import T0, FakeClient, at, make_pod, make_rc, make_rs
+from pinnace.machinery.conditions import find_condition
+from tests.unit.controllers.replicaset.fakes import T0, at, make_pod, make_rc, make_rs
 
 NOW = T0 + timedelta(seconds=100)
 
@@ -89,7 +86,7 @@ def test_failure_condition_set_on_error(replicas: int, active: int, reason: str)
     pods = [make_pod(owner=rs) for _ in range(active)]
     err = errors.Forbidden('pods "x" is forbidden: exceeded quota')
     status = calculate_status(rs, kind=REPLICA_SET, active=pods, manage_error=err, now=NOW)
-    cond = get_condition(status, "ReplicaFailure")
+    cond = find_condition(status.conditions, "ReplicaFailure")
     assert cond is not None
     assert (cond.status, cond.reason, cond.message) == (
         "True",
@@ -113,7 +110,7 @@ def test_existing_failure_condition_is_kept_then_removed() -> None:
     )
     assert list(again.conditions) == list(rs.status.conditions)  # unchanged, not rewritten
     ok = calculate_status(rs, kind=REPLICA_SET, active=[], now=NOW)
-    assert get_condition(ok, "ReplicaFailure") is None
+    assert find_condition(ok.conditions, "ReplicaFailure") is None
 
 
 def test_calculate_status_does_not_modify_the_owner() -> None:
@@ -143,8 +140,8 @@ def test_availability_requeue(pods: list[dict], want: float | None) -> None:
 
 
 async def test_write_status_only_when_changed() -> None:
-    client = FakeClient()
     rs = make_rs()
+    client = FakeClient(rs)
     same = calculate_status(rs, kind=REPLICA_SET, active=[], now=NOW)
     rs.status.CopyFrom(same)
     assert await write_status(client, REPLICA_SET, rs, same) is rs
@@ -152,19 +149,23 @@ async def test_write_status_only_when_changed() -> None:
     changed = calculate_status(rs, kind=REPLICA_SET, active=[make_pod(owner=rs)], now=NOW)
     written = await write_status(client, REPLICA_SET, rs, changed)
     assert written.status.replicas == 1
-    assert [a[0] for a in client.actions] == ["update_status"]
+    assert [(a.verb, a.subresource) for a in client.actions] == [("update", "status")]
     assert rs.status.replicas == 0  # the cached object is left alone
 
 
 async def test_write_status_retries_once_after_a_conflict() -> None:
-    client = FakeClient()
     rs = make_rs()
-    client.objects[("replicasets", "web")] = rs
-    client.status_conflicts = 1
+    client = FakeClient(rs)
+    conflict = errors.Conflict("the object has been modified")
+    client.fail("update", "replicasets", conflict, times=1)
     status = calculate_status(rs, kind=REPLICA_SET, active=[make_pod(owner=rs)], now=NOW)
     await write_status(client, REPLICA_SET, rs, status)
-    assert [a[0] for a in client.actions] == ["update_status", "get", "update_status"]
+    assert [(a.verb, a.subresource) for a in client.actions] == [
+        ("update", "status"),
+        ("get", ""),
+        ("update", "status"),
+    ]
     client.actions.clear()
-    client.status_conflicts = 2
+    client.fail("update", "replicasets", conflict, times=2)
     with pytest.raises(errors.Conflict):
         await write_status(client, REPLICA_SET, rs, status)

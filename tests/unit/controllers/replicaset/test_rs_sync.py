@@ -8,12 +8,12 @@ from controllers.claim import OwnerGone, claim_pods
 from controllers.expectations import Expectations
 from controllers.replicaset.sync import manage_replicas
 from controllers.replicaset.util import REPLICA_SET
+from pinnace.client.fake import Action, FakeClient
 from pinnace.machinery import errors
 from pinnace.machinery.labels import selector_from_map
 from pinnace.machinery.timeutil import FakeClock
 from tests.unit.controllers.replicaset.fakes import (
     T0,
-    FakeClient,
     FakePodControl,
     make_pod,
     make_rs,
@@ -160,12 +160,11 @@ async def test_failed_delete_lowers_its_expectation() -> None:
 
 async def claim(rs, pods, client=None, *, owner_now=None):  # type: ignore[no-untyped-def]
     client = client or FakeClient()
-    for pod in pods:
-        client.objects[("pods", pod.metadata.name)] = pod
+    client.tracker.add(*pods)
     fresh = owner_now if owner_now is not None else rs
 
     async def recheck():  # type: ignore[no-untyped-def]
-        client.actions.append(("get", "replicasets", rs.metadata.name, None))
+        client.actions.append(Action("get", "replicasets", "ns", rs.metadata.name))
         if isinstance(fresh, Exception):
             raise fresh
         return fresh
@@ -193,9 +192,9 @@ async def test_claim_adopts_a_matching_orphan_after_rechecking_the_owner() -> No
     orphan.metadata.resource_version = "42"
     names, client = await claim(rs, [orphan, make_pod("o2", labels={"app": "web"})])
     assert names == ["o", "o2"]
-    verbs = [a[0] for a in client.actions]
+    verbs = [a.verb for a in client.actions]
     assert verbs == ["get", "patch", "patch"]  # the owner is re-read once
-    patch = client.actions[1][3]
+    patch = client.actions[1].patch
     assert patch["metadata"]["uid"] == "uid-o"
     assert patch["metadata"]["resourceVersion"] == "42"
     (ref,) = patch["metadata"]["ownerReferences"]
@@ -224,9 +223,9 @@ async def test_claim_releases_an_owned_pod_that_stopped_matching() -> None:
     names, client = await claim(rs, [pod])
     assert names == []
     (action,) = client.actions
-    assert action[0] == "patch"
-    assert action[3]["metadata"]["ownerReferences"] is None
-    assert action[3]["metadata"]["uid"] == "uid-a"
+    assert action.verb == "patch"
+    assert action.patch["metadata"]["ownerReferences"] is None
+    assert action.patch["metadata"]["uid"] == "uid-a"
 
 
 async def test_claim_does_not_release_or_adopt_while_the_owner_is_deleted() -> None:
@@ -263,11 +262,9 @@ async def test_claim_does_not_adopt_when_the_owner_changed(owner_now) -> None:  
 async def test_claim_skips_pods_gone_and_reports_other_errors_after_trying_all() -> None:
     rs = make_rs()
     client = FakeClient()
-    client.patch_errors = {
-        "gone": errors.NotFound("gone"),
-        "stale": errors.Conflict("the object has been modified"),
-    }
+    client.fail("patch", "pods", errors.NotFound("gone"), name="gone")
+    client.fail("patch", "pods", errors.Conflict("the object has been modified"), name="stale")
     pods = [make_pod(n, labels={"app": "web"}) for n in ("gone", "stale", "fine")]
     with pytest.raises(errors.Conflict):
         await claim(rs, pods, client)
-    assert [a[2] for a in client.verbs("patch")] == ["gone", "stale", "fine"]
+    assert [a.name for a in client.verbs("patch")] == ["gone", "stale", "fine"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from controllers.base import ControllerContext
 from controllers.ttlafterfinished.controller import TTLAfterFinishedController, time_left
 from pinnace.api.batch.v1 import job_pb2
+from pinnace.client.fake import FakeClient
 from pinnace.client.informer import SharedInformerFactory
 from pinnace.machinery.timeutil import FakeClock, format_rfc3339
 
@@ -45,33 +45,9 @@ def test_time_left(job: job_pb2.Job, now: float, want: float | None) -> None:
     assert time_left(job, T0 + timedelta(seconds=now)) == want
 
 
-class FakeJobs:
-    def __init__(self, stored: job_pb2.Job) -> None:
-        self.stored = stored
-        self.deleted: list[dict] = []
-
-    async def get(self, name: str) -> job_pb2.Job:
-        return self.stored
-
-    async def delete(self, name: str, **options: Any) -> None:
-        self.deleted.append(options)
-
-
-class FakeClient:
-    def __init__(self, jobs: FakeJobs) -> None:
-        self._jobs = jobs
-
-    def resource(self, kind: Any, namespace: str = "") -> Any:
-        return None
-
-    def jobs(self, namespace: str) -> FakeJobs:
-        return self._jobs
-
-
 @pytest.mark.parametrize("fresh_ttl,deleted", [(10, True), (100, False)])
 async def test_sync_rereads_before_deleting(fresh_ttl: int, deleted: bool) -> None:
-    jobs = FakeJobs(make_job(fresh_ttl))
-    client = FakeClient(jobs)
+    client = FakeClient(make_job(fresh_ttl))
     ctx = ControllerContext(
         client=client,  # type: ignore[arg-type]
         informers=SharedInformerFactory(client),  # type: ignore[arg-type]
@@ -81,7 +57,8 @@ async def test_sync_rereads_before_deleting(fresh_ttl: int, deleted: bool) -> No
     ctl = TTLAfterFinishedController(ctx)
     ctl.jobs.store.upsert(make_job(10))
     delay = await ctl.sync("ns/j")
+    deletes = [a.options for a in client.verbs("delete")]
     if deleted:
-        assert jobs.deleted == [{"propagation_policy": "Foreground", "uid": "u"}] and delay is None
+        assert deletes == [{"propagation_policy": "Foreground", "uid": "u"}] and delay is None
     else:
-        assert jobs.deleted == [] and delay == pytest.approx(80)
+        assert deletes == [] and delay == pytest.approx(80)
