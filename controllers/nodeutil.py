@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pinnace.api.core.v1 import affinity_pb2, node_pb2
+from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.nodematch import required_matches, tolerated
 from pinnace.machinery.wellknown import LABEL_TOPOLOGY_REGION, LABEL_TOPOLOGY_ZONE, NODE_READY
 
@@ -48,10 +49,7 @@ def pod_matches_node(spec: Any, node: node_pb2.Node) -> bool:
 
 
 def node_condition(node: node_pb2.Node, ctype: str) -> node_pb2.NodeCondition | None:
-    for cond in node.status.conditions:
-        if cond.type == ctype:
-            return cond
-    return None
+    return find_condition(node.status.conditions, ctype)
 
 
 def ready_status(node: node_pb2.Node) -> str:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
+from pinnace.machinery.conditions import set_condition
 from pinnace.machinery.timeutil import now_rfc3339
 from pinnace.machinery.wellknown import POD_SCHEDULED, REASON_UNSCHEDULABLE
 
@@ -34,34 +36,16 @@ class PodControl(Protocol):
 def with_unschedulable_condition(pod: Any, message: str, now: str) -> Any | None:
     """A copy of pod with PodScheduled=False/Unschedulable/message, or None
     when the pod already says exactly that."""
-    for cond in pod.status.conditions:
-        if cond.type == POD_SCHEDULED:
-            if (
-                cond.status == "False"
-                and cond.reason == REASON_UNSCHEDULABLE
-                and cond.message == message
-            ):
-                return None
-            break
-    out = type(pod)()
-    out.CopyFrom(pod)
-    for cond in out.status.conditions:
-        if cond.type == POD_SCHEDULED:
-            if cond.status != "False":
-                cond.last_transition_time = now
-            cond.status = "False"
-            cond.reason = REASON_UNSCHEDULABLE
-            cond.message = message
-            cond.last_probe_time = ""
-            return out
-    out.status.conditions.add(
+    cond = pod_pb2.PodCondition(
         type=POD_SCHEDULED,
         status="False",
         reason=REASON_UNSCHEDULABLE,
         message=message,
         last_transition_time=now,
     )
-    return out
+    out = type(pod)()
+    out.CopyFrom(pod)
+    return out if set_condition(out.status.conditions, cond) else None
 
 
 class ApiPodControl:

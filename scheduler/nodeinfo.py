@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pinnace.api.core.v1 import affinity_pb2
+from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.wellknown import (
     NODE_READY,
     TAINT_EFFECT_NO_SCHEDULE,
@@ -92,11 +93,8 @@ def effective_taints(node: Any) -> tuple[Any, ...]:
     TaintNodesByCondition): ``not-ready`` when Ready is False,
     ``unreachable`` when it is Unknown or missing."""
     taints = tuple(node.spec.taints)
-    ready = ""
-    for cond in node.status.conditions:
-        if cond.type == NODE_READY:
-            ready = cond.status
-            break
+    cond = find_condition(node.status.conditions, NODE_READY)
+    ready = cond.status if cond is not None else ""
     if ready == "True":
         return taints
     key = TAINT_NODE_NOT_READY if ready == "False" else TAINT_NODE_UNREACHABLE

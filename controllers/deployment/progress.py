@@ -27,11 +27,10 @@ from controllers.deployment.status import (
     DeploymentCondition,
     DeploymentStatus,
     calculate_status,
-    get_condition,
     new_condition,
-    remove_condition,
     set_condition,
 )
+from pinnace.machinery.conditions import find_condition, remove_condition
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import DEPLOYMENT_PROGRESSING, DEPLOYMENT_REPLICA_FAILURE
 
@@ -67,8 +66,8 @@ def rollout_status(
     """calculate_status plus the Progressing and ReplicaFailure conditions."""
     status = calculate_status(d, all_rss, new_rs, now=now)
     if not util.has_progress_deadline(d):
-        remove_condition(status, DEPLOYMENT_PROGRESSING)
-    current = get_condition(d.status, DEPLOYMENT_PROGRESSING)
+        remove_condition(status.conditions, DEPLOYMENT_PROGRESSING)
+    current = find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING)
     complete_before = (
         status.replicas == status.updated_replicas
         and current is not None
@@ -104,7 +103,7 @@ def rollout_status(
             if current is not None:
                 if current.status == "True":
                     cond.last_transition_time = current.last_transition_time
-                remove_condition(status, DEPLOYMENT_PROGRESSING)
+                remove_condition(status.conditions, DEPLOYMENT_PROGRESSING)
             set_condition(status, cond)
         elif deployment_timed_out(d, status, now=now):
             set_condition(
@@ -121,7 +120,7 @@ def rollout_status(
     if failures:
         set_condition(status, failures[0])
     else:
-        remove_condition(status, DEPLOYMENT_REPLICA_FAILURE)
+        remove_condition(status.conditions, DEPLOYMENT_REPLICA_FAILURE)
     return status
 
 
@@ -130,7 +129,7 @@ def deployment_timed_out(d: util.Deployment, status: DeploymentStatus, *, now: d
     condition's lastUpdateTime (never after a completed rollout)."""
     if not util.has_progress_deadline(d):
         return False
-    cond = get_condition(status, DEPLOYMENT_PROGRESSING)
+    cond = find_condition(status.conditions, DEPLOYMENT_PROGRESSING)
     if cond is None or cond.reason == util.NEW_RS_AVAILABLE_REASON:
         return False
     if cond.reason == util.TIMED_OUT_REASON:
@@ -178,7 +177,7 @@ def requeue_delay(d: util.Deployment, status: DeploymentStatus, *, now: datetime
 
     Example: Progressing last updated at 00:00:00, now 00:03:00, deadline
     600 s: check again in 7 minutes (plus a second against clock skew)."""
-    cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
+    cond = find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING)
     if not util.has_progress_deadline(d) or cond is None:
         return None
     if util.deployment_complete(d, status) or cond.reason == util.TIMED_OUT_REASON:

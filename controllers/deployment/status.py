@@ -15,6 +15,7 @@ from datetime import datetime
 
 from controllers.deployment import util
 from pinnace.api.apps.v1 import deployment_pb2
+from pinnace.machinery import conditions
 from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import DEPLOYMENT_AVAILABLE
 
@@ -36,33 +37,18 @@ def new_condition(
     )
 
 
-def get_condition(status: DeploymentStatus, type: str) -> DeploymentCondition | None:
-    for cond in status.conditions:
-        if cond.type == type:
-            return cond
-    return None
-
-
 def set_condition(status: DeploymentStatus, cond: DeploymentCondition) -> None:
     """Add or replace the condition of cond's type (Kubernetes'
     SetDeploymentCondition): nothing happens if the current one has the same
-    status and reason; the transition time is kept if the status is the same."""
-    current = get_condition(status, cond.type)
-    if current is not None and current.status == cond.status and current.reason == cond.reason:
+    status and reason (a new message alone is not written); the transition
+    time is kept if the status is the same; a changed condition moves to the
+    end of the list, as Kubernetes appends it."""
+    if not conditions.set_condition(status.conditions, cond, compare_message=False):
         return
-    new = DeploymentCondition()
-    new.CopyFrom(cond)
-    if current is not None and current.status == cond.status:
-        new.last_transition_time = current.last_transition_time
-    remove_condition(status, cond.type)
-    status.conditions.append(new)
-
-
-def remove_condition(status: DeploymentStatus, type: str) -> None:
-    kept = [c for c in status.conditions if c.type != type]
-    if len(kept) != len(status.conditions):
-        del status.conditions[:]
-        status.conditions.extend(kept)
+    changed = DeploymentCondition()
+    changed.CopyFrom(conditions.find_condition(status.conditions, cond.type))
+    conditions.remove_condition(status.conditions, cond.type)
+    status.conditions.append(changed)
 
 
 def calculate_status(

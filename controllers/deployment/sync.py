@@ -21,13 +21,9 @@ from typing import Any, Protocol
 
 from controllers.controllerref import adoption_patch, controller_ref, owner_reference, release_patch
 from controllers.deployment import util
-from controllers.deployment.status import (
-    calculate_status,
-    get_condition,
-    new_condition,
-    set_condition,
-)
+from controllers.deployment.status import calculate_status, new_condition, set_condition
 from pinnace.machinery import errors, labels
+from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.timeutil import Clock
 from pinnace.machinery.wellknown import (
     ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
@@ -289,7 +285,7 @@ class Syncer:
         )
         if (
             util.has_progress_deadline(d)
-            and get_condition(d.status, DEPLOYMENT_PROGRESSING) is None
+            and find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING) is None
         ):
             set_condition(
                 d.status,
@@ -484,7 +480,7 @@ class Syncer:
         against the progress deadline. A timed-out condition is kept."""
         if not util.has_progress_deadline(d):
             return
-        cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
+        cond = find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING)
         if cond is not None and cond.reason == util.TIMED_OUT_REASON:
             return
         paused_cond = cond is not None and cond.reason == util.PAUSED_REASON

@@ -19,6 +19,7 @@ from datetime import datetime
 from controllers.job import indexed, success_policy
 from controllers.job.util import completions, condition, is_indexed, is_suspended, parallelism
 from pinnace.api.batch.v1 import job_pb2
+from pinnace.machinery import conditions
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
 from pinnace.machinery.wellknown import (
     JOB_COMPLETE,
@@ -69,9 +70,9 @@ def interim(
 ) -> Verdict | None:
     """The interim condition the Job should carry (an existing one is kept)."""
     for kind in (JOB_FAILURE_TARGET, JOB_SUCCESS_CRITERIA_MET):
-        for c in status.conditions:
-            if c.type == kind and c.status == "True":
-                return Verdict(kind, c.reason, c.message)
+        c = conditions.find_condition(status.conditions, kind)
+        if c is not None and c.status == "True":
+            return Verdict(kind, c.reason, c.message)
     if fail_job:
         return Verdict(JOB_FAILURE_TARGET, "PodFailurePolicy", fail_job)
     n = completions(job)
@@ -112,17 +113,10 @@ def _completions_reached(job: job_pb2.Job, counts: Counts, completed_ix: set[int
 def set_condition(
     status: job_pb2.JobStatus, kind: str, value: str, reason: str, message: str, now: datetime
 ) -> bool:
-    """Add or update a condition in place; returns whether anything changed."""
+    """Add or update a condition in place (lastProbeTime now; lastTransitionTime
+    now only when the status changes); returns whether anything changed."""
     stamp = format_rfc3339(now)
-    for c in status.conditions:
-        if c.type == kind:
-            if c.status == value and c.reason == reason and c.message == message:
-                return False
-            if c.status != value:
-                c.last_transition_time = stamp
-            c.status, c.reason, c.message, c.last_probe_time = value, reason, message, stamp
-            return True
-    status.conditions.add(
+    cond = job_pb2.JobCondition(
         type=kind,
         status=value,
         reason=reason,
@@ -130,7 +124,7 @@ def set_condition(
         last_probe_time=stamp,
         last_transition_time=stamp,
     )
-    return True
+    return conditions.set_condition(status.conditions, cond)
 
 
 def finish(status: job_pb2.JobStatus, verdict: Verdict, now: datetime) -> None:

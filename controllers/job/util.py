@@ -7,7 +7,7 @@ from typing import Any
 
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.machinery.conditions import is_true
+from pinnace.machinery.conditions import find_condition, is_true
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import FINALIZER_JOB_TRACKING, JOB_COMPLETE, JOB_FAILED, POD_READY
 
@@ -58,10 +58,9 @@ def has_finalizer(pod: pod_pb2.Pod) -> bool:
 
 
 def condition(job: job_pb2.Job, kind: str) -> job_pb2.JobCondition | None:
-    for c in job.status.conditions:
-        if c.type == kind and c.status == "True":
-            return c
-    return None
+    """The job's condition of ``kind`` if it is True."""
+    cond = find_condition(job.status.conditions, kind)
+    return cond if cond is not None and cond.status == "True" else None
 
 
 def is_finished(job: Any) -> bool:
@@ -81,9 +80,9 @@ def finish_time(pod: pod_pb2.Pod) -> datetime | None:
             when = parse_rfc3339(t)
             latest = when if latest is None or when > latest else latest
     if latest is None:
-        for c in pod.status.conditions:
-            if c.type == POD_READY and c.last_transition_time:
-                latest = parse_rfc3339(c.last_transition_time)
+        ready = find_condition(pod.status.conditions, POD_READY)
+        if ready is not None and ready.last_transition_time:
+            latest = parse_rfc3339(ready.last_transition_time)
     return latest
 
 

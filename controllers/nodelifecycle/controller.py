@@ -38,6 +38,7 @@ from controllers.nodelifecycle.zones import FULL, TokenBucket, ZoneSettings, zon
 from pinnace.api.coordination.v1 import lease_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.conditions import find_condition, is_true
 from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import NODE_READY, POD_READY, TAINT_EFFECT_NO_EXECUTE
 
@@ -107,10 +108,8 @@ class NodeLifecycleController(Controller):
         lease = self.leases.store.get_by_name(LEASE_NAMESPACE, key)
         renew = lease.spec.renew_time if lease is not None else ""
         probe = self.health.observe(key, heartbeat_marker(node, renew), now)
-        ever_ready = any(
-            c.type == NODE_READY and c.reason != "NodeStatusNeverUpdated"
-            for c in node.status.conditions
-        )
+        ready = find_condition(node.status.conditions, NODE_READY)
+        ever_ready = ready is not None and ready.reason != "NodeStatusNeverUpdated"
         grace = self.grace if ever_ready else self.startup_grace
         requeue: float | None = probe + grace - now + SKEW
         if now - probe > grace:
@@ -150,15 +149,14 @@ class NodeLifecycleController(Controller):
         for pod in self.pods.store.by_index(NODE_NAME_INDEX, node.metadata.name):
             if pod.status.phase in ("Succeeded", "Failed"):
                 continue
-            cond = next((c for c in pod.status.conditions if c.type == POD_READY), None)
-            if cond is None or cond.status == "False":
+            if not is_true(pod.status.conditions, POD_READY):
                 continue
             copy = pod_pb2.Pod()
             copy.CopyFrom(pod)
-            for c in copy.status.conditions:
-                if c.type == POD_READY:
-                    c.status = "False"
-                    c.last_transition_time = stamp
+            ready = find_condition(copy.status.conditions, POD_READY)
+            assert ready is not None  # it is True in the pod copied
+            ready.status = "False"
+            ready.last_transition_time = stamp
             try:
                 await self.client.pods(pod.metadata.namespace).update_status(copy)
             except (errors.NotFound, errors.Conflict):

@@ -33,6 +33,7 @@ from controllers.replicaset.util import (
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
+from pinnace.machinery.conditions import find_condition, remove_condition
 from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import REPLICASET_REPLICA_FAILURE
 
@@ -68,32 +69,20 @@ def calculate_status(
         status.terminating_replicas = len(terminating)
     status.observed_generation = owner.metadata.generation
 
-    failure = get_condition(status, REPLICASET_REPLICA_FAILURE)
+    failure = find_condition(status.conditions, REPLICASET_REPLICA_FAILURE)
     if manage_error is not None and failure is None:
         diff = len(active) - desired_replicas(owner)
         reason = FAILED_CREATE if diff < 0 else FAILED_DELETE if diff > 0 else ""
-        cond = status.conditions.add()
-        cond.type = REPLICASET_REPLICA_FAILURE
-        cond.status = "True"
-        cond.reason = reason
-        cond.message = _message(manage_error)
-        cond.last_transition_time = format_rfc3339(now)
+        status.conditions.add(
+            type=REPLICASET_REPLICA_FAILURE,
+            status="True",
+            reason=reason,
+            message=_message(manage_error),
+            last_transition_time=format_rfc3339(now),
+        )
     elif manage_error is None and failure is not None:
-        remove_condition(status, REPLICASET_REPLICA_FAILURE)
+        remove_condition(status.conditions, REPLICASET_REPLICA_FAILURE)
     return status
-
-
-def get_condition(status: Any, cond_type: str) -> Any | None:
-    for cond in status.conditions:
-        if cond.type == cond_type:
-            return cond
-    return None
-
-
-def remove_condition(status: Any, cond_type: str) -> None:
-    keep = [c for c in status.conditions if c.type != cond_type]
-    del status.conditions[:]
-    status.conditions.extend(keep)
 
 
 def _message(err: BaseException) -> str:

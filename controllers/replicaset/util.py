@@ -23,6 +23,7 @@ from google.protobuf.message import Message
 from pinnace.api.apps.v1 import replicaset_pb2
 from pinnace.api.core.v1 import pod_pb2, replicationcontroller_pb2
 from pinnace.client.aio import AsyncClient
+from pinnace.machinery.conditions import find_condition, is_true
 from pinnace.machinery.labels import Selector, selector_from_label_selector, selector_from_map
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import ANNOTATION_POD_DELETION_COST, POD_READY
@@ -106,15 +107,11 @@ def is_pod_terminating(pod: pod_pb2.Pod) -> bool:
 
 
 def ready_condition(pod: pod_pb2.Pod) -> pod_pb2.PodCondition | None:
-    for cond in pod.status.conditions:
-        if cond.type == POD_READY:
-            return cond
-    return None
+    return find_condition(pod.status.conditions, POD_READY)
 
 
 def is_pod_ready(pod: pod_pb2.Pod) -> bool:
-    cond = ready_condition(pod)
-    return cond is not None and cond.status == "True"
+    return is_true(pod.status.conditions, POD_READY)
 
 
 def ready_since(pod: pod_pb2.Pod) -> datetime | None:

@@ -8,12 +8,8 @@ from datetime import timedelta
 import pytest
 
 from controllers.deployment import progress, util
-from controllers.deployment.status import (
-    calculate_status,
-    get_condition,
-    new_condition,
-    set_condition,
-)
+from controllers.deployment.status import calculate_status, new_condition, set_condition
+from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.wellknown import (
     DEPLOYMENT_AVAILABLE,
     DEPLOYMENT_PROGRESSING,
@@ -36,14 +32,14 @@ def test_calculate_status_counts() -> None:
     )
     assert st.unavailable_replicas == 13 - 8
     assert st.observed_generation == 4 and st.collision_count == 2
-    avail = get_condition(st, DEPLOYMENT_AVAILABLE)
+    avail = find_condition(st.conditions, DEPLOYMENT_AVAILABLE)
     assert (avail.status, avail.reason) == ("True", util.MIN_AVAILABLE_REASON)  # 8 >= 10 - 2
 
 
 def test_available_false_below_minimum() -> None:
     d = make_deployment(replicas=10, surge=3, unavailable=2)
     st = calculate_status(d, [make_rs("web-a", replicas=10, available=7)], None, now=T0)
-    avail = get_condition(st, DEPLOYMENT_AVAILABLE)
+    avail = find_condition(st.conditions, DEPLOYMENT_AVAILABLE)
     assert (avail.status, avail.reason) == ("False", util.MIN_UNAVAILABLE_REASON)
 
 
@@ -54,13 +50,13 @@ def test_set_condition_keeps_times_for_same_status_and_reason() -> None:
         d.status,
         new_condition(DEPLOYMENT_AVAILABLE, "True", "A", "m2", now=T0 + timedelta(seconds=5)),
     )
-    c = get_condition(d.status, DEPLOYMENT_AVAILABLE)
+    c = find_condition(d.status.conditions, DEPLOYMENT_AVAILABLE)
     assert (c.message, c.last_update_time) == ("m1", at(0))
     set_condition(
         d.status,
         new_condition(DEPLOYMENT_AVAILABLE, "True", "B", "m3", now=T0 + timedelta(seconds=9)),
     )
-    c = get_condition(d.status, DEPLOYMENT_AVAILABLE)
+    c = find_condition(d.status.conditions, DEPLOYMENT_AVAILABLE)
     assert (c.reason, c.last_update_time, c.last_transition_time) == ("B", at(9), at(0))
     assert len(d.status.conditions) == 1
 
@@ -87,7 +83,7 @@ def test_progress_deadline(elapsed: float, want_reason: str, want_status: str) -
     d.status.CopyFrom(calculate_status(d, [old, new], new, now=T0))
     _progressing(d, util.RS_UPDATED_REASON)
     st = progress.rollout_status(d, [old, new], new, now=T0 + timedelta(seconds=elapsed))
-    c = get_condition(st, DEPLOYMENT_PROGRESSING)
+    c = find_condition(st.conditions, DEPLOYMENT_PROGRESSING)
     assert (c.reason, c.status) == (want_reason, want_status)
     if want_reason == util.TIMED_OUT_REASON:
         assert c.message == 'ReplicaSet "web-new" has timed out progressing.'
@@ -101,7 +97,7 @@ def test_progress_refreshes_last_update_time() -> None:
     _progressing(d, util.RS_UPDATED_REASON)
     new.status.available_replicas = new.status.ready_replicas = 1  # progress at t=8
     st = progress.rollout_status(d, [old, new], new, now=T0 + timedelta(seconds=8))
-    c = get_condition(st, DEPLOYMENT_PROGRESSING)
+    c = find_condition(st.conditions, DEPLOYMENT_PROGRESSING)
     assert (c.reason, c.last_update_time, c.last_transition_time) == (
         util.RS_UPDATED_REASON,
         at(8),
@@ -114,7 +110,7 @@ def test_complete_rollout_is_new_replica_set_available_and_not_rechecked() -> No
     new = make_rs("web-new", replicas=2)
     _progressing(d, util.RS_UPDATED_REASON)
     st = progress.rollout_status(d, [new], new, now=T0 + timedelta(seconds=100))
-    c = get_condition(st, DEPLOYMENT_PROGRESSING)
+    c = find_condition(st.conditions, DEPLOYMENT_PROGRESSING)
     assert (c.reason, c.status) == (util.NEW_RS_AVAILABLE_REASON, "True")
     d.status.CopyFrom(st)
     assert progress.requeue_delay(d, st, now=T0 + timedelta(seconds=200)) is None
@@ -137,7 +133,7 @@ def test_no_deadline_removes_progressing() -> None:
     d = make_deployment(deadline=None)
     _progressing(d, util.RS_UPDATED_REASON)
     st = progress.rollout_status(d, [], None, now=T0)
-    assert get_condition(st, DEPLOYMENT_PROGRESSING) is None
+    assert find_condition(st.conditions, DEPLOYMENT_PROGRESSING) is None
     assert progress.requeue_delay(d, st, now=T0) is None
 
 
@@ -156,14 +152,15 @@ def test_replica_failure_is_copied_from_new_rs_first() -> None:
         last_transition_time=at(2),
     )
     st = progress.rollout_status(d, [old, new], new, now=T0)
-    c = get_condition(st, DEPLOYMENT_REPLICA_FAILURE)
+    c = find_condition(st.conditions, DEPLOYMENT_REPLICA_FAILURE)
     assert (c.reason, c.message, c.last_update_time) == ("FailedCreate", "quota", at(2))
     new.status.ClearField("conditions")
     old.status.ClearField("conditions")
     d.status.CopyFrom(st)
     assert (
-        get_condition(
-            progress.rollout_status(d, [old, new], new, now=T0), DEPLOYMENT_REPLICA_FAILURE
+        find_condition(
+            progress.rollout_status(d, [old, new], new, now=T0).conditions,
+            DEPLOYMENT_REPLICA_FAILURE,
         )
         is None
     )

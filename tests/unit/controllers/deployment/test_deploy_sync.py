@@ -6,8 +6,8 @@ from __future__ import annotations
 from controllers.controllerref import owner_reference
 from controllers.deployment import util
 from controllers.deployment.controller import reconcile
-from controllers.deployment.status import get_condition
 from pinnace.machinery import errors
+from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.wellknown import (
     ANNOTATION_CHANGE_CAUSE,
     ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
@@ -66,7 +66,7 @@ async def test_create_failure_sets_replica_set_create_error() -> None:
         await reconcile(syncer(fake), d, [], {})
     except errors.Forbidden:
         pass
-    cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
+    cond = find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING)
     assert (cond.status, cond.reason) == ("False", util.FAILED_RS_CREATE_REASON)
     assert fake.events[-1][1] == util.FAILED_RS_CREATE_REASON
 
@@ -145,13 +145,13 @@ async def test_paused_holds_template_but_applies_scale() -> None:
     fake = FakeControl(d, old)
     await reconcile(syncer(fake), d, [old], {})
     assert fake.scale_actions() == [("web-old", 5)]  # no new RS
-    cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
+    cond = find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING)
     assert (cond.status, cond.reason) == ("Unknown", util.PAUSED_REASON)
     # resumed: the condition says so, and the rollout starts
     d.spec.paused = False
     await reconcile(syncer(fake), d, [fake.rss["web-old"]], {})
     assert any(a[0] == "create" for a in fake.actions)
-    assert get_condition(d.status, DEPLOYMENT_PROGRESSING).reason in (
+    assert find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING).reason in (
         util.RESUMED_REASON,
         util.NEW_RS_REASON,
     )
@@ -226,7 +226,10 @@ async def test_status_written_only_when_changed() -> None:
     await reconcile(syncer(fake), d, [new], {})
     # FoundNewReplicaSet, then the complete status (NewReplicaSetAvailable)
     assert {a[0] for a in fake.actions} == {"status"}
-    assert get_condition(d.status, DEPLOYMENT_PROGRESSING).reason == util.NEW_RS_AVAILABLE_REASON
+    assert (
+        find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING).reason
+        == util.NEW_RS_AVAILABLE_REASON
+    )
     fake.actions.clear()
     await reconcile(syncer(fake), d, [new], {})
     assert fake.actions == []
