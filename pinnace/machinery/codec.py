@@ -7,10 +7,19 @@ strings and knows nothing of IntOrString. One plan per message descriptor
 Guarantees of `to_dict` (what `-o yaml`/`-o json` print):
 
 * Keys are the fields' JSON names, in descriptor order; map keys are sorted.
-* Unset or empty fields are left out: proto3 scalars at their default,
-  empty lists and maps, unset sub-messages. Fields with presence
-  (`optional`, oneof members) are written whenever set, even as 0, false or
-  "". A sub-message that is set but empty is written as ``{}``.
+* A zero field is written or left out as kube-apiserver does, field by
+  field: the rule of its Go field in k8s.io/api (`omitempty.RULES`,
+  generated from Kubernetes' types). A scalar without ``omitempty`` is
+  written at its zero (``exitCode: 0``, ``ready: false``); a Go struct
+  that is not a pointer is written even when empty (``lastState: {}``);
+  an unset metav1.Time, and a list or map without ``omitempty``, is
+  ``null`` (``lastProbeTime: null``); an unset Quantity without a pointer
+  is ``"0"``. Every other unset or empty field is left out (proto3 scalars
+  at their default, empty lists and maps, unset sub-messages), as are all
+  zero fields of messages the table does not know. Fields with presence
+  (`optional`, oneof members) are written whenever set, even as 0, false
+  or "". A sub-message that is set but empty is written as ``{}``.
+  So an object as kube-apiserver prints it reads back and prints the same.
 * int64/uint64 are JSON numbers (Python ints); bytes are base64; enums are
   their names; IntOrString is a bare int or str; google.protobuf
   Struct/Value/ListValue are plain JSON values.
@@ -22,7 +31,10 @@ Guarantees of `from_dict` (loading manifests):
   All errors are collected and raised together as one `CodecError`, each
   with its full path (``spec.template.spec.containers[0].image``).
 * ``null`` means "unset" (except for a google.protobuf.Value field, where
-  it is the null value). A string of digits given for an IntOrString stays a
+  it is the null value). So does the printed zero of a field Kubernetes
+  always writes (``lastState: {}``, ``port: 0``, ``divisor: "0"``): in Go
+  such a field is no pointer and cannot be "set but zero", and so
+  ``from_dict(to_dict(m)) == m``. A string of digits given for an IntOrString stays a
   string ("1" is not 1), as in Kubernetes.
 * YAML conveniences: a datetime/date (PyYAML's reading of an unquoted
   timestamp) given for a string field becomes RFC 3339 UTC text; a number
@@ -44,10 +56,11 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import yaml
-from google.protobuf import struct_pb2
+from google.protobuf import message_factory, struct_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from . import omitempty
 from .timeutil import format_rfc3339
 
 __all__ = [
@@ -176,6 +189,10 @@ class _Field:
     encode: _Encoder | None  # None: the value is already JSON-ready
     decode: _Decoder
     null_is_value: bool  # a google.protobuf.Value field: JSON null is a value, not "unset"
+    has_presence: bool  # a sub-message, `optional` or oneof member: set even at its zero
+    # A field Kubernetes always writes (no presence in Go): True for a decoded
+    # value that is its zero form, which reads back as unset. None: no such test.
+    is_zero: Callable[[Any], bool] | None
 
 
 class _Plan:
@@ -186,8 +203,13 @@ class _Plan:
         self.full_name = descriptor.full_name
         self.by_number: dict[int, _Field] = {}
         self.by_json: dict[str, _Field] = {}
+        self.by_name: dict[str, _Field] = {}
         self.by_folded: dict[str, str] = {}  # folded name -> json name, for hints
         self.in_number_order = True
+        # Fields written even when unset (json name, maker of the zero form),
+        # in descriptor order, and every json name in that order.
+        self.always: tuple[tuple[str, Callable[[], Any]], ...] = ()
+        self.order: tuple[str, ...] = ()
         self.encode: Callable[[Message], Any] = self._encode_fields
         self.decode: _Decoder = self._decode_fields
 
@@ -197,8 +219,11 @@ class _Plan:
             self.encode, self.decode = special
             return
         numbers = []
+        rules = omitempty.RULES.get(self.full_name, {})
+        always = []
         for position, fd in enumerate(self.descriptor.fields):
             oneof = fd.containing_oneof
+            rule = rules.get(fd.json_name, omitempty.OMIT)
             entry = _Field(
                 name=fd.name,
                 json_name=fd.json_name,
@@ -207,12 +232,26 @@ class _Plan:
                 encode=_field_encoder(fd),
                 decode=_field_decoder(fd),
                 null_is_value=_is_value_field(fd),
+                has_presence=fd.has_presence,
+                is_zero=None if rule == omitempty.OMIT else _zero_test(fd, rule),
             )
             self.by_number[fd.number] = entry
             self.by_json[fd.json_name] = entry
+            self.by_name[fd.name] = entry
             self.by_folded[_fold(fd.json_name)] = fd.json_name
             numbers.append(fd.number)
+            if rule != omitempty.OMIT:
+                always.append((fd.json_name, _zero_maker(fd, rule)))
         self.in_number_order = numbers == sorted(numbers)
+        if always:
+            self.always = tuple(always)
+            self.order = tuple(fd.json_name for fd in self.descriptor.fields)
+            self.encode = self._encode_with_zeros
+
+    def is_empty(self, kwargs: Mapping[str, Any]) -> bool:
+        """Whether decoded constructor kwargs make a message with no field set."""
+        by_name = self.by_name
+        return not any(value or by_name[name].has_presence for name, value in kwargs.items())
 
     def _encode_fields(self, msg: Message) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -226,6 +265,17 @@ class _Plan:
                 continue
             out[entry.json_name] = value if entry.encode is None else entry.encode(value)
         return out
+
+    def _encode_with_zeros(self, msg: Message) -> dict[str, Any]:
+        out = self._encode_fields(msg)
+        added = False
+        for json_name, zero in self.always:
+            if json_name not in out:
+                out[json_name] = zero()
+                added = True
+        if not added:
+            return out
+        return {name: out[name] for name in self.order if name in out}
 
     def _decode_fields(self, data: Any, path: str, errors: list[FieldError]) -> Any:
         if not isinstance(data, Mapping):
@@ -243,7 +293,7 @@ class _Plan:
                 continue
             field_path = f"{path}.{key}" if path else key
             decoded = entry.decode(value, field_path, errors)
-            if decoded is _BAD:
+            if decoded is _BAD or (entry.is_zero is not None and entry.is_zero(decoded)):
                 continue
             if entry.oneof is not None:
                 other = oneofs.setdefault(entry.oneof, key)
@@ -297,6 +347,42 @@ def _join(path: str, key: Any) -> str:
 
 
 # -------------------------------------------------------------------- encoders
+
+
+def _zero_maker(fd: FieldDescriptor, rule: str) -> Callable[[], Any]:
+    """What an unset field with a rule other than OMIT is written as."""
+    if rule == omitempty.NULL or fd.is_repeated:  # Go prints a nil slice or map as null
+        return lambda: None
+    if rule == omitempty.QUANTITY:
+        return lambda: "0"
+    if fd.type == FieldDescriptor.TYPE_MESSAGE:  # ZERO: the empty message's own form
+        plan = _plan(fd.message_type)  # may still be building: look up .encode per call
+        cls = message_factory.GetMessageClass(fd.message_type)
+        return lambda: plan.encode(cls())
+    encode = _single_encoder(fd)  # ZERO: the scalar's default (0, false, "", enum name)
+    zero = fd.default_value if encode is None else encode(fd.default_value)
+    return lambda: zero
+
+
+def _zero_test(fd: FieldDescriptor, rule: str) -> Callable[[Any], bool] | None:
+    """For a field Kubernetes always writes: which decoded values are its zero.
+
+    Go has no "set but zero" for such a field (it is no pointer), so its
+    printed zero reads back as unset, and `from_dict(to_dict(m)) == m`
+    holds: ``lastState: {}``, ``port: 0`` and ``divisor: "0"`` leave the
+    field unset, as if absent. (Zero scalars without presence, null, and
+    empty lists are unset anyway.)
+    """
+    if fd.is_repeated or rule == omitempty.NULL:
+        return None
+    if rule == omitempty.QUANTITY:
+        return lambda value: value == "0"
+    if fd.type != FieldDescriptor.TYPE_MESSAGE:
+        return (lambda value: not value) if fd.has_presence else None
+    if fd.message_type.full_name == _INT_OR_STRING:
+        return lambda value: value == {"int_val": 0}
+    plan = _plan(fd.message_type)  # may still be building: look up per call
+    return lambda value: isinstance(value, dict) and plan.is_empty(value)
 
 
 def _field_encoder(fd: FieldDescriptor) -> _Encoder | None:

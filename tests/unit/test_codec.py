@@ -186,8 +186,12 @@ def _errors(cls, data, **kwargs) -> list[str]:
             meta_pb2.ObjectMeta(
                 finalizers=["f"], name="n", owner_references=[meta_pb2.OwnerReference(name="o")]
             ),
-            {"name": "n", "ownerReferences": [{"name": "o"}], "finalizers": ["f"]},
-            id="descriptor-order",
+            {
+                "name": "n",
+                "ownerReferences": [{"apiVersion": "", "kind": "", "name": "o", "uid": ""}],
+                "finalizers": ["f"],
+            },
+            id="descriptor-order-and-kubernetes-zero-fields",
         ),
         pytest.param(meta_pb2.IntOrString(int_val=0), 0, id="intorstring-int-zero"),
         pytest.param(meta_pb2.IntOrString(str_val="25%"), "25%", id="intorstring-string"),
