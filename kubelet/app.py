@@ -19,7 +19,7 @@ import logging
 from kubelet.context import Config, Context
 from kubelet.hollow import HollowRuntime
 from kubelet.manager import PodManager
-from kubelet.node import NodeManager
+from kubelet.node import NodeManager, read_machine
 from kubelet.paths import RootPaths
 from kubelet.runtime import ProcessRuntime, Runtime
 from kubelet.server import KubeletServer
@@ -53,7 +53,7 @@ class Kubelet:
 
     async def start(self) -> None:
         cfg = self.config
-        cfg.root_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(cfg.root_dir.mkdir, parents=True, exist_ok=True)
         self.client = AsyncClient(cfg.apiserver)
         recorder = EventRecorder(self.client, "kubelet", host=cfg.node_name)
         recorder.start()
@@ -74,7 +74,14 @@ class Kubelet:
         self.manager = PodManager(ctx, informer)
         self.server = KubeletServer(self.manager, listen=cfg.listen, node_name=cfg.node_name)
         port = await self.server.start()
-        self.node = NodeManager(ctx, kubelet_port=port)
+        machine = await asyncio.to_thread(
+            read_machine,
+            cfg.root_dir,
+            cpu=cfg.capacity_cpu,
+            memory=cfg.capacity_memory,
+            max_pods=cfg.max_pods,
+        )
+        self.node = NodeManager(ctx, kubelet_port=port, machine=machine)
         await self.node.register()
         self._spawn(informer.run(), "pod-informer")
         self._spawn(self.node.lease_loop(), "lease")

@@ -78,7 +78,7 @@ class HollowRuntime:
             code = await self._stop(inst)
         finally:
             self._stops.pop(inst.state_dir, None)
-        (inst.state_dir / "exit").write_text(f"{code}\n")
+        await asyncio.to_thread((inst.state_dir / "exit").write_text, f"{code}\n")
         inst.exit = Exit(code, now_rfc3339())
         return inst.exit
 

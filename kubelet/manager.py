@@ -8,8 +8,10 @@ again under the same name gets a new worker.
 On start, after the first list: pods are admitted in creation order (as
 the kubelet's HandlePodAdditions), then pod directories under the root
 dir that belong to no pod bound here are orphans: their processes are
-killed and the directories removed. A pod whose directory exists was
-admitted before (by an earlier kubelet process) and is not admitted again.
+killed and the directories removed. A pod whose directory existed at
+start was admitted before (by an earlier kubelet process) and is not
+admitted again. The pod directories are listed once, at start, in a
+thread, like every other file-system access here.
 
 Housekeeping every ``--housekeeping-period``: rotate the log files of
 running containers that grew past the size cap (in a thread), and remove
@@ -30,6 +32,7 @@ from kubelet.context import Context
 from kubelet.logs import rotate_if_needed
 from kubelet.paths import PodPaths
 from kubelet.podworker import PodWorker
+from kubelet.runtime import Instance, Runtime
 from kubelet.volumes import cleanup_local_volumes
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import DeletedFinalStateUnknown, Informer
@@ -49,6 +52,8 @@ class PodManager:
         # before rejecting (a label added just before the bind).
         self._rechecked: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
+        # Pod directories found at start: pods an earlier kubelet admitted.
+        self._previous_uids: set[str] = set()
 
     # ---- informer handlers (no I/O) ----------------------------------------------------
 
@@ -116,7 +121,7 @@ class PodManager:
             return False
         if pod.status.container_statuses or pod.status.init_container_statuses:
             return False  # an earlier kubelet admitted and ran it
-        return not self.ctx.paths.pod(pod.metadata.uid).dir.exists()
+        return pod.metadata.uid not in self._previous_uids
 
     def _done(self, uid: str) -> None:
         self.workers.pop(uid, None)
@@ -127,6 +132,7 @@ class PodManager:
     async def start(self) -> None:
         """Admit the pods already bound here, clean up orphans, then follow events."""
         await self.informer.wait_synced()
+        self._previous_uids = set(await asyncio.to_thread(self.ctx.paths.known_pod_uids))
         pods = sorted(
             self.informer.store.list(),
             key=lambda p: (p.metadata.creation_timestamp, p.metadata.name),
@@ -140,12 +146,12 @@ class PodManager:
 
     async def cleanup_orphans(self) -> None:
         """Kill the processes of pod dirs that belong to no pod here; remove the dirs."""
-        for uid in self.ctx.paths.known_pod_uids():
+        for uid in await asyncio.to_thread(self.ctx.paths.known_pod_uids):
             if uid in self.workers:
                 continue
             paths = self.ctx.paths.pod(uid)
-            info = paths.read_info() or {}
-            killed = self._kill_orphan(paths)
+            info, running = await asyncio.to_thread(_orphan, self.ctx.runtime, paths)
+            killed = sum(self.ctx.runtime.signal(inst, signal.SIGKILL) for inst in running)
             log.info(
                 "orphaned pod dir %s (%s/%s): killed %d process group(s), removing it",
                 uid,
@@ -154,22 +160,6 @@ class PodManager:
                 killed,
             )
             await asyncio.to_thread(shutil.rmtree, paths.dir, True)
-
-    def _kill_orphan(self, paths: PodPaths) -> int:
-        killed = 0
-        states = paths.private / "containers"
-        if not states.is_dir():
-            return 0
-        for ctr_dir in states.iterdir():
-            for attempt in ctr_dir.iterdir():
-                inst = self.ctx.runtime.load(attempt)
-                if (
-                    inst is not None
-                    and inst.exit is None
-                    and self.ctx.runtime.signal(inst, signal.SIGKILL)
-                ):
-                    killed += 1
-        return killed
 
     async def stop(self, *, kill_containers: bool = False, grace: float = 5.0) -> None:
         """Stop every worker; with ``kill_containers`` also stop every container."""
@@ -246,6 +236,22 @@ class PodManager:
         if not found:
             return None
         return max(found, key=lambda w: w.last_pod.metadata.creation_timestamp)
+
+
+def _orphan(runtime: Runtime, paths: PodPaths) -> tuple[dict[str, str], list[Instance]]:
+    """What an orphaned pod directory says: whose it was, and its running
+    instances (blocking: call it in a thread)."""
+    info = paths.read_info() or {}
+    running: list[Instance] = []
+    states = paths.private / "containers"
+    if not states.is_dir():
+        return info, running
+    for ctr_dir in states.iterdir():
+        for attempt in ctr_dir.iterdir():
+            inst = runtime.load(attempt)
+            if inst is not None and inst.exit is None:
+                running.append(inst)
+    return info, running
 
 
 def _subdirs(path: Any) -> list[str]:

@@ -17,6 +17,8 @@
   re-created if someone deleted it.
 * Lease ``kube-node-lease/<node>``: holder the node, duration 40 s, renewed
   every ``--lease-period`` (the node controller reads it as the heartbeat).
+* The machine's facts (capacity, ids, OS) are read once, at start, in a
+  thread (``read_machine``): nothing here reads a file on the event loop.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import os
 import platform
 import shutil
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,7 +40,7 @@ from pinnace.api.core.v1 import node_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339
 
-__all__ = ["NodeManager", "machine_capacity"]
+__all__ = ["Machine", "NodeManager", "machine_capacity", "read_machine"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,30 @@ def _os_image() -> str:
     return "Linux"
 
 
+@dataclass(frozen=True)
+class Machine:
+    """What the kubelet reports about the machine it runs on."""
+
+    capacity: dict[str, str]
+    machine_id: str = ""
+    system_uuid: str = ""
+    boot_id: str = ""
+    kernel_version: str = ""
+    os_image: str = "Linux"
+
+
+def read_machine(root: Path, *, cpu: str = "", memory: str = "", max_pods: int = 110) -> Machine:
+    """The machine's facts, flags winning for capacity. Blocking: call it in a thread."""
+    return Machine(
+        capacity=machine_capacity(root, cpu=cpu, memory=memory, max_pods=max_pods),
+        machine_id=_read("/etc/machine-id"),
+        system_uuid=_read("/sys/class/dmi/id/product_uuid"),
+        boot_id=_read("/proc/sys/kernel/random/boot_id"),
+        kernel_version=platform.release(),
+        os_image=_os_image(),
+    )
+
+
 def _now(micro: bool = False) -> str:
     return (
         format_rfc3339(datetime.now(UTC), micro=micro)
@@ -116,16 +143,12 @@ def _now(micro: bool = False) -> str:
 
 
 class NodeManager:
-    def __init__(self, ctx: Context, *, kubelet_port: int) -> None:
+    def __init__(self, ctx: Context, *, kubelet_port: int, machine: Machine) -> None:
         self.ctx = ctx
         self.cfg = ctx.config
         self.kubelet_port = kubelet_port
-        self.capacity = machine_capacity(
-            self.cfg.root_dir,
-            cpu=self.cfg.capacity_cpu,
-            memory=self.cfg.capacity_memory,
-            max_pods=self.cfg.max_pods,
-        )
+        self.machine = machine
+        self.capacity = dict(machine.capacity)
         self.labels = {
             "kubernetes.io/hostname": self.cfg.node_name,
             "kubernetes.io/os": "linux",
@@ -173,11 +196,12 @@ class NodeManager:
         st.addresses.add(type="Hostname", address=self.cfg.node_name)
         st.daemon_endpoints.kubelet_endpoint.port = self.kubelet_port
         info = st.node_info
-        info.machine_id = _read("/etc/machine-id")
-        info.system_uuid = _read("/sys/class/dmi/id/product_uuid")
-        info.boot_id = _read("/proc/sys/kernel/random/boot_id")
-        info.kernel_version = platform.release()
-        info.os_image = _os_image()
+        m = self.machine
+        info.machine_id = m.machine_id
+        info.system_uuid = m.system_uuid
+        info.boot_id = m.boot_id
+        info.kernel_version = m.kernel_version
+        info.os_image = m.os_image
         info.container_runtime_version = f"pinnace-{self.ctx.runtime.name}://{pinnace_version}"
         info.kubelet_version = KUBELET_VERSION
         info.operating_system = "linux"

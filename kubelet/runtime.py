@@ -37,6 +37,11 @@ group also kills the wrapper; the kubelet, which sent it, records 137.
 Exits are observed without a thread or a polling loop per container: a
 pidfd of W becomes readable when W exits, for children and re-adopted
 processes alike (polling /proc every 0.2 s where pidfds are missing).
+``start``, ``load`` and the end of ``wait`` do file-system work (state
+files, the spawn, a scan of /proc for the group's leftovers): callers on
+the event loop run ``start`` and ``load`` in a thread, and ``wait`` does its
+own in one. ``signal`` reads at most /proc/<pid> (memory, not disk) and
+stays on the loop.
 
 Re-adoption after a kubelet restart (``load``): if W is alive, and is the
 same process (its /proc cmdline names the attempt dir), the container is
@@ -381,9 +386,14 @@ class ProcessRuntime:
                 # The pidfd said it exited: a zombie now, so this does not block.
                 pid, status = os.waitpid(inst.pid, os.WNOHANG)  # noqa: ASYNC222
                 status = status if pid else None
-        inst.exit = self._recorded_exit(inst, status)
-        self._kill_group(inst.pid, inst.state_dir)
+        inst.exit = await asyncio.to_thread(self._finish, inst, status)
         return inst.exit
+
+    def _finish(self, inst: Instance, wait_status: int | None) -> Exit:
+        """The recorded exit, and no process of the container left (blocking)."""
+        exit_ = self._recorded_exit(inst, wait_status)
+        self._kill_group(inst.pid, inst.state_dir)
+        return exit_
 
     def _kill_group(self, pid: int, state_dir: Path) -> None:
         """SIGKILL what is left of a finished container's process group.

@@ -258,11 +258,11 @@ class KubeletServer:
         writer: asyncio.StreamWriter,
         budget: Callable[[int], int | None],
     ) -> None:
-        pos = _size(path)
+        pos = await asyncio.to_thread(_size, path)
         sent = 0
         while True:
             exited = inst.exit is not None
-            size = _size(path)
+            size = await asyncio.to_thread(_size, path)
             if size < pos:
                 pos = 0  # rotated (copy-and-truncate): the new output starts at 0
             if size > pos:
@@ -368,7 +368,7 @@ class KubeletServer:
 
 
 def _size(path: Path) -> int:
-    """The file's size (0 if missing); a stat is fast enough for the loop."""
+    """The file's size (0 if missing). Blocking: call it in a thread."""
     try:
         return os.stat(path).st_size
     except FileNotFoundError:

@@ -23,10 +23,17 @@ it starts what should run now and says when to look again.
   (RunContainerError if that fails) and follows it (supervise.py). Only
   the logs and state directories of the current and the previous attempt
   are kept.
+* The file-system work of a start (the working directory, the state
+  directory, the spawn, pruning old attempts) runs in a thread. A start
+  under way is finished and recorded even if the worker is cancelled
+  meanwhile (kubelet shutdown), so no process runs that the kubelet does
+  not know of.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 import time
 
@@ -34,14 +41,14 @@ from kubelet import env as envmod
 from kubelet import logs as logmod
 from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState
 from kubelet.podworker.supervise import watch
-from kubelet.runtime import LaunchSpec
+from kubelet.runtime import Instance, LaunchSpec
 from kubelet.status import Waiting
 from pinnace.api.core.v1 import pod_pb2
 
 __all__ = ["sync_containers"]
 
 
-def sync_containers(ps: PodState, pod: pod_pb2.Pod) -> float:
+async def sync_containers(ps: PodState, pod: pod_pb2.Pod) -> float:
     """Start what should run now; the time until the next planned start."""
     delay = IDLE_RESYNC
     policy = pod.spec.restart_policy or "Always"
@@ -54,26 +61,26 @@ def sync_containers(ps: PodState, pod: pod_pb2.Pod) -> float:
             if cs.running:
                 break
             if cs.instance is None:
-                _start(ps, pod, cs)
+                await _start(ps, pod, cs)
                 break
             if policy == "Never":
                 break  # failed for good: the phase says Failed
-            delay = min(delay, _maybe_restart(ps, pod, cs))
+            delay = min(delay, await _maybe_restart(ps, pod, cs))
             break
         return delay
     for cs in apps:
         if cs.running:
             continue
         if cs.instance is None:
-            _start(ps, pod, cs)
+            await _start(ps, pod, cs)
             continue
         code = cs.instance.exit.exit_code if cs.instance.exit else 0
         if policy == "Always" or (policy == "OnFailure" and code != 0):
-            delay = min(delay, _maybe_restart(ps, pod, cs))
+            delay = min(delay, await _maybe_restart(ps, pod, cs))
     return delay
 
 
-def _maybe_restart(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> float:
+async def _maybe_restart(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> float:
     """Restart ``cs`` now, or say how long its back-off still holds it."""
     backoff = ps.crash_backoff
     counted = cs.restart_counted == cs.exited_at  # a retry of a counted restart waits no more
@@ -93,16 +100,16 @@ def _maybe_restart(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> float:
     if not counted:
         backoff.next(cs.name, cs.exited_at)
         cs.restart_counted = cs.exited_at
-    _start(ps, pod, cs)
+    await _start(ps, pod, cs)
     return IDLE_RESYNC
 
 
-def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
+async def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
     ctr = cs.spec
     try:
         environment = ps.build_environment(cs)
         argv = envmod.command_line(ctr, environment.env)
-        environment.workdir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(environment.workdir.mkdir, parents=True, exist_ok=True)
     except (envmod.ConfigError, OSError) as e:
         if cs.waiting is None or cs.waiting.message != str(e):
             ps.event("Warning", "Failed", f"Error: {e}")
@@ -121,17 +128,21 @@ def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
     )
     if attempt == 0:
         ps.event("Normal", "Pulled", f'Container image "{ctr.image}" already present on machine')
+    launch = asyncio.ensure_future(asyncio.to_thread(ps.ctx.runtime.start, spec))
     try:
-        inst = ps.ctx.runtime.start(spec)
+        inst = await asyncio.shield(launch)
+    except asyncio.CancelledError:
+        # The worker is being stopped: let the start finish and record it, so
+        # that a kubelet stopping with --kill-pods-on-exit finds the process.
+        with contextlib.suppress(Exception):
+            _started(cs, await launch, environment)
+        raise
     except OSError as e:
         ps.event("Warning", "Failed", f"Error: {e}")
         cs.waiting = Waiting("RunContainerError", str(e))
         return
-    cs.previous, cs.instance = cs.instance, inst
-    cs.environment = environment
-    cs.waiting = None
-    logmod.prune_attempts(ps.paths.container_logs(cs.name), (attempt, attempt - 1))
-    _prune_states(ps, cs.name, attempt)
+    _started(cs, inst, environment)
+    await asyncio.to_thread(_prune, ps, cs.name, attempt)
     if inst.exit is not None:
         ps.event("Warning", "Failed", f"Error: {inst.exit.message}")
         cs.exited_at = time.monotonic()
@@ -141,7 +152,15 @@ def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
     watch(ps, cs, inst, fresh=True)
 
 
-def _prune_states(ps: PodState, name: str, attempt: int) -> None:
+def _started(cs: ContainerState, inst: Instance, environment: envmod.Environment) -> None:
+    cs.previous, cs.instance = cs.instance, inst
+    cs.environment = environment
+    cs.waiting = None
+
+
+def _prune(ps: PodState, name: str, attempt: int) -> None:
+    """Remove the logs and state directories older than the previous attempt."""
+    logmod.prune_attempts(ps.paths.container_logs(name), (attempt, attempt - 1))
     for old in ps.paths.attempts(name):
         if old < attempt - 1:
             shutil.rmtree(ps.paths.attempt_state(name, old), ignore_errors=True)

@@ -11,36 +11,58 @@ in the pod directory (runtime.py's disk layout) and takes them as
 * an instance that exited while nobody watched counts as exited now, so a
   restart it is due waits its back-off from this moment;
 * a container with no attempt has never started.
+
+Reading the state files (and the exited instances' termination messages)
+is blocking file I/O: it runs in one thread call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
+from kubelet.podworker.report import add_termination_message
 from kubelet.podworker.state import PodState
 from kubelet.podworker.supervise import watch
+from kubelet.runtime import Instance
 
 __all__ = ["readopt"]
 
 log = logging.getLogger(__name__)
 
+Found = dict[str, tuple[Instance | None, Instance | None]]  # container → (instance, previous)
 
-def readopt(ps: PodState) -> None:
+
+async def readopt(ps: PodState) -> None:
     """Pick up the instances a previous kubelet started (see the module docstring)."""
+    found = await asyncio.to_thread(_load, ps)
     ps.loaded = True
+    for name, (instance, previous) in found.items():
+        cs = ps.containers[name]
+        cs.instance, cs.previous = instance, previous
+        if instance is None:
+            continue
+        if instance.exit is None:
+            log.info("pod %s: re-adopted container %s (pid %d)", ps.key, name, instance.pid)
+            watch(ps, cs, instance, fresh=False)
+        else:
+            cs.exited_at = time.monotonic()
+
+
+def _load(ps: PodState) -> Found:
+    """The newest two recorded instances of every container that has any."""
     rt = ps.ctx.runtime
+    found: Found = {}
     for cs in ps.containers.values():
         attempts = ps.paths.attempts(cs.name)
         if not attempts:
             continue
-        cs.instance = rt.load(ps.paths.attempt_state(cs.name, attempts[-1]))
+        instance = rt.load(ps.paths.attempt_state(cs.name, attempts[-1]))
+        previous = None
         if len(attempts) > 1:
-            cs.previous = rt.load(ps.paths.attempt_state(cs.name, attempts[-2]))
-        if cs.instance is None:
-            continue
-        if cs.instance.exit is None:
-            log.info("pod %s: re-adopted container %s (pid %d)", ps.key, cs.name, cs.instance.pid)
-            watch(ps, cs, cs.instance, fresh=False)
-        else:
-            cs.exited_at = time.monotonic()
+            previous = rt.load(ps.paths.attempt_state(cs.name, attempts[-2]))
+        for inst in (instance, previous):
+            add_termination_message(cs.spec, inst)
+        found[cs.name] = (instance, previous)
+    return found

@@ -11,8 +11,9 @@ status.py (pure) makes a PodStatus from:
   waiting ContainerCreating until its postStart hook has finished;
 * exited: terminated, with the message the container left
   (``terminationMessagePolicy: FallbackToLogsOnError``: the tail of its
-  log when it failed without one); while it waits to restart, waiting
-  with the exit as lastState.
+  log when it failed without one, read once when the exit is seen,
+  ``add_termination_message``, in a thread); while it waits to restart,
+  waiting with the exit as lastState.
 
 ``write_status`` writes the computed status only when it differs from the
 one the pod has (status.py ``status_equal``), so an idle pod costs no
@@ -24,8 +25,10 @@ written.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from kubelet import logs as logmod
 from kubelet.podworker.state import ContainerState, PodState, resource_version
@@ -43,7 +46,7 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339
 
-__all__ = ["views", "write_status"]
+__all__ = ["add_termination_message", "views", "write_status"]
 
 log = logging.getLogger("kubelet.podworker")
 
@@ -62,26 +65,36 @@ def views(
     return init_views, app_views
 
 
-def _terminated(cs: ContainerState, inst: Instance) -> Terminated:
+def add_termination_message(container: Any, inst: Instance | None) -> None:
+    """Give an exited instance the tail of its log as its message when
+    ``FallbackToLogsOnError`` asks for it. Blocking file I/O: call it in a
+    thread, once, when the exit is seen."""
+    ex = inst.exit if inst is not None else None
+    if (
+        inst is None
+        or ex is None
+        or ex.message
+        or ex.exit_code == 0
+        or container.termination_message_policy != "FallbackToLogsOnError"
+        or inst.log_path is None
+    ):
+        return
+    with contextlib.suppress(OSError):
+        data = logmod.read_log(inst.log_path, tail_lines=TERMINATION_LOG_LINES)
+        message = data[-TERMINATION_MESSAGE_MAX:].decode(errors="replace")
+        inst.exit = dataclasses.replace(ex, message=message)
+
+
+def _terminated(inst: Instance) -> Terminated:
     ex = inst.exit
     assert ex is not None
     reason = ex.reason or ("Completed" if ex.exit_code == 0 else "Error")
-    message = ex.message
-    if (
-        not message
-        and ex.exit_code != 0
-        and cs.spec.termination_message_policy == "FallbackToLogsOnError"
-        and inst.log_path is not None
-    ):
-        with contextlib.suppress(OSError):
-            data = logmod.read_log(inst.log_path, tail_lines=TERMINATION_LOG_LINES)
-            message = data[-TERMINATION_MESSAGE_MAX:].decode(errors="replace")
     return Terminated(
         exit_code=ex.exit_code,
         reason=reason,
         started_at=inst.started_at,
         finished_at=ex.finished_at,
-        message=message,
+        message=ex.message,
         container_id=inst.container_id,
     )
 
@@ -90,7 +103,7 @@ def _view(cs: ContainerState, stopping: bool, *, pending_init: bool = False) -> 
     inst = cs.instance
     name, image = cs.name, cs.spec.image
     prev = cs.previous
-    prev_term = _terminated(cs, prev) if prev is not None and prev.exit else None
+    prev_term = _terminated(prev) if prev is not None and prev.exit else None
     if inst is None:
         reason = cs.waiting or Waiting("PodInitializing" if pending_init else "ContainerCreating")
         return ContainerView(name=name, image=image, waiting=reason)
@@ -114,7 +127,7 @@ def _view(cs: ContainerState, stopping: bool, *, pending_init: bool = False) -> 
             started=cs.started,
             container_id=inst.container_id,
         )
-    term = _terminated(cs, inst)
+    term = _terminated(inst)
     if cs.waiting is not None and not stopping:
         return ContainerView(
             name=name,

@@ -3,8 +3,9 @@
 ``watch(ps, cs, instance)`` starts, for one running instance, the tasks of
 a ``Watch`` (state.py):
 
-* the exit watcher: waits for the runtime to report the exit, then marks
-  the container not ready and not started, cancels the instance's other
+* the exit watcher: waits for the runtime to report the exit, reads the
+  termination message the container left (in a thread), then marks the
+  container not ready and not started, cancels the instance's other
   tasks and wakes the worker (which restarts it or not, containers.py);
 * the postStart hook, for an instance this kubelet started (not one it
   re-adopted): the container is reported waiting (ContainerCreating) until
@@ -28,6 +29,7 @@ import asyncio
 import time
 from typing import Any
 
+from kubelet.podworker.report import add_termination_message
 from kubelet.podworker.state import ContainerState, PodState, ProbeKind, Watch
 from kubelet.podworker.stopping import kill_container, pod_grace
 from kubelet.probes import Outcome, ProbeWorker, Result, run_handler
@@ -63,6 +65,7 @@ async def _wait_exit(ps: PodState, cs: ContainerState, w: Watch) -> None:
     inst = w.instance
     try:
         await ps.ctx.runtime.wait(inst)
+        await asyncio.to_thread(add_termination_message, cs.spec, inst)
     finally:
         w.exited.set()
         if inst.exit is not None and cs.instance is inst:

@@ -138,7 +138,7 @@ class PodWorker:
         """One level-triggered pass; returns the longest time to sleep."""
         ps = self.state
         if not ps.loaded:
-            readopt(ps)
+            await readopt(ps)
         pod = ps.pod
         if pod is None:
             return await sync_gone(ps)
@@ -169,7 +169,7 @@ class PodWorker:
         stopping = bool(pod.metadata.deletion_timestamp) or ps.outcome is not None
         if stopping or ps.terminal:
             return await sync_stopping(ps, pod)
-        delay = sync_containers(ps, pod)
+        delay = await sync_containers(ps, pod)
         await write_status(ps, *views(ps))
         if deadline_in is not None:
             delay = min(delay, max(deadline_in, 0.05))
