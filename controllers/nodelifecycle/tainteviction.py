@@ -25,10 +25,11 @@ from typing import Any, ClassVar
 
 from controllers import nodeutil
 from controllers.base import Controller, ControllerContext
+from controllers.disruption import mark_and_delete
 from controllers.nodelifecycle.controller import NODE_NAME_INDEX, node_name_index
 from pinnace.api.core.v1 import node_pb2, pod_pb2
-from pinnace.machinery import errors, nodematch
-from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
+from pinnace.machinery import nodematch
+from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import REASON_DELETION_BY_TAINT_MANAGER, TAINT_EFFECT_NO_EXECUTE
 
 MESSAGE = "Taint manager: deleting due to NoExecute taint"
@@ -139,28 +140,13 @@ class TaintEvictionController(Controller):
         self.recorder.event(
             pod, "Normal", "TaintManagerEviction", f"Marking for deletion Pod {namespace}/{name}"
         )
-        pods = self.client.pods(namespace)
-        copy = pod_pb2.Pod()
-        copy.CopyFrom(pod)
-        if not any(
-            c.type == "DisruptionTarget" and c.status == "True" for c in copy.status.conditions
-        ):
-            kept = [c for c in copy.status.conditions if c.type != "DisruptionTarget"]
-            del copy.status.conditions[:]
-            copy.status.conditions.extend(kept)
-            copy.status.conditions.add(
-                type="DisruptionTarget",
-                status="True",
-                reason=REASON_DELETION_BY_TAINT_MANAGER,
-                message=MESSAGE,
-                last_transition_time=format_rfc3339(self.ctx.clock.now()),
-            )
-            try:
-                await pods.update_status(copy)
-            except errors.NotFound:
-                return
-        try:
-            await pods.delete(name, uid=pod.metadata.uid)
-        except errors.NotFound:
+        gone = not await mark_and_delete(
+            self.client,
+            pod,
+            reason=REASON_DELETION_BY_TAINT_MANAGER,
+            message=MESSAGE,
+            now=self.ctx.clock.now(),
+        )
+        if gone:
             return
         self.log.info("evicted pod %s/%s from node %s", namespace, name, pod.spec.node_name)

@@ -25,10 +25,10 @@ from typing import Any, ClassVar
 
 from controllers import nodeutil
 from controllers.base import Controller, ControllerContext, unwrap
+from controllers.disruption import mark_and_delete
 from controllers.replicaset.util import parse_time
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors
-from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import REASON_DELETION_BY_POD_GC, TAINT_NODE_OUT_OF_SERVICE
 
 KEY = "podgc"
@@ -142,29 +142,25 @@ class PodGCController(Controller):
     async def delete(self, pod: pod_pb2.Pod, *, fail: bool) -> None:
         """Force-delete the pod; first mark it Failed with DisruptionTarget
         if it is not terminal and ``fail``."""
-        handle = self.client.pods(pod.metadata.namespace)
         if fail and not is_terminated(pod):
-            copy = pod_pb2.Pod()
-            copy.CopyFrom(pod)
-            copy.status.phase = "Failed"
-            kept = [c for c in copy.status.conditions if c.type != "DisruptionTarget"]
-            del copy.status.conditions[:]
-            copy.status.conditions.extend(kept)
-            copy.status.conditions.add(
-                type="DisruptionTarget",
-                status="True",
+            done = await mark_and_delete(
+                self.client,
+                pod,
                 reason=REASON_DELETION_BY_POD_GC,
                 message=MESSAGE,
-                last_transition_time=format_rfc3339(self.ctx.clock.now()),
+                now=self.ctx.clock.now(),
+                fail=True,
+                grace_period_seconds=0,
             )
+            if not done:
+                return
+        else:
             try:
-                await handle.update_status(copy)
+                await self.client.pods(pod.metadata.namespace).delete(
+                    pod.metadata.name, grace_period_seconds=0, uid=pod.metadata.uid
+                )
             except errors.NotFound:
                 return
-        try:
-            await handle.delete(pod.metadata.name, grace_period_seconds=0, uid=pod.metadata.uid)
-        except errors.NotFound:
-            return
         self.log.info("deleted pod %s/%s", pod.metadata.namespace, pod.metadata.name)
 
     @staticmethod
