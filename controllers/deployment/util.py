@@ -397,11 +397,8 @@ def new_rs_new_replicas(
     ceiling 13, so the new RS goes to min(13 - 10, 10 - 0) = 3.
     Recreate: straight to spec.replicas (old ones are gone by then)."""
     if is_rolling_update(d):
-        surge = scaled_value(
-            _or_zero(d.spec.strategy.rolling_update.max_surge), d.spec.replicas, round_up=True
-        )
         current = spec_replicas(all_rss)
-        ceiling = d.spec.replicas + surge
+        ceiling = d.spec.replicas + max_surge(d)
         if current >= ceiling:
             return new_rs.spec.replicas
         grow = min(ceiling - current, d.spec.replicas - new_rs.spec.replicas)
