@@ -4,7 +4,7 @@ an orphaned history is taken over with its numbers, no new revision made."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,6 +17,7 @@ from pinnace.machinery.labels import selector_from_map
 from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH
 
 ControllerRevision = controllerrevision_pb2.ControllerRevision
+T = TypeVar("T", daemonset_pb2.DaemonSet, statefulset_pb2.StatefulSet)
 NS = "ns"
 TEMPLATE = {
     "metadata": {"labels": {"app": "web"}},
@@ -24,26 +25,24 @@ TEMPLATE = {
 }
 
 
-def daemon_set(uid: str = "uid-new", image: str = "v1") -> daemonset_pb2.DaemonSet:
+def workload(kind: type[T], uid: str, image: str) -> T:
+    """A DaemonSet or StatefulSet "web" selecting app=web, running ``image``."""
     template = {**TEMPLATE, "spec": {"containers": [{"name": "c", "image": image}]}}
     return codec.from_dict(
-        daemonset_pb2.DaemonSet,
+        kind,
         {
             "metadata": {"name": "web", "namespace": NS, "uid": uid},
             "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template},
         },
     )
+
+
+def daemon_set(uid: str = "uid-new", image: str = "v1") -> daemonset_pb2.DaemonSet:
+    return workload(daemonset_pb2.DaemonSet, uid, image)
 
 
 def stateful_set(uid: str = "uid-new", image: str = "v1") -> statefulset_pb2.StatefulSet:
-    template = {**TEMPLATE, "spec": {"containers": [{"name": "c", "image": image}]}}
-    return codec.from_dict(
-        statefulset_pb2.StatefulSet,
-        {
-            "metadata": {"name": "web", "namespace": NS, "uid": uid},
-            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template},
-        },
-    )
+    return workload(statefulset_pb2.StatefulSet, uid, image)
 
 
 def orphaned(revision: ControllerRevision, *, rv: str = "7") -> ControllerRevision:
