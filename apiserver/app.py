@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -56,15 +57,14 @@ def build_resources(
     for info in kinds.KINDS:
         strategy = STRATEGIES[info.kind](info, config)
         store = Store(etcd, info.message_class)
-        res = Resource(info=info, strategy=strategy, store=store, cache=None)  # type: ignore[arg-type]
-        res.cache = WatchCache(
+        cache = WatchCache(
             prefix=resource_prefix(info),
             decode=store.decode,
-            extract=res.extract,
+            extract=strategy.extract,
             capacity=cache_size,
             resource=info.resource,
         )
-        resources[info.resource] = res
+        resources[info.resource] = Resource(info=info, strategy=strategy, store=store, cache=cache)
     return resources
 
 
@@ -146,7 +146,7 @@ class ApiServer:
         await self.server.wait_for_termination()
 
 
-async def _set_serving(servicer) -> None:
+async def _set_serving(servicer: Any) -> None:  # grpc_health's sync or aio servicer
     for name in ("", SERVICE):
         result = servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         if asyncio.iscoroutine(result):

@@ -15,10 +15,13 @@ import asyncio
 import contextlib
 import logging
 
+from google.protobuf.message import Message
+
 from apiserver.registry.deletion import aggregate
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
 from apiserver.storage.watchcache import Filter
+from pinnace.api.core.v1 import namespace_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.wellknown import FINALIZER_KUBERNETES
@@ -31,7 +34,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 async def ensure_system_namespaces(namespaces: Resource, verbs: Verbs) -> None:
     for name in SYSTEM_NAMESPACES:
         ns = namespaces.info.new()
-        ns.metadata.name = name  # type: ignore[attr-defined]
+        ns.metadata.name = name
         with contextlib.suppress(errors.AlreadyExists):
             await verbs.create(namespaces, "", ns)
             log.info("created namespace %s", name)
@@ -48,7 +51,7 @@ class NamespacePhases:
         cached = self._namespaces.cache.get(self._namespaces.key("", name))
         if cached is None:
             return None
-        return self._namespaces.info.message_class.FromString(cached.raw).status.phase  # type: ignore[attr-defined]
+        return self._namespaces.info.message_class.FromString(cached.raw).status.phase
 
     async def phase(self, name: str) -> str | None:
         """The namespace's phase; reads etcd when the cache has not seen it yet."""
@@ -56,7 +59,7 @@ class NamespacePhases:
         if phase is not None:
             return phase
         stored = await self._namespaces.store.get(self._namespaces.key("", name))
-        return None if stored is None else stored.obj.status.phase  # type: ignore[attr-defined]
+        return None if stored is None else stored.obj.status.phase
 
 
 class NamespaceFinalizer:
@@ -81,7 +84,7 @@ class NamespaceFinalizer:
         does not hold up the others."""
         for cached in self._namespaces.cache.objects():
             ns = self._namespaces.info.message_class.FromString(cached.raw)
-            if not ns.metadata.deletion_timestamp:  # type: ignore[attr-defined]
+            if not ns.metadata.deletion_timestamp:
                 continue
             try:
                 await self._finalize(ns)
@@ -90,7 +93,7 @@ class NamespaceFinalizer:
             except Exception:
                 log.exception("finalizing namespace %s failed; retrying", cached.name)
 
-    async def _finalize(self, ns) -> None:
+    async def _finalize(self, ns: namespace_pb2.Namespace) -> None:
         name = ns.metadata.name
         remaining = 0
         # Pods first (Kubernetes' OrderedNamespaceDeletion), then everything else.
@@ -131,7 +134,7 @@ class NamespaceFinalizer:
     async def _remove_spec_finalizer(self, name: str) -> None:
         res = self._namespaces
 
-        async def mutate(current, rv):
+        async def mutate(current: Message, rv: int) -> Message | None:
             kept = [f for f in current.spec.finalizers if f != FINALIZER_KUBERNETES]
             del current.spec.finalizers[:]
             current.spec.finalizers.extend(kept)
@@ -141,7 +144,7 @@ class NamespaceFinalizer:
             stored, _ = await res.store.guaranteed_update(
                 res.key("", name), mutate, not_found=lambda: errors.NotFound(name)
             )
-            meta = stored.obj.metadata  # type: ignore[attr-defined]
-            if not meta.finalizers and not stored.obj.spec.finalizers:  # type: ignore[attr-defined]
+            meta = stored.obj.metadata
+            if not meta.finalizers and not stored.obj.spec.finalizers:
                 await res.store.delete_if_unchanged(res.key("", name), stored.rv)
                 log.info("namespace %s is empty and deleted", name)

@@ -35,10 +35,12 @@ VERSION = "pinnace-0.1.0 (Kubernetes API v1.32 semantics)"
 WATCH_CATCH_UP_SECONDS = 3.0
 
 
-def _handler(verb: str):
+def _handler(
+    verb: str,
+) -> Callable[[Callable[..., Awaitable[Message]]], Callable[..., Awaitable[Message]]]:
     """Map ApiError to gRPC status; count and time every call."""
 
-    def wrap(fn: Callable[..., Awaitable[Message]]):
+    def wrap(fn: Callable[..., Awaitable[Message]]) -> Callable[..., Awaitable[Message]]:
         @functools.wraps(fn)
         async def run(
             self: ApiService, request: Message, context: grpc.aio.ServicerContext
@@ -112,13 +114,15 @@ class ApiService:
     # ---- verbs ---------------------------------------------------------------
 
     @_handler("create")
-    async def Create(self, req: api_pb2.CreateRequest, context) -> api_pb2.ObjectResponse:
+    async def Create(
+        self, req: api_pb2.CreateRequest, context: grpc.aio.ServicerContext
+    ) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
         if req.subresource == "binding":
             if res.info.kind != "Pod":
                 raise errors.NotFound(f"{res.qualified} has no binding subresource")
             binding = self.unpack(res, req.object, kinds.BINDING)
-            name = req.name or binding.metadata.name  # type: ignore[attr-defined]
+            name = req.name or binding.metadata.name
             obj = await self._verbs.bind(res, req.namespace, name, binding)
             return api_pb2.ObjectResponse(object=pack(obj))
         if req.subresource:
@@ -130,7 +134,9 @@ class ApiService:
         return api_pb2.ObjectResponse(object=pack(created))
 
     @_handler("get")
-    async def Get(self, req: api_pb2.GetRequest, context) -> api_pb2.ObjectResponse:
+    async def Get(
+        self, req: api_pb2.GetRequest, context: grpc.aio.ServicerContext
+    ) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
         if req.subresource == "scale":
             return api_pb2.ObjectResponse(
@@ -142,7 +148,7 @@ class ApiService:
         return api_pb2.ObjectResponse(object=pack(stored.obj))
 
     @_handler("list")
-    async def List(self, req: api_pb2.ListRequest, context) -> bytes:
+    async def List(self, req: api_pb2.ListRequest, context: grpc.aio.ServicerContext) -> bytes:
         """The list, encoded straight from the cached wire bytes (wire.py)."""
         res = self.resource(req.resource)
         flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
@@ -156,7 +162,9 @@ class ApiService:
         return list_response(lm, res.info.type_url, raws)
 
     @_handler("update")
-    async def Update(self, req: api_pb2.UpdateRequest, context) -> api_pb2.ObjectResponse:
+    async def Update(
+        self, req: api_pb2.UpdateRequest, context: grpc.aio.ServicerContext
+    ) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
         if req.subresource == "scale":
             scale = self.unpack(res, req.object, kinds.SCALE)
@@ -169,7 +177,9 @@ class ApiService:
         return api_pb2.ObjectResponse(object=pack(updated))
 
     @_handler("patch")
-    async def Patch(self, req: api_pb2.PatchRequest, context) -> api_pb2.ObjectResponse:
+    async def Patch(
+        self, req: api_pb2.PatchRequest, context: grpc.aio.ServicerContext
+    ) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
         if req.subresource == "scale":
             raise errors.MethodNotAllowed(
@@ -187,14 +197,16 @@ class ApiService:
         return api_pb2.ObjectResponse(object=pack(obj))
 
     @_handler("delete")
-    async def Delete(self, req: api_pb2.DeleteRequest, context) -> api_pb2.DeleteResponse:
+    async def Delete(
+        self, req: api_pb2.DeleteRequest, context: grpc.aio.ServicerContext
+    ) -> api_pb2.DeleteResponse:
         res = self.resource(req.resource)
         result = await self._verbs.delete(res, req.namespace, req.name, req.options)
         return api_pb2.DeleteResponse(object=pack(result.obj), finished=result.finished)
 
     @_handler("deletecollection")
     async def DeleteCollection(
-        self, req: api_pb2.DeleteCollectionRequest, context
+        self, req: api_pb2.DeleteCollectionRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.ListResponse:
         res = self.resource(req.resource)
         flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
@@ -202,7 +214,9 @@ class ApiService:
         return api_pb2.ListResponse(items=[pack(o) for o in deleted])
 
     @_handler("discovery")
-    async def Discovery(self, req: api_pb2.DiscoveryRequest, context) -> api_pb2.DiscoveryResponse:
+    async def Discovery(
+        self, req: api_pb2.DiscoveryRequest, context: grpc.aio.ServicerContext
+    ) -> api_pb2.DiscoveryResponse:
         out = api_pb2.DiscoveryResponse(server_version=VERSION)
         for info in kinds.KINDS:
             verbs = [
@@ -317,7 +331,9 @@ def generic_handler(service: ApiService) -> grpc.GenericRpcHandler:
 # which would answer a malformed request with UNKNOWN: it is a bad request.
 
 
-async def _parse(raw: bytes, request_class: type[Message], context) -> Message:
+async def _parse(
+    raw: bytes, request_class: type[Message], context: grpc.aio.ServicerContext
+) -> Message:
     try:
         return request_class.FromString(raw)
     except DecodeError as e:
@@ -326,14 +342,18 @@ async def _parse(raw: bytes, request_class: type[Message], context) -> Message:
         raise AssertionError("unreachable") from None
 
 
-def _parsed(method, request_class: type[Message]):
+def _parsed(
+    method: Callable[..., Awaitable[Message]], request_class: type[Message]
+) -> Callable[[bytes, grpc.aio.ServicerContext], Awaitable[Message]]:
     async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> Message:
         return await method(await _parse(raw, request_class, context), context)
 
     return handle
 
 
-def _parsed_stream(method, request_class: type[Message]):
+def _parsed_stream(
+    method: Callable[..., AsyncIterator[bytes]], request_class: type[Message]
+) -> Callable[[bytes, grpc.aio.ServicerContext], AsyncIterator[bytes]]:
     async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
         async for item in method(await _parse(raw, request_class, context), context):
             yield item

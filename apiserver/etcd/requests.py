@@ -76,7 +76,7 @@ def key_range(key: bytes, range_end: bytes | None, prefix: bool) -> tuple[bytes,
     return key, range_end or b""
 
 
-def _operator(op: str) -> rpc_pb2.Compare.CompareResult.ValueType:
+def _operator(op: str) -> rpc_pb2.Compare.CompareResult:
     try:
         return _OPERATORS[op]
     except KeyError:

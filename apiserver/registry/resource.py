@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.message import Message
 
@@ -22,7 +23,7 @@ def resource_prefix(info: KindInfo) -> str:
 @dataclass
 class Resource:
     info: KindInfo
-    strategy: Strategy
+    strategy: Strategy[Any]
     store: Store
     cache: WatchCache
 
@@ -37,8 +38,7 @@ class Resource:
 
     def extract(self, obj: Message) -> tuple[str, str, dict[str, str], dict[str, str]]:
         """What the watch cache indexes: namespace, name, labels, fields."""
-        meta = obj.metadata  # type: ignore[attr-defined]
-        return meta.namespace, meta.name, dict(meta.labels), self.strategy.fields(obj)
+        return self.strategy.extract(obj)
 
     @property
     def qualified(self) -> str:

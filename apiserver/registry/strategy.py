@@ -14,20 +14,31 @@ only what their kind needs. Rules every strategy follows:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 from google.protobuf.message import Message
 
 from apiserver.registry.config import DEFAULT_CONFIG, RegistryConfig
+from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
 from pinnace.machinery.validation import FieldError, FieldPath, is_dns1123_subdomain
 
 ROOT = FieldPath.root()
 
+# The message type of a kind: Strategy[pod_pb2.Pod] types every hook with Pod.
+M = TypeVar("M", bound=Message)
 
-class Strategy:
-    """Default behaviour: a kind with optional spec and status."""
+
+def meta_of(obj: Message) -> meta_pb2.ObjectMeta:
+    """The metadata of a served object, for code that handles every kind."""
+    meta: meta_pb2.ObjectMeta = obj.metadata
+    return meta
+
+
+class Strategy(Generic[M]):
+    """Default behaviour: a kind with optional spec and status. ``M`` is the
+    kind's message class; a subclass names it (``Strategy[pod_pb2.Pod]``)."""
 
     # kind is set by the registry when a strategy is bound to its kind.
     info: KindInfo
@@ -56,74 +67,81 @@ class Strategy:
 
     # ---- create / update ---------------------------------------------------
 
-    def default(self, obj: Message) -> None:
+    def default(self, obj: M) -> None:
         """Kubernetes' defaults for this kind, in place."""
 
-    def prepare_for_create(self, obj: Message) -> None:
+    def prepare_for_create(self, obj: M) -> None:
         """Reset what a create cannot set: status, for kinds with a status subresource."""
         if self.has_status and _has_field(obj, "status"):
             obj.ClearField("status")
 
-    def prepare_for_update(self, new: Message, old: Message) -> None:
+    def prepare_for_update(self, new: M, old: M) -> None:
         """A spec write cannot change status: keep the stored status."""
         if self.has_status and _has_field(obj=old, name="status"):
             new.ClearField("status")
             if old.HasField("status"):
                 new.status.CopyFrom(old.status)
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: M) -> list[FieldError]:
         """Every field error of obj's kind-specific part."""
         return []
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(self, new: M, old: M) -> list[FieldError]:
         """validate(new) plus rules that compare new with old."""
         return self.validate(new)
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_status_update(self, new: M, old: M) -> list[FieldError]:
         """Field errors of a status write."""
         return []
 
     # ---- delete --------------------------------------------------------------
 
-    def grace_period(self, obj: Message, options: Message) -> int:
+    def grace_period(self, obj: M, options: meta_pb2.DeleteOptions) -> int:
         """Seconds of graceful termination a delete grants (0: none; pods override)."""
         return 0
 
-    def deletion_blocked(self, obj: Message) -> bool:
+    def deletion_blocked(self, obj: M) -> bool:
         """True while something other than metadata.finalizers holds a
         deleting object (a namespace's spec.finalizers)."""
         return False
 
-    def prepare_for_delete(self, obj: Message) -> None:
+    def prepare_for_delete(self, obj: M) -> None:
         """Changes made when a deletion starts but cannot finish yet."""
 
     # ---- selectors ---------------------------------------------------------
 
-    def fields(self, obj: Message) -> dict[str, str]:
+    def fields(self, obj: M) -> dict[str, str]:
         """Field selector values: metadata.name, metadata.namespace and field_labels."""
-        meta = obj.metadata  # type: ignore[attr-defined]
+        meta = meta_of(obj)
         out = {"metadata.name": meta.name, "metadata.namespace": meta.namespace}
         out.update(self.field_values(obj))
         return out
 
-    def field_values(self, obj: Message) -> dict[str, str]:
+    def extract(self, obj: M) -> tuple[str, str, dict[str, str], dict[str, str]]:
+        """What the watch cache indexes: namespace, name, labels, fields."""
+        meta = meta_of(obj)
+        return meta.namespace, meta.name, dict(meta.labels), self.fields(obj)
+
+    def field_values(self, obj: M) -> dict[str, str]:
         """Kind-specific field selector values (keys from field_labels)."""
         return {}
 
     # ---- scale subresource ------------------------------------------------
 
-    def scale_replicas(self, obj: Message) -> tuple[int, int, str]:
+    def scale_replicas(self, obj: M) -> tuple[int, int, str]:
         """(spec replicas, status replicas, status selector string)."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        # Only kinds with a scale subresource come here; each has spec.replicas,
+        # spec.selector and status.replicas, which Message does not declare.
+        spec = obj.spec
         sel = spec.selector
         if isinstance(sel, Message):
             selector = str(selector_from_label_selector(sel))
         else:
             selector = str(selector_from_map(dict(sel)))
-        return spec.replicas, obj.status.replicas, selector  # type: ignore[attr-defined]
+        return spec.replicas, obj.status.replicas, selector
 
-    def set_scale_replicas(self, obj: Message, replicas: int) -> None:
-        obj.spec.replicas = replicas  # type: ignore[attr-defined]
+    def set_scale_replicas(self, obj: M, replicas: int) -> None:
+        obj.spec.replicas = replicas
 
 
 def _has_field(obj: Message, name: str) -> bool:
@@ -140,4 +158,4 @@ def spec_bytes(obj: Message) -> bytes:
     return clone.SerializeToString(deterministic=True)
 
 
-__all__ = ["ROOT", "FieldError", "FieldPath", "Strategy", "spec_bytes"]
+__all__ = ["ROOT", "FieldError", "FieldPath", "M", "Strategy", "meta_of", "spec_bytes"]

@@ -8,6 +8,7 @@ resourceVersion, generation, deletionTimestamp) cannot be set by clients.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import secrets
@@ -46,6 +47,10 @@ log = logging.getLogger(__name__)
 
 MAX_OBJECT_BYTES = 1_572_864  # 1.5 MiB, Kubernetes' etcd request limit
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+# mutate(current, rv): the object to store instead of current, or None for no change.
+Mutation = Callable[[Message, int], Awaitable[Message | None]]
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class Verbs:
 
     def _place(self, res: Resource, namespace: str, obj: Message) -> None:
         """Reconcile the request namespace with the object's."""
-        meta = obj.metadata  # type: ignore[attr-defined]
+        meta = obj.metadata
         if res.info.namespaced:
             if not meta.namespace:
                 meta.namespace = namespace
@@ -124,8 +129,8 @@ class Verbs:
             raise errors.BadRequest(
                 f'{res.qualified} is not namespaced: metadata.namespace must be empty, got "{meta.namespace}"'
             )
-        obj.api_version = res.info.api_version  # type: ignore[attr-defined]
-        obj.kind = res.info.kind  # type: ignore[attr-defined]
+        obj.api_version = res.info.api_version
+        obj.kind = res.info.kind
 
     async def _check_namespace_open(self, res: Resource, namespace: str) -> None:
         if not res.info.namespaced:
@@ -143,7 +148,7 @@ class Verbs:
             )
 
     def _validate(self, res: Resource, obj: Message, errs: list) -> None:
-        meta = obj.metadata  # type: ignore[attr-defined]
+        meta = obj.metadata
         if errs:
             raise errors.invalid(
                 res.info.kind, meta.name or meta.generate_name, errs, res.info.group
@@ -162,7 +167,7 @@ class Verbs:
     ) -> Message:
         self._check_kind(res, obj)
         self._place(res, namespace, obj)
-        meta = obj.metadata  # type: ignore[attr-defined]
+        meta = obj.metadata
         await self._check_namespace_open(res, meta.namespace)
         generated = not meta.name and bool(meta.generate_name)
         for attempt in range(8):
@@ -258,11 +263,11 @@ class Verbs:
 
     async def _list_continue(
         self, res: Resource, flt: Filter, limit: int, token: str
-    ) -> tuple[list[bytes], meta_pb2.ListMeta]:
+    ) -> tuple[builtins.list[bytes], meta_pb2.ListMeta]:
         rv, after = decode_continue(token)
         if not after.startswith(res.prefix):
             raise errors.BadRequest("continue token does not belong to this resource")
-        out: list[bytes] = []
+        out: builtins.list[bytes] = []
         last_key = ""
         key = after + "\0"
         end = prefix_range_end(res.prefix.encode())
@@ -308,7 +313,7 @@ class Verbs:
     ) -> Message:
         self._check_kind(res, new)
         self._place(res, namespace, new)
-        meta = new.metadata  # type: ignore[attr-defined]
+        meta = new.metadata
         if not meta.name:
             raise errors.BadRequest("metadata.name: Required value: name is required for an update")
         expected = _parse_rv(meta.resource_version)
@@ -326,8 +331,8 @@ class Verbs:
     ) -> Message:
         """The object an update of ``current`` to ``new`` stores (validated)."""
         strategy = res.strategy
-        cur_meta = current.metadata  # type: ignore[attr-defined]
-        new_meta = new.metadata  # type: ignore[attr-defined]
+        cur_meta = current.metadata
+        new_meta = new.metadata
         if new_meta.uid and new_meta.uid != cur_meta.uid:
             raise errors.PreconditionFailed(
                 f"Precondition failed: UID in precondition: {new_meta.uid}, UID in object meta: {cur_meta.uid}"
@@ -362,7 +367,9 @@ class Verbs:
         self._validate(res, new, errs)
         return new
 
-    async def _write(self, res: Resource, key: str, name: str, mutate, dry_run: bool) -> Message:
+    async def _write(
+        self, res: Resource, key: str, name: str, mutate: Mutation, dry_run: bool
+    ) -> Message:
         """guaranteed_update, then finish a deletion the update unblocked."""
         if dry_run:
             current = await self.get(res, *_split(res, key))
@@ -376,7 +383,7 @@ class Verbs:
             key, guarded, not_found=lambda: self.not_found(res, name)
         )
         obj = stored.obj
-        meta = obj.metadata  # type: ignore[attr-defined]
+        meta = obj.metadata
         if (
             meta.deletion_timestamp
             and not meta.finalizers
@@ -434,7 +441,7 @@ class Verbs:
                 new = codec.from_dict(type(current), patched)
             except codec.CodecError as e:
                 raise errors.invalid(res.info.kind, name, e.errors, res.info.group) from None
-            new_meta = new.metadata  # type: ignore[attr-defined]
+            new_meta = new.metadata
             self._check_resource_version(res, name, _parse_rv(new_meta.resource_version), rv)
             if new_meta.name != name or (res.info.namespaced and new_meta.namespace != namespace):
                 raise errors.BadRequest(
@@ -454,7 +461,7 @@ class Verbs:
         if not res.strategy.has_scale:
             raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
         spec_replicas, status_replicas, selector = res.strategy.scale_replicas(obj)
-        meta = obj.metadata  # type: ignore[attr-defined]
+        meta = obj.metadata
         scale = scale_pb2.Scale(api_version="autoscaling/v1", kind="Scale")
         for f in ("name", "namespace", "uid", "resource_version", "creation_timestamp"):
             setattr(scale.metadata, f, getattr(meta, f))
@@ -468,8 +475,8 @@ class Verbs:
     ) -> Message:
         if not res.strategy.has_scale:
             raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
-        name = scale.metadata.name  # type: ignore[attr-defined]
-        replicas = scale.spec.replicas  # type: ignore[attr-defined]
+        name = scale.metadata.name
+        replicas = scale.spec.replicas
         if replicas < 0:
             raise errors.invalid(
                 "Scale",
@@ -481,7 +488,7 @@ class Verbs:
                 ],
                 "autoscaling",
             )
-        expected = _parse_rv(scale.metadata.resource_version)  # type: ignore[attr-defined]
+        expected = _parse_rv(scale.metadata.resource_version)
 
         async def mutate(current: Message, rv: int) -> Message | None:
             self._check_resource_version(res, name, expected, rv)
@@ -502,7 +509,7 @@ class Verbs:
         for _ in range(16):
             current = await self.get(res, namespace, name)
             obj = _copy(current.obj)
-            meta = obj.metadata  # type: ignore[attr-defined]
+            meta = obj.metadata
             check_preconditions(res.qualified, name, meta, current.rv, options.preconditions)
             pending = begin_delete(res.strategy, obj, options, self._now())
             if pending:
@@ -518,13 +525,13 @@ class Verbs:
 
     async def delete_collection(
         self, res: Resource, flt: Filter, options: meta_pb2.DeleteOptions
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """Delete every object ``flt`` matches. Each is tried even when an
         earlier one fails; the failures are raised together afterwards."""
         await res.cache.wait_fresh(await res.store.current_revision())
         items, _ = res.cache.list(flt)
         deleted = []
-        failed: list[errors.ApiError] = []
+        failed: builtins.list[errors.ApiError] = []
         for item in items:
             try:
                 result = await self.delete(res, item.namespace, item.name, options)
@@ -542,7 +549,7 @@ class Verbs:
     # ---- bind ------------------------------------------------------------------
 
     async def bind(self, res: Resource, namespace: str, name: str, binding: Message) -> Message:
-        target = binding.target  # type: ignore[attr-defined]
+        target = binding.target
         if not target.name:
             raise errors.invalid(
                 "Binding", name, [metavalidation.required("target.name", "a node name is required")]
@@ -553,21 +560,21 @@ class Verbs:
                 name,
                 [metavalidation.not_supported("target.kind", target.kind, ["Node"])],
             )
-        bname = binding.metadata.name or name  # type: ignore[attr-defined]
+        bname = binding.metadata.name or name
         if bname != name:
             raise errors.BadRequest(f"the binding's name {bname!r} does not match the pod {name!r}")
 
         async def mutate(current: Message, rv: int) -> Message | None:
-            meta = current.metadata  # type: ignore[attr-defined]
+            meta = current.metadata
             if meta.deletion_timestamp:
                 raise self.conflict(res, name, "pod is being deleted, cannot be assigned to a host")
-            if current.spec.node_name:  # type: ignore[attr-defined]
+            if current.spec.node_name:
                 raise self.conflict(
                     res,
                     name,
-                    f'pod {name} is already assigned to node "{current.spec.node_name}"',  # type: ignore[attr-defined]
+                    f'pod {name} is already assigned to node "{current.spec.node_name}"',
                 )
-            current.spec.node_name = target.name  # type: ignore[attr-defined]
+            current.spec.node_name = target.name
             _set_pod_scheduled(current, self._now())
             return current
 
@@ -580,7 +587,7 @@ class Verbs:
 def _set_pod_scheduled(pod: Message, now: str) -> None:
     """PodScheduled=True, as Kubernetes' binding does (podutil.UpdatePodCondition)."""
     set_condition(
-        pod.status.conditions,  # type: ignore[attr-defined]  # the Pod resource's message
+        pod.status.conditions,
         pod_pb2.PodCondition(type=POD_SCHEDULED, status="True", last_transition_time=now),
     )
 

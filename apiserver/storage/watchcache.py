@@ -30,7 +30,7 @@ from typing import Protocol
 
 from google.protobuf.message import Message
 
-from apiserver.etcd.types import EventType
+from apiserver.etcd.types import Event, EventType
 from pinnace.machinery import errors
 from pinnace.machinery.fields import FieldSelector
 from pinnace.machinery.labels import Selector
@@ -198,7 +198,7 @@ class WatchCache:
         namespace, name, labels, fields = self._extract(obj)
         return CachedObject(key, namespace, name, rv, obj.SerializeToString(), labels, fields)
 
-    def apply(self, ev) -> None:
+    def apply(self, ev: Event) -> None:
         """One etcd event under this cache's prefix."""
         key = ev.kv.key.decode()
         rv = ev.kv.mod_revision

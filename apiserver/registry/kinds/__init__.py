@@ -9,6 +9,8 @@ the kind modules; no kind module imports another kind module except
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiserver.registry.kinds import (
     controllerrevisions,
     cronjobs,
@@ -26,7 +28,7 @@ from apiserver.registry.kinds import (
 )
 from apiserver.registry.strategy import Strategy
 
-STRATEGIES: dict[str, type[Strategy]] = {
+STRATEGIES: dict[str, type[Strategy[Any]]] = {
     "Pod": pods.PodStrategy,
     "Node": nodes.NodeStrategy,
     "Namespace": namespaces.NamespaceStrategy,

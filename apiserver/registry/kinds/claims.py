@@ -4,6 +4,8 @@ by StatefulSet claim templates and by ephemeral volumes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pinnace.api.core.v1 import volume_pb2
 from pinnace.machinery.validation import (
     FieldError,
@@ -53,7 +55,7 @@ def validate_pvc_spec(
     return errs
 
 
-def validate_access_modes(modes, path: FieldPath) -> list[FieldError]:
+def validate_access_modes(modes: Iterable[str], path: FieldPath) -> list[FieldError]:
     errs: list[FieldError] = []
     rwop = other = False
     for mode in modes:

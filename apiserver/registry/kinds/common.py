@@ -309,7 +309,7 @@ def changed_fields(new: Message, old: Message) -> list[str]:
     return names
 
 
-def validate_resource_list(resources, path: FieldPath) -> list[FieldError]:
+def validate_resource_list(resources: Mapping[str, str], path: FieldPath) -> list[FieldError]:
     errs: list[FieldError] = []
     for name, text in sorted(resources.items()):
         p = path.key(name)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
 from apiserver.registry.strategy import Strategy
+from pinnace.api.apps.v1 import controllerrevision_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -18,16 +17,20 @@ from .common import (
 )
 
 
-class ControllerRevisionStrategy(Strategy):
-    def validate(self, obj: Message) -> list[FieldError]:
+class ControllerRevisionStrategy(Strategy[controllerrevision_pb2.ControllerRevision]):
+    def validate(self, obj: controllerrevision_pb2.ControllerRevision) -> list[FieldError]:
         """Kubernetes' ValidateControllerRevision."""
         errs: list[FieldError] = []
         if not obj.HasField("data"):
             errs.append(required(FieldPath.root("data"), "data is mandatory"))
-        errs += validate_nonnegative(obj.revision, FieldPath.root("revision"))  # type: ignore[attr-defined]
+        errs += validate_nonnegative(obj.revision, FieldPath.root("revision"))
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(
+        self,
+        new: controllerrevision_pb2.ControllerRevision,
+        old: controllerrevision_pb2.ControllerRevision,
+    ) -> list[FieldError]:
         return self.validate(new) + immutable(
             opt(new, "data"), opt(old, "data"), FieldPath.root("data")
         )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
 from apiserver.registry.strategy import Strategy
+from pinnace.api.batch.v1 import cronjob_pb2
 from pinnace.machinery.cron import schedule_error, time_zone_error
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.validation import (
@@ -30,10 +29,10 @@ CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
 # ============================================================================= CronJob
 
 
-class CronJobStrategy(Strategy):
-    def default(self, obj: Message) -> None:
+class CronJobStrategy(Strategy[cronjob_pb2.CronJob]):
+    def default(self, obj: cronjob_pb2.CronJob) -> None:
         """SetDefaults_CronJob (the jobTemplate gets pod template defaults only)."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         if not spec.concurrency_policy:
             spec.concurrency_policy = "Allow"
         if not spec.HasField("suspend"):
@@ -44,10 +43,10 @@ class CronJobStrategy(Strategy):
             spec.failed_jobs_history_limit = 1
         podspec.default_pod_template(spec.job_template.spec.template)
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: cronjob_pb2.CronJob) -> list[FieldError]:
         """Kubernetes' ValidateCronJobCreate, including the 52-character name limit."""
-        errs = validate_cronjob_spec(obj.spec, None)  # type: ignore[attr-defined]
-        name = obj.metadata.name  # type: ignore[attr-defined]
+        errs = validate_cronjob_spec(obj.spec, None)
+        name = obj.metadata.name
         if len(name) > CRONJOB_NAME_MAX:
             errs.append(
                 invalid(
@@ -58,13 +57,17 @@ class CronJobStrategy(Strategy):
             )
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(
+        self, new: cronjob_pb2.CronJob, old: cronjob_pb2.CronJob
+    ) -> list[FieldError]:
         """ValidateCronJobUpdate: no name-length rule (older long names stay
         updatable); a TZ in an old schedule stays allowed."""
-        return validate_cronjob_spec(new.spec, old.spec)  # type: ignore[attr-defined]
+        return validate_cronjob_spec(new.spec, old.spec)
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
-        status = new.status  # type: ignore[attr-defined]
+    def validate_status_update(
+        self, new: cronjob_pb2.CronJob, old: cronjob_pb2.CronJob
+    ) -> list[FieldError]:
+        status = new.status
         errs: list[FieldError] = []
         for field, json_name in (
             ("last_schedule_time", "lastScheduleTime"),
@@ -85,7 +88,9 @@ class CronJobStrategy(Strategy):
         return errs
 
 
-def validate_cronjob_spec(spec, old_spec) -> list[FieldError]:
+def validate_cronjob_spec(
+    spec: cronjob_pb2.CronJobSpec, old_spec: cronjob_pb2.CronJobSpec | None
+) -> list[FieldError]:
     """Kubernetes' validateCronJobSpec."""
     errs: list[FieldError] = []
     sched_path = SPEC.child("schedule")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.protobuf.message import Message
 
 from apiserver.registry.strategy import Strategy
+from pinnace.api.apps.v1 import daemonset_pb2
 from pinnace.machinery.intstr import intstr, intstr_value
 from pinnace.machinery.validation import (
     FieldError,
@@ -36,10 +37,10 @@ SPEC = FieldPath.root("spec")
 # -------------------------------------------------------------------------- DaemonSet
 
 
-class DaemonSetStrategy(Strategy):
-    def default(self, obj: Message) -> None:
+class DaemonSetStrategy(Strategy[daemonset_pb2.DaemonSet]):
+    def default(self, obj: daemonset_pb2.DaemonSet) -> None:
         """SetDefaults_DaemonSet: RollingUpdate, maxUnavailable 1, maxSurge 0."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         us = spec.update_strategy
         if not us.type:
             us.type = "RollingUpdate"
@@ -53,9 +54,9 @@ class DaemonSetStrategy(Strategy):
             spec.revision_history_limit = DEFAULT_REVISION_HISTORY_LIMIT
         podspec.default_pod_template(spec.template)
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: daemonset_pb2.DaemonSet) -> list[FieldError]:
         """Kubernetes' ValidateDaemonSetSpec."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         errs = validate_workload_selector(spec, SPEC, "daemonset")
         errs += template_checks(spec, "DaemonSet", forbid_deadline=False)
         errs += validate_nonnegative(spec.min_ready_seconds, SPEC.child("minReadySeconds"))
@@ -63,12 +64,16 @@ class DaemonSetStrategy(Strategy):
         errs += nonnegative_opt(spec, "revision_history_limit", SPEC.child("revisionHistoryLimit"))
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(
+        self, new: daemonset_pb2.DaemonSet, old: daemonset_pb2.DaemonSet
+    ) -> list[FieldError]:
         return self.validate(new) + selector_immutable(new, old)
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_status_update(
+        self, new: daemonset_pb2.DaemonSet, old: daemonset_pb2.DaemonSet
+    ) -> list[FieldError]:
         """Kubernetes' ValidateDaemonSetStatusUpdate."""
-        status = new.status  # type: ignore[attr-defined]
+        status = new.status
         errs = validate_counters(
             status,
             (
@@ -83,7 +88,7 @@ class DaemonSetStrategy(Strategy):
                 ("collision_count", "collisionCount"),
             ),
         )
-        errs += collision_count_decremented(status, old.status)  # type: ignore[attr-defined]
+        errs += collision_count_decremented(status, old.status)
         return errs
 
 

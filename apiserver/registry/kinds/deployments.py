@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.protobuf.message import Message
 
 from apiserver.registry.strategy import Strategy
+from pinnace.api.apps.v1 import deployment_pb2
 from pinnace.machinery.intstr import intstr, intstr_value
 from pinnace.machinery.validation import (
     FieldError,
@@ -38,10 +39,10 @@ SPEC = FieldPath.root("spec")
 # ------------------------------------------------------------------------- Deployment
 
 
-class DeploymentStrategy(Strategy):
-    def default(self, obj: Message) -> None:
+class DeploymentStrategy(Strategy[deployment_pb2.Deployment]):
+    def default(self, obj: deployment_pb2.Deployment) -> None:
         """SetDefaults_Deployment."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         if not spec.HasField("replicas"):
             spec.replicas = 1
         strategy = spec.strategy
@@ -59,9 +60,9 @@ class DeploymentStrategy(Strategy):
             spec.progress_deadline_seconds = 600
         podspec.default_pod_template(spec.template)
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: deployment_pb2.Deployment) -> list[FieldError]:
         """Kubernetes' ValidateDeploymentSpec."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         errs = validate_nonnegative(spec.replicas, SPEC.child("replicas"))
         errs += validate_workload_selector(spec, SPEC, "deployment")
         errs += template_checks(spec, "ReplicaSet", forbid_deadline=False)
@@ -81,12 +82,16 @@ class DeploymentStrategy(Strategy):
                 )
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(
+        self, new: deployment_pb2.Deployment, old: deployment_pb2.Deployment
+    ) -> list[FieldError]:
         return self.validate(new) + selector_immutable(new, old)
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_status_update(
+        self, new: deployment_pb2.Deployment, old: deployment_pb2.Deployment
+    ) -> list[FieldError]:
         """Kubernetes' ValidateDeploymentStatus(Update)."""
-        status = new.status  # type: ignore[attr-defined]
+        status = new.status
         errs = validate_counters(
             status,
             (
@@ -109,7 +114,7 @@ class DeploymentStrategy(Strategy):
             ],
             ready_detail="cannot be greater than readyReplicas",
         )
-        errs += collision_count_decremented(status, old.status)  # type: ignore[attr-defined]
+        errs += collision_count_decremented(status, old.status)
         return errs
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
 from apiserver.registry.strategy import Strategy
+from pinnace.api.core.v1 import event_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -17,7 +16,7 @@ from pinnace.machinery.validation import (
 )
 
 
-class EventStrategy(Strategy):
+class EventStrategy(Strategy[event_pb2.Event]):
     field_labels = (
         "involvedObject.kind",
         "involvedObject.namespace",
@@ -32,8 +31,8 @@ class EventStrategy(Strategy):
         "type",
     )
 
-    def field_values(self, obj: Message) -> dict[str, str]:
-        io = obj.involved_object  # type: ignore[attr-defined]
+    def field_values(self, obj: event_pb2.Event) -> dict[str, str]:
+        io = obj.involved_object
         return {
             "involvedObject.kind": io.kind,
             "involvedObject.namespace": io.namespace,
@@ -42,19 +41,19 @@ class EventStrategy(Strategy):
             "involvedObject.apiVersion": io.api_version,
             "involvedObject.resourceVersion": io.resource_version,
             "involvedObject.fieldPath": io.field_path,
-            "reason": obj.reason,  # type: ignore[attr-defined]
-            "reportingComponent": obj.reporting_component,  # type: ignore[attr-defined]
-            "source": obj.source.component,  # type: ignore[attr-defined]
-            "type": obj.type,  # type: ignore[attr-defined]
+            "reason": obj.reason,
+            "reportingComponent": obj.reporting_component,
+            "source": obj.source.component,
+            "type": obj.type,
         }
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: event_pb2.Event) -> list[FieldError]:
         """Kubernetes' legacy (core/v1) event validation, plus: the involved
         object is required and type is Normal or Warning."""
         errs: list[FieldError] = []
         ev = obj
-        io = ev.involved_object  # type: ignore[attr-defined]
-        ns = ev.metadata.namespace  # type: ignore[attr-defined]
+        io = ev.involved_object
+        ns = ev.metadata.namespace
         io_ns_path = FieldPath.root("involvedObject", "namespace")
         if not ev.HasField("involved_object") or not (io.kind or io.name):
             errs.append(required(FieldPath.root("involvedObject"), ""))
@@ -63,8 +62,8 @@ class EventStrategy(Strategy):
         # cluster-scoped objects may live in any namespace).
         if io.namespace and ns != io.namespace:
             errs.append(invalid(io_ns_path, io.namespace, "does not match event.namespace"))
-        if ev.event_time:  # type: ignore[attr-defined]
-            rc = ev.reporting_component  # type: ignore[attr-defined]
+        if ev.event_time:
+            rc = ev.reporting_component
             if not rc:
                 errs.append(required(FieldPath.root("reportingComponent"), ""))
             else:
@@ -82,10 +81,10 @@ class EventStrategy(Strategy):
                     errs.append(required(FieldPath.root(json_name), ""))
                 elif len(value) > limit:
                     errs.append(too_long(FieldPath.root(json_name), "", limit))
-            if len(ev.message) > 1024:  # type: ignore[attr-defined]
+            if len(ev.message) > 1024:
                 errs.append(too_long(FieldPath.root("message"), "", 1024))
-        if ev.type and ev.type not in ("Normal", "Warning"):  # type: ignore[attr-defined]
-            errs.append(not_supported(FieldPath.root("type"), ev.type, ["Normal", "Warning"]))  # type: ignore[attr-defined]
+        if ev.type and ev.type not in ("Normal", "Warning"):
+            errs.append(not_supported(FieldPath.root("type"), ev.type, ["Normal", "Warning"]))
         if ns:
             errs += [invalid(FieldPath.root("namespace"), ns, m) for m in is_dns1123_subdomain(ns)]
         return errs

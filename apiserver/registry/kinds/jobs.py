@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
+from collections.abc import Iterable, Sequence
 
 from apiserver.registry.strategy import Strategy
 from pinnace.api.batch.v1 import job_pb2
@@ -112,35 +112,33 @@ def _manual(spec: job_pb2.JobSpec) -> bool:
     return spec.HasField("manual_selector") and spec.manual_selector
 
 
-class JobStrategy(Strategy):
+class JobStrategy(Strategy[job_pb2.Job]):
     # batch/v1 Job orphans its pods when a delete names no policy.
     default_delete_policy = "Orphan"
 
-    def prepare_for_create(self, obj: Message) -> None:
+    def prepare_for_create(self, obj: job_pb2.Job) -> None:
         super().prepare_for_create(obj)
-        if not _manual(obj.spec):  # type: ignore[attr-defined]
-            generate_selector(obj)  # type: ignore[arg-type]
+        if not _manual(obj.spec):
+            generate_selector(obj)
 
-    def default(self, obj: Message) -> None:
-        spec, meta = obj.spec, obj.metadata  # type: ignore[attr-defined]
+    def default(self, obj: job_pb2.Job) -> None:
+        spec, meta = obj.spec, obj.metadata
         default_job_spec(spec)
         if spec.template.metadata.labels and not meta.labels:
             meta.labels.update(spec.template.metadata.labels)
         podspec.default_pod_template(spec.template)
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: job_pb2.Job) -> list[FieldError]:
         """Kubernetes' ValidateJob: the generated selector, then the spec."""
-        return _validate_generated_selector(obj) + validate_job_spec(obj.spec, SPEC)  # type: ignore[arg-type, attr-defined]
+        return _validate_generated_selector(obj) + validate_job_spec(obj.spec, SPEC)
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(self, new: job_pb2.Job, old: job_pb2.Job) -> list[FieldError]:
         """Kubernetes' ValidateJobSpecUpdate."""
         errs = self.validate(new)
-        ns, os_ = new.spec, old.spec  # type: ignore[attr-defined]
+        ns, os_ = new.spec, old.spec
         errs += _validate_completions_update(ns, os_)
         errs += immutable_opt(ns, os_, "selector", SPEC.child("selector"))
-        scheduling_mutable = (
-            os_.HasField("suspend") and os_.suspend and not old.status.start_time  # type: ignore[attr-defined]
-        )
+        scheduling_mutable = os_.HasField("suspend") and os_.suspend and not old.status.start_time
         errs += _validate_template_update(ns.template, os_.template, scheduling_mutable)
         for field, json_name in (
             ("completion_mode", "completionMode"),
@@ -152,8 +150,8 @@ class JobStrategy(Strategy):
             errs += immutable_opt(ns, os_, field, SPEC.child(json_name))
         return errs
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
-        return validate_job_status_update(new, old)  # type: ignore[arg-type]
+    def validate_status_update(self, new: job_pb2.Job, old: job_pb2.Job) -> list[FieldError]:
+        return validate_job_status_update(new, old)
 
 
 def _validate_generated_selector(job: job_pb2.Job) -> list[FieldError]:
@@ -376,11 +374,13 @@ def _validate_pod_failure_policy(spec: job_pb2.JobSpec, path: FieldPath) -> list
     return errs
 
 
-def _go_list(values) -> str:
+def _go_list(values: Iterable[object]) -> str:
     return "[" + " ".join(f'"{v}"' for v in values) + "]"
 
 
-def _validate_on_exit_codes(req, path: FieldPath, names: set[str]) -> list[FieldError]:
+def _validate_on_exit_codes(
+    req: job_pb2.PodFailurePolicyOnExitCodesRequirement, path: FieldPath, names: set[str]
+) -> list[FieldError]:
     errs: list[FieldError] = []
     op_path = path.child("operator")
     if not req.operator:
@@ -416,7 +416,9 @@ def _validate_on_exit_codes(req, path: FieldPath, names: set[str]) -> list[Field
     return errs
 
 
-def _validate_on_pod_conditions(patterns, path: FieldPath) -> list[FieldError]:
+def _validate_on_pod_conditions(
+    patterns: Sequence[job_pb2.PodFailurePolicyOnPodConditionsPattern], path: FieldPath
+) -> list[FieldError]:
     errs: list[FieldError] = []
     if len(patterns) > MAX_ON_POD_CONDITIONS_PATTERNS:
         errs.append(too_many(path, len(patterns), MAX_ON_POD_CONDITIONS_PATTERNS))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
 from apiserver.registry.strategy import Strategy
+from pinnace.api.coordination.v1 import lease_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -20,9 +19,9 @@ SPEC = FieldPath.root("spec")
 LEASE_STRATEGIES = ("OldestEmulationVersion",)
 
 
-class LeaseStrategy(Strategy):
-    def validate(self, obj: Message) -> list[FieldError]:
-        spec = obj.spec  # type: ignore[attr-defined]
+class LeaseStrategy(Strategy[lease_pb2.Lease]):
+    def validate(self, obj: lease_pb2.Lease) -> list[FieldError]:
+        spec = obj.spec
         errs: list[FieldError] = []
         duration = opt(spec, "lease_duration_seconds")
         if duration is not None and duration <= 0:

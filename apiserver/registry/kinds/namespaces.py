@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
 from apiserver.registry.strategy import Strategy
+from pinnace.api.core.v1 import namespace_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -24,37 +23,37 @@ STATUS = FieldPath.root("status")
 STANDARD_FINALIZERS = (FINALIZER_KUBERNETES, FINALIZER_ORPHAN, FINALIZER_FOREGROUND_DELETION)
 
 
-class NamespaceStrategy(Strategy):
+class NamespaceStrategy(Strategy[namespace_pb2.Namespace]):
     field_labels = ("status.phase",)
 
     def validate_name(self, name: str) -> list[str]:
         return is_dns1123_label(name)
 
-    def field_values(self, obj: Message) -> dict[str, str]:
-        return {"status.phase": obj.status.phase}  # type: ignore[attr-defined]
+    def field_values(self, obj: namespace_pb2.Namespace) -> dict[str, str]:
+        return {"status.phase": obj.status.phase}
 
-    def default(self, obj: Message) -> None:
-        if not obj.status.phase:  # type: ignore[attr-defined]
-            obj.status.phase = "Active"  # type: ignore[attr-defined]
+    def default(self, obj: namespace_pb2.Namespace) -> None:
+        if not obj.status.phase:
+            obj.status.phase = "Active"
 
-    def prepare_for_create(self, obj: Message) -> None:
+    def prepare_for_create(self, obj: namespace_pb2.Namespace) -> None:
         super().prepare_for_create(obj)
-        obj.status.phase = "Active"  # type: ignore[attr-defined]
-        spec = obj.spec  # type: ignore[attr-defined]
+        obj.status.phase = "Active"
+        spec = obj.spec
         if FINALIZER_KUBERNETES not in spec.finalizers:
             spec.finalizers.append(FINALIZER_KUBERNETES)
 
-    def deletion_blocked(self, obj: Message) -> bool:
-        return bool(obj.spec.finalizers)  # type: ignore[attr-defined]
+    def deletion_blocked(self, obj: namespace_pb2.Namespace) -> bool:
+        return bool(obj.spec.finalizers)
 
-    def prepare_for_delete(self, obj: Message) -> None:
-        obj.status.phase = "Terminating"  # type: ignore[attr-defined]
+    def prepare_for_delete(self, obj: namespace_pb2.Namespace) -> None:
+        obj.status.phase = "Terminating"
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: namespace_pb2.Namespace) -> list[FieldError]:
         """spec.finalizers: qualified names; an unprefixed one must be standard."""
         errs: list[FieldError] = []
         path = SPEC.child("finalizers")
-        for i, name in enumerate(obj.spec.finalizers):  # type: ignore[attr-defined]
+        for i, name in enumerate(obj.spec.finalizers):
             p = path.index(i)
             msgs = is_qualified_name(name)
             errs += [invalid(p, name, m) for m in msgs]
@@ -68,8 +67,10 @@ class NamespaceStrategy(Strategy):
                 )
         return errs
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
-        phase = new.status.phase  # type: ignore[attr-defined]
+    def validate_status_update(
+        self, new: namespace_pb2.Namespace, old: namespace_pb2.Namespace
+    ) -> list[FieldError]:
+        phase = new.status.phase
         if phase and phase not in ("Active", "Terminating"):
             return [not_supported(STATUS.child("phase"), phase, ["Active", "Terminating"])]
         return []

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-
-from google.protobuf.message import Message
+from collections.abc import Iterable
 
 from apiserver.registry.strategy import Strategy
+from pinnace.api.core.v1 import affinity_pb2, node_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -29,25 +29,25 @@ SPEC = FieldPath.root("spec")
 STATUS = FieldPath.root("status")
 
 
-class NodeStrategy(Strategy):
+class NodeStrategy(Strategy[node_pb2.Node]):
     field_labels = ("spec.unschedulable",)
 
-    def field_values(self, obj: Message) -> dict[str, str]:
-        return {"spec.unschedulable": "true" if obj.spec.unschedulable else "false"}  # type: ignore[attr-defined]
+    def field_values(self, obj: node_pb2.Node) -> dict[str, str]:
+        return {"spec.unschedulable": "true" if obj.spec.unschedulable else "false"}
 
-    def prepare_for_create(self, obj: Message) -> None:
+    def prepare_for_create(self, obj: node_pb2.Node) -> None:
         """Unlike most kinds, a Node keeps the status it is created with: the
         kubelet registers its node with capacity and conditions (Kubernetes'
         node strategy does not clear it)."""
 
-    def default(self, obj: Message) -> None:
+    def default(self, obj: node_pb2.Node) -> None:
         """SetDefaults_NodeStatus: allocatable defaults to capacity."""
-        status = obj.status  # type: ignore[attr-defined]
+        status = obj.status
         if not status.allocatable and status.capacity:
             status.allocatable.update(status.capacity)
 
-    def validate(self, obj: Message) -> list[FieldError]:
-        spec = obj.spec  # type: ignore[attr-defined]
+    def validate(self, obj: node_pb2.Node) -> list[FieldError]:
+        spec = obj.spec
         errs = _validate_taints(spec.taints, SPEC.child("taints"))
         if spec.pod_cidr:
             errs += _validate_cidr(spec.pod_cidr, SPEC.child("podCIDR"))
@@ -69,13 +69,13 @@ class NodeStrategy(Strategy):
                         "may specify no more than one CIDR for each IP family",
                     )
                 )
-        errs += validate_resource_list(obj.status.capacity, STATUS.child("capacity"))  # type: ignore[attr-defined]
-        errs += validate_resource_list(obj.status.allocatable, STATUS.child("allocatable"))  # type: ignore[attr-defined]
+        errs += validate_resource_list(obj.status.capacity, STATUS.child("capacity"))
+        errs += validate_resource_list(obj.status.allocatable, STATUS.child("allocatable"))
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(self, new: node_pb2.Node, old: node_pb2.Node) -> list[FieldError]:
         errs = self.validate(new)
-        ns, os_ = new.spec, old.spec  # type: ignore[attr-defined]
+        ns, os_ = new.spec, old.spec
         if os_.pod_cidrs and list(ns.pod_cidrs) != list(os_.pod_cidrs):
             errs.append(
                 forbidden(
@@ -99,7 +99,7 @@ class NodeStrategy(Strategy):
             )
         return errs
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_status_update(self, new: node_pb2.Node, old: node_pb2.Node) -> list[FieldError]:
         return self.validate(new)
 
 
@@ -117,7 +117,7 @@ def _validate_cidr(value: str, path: FieldPath) -> list[FieldError]:
     return []
 
 
-def _validate_taints(taints, path: FieldPath) -> list[FieldError]:
+def _validate_taints(taints: Iterable[affinity_pb2.Taint], path: FieldPath) -> list[FieldError]:
     """Kubernetes' validateNodeTaints: valid key/value, a known effect, unique
     by key and effect."""
     errs: list[FieldError] = []

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import posixpath
 
-from google.protobuf.message import Message
-
 from apiserver.registry.strategy import Strategy
+from pinnace.api.core.v1 import volume_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -36,25 +35,27 @@ STATUS = FieldPath.root("status")
 RECLAIM_POLICIES = ("Delete", "Recycle", "Retain")
 
 
-class PersistentVolumeClaimStrategy(Strategy):
-    def default(self, obj: Message) -> None:
-        default_pvc(obj)  # type: ignore[arg-type]
+class PersistentVolumeClaimStrategy(Strategy[volume_pb2.PersistentVolumeClaim]):
+    def default(self, obj: volume_pb2.PersistentVolumeClaim) -> None:
+        default_pvc(obj)
 
-    def validate(self, obj: Message) -> list[FieldError]:
-        return validate_pvc_spec(obj.spec, SPEC)  # type: ignore[attr-defined]
+    def validate(self, obj: volume_pb2.PersistentVolumeClaim) -> list[FieldError]:
+        return validate_pvc_spec(obj.spec, SPEC)
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(
+        self, new: volume_pb2.PersistentVolumeClaim, old: volume_pb2.PersistentVolumeClaim
+    ) -> list[FieldError]:
         """Kubernetes' ValidatePersistentVolumeClaimUpdate: the spec is
         immutable, except volumeName once and, for a bound claim,
         resources.requests.storage (never below the previous value)."""
         errs = self.validate(new)
-        ns, os_ = new.spec, old.spec  # type: ignore[attr-defined]
+        ns, os_ = new.spec, old.spec
         new_clone, old_clone = type(ns)(), type(os_)()
         new_clone.CopyFrom(ns)
         old_clone.CopyFrom(os_)
         if not os_.volume_name:
             old_clone.volume_name = ns.volume_name
-        if new.status.phase == "Bound" and "storage" in os_.resources.requests:  # type: ignore[attr-defined]
+        if new.status.phase == "Bound" and "storage" in os_.resources.requests:
             new_clone.resources.requests["storage"] = os_.resources.requests["storage"]
         if not same(new_clone, old_clone):
             changed = changed_fields(new_clone, old_clone)
@@ -78,8 +79,10 @@ class PersistentVolumeClaimStrategy(Strategy):
         errs += immutable_opt(ns, os_, "volume_mode", FieldPath.root("volumeMode"))
         return errs
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
-        status = new.status  # type: ignore[attr-defined]
+    def validate_status_update(
+        self, new: volume_pb2.PersistentVolumeClaim, old: volume_pb2.PersistentVolumeClaim
+    ) -> list[FieldError]:
+        status = new.status
         errs: list[FieldError] = []
         if status.phase and status.phase not in ("Pending", "Bound", "Lost"):
             errs.append(
@@ -93,11 +96,11 @@ class PersistentVolumeClaimStrategy(Strategy):
 _PV_SOURCES = (("host_path", "hostPath"), ("nfs", "nfs"), ("local", "local"), ("csi", "csi"))
 
 
-class PersistentVolumeStrategy(Strategy):
-    def default(self, obj: Message) -> None:
+class PersistentVolumeStrategy(Strategy[volume_pb2.PersistentVolume]):
+    def default(self, obj: volume_pb2.PersistentVolume) -> None:
         """SetDefaults_PersistentVolume: reclaim Retain, volumeMode
         Filesystem, phase Pending, hostPath type ""."""
-        spec, status = obj.spec, obj.status  # type: ignore[attr-defined]
+        spec, status = obj.spec, obj.status
         if not spec.persistent_volume_reclaim_policy:
             spec.persistent_volume_reclaim_policy = "Retain"
         if not spec.HasField("volume_mode"):
@@ -107,9 +110,9 @@ class PersistentVolumeStrategy(Strategy):
         if spec.HasField("host_path") and not spec.host_path.HasField("type"):
             spec.host_path.type = ""
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: volume_pb2.PersistentVolume) -> list[FieldError]:
         """Kubernetes' ValidatePersistentVolumeSpec."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         errs: list[FieldError] = []
         modes_path = SPEC.child("accessModes")
         if not spec.access_modes:
@@ -180,11 +183,13 @@ class PersistentVolumeStrategy(Strategy):
             )
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(
+        self, new: volume_pb2.PersistentVolume, old: volume_pb2.PersistentVolume
+    ) -> list[FieldError]:
         """The volume source and volumeMode are immutable; nodeAffinity may
         only be set when it was unset."""
         errs = self.validate(new)
-        ns, os_ = new.spec, old.spec  # type: ignore[attr-defined]
+        ns, os_ = new.spec, old.spec
         changed = [json for field, json in _PV_SOURCES if not same(opt(ns, field), opt(os_, field))]
         if changed:
             errs.append(
@@ -199,8 +204,10 @@ class PersistentVolumeStrategy(Strategy):
             errs += immutable_opt(ns, os_, "node_affinity", FieldPath.root("nodeAffinity"))
         return errs
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
-        phase = new.status.phase  # type: ignore[attr-defined]
+    def validate_status_update(
+        self, new: volume_pb2.PersistentVolume, old: volume_pb2.PersistentVolume
+    ) -> list[FieldError]:
+        phase = new.status.phase
         allowed = ("Pending", "Available", "Bound", "Released", "Failed")
         if phase and phase not in allowed:
             return [not_supported(STATUS.child("phase"), phase, allowed)]

@@ -5,12 +5,12 @@ update validation, the status rules and graceful deletion
 from __future__ import annotations
 
 import ipaddress
-
-from google.protobuf.message import Message
+from collections.abc import Sequence
 
 from apiserver.registry.config import RegistryConfig
 from apiserver.registry.strategy import Strategy
-from pinnace.api.core.v1 import pod_pb2
+from pinnace.api.core.v1 import container_pb2, pod_pb2
+from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -65,7 +65,7 @@ def add_default_tolerations(spec: pod_pb2.PodSpec, config: RegistryConfig) -> No
         )
 
 
-class PodStrategy(Strategy):
+class PodStrategy(Strategy[pod_pb2.Pod]):
     field_labels = (
         "spec.nodeName",
         "spec.restartPolicy",
@@ -77,8 +77,8 @@ class PodStrategy(Strategy):
         "status.nominatedNodeName",
     )
 
-    def field_values(self, obj: Message) -> dict[str, str]:
-        spec, status = obj.spec, obj.status  # type: ignore[attr-defined]
+    def field_values(self, obj: pod_pb2.Pod) -> dict[str, str]:
+        spec, status = obj.spec, obj.status
         return {
             "spec.nodeName": spec.node_name,
             "spec.restartPolicy": spec.restart_policy,
@@ -90,44 +90,44 @@ class PodStrategy(Strategy):
             "status.nominatedNodeName": status.nominated_node_name,
         }
 
-    def prepare_for_create(self, obj: Message) -> None:
+    def prepare_for_create(self, obj: pod_pb2.Pod) -> None:
         super().prepare_for_create(obj)
-        obj.status.phase = "Pending"  # type: ignore[attr-defined]
-        obj.status.qos_class = ""  # type: ignore[attr-defined]
-        add_default_tolerations(obj.spec, self.config)  # type: ignore[attr-defined]
+        obj.status.phase = "Pending"
+        obj.status.qos_class = ""
+        add_default_tolerations(obj.spec, self.config)
 
-    def grace_period(self, obj: Message, options: Message) -> int:
+    def grace_period(self, obj: pod_pb2.Pod, options: meta_pb2.DeleteOptions) -> int:
         """Kubernetes' pod graceful deletion: the option, else the pod's
         terminationGracePeriodSeconds; 0 for pods never scheduled or already
         finished."""
-        spec, status = obj.spec, obj.status  # type: ignore[attr-defined]
+        spec, status = obj.spec, obj.status
         if not spec.node_name or status.phase in ("Succeeded", "Failed"):
             return 0
-        if options.HasField("grace_period_seconds"):  # type: ignore[attr-defined]
-            return int(options.grace_period_seconds)  # type: ignore[attr-defined]
+        if options.HasField("grace_period_seconds"):
+            return int(options.grace_period_seconds)
         if spec.HasField("termination_grace_period_seconds"):
             return int(spec.termination_grace_period_seconds)
         return DEFAULT_TERMINATION_GRACE_SECONDS
 
-    def default(self, obj: Message) -> None:
-        podspec.default_pod(obj)  # type: ignore[arg-type]
+    def default(self, obj: pod_pb2.Pod) -> None:
+        podspec.default_pod(obj)
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: pod_pb2.Pod) -> list[FieldError]:
         """Kubernetes' ValidatePodCreate: a valid spec, no ephemeral containers."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         errs = podspec.validate_pod_spec(spec, SPEC)
         if spec.ephemeral_containers:
             errs.append(forbidden(SPEC.child("ephemeralContainers"), "cannot be set on create"))
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(self, new: pod_pb2.Pod, old: pod_pb2.Pod) -> list[FieldError]:
         """Kubernetes' ValidatePodUpdate: only images, activeDeadlineSeconds
         (set or lowered), added tolerations and a negative grace period
         raised to 1 may change."""
-        return validate_pod_spec_update(new.spec, old.spec)  # type: ignore[attr-defined]
+        return validate_pod_spec_update(new.spec, old.spec)
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
-        return validate_pod_status_update(new, old)  # type: ignore[arg-type]
+    def validate_status_update(self, new: pod_pb2.Pod, old: pod_pb2.Pod) -> list[FieldError]:
+        return validate_pod_status_update(new, old)
 
 
 def validate_pod_spec_update(new: pod_pb2.PodSpec, old: pod_pb2.PodSpec) -> list[FieldError]:
@@ -272,7 +272,10 @@ def validate_pod_status_update(new: pod_pb2.Pod, old: pod_pb2.Pod) -> list[Field
 
 
 def _container_state_transitions(
-    new_statuses, old_statuses, path: FieldPath, restart_policy: str
+    new_statuses: Sequence[container_pb2.ContainerStatus],
+    old_statuses: Sequence[container_pb2.ContainerStatus],
+    path: FieldPath,
+    restart_policy: str,
 ) -> list[FieldError]:
     if restart_policy != "Never":
         return []

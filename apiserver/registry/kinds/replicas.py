@@ -102,13 +102,13 @@ def counts_within_replicas(
     errs: list[FieldError] = []
     for field, json_name in fields:
         value = getattr(status, field)
-        if value > status.replicas:  # type: ignore[attr-defined]
+        if value > status.replicas:
             errs.append(invalid(STATUS.child(json_name), value, GREATER_THAN_REPLICAS))
-    if status.available_replicas > status.ready_replicas:  # type: ignore[attr-defined]
+    if status.available_replicas > status.ready_replicas:
         errs.append(
             invalid(
                 STATUS.child("availableReplicas"),
-                status.available_replicas,  # type: ignore[attr-defined]
+                status.available_replicas,
                 ready_detail,
             )
         )
@@ -117,7 +117,7 @@ def counts_within_replicas(
 
 def validate_replica_status_update(new: Message, old: Message) -> list[FieldError]:
     """A status write of a replicated kind: the new status is valid."""
-    return validate_replica_status(new.status)  # type: ignore[attr-defined]
+    return validate_replica_status(new.status)
 
 
 def collision_count_decremented(new_status: Message, old_status: Message) -> list[FieldError]:
@@ -145,11 +145,15 @@ DEFAULT_REVISION_HISTORY_LIMIT = 10
 
 
 def selector_immutable(new: Message, old: Message) -> list[FieldError]:
-    return immutable_opt(new.spec, old.spec, "selector", SPEC.child("selector"))  # type: ignore[attr-defined]
+    return immutable_opt(new.spec, old.spec, "selector", SPEC.child("selector"))
 
 
 def template_checks(
-    spec: Message, kind: str, *, forbid_deadline: bool, extra_volumes=()
+    spec: Message,
+    kind: str,
+    *,
+    forbid_deadline: bool,
+    extra_volumes: Iterable[str] = (),
 ) -> list[FieldError]:
     """Selector-vs-labels and the replicated-template rules, skipped (as in
     Kubernetes) for the mismatch when the selector is missing or empty."""

@@ -3,9 +3,9 @@ same workload, two selector shapes."""
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
 from apiserver.registry.strategy import Strategy
+from pinnace.api.apps.v1 import replicaset_pb2
+from pinnace.api.core.v1 import replicationcontroller_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -31,42 +31,46 @@ SPEC = FieldPath.root("spec")
 # ------------------------------------------------------------------------- ReplicaSet
 
 
-class ReplicaSetStrategy(Strategy):
-    def default(self, obj: Message) -> None:
+class ReplicaSetStrategy(Strategy[replicaset_pb2.ReplicaSet]):
+    def default(self, obj: replicaset_pb2.ReplicaSet) -> None:
         """SetDefaults_ReplicaSet."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         if not spec.HasField("replicas"):
             spec.replicas = 1
         podspec.default_pod_template(spec.template)
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: replicaset_pb2.ReplicaSet) -> list[FieldError]:
         """Kubernetes' ValidateReplicaSetSpec (its empty-selector message says
         "deployment", as Kubernetes' does)."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         errs = validate_nonnegative(spec.replicas, SPEC.child("replicas"))
         errs += validate_nonnegative(spec.min_ready_seconds, SPEC.child("minReadySeconds"))
         errs += validate_workload_selector(spec, SPEC, "deployment")
         errs += template_checks(spec, "ReplicaSet", forbid_deadline=False)
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(
+        self, new: replicaset_pb2.ReplicaSet, old: replicaset_pb2.ReplicaSet
+    ) -> list[FieldError]:
         return self.validate(new) + selector_immutable(new, old)
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
-        return validate_replica_status(new.status)  # type: ignore[attr-defined]
+    def validate_status_update(
+        self, new: replicaset_pb2.ReplicaSet, old: replicaset_pb2.ReplicaSet
+    ) -> list[FieldError]:
+        return validate_replica_status(new.status)
 
 
 # -------------------------------------------------------------- ReplicationController
 
 
-class ReplicationControllerStrategy(Strategy):
+class ReplicationControllerStrategy(Strategy[replicationcontroller_pb2.ReplicationController]):
     # Kubernetes' v1 RC orphans its pods when a delete names no policy.
     default_delete_policy = "Orphan"
 
-    def default(self, obj: Message) -> None:
+    def default(self, obj: replicationcontroller_pb2.ReplicationController) -> None:
         """SetDefaults_ReplicationController."""
-        spec = obj.spec  # type: ignore[attr-defined]
-        meta = obj.metadata  # type: ignore[attr-defined]
+        spec = obj.spec
+        meta = obj.metadata
         if spec.HasField("template"):
             labels = spec.template.metadata.labels
             if labels:
@@ -78,10 +82,10 @@ class ReplicationControllerStrategy(Strategy):
         if not spec.HasField("replicas"):
             spec.replicas = 1
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: replicationcontroller_pb2.ReplicationController) -> list[FieldError]:
         """Kubernetes' ValidateReplicationControllerSpec."""
 
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         errs = validate_nonnegative(spec.min_ready_seconds, SPEC.child("minReadySeconds"))
         sel_path = SPEC.child("selector")
         if not spec.selector:
@@ -98,5 +102,9 @@ class ReplicationControllerStrategy(Strategy):
             )
         return errs
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_status_update(
+        self,
+        new: replicationcontroller_pb2.ReplicationController,
+        old: replicationcontroller_pb2.ReplicationController,
+    ) -> list[FieldError]:
         return validate_replica_status_update(new, old)

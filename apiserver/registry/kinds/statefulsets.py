@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from google.protobuf.message import Message
 
 from apiserver.registry.strategy import Strategy
 from pinnace.api.apps.v1 import statefulset_pb2
+from pinnace.api.core.v1 import volume_pb2
 from pinnace.machinery.intstr import intstr, intstr_value
 from pinnace.machinery.validation import (
     FieldError,
@@ -58,15 +61,15 @@ _STS_FORBIDDEN_MSG = (
 )
 
 
-class StatefulSetStrategy(Strategy):
+class StatefulSetStrategy(Strategy[statefulset_pb2.StatefulSet]):
     def validate_name(self, name: str) -> list[str]:
         """Kubernetes' ValidateStatefulSetName: a DNS label (pod names add "-<ordinal>")."""
         return is_dns1123_label(name)
 
-    def default(self, obj: Message) -> None:
+    def default(self, obj: statefulset_pb2.StatefulSet) -> None:
         """SetDefaults_StatefulSet (maxUnavailable 1: the MaxUnavailableStatefulSet
         gate is on by default)."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         if not spec.pod_management_policy:
             spec.pod_management_policy = "OrderedReady"
         us = spec.update_strategy
@@ -91,10 +94,10 @@ class StatefulSetStrategy(Strategy):
         for pvc in spec.volume_claim_templates:
             default_pvc(pvc)
 
-    def validate(self, obj: Message) -> list[FieldError]:
+    def validate(self, obj: statefulset_pb2.StatefulSet) -> list[FieldError]:
         """Kubernetes' ValidateStatefulSetSpec; the template's volume mounts may
         name volumeClaimTemplates."""
-        spec = obj.spec  # type: ignore[attr-defined]
+        spec = obj.spec
         errs: list[FieldError] = []
         pmp = spec.pod_management_policy
         if not pmp:
@@ -140,12 +143,14 @@ class StatefulSetStrategy(Strategy):
             )
         return errs
 
-    def validate_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_update(
+        self, new: statefulset_pb2.StatefulSet, old: statefulset_pb2.StatefulSet
+    ) -> list[FieldError]:
         """Kubernetes' ValidateStatefulSetUpdate: only the listed fields may change."""
         errs = self.validate(new)
         clone = statefulset_pb2.StatefulSetSpec()
-        clone.CopyFrom(new.spec)  # type: ignore[attr-defined]
-        old_spec = old.spec  # type: ignore[attr-defined]
+        clone.CopyFrom(new.spec)
+        old_spec = old.spec
         for field in _STS_UPDATABLE:
             fd = clone.DESCRIPTOR.fields_by_name[field]
             clone.ClearField(field)
@@ -160,9 +165,11 @@ class StatefulSetStrategy(Strategy):
             errs.append(forbidden(SPEC, _STS_FORBIDDEN_MSG))
         return errs
 
-    def validate_status_update(self, new: Message, old: Message) -> list[FieldError]:
+    def validate_status_update(
+        self, new: statefulset_pb2.StatefulSet, old: statefulset_pb2.StatefulSet
+    ) -> list[FieldError]:
         """Kubernetes' ValidateStatefulSetStatus(Update)."""
-        status = new.status  # type: ignore[attr-defined]
+        status = new.status
         errs = validate_counters(
             status,
             (
@@ -185,7 +192,7 @@ class StatefulSetStrategy(Strategy):
             ],
             ready_detail="cannot be greater than status.readyReplicas",
         )
-        errs += collision_count_decremented(status, old.status)  # type: ignore[attr-defined]
+        errs += collision_count_decremented(status, old.status)
         return errs
 
 
@@ -219,7 +226,9 @@ def _validate_sts_update_strategy(us: Message, path: FieldPath) -> list[FieldErr
     return errs
 
 
-def _validate_claim_templates(templates) -> tuple[set[str], list[FieldError]]:
+def _validate_claim_templates(
+    templates: Iterable[volume_pb2.PersistentVolumeClaim],
+) -> tuple[set[str], list[FieldError]]:
     names: set[str] = set()
     errs: list[FieldError] = []
     path = SPEC.child("volumeClaimTemplates")

@@ -19,7 +19,7 @@ UID = "6f1c2d3e-0000-4000-8000-000000000001"
 NAMESPACED = {k.kind: k.namespaced for k in kinds.KINDS}
 
 
-def strategy(kind: str) -> Strategy:
+def strategy(kind: str) -> Strategy[Any]:
     info = next(k for k in kinds.KINDS if k.kind == kind)
     return STRATEGIES[kind](info)
 

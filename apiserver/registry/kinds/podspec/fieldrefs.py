@@ -3,6 +3,7 @@ its containers' resources, and ConfigMap / Secret keys."""
 
 from __future__ import annotations
 
+from pinnace.api.core.v1 import container_pb2, reference_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -20,7 +21,7 @@ from .constants import RESOURCE_FIELD_REFS
 
 
 def validate_object_field_selector(
-    ref, supported: tuple[str, ...], path: FieldPath
+    ref: reference_pb2.ObjectFieldSelector, supported: tuple[str, ...], path: FieldPath
 ) -> list[FieldError]:
     if not ref.api_version:
         return [required(path.child("apiVersion"), "")]
@@ -50,7 +51,9 @@ def validate_object_field_selector(
     return []
 
 
-def validate_resource_field_selector(ref, path: FieldPath, *, volume: bool) -> list[FieldError]:
+def validate_resource_field_selector(
+    ref: reference_pb2.ResourceFieldSelector, path: FieldPath, *, volume: bool
+) -> list[FieldError]:
     errs: list[FieldError] = []
     if volume and not ref.container_name:
         errs.append(required(path.child("containerName"), ""))
@@ -90,7 +93,9 @@ def is_config_map_key(key: str) -> list[str]:
     return errs
 
 
-def validate_key_selector(ref, path: FieldPath) -> list[FieldError]:
+def validate_key_selector(
+    ref: container_pb2.ConfigMapKeySelector | container_pb2.SecretKeySelector, path: FieldPath
+) -> list[FieldError]:
     errs = (
         [invalid(path.child("name"), ref.name, m) for m in is_dns1123_subdomain(ref.name)]
         if ref.name

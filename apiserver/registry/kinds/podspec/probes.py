@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
+
 from pinnace.api.core.v1 import container_pb2
 from pinnace.machinery.validation import (
     FieldError,
@@ -68,7 +70,7 @@ _HANDLER_JSON = {
 
 
 def _validate_handler(
-    handler, kinds: tuple[str, ...], grace: int | None, path: FieldPath
+    handler: Message, kinds: tuple[str, ...], grace: int | None, path: FieldPath
 ) -> list[FieldError]:
     errs: list[FieldError] = []
     count = 0

@@ -213,7 +213,9 @@ def validate_affinity(aff: affinity_pb2.Affinity, path: FieldPath) -> list[Field
     return errs
 
 
-def validate_topology_spread(constraints, path: FieldPath) -> list[FieldError]:
+def validate_topology_spread(
+    constraints: Iterable[affinity_pb2.TopologySpreadConstraint], path: FieldPath
+) -> list[FieldError]:
     errs: list[FieldError] = []
     seen: set[tuple[str, str]] = set()
     for i, c in enumerate(constraints):

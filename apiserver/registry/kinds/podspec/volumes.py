@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from google.protobuf.message import Message
+
 from pinnace.api.core.v1 import volume_pb2
 from pinnace.machinery.validation import (
     FieldError,
@@ -101,14 +103,16 @@ def _validate_empty_dir(src: volume_pb2.EmptyDirVolumeSource, path: FieldPath) -
     return []
 
 
-def _validate_mode(msg, name: str, path: FieldPath) -> list[FieldError]:
+def _validate_mode(msg: Message, name: str, path: FieldPath) -> list[FieldError]:
     mode = opt(msg, name)
     if mode is not None and not 0 <= mode <= 0o777:
         return [invalid(path, mode, "must be a number between 0 and 0777 (octal), both inclusive")]
     return []
 
 
-def _validate_key_to_paths(items, path: FieldPath) -> list[FieldError]:
+def _validate_key_to_paths(
+    items: Iterable[volume_pb2.KeyToPath], path: FieldPath
+) -> list[FieldError]:
     errs: list[FieldError] = []
     for i, item in enumerate(items):
         p = path.index(i)
