@@ -2,9 +2,9 @@
 
 Modules import only downwards: ``common`` (shared field rules) and
 ``claims`` (a PVC spec) under ``podspec/`` (pod-spec defaults and
-validation), under ``replicas`` (rules shared by replicated workloads), under
-the kind modules; no kind module imports another kind module except
-``cronjobs`` → ``jobs`` (a CronJob holds a job template).
+validation), under ``replicas`` (rules shared by replicated workloads) and
+``jobspec`` (a JobSpec's rules, shared by Job and CronJob's job template),
+under the kind modules; no kind module imports another kind module.
 """
 
 from __future__ import annotations

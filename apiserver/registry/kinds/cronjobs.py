@@ -20,7 +20,7 @@ from .common import (
     opt,
     same,
 )
-from .jobs import validate_job_template
+from .jobspec import validate_job_template
 
 SPEC = FieldPath.root("spec")
 STATUS = FieldPath.root("status")
