@@ -12,7 +12,7 @@ Every function returns a list of `FieldError`s and never raises.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from google.protobuf.message import Message
@@ -30,6 +30,7 @@ from pinnace.machinery.validation import (
     ErrorType,
     FieldError,
     FieldPath,
+    forbidden,
     invalid,
     is_qualified_name,
     is_valid_percent,
@@ -316,3 +317,21 @@ def validate_resource_list(resources: Mapping[str, str], path: FieldPath) -> lis
         errs += [invalid(p, name, m) for m in is_qualified_name(name)]
         errs += validate_quantity(text, p)
     return errs
+
+
+def one_of(
+    msg: Message, fields: Iterable[str], json_names: Mapping[str, str], path: FieldPath, detail: str
+) -> tuple[str | None, list[FieldError]]:
+    """Kubernetes' "may not specify more than 1 ... type": the first of
+    ``fields`` set on ``msg`` (None when none is), and a Forbidden error at
+    each later one that is also set."""
+    chosen: str | None = None
+    errs: list[FieldError] = []
+    for name in fields:
+        if not msg.HasField(name):
+            continue
+        if chosen is None:
+            chosen = name
+        else:
+            errs.append(forbidden(path.child(json_names[name]), detail))
+    return chosen, errs

@@ -8,7 +8,6 @@ from pinnace.api.core.v1 import container_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
-    forbidden,
     invalid,
     not_supported,
     required,
@@ -17,6 +16,7 @@ from pinnace.machinery.validation import (
 
 from ..common import (
     inclusive_range,
+    one_of,
     opt,
     validate_port_num_or_name,
 )
@@ -72,38 +72,31 @@ _HANDLER_JSON = {
 def _validate_handler(
     handler: Message, kinds: tuple[str, ...], grace: int | None, path: FieldPath
 ) -> list[FieldError]:
+    kind, extra = one_of(handler, kinds, _HANDLER_JSON, path, _ONE_HANDLER_MSG)
+    if kind is None:
+        return [required(path, "must specify a handler type")]
+    p = path.child(_HANDLER_JSON[kind])
     errs: list[FieldError] = []
-    count = 0
-    for kind in kinds:
-        if not handler.HasField(kind):
-            continue
-        p = path.child(_HANDLER_JSON[kind])
-        if count:
-            errs.append(forbidden(p, _ONE_HANDLER_MSG))
-            continue
-        count += 1
-        action = getattr(handler, kind)
-        if kind == "exec":
-            if not action.command:
-                errs.append(required(p.child("command"), ""))
-        elif kind == "http_get":
-            errs += _validate_http_get(action, p)
-        elif kind == "tcp_socket":
-            errs += validate_port_num_or_name(opt(action, "port"), p.child("port"))
-        elif kind == "grpc":
-            if not 1 <= action.port <= 65535:
-                errs.append(invalid(p.child("port"), action.port, inclusive_range(1, 65535)))
-        elif kind == "sleep" and grace is not None and not 0 <= action.seconds <= grace:
-            errs.append(
-                invalid(
-                    p,
-                    action.seconds,
-                    f"must be non-negative and less than terminationGracePeriodSeconds ({grace})",
-                )
+    action = getattr(handler, kind)
+    if kind == "exec":
+        if not action.command:
+            errs.append(required(p.child("command"), ""))
+    elif kind == "http_get":
+        errs += _validate_http_get(action, p)
+    elif kind == "tcp_socket":
+        errs += validate_port_num_or_name(opt(action, "port"), p.child("port"))
+    elif kind == "grpc":
+        if not 1 <= action.port <= 65535:
+            errs.append(invalid(p.child("port"), action.port, inclusive_range(1, 65535)))
+    elif kind == "sleep" and grace is not None and not 0 <= action.seconds <= grace:
+        errs.append(
+            invalid(
+                p,
+                action.seconds,
+                f"must be non-negative and less than terminationGracePeriodSeconds ({grace})",
             )
-    if count == 0:
-        errs.append(required(path, "must specify a handler type"))
-    return errs
+        )
+    return errs + extra
 
 
 def _validate_http_get(action: container_pb2.HTTPGetAction, path: FieldPath) -> list[FieldError]:

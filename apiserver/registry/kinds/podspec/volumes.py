@@ -22,6 +22,7 @@ from pinnace.machinery.validation import (
 
 from ..claims import validate_pvc_spec
 from ..common import (
+    one_of,
     opt,
     quantity,
 )
@@ -66,20 +67,11 @@ def validate_volumes(
 
 
 def _validate_volume_source(vol: volume_pb2.Volume, path: FieldPath) -> list[FieldError]:
-    errs: list[FieldError] = []
-    count = 0
-    for source in VOLUME_SOURCES:
-        if not vol.HasField(source):
-            continue
-        p = path.child(VOLUME_SOURCE_JSON[source])
-        if count:
-            errs.append(forbidden(p, _ONE_VOLUME_MSG))
-            continue
-        count += 1
-        errs += _SOURCE_CHECKS[source](getattr(vol, source), p)
-    if count == 0:
-        errs.append(required(path, "must specify a volume type"))
-    return errs
+    source, extra = one_of(vol, VOLUME_SOURCES, VOLUME_SOURCE_JSON, path, _ONE_VOLUME_MSG)
+    if source is None:
+        return [required(path, "must specify a volume type")]
+    p = path.child(VOLUME_SOURCE_JSON[source])
+    return _SOURCE_CHECKS[source](getattr(vol, source), p) + extra
 
 
 def validate_host_path(src: volume_pb2.HostPathVolumeSource, path: FieldPath) -> list[FieldError]:
