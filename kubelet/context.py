@@ -1,5 +1,9 @@
 """What every part of the kubelet shares: configuration and the services
-built from it (API client, event recorder, runtime, paths)."""
+built from it (API client, event recorder, runtime, paths, clock).
+
+Every timing decision of the pod workers (restart back-off, sync retries,
+activeDeadlineSeconds, status timestamps) reads ``Context.clock``, so a
+test can pass a ``FakeClock`` and move time by hand."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from kubelet.paths import RootPaths
 from kubelet.runtime import Runtime
+from pinnace.machinery.timeutil import Clock, RealClock
 
 __all__ = ["Config", "Context"]
 
@@ -57,6 +62,7 @@ class Context:
     paths: RootPaths
     allocatable: dict[str, str] = field(default_factory=dict)
     node_labels: dict[str, str] = field(default_factory=dict)
+    clock: Clock = field(default_factory=RealClock)
 
     @property
     def host_ip(self) -> str:

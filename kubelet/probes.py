@@ -14,11 +14,15 @@ no action):
 
 ``ProbeWorker`` runs a probe every ``periodSeconds`` after
 ``initialDelaySeconds`` and turns raw results into a state with the
-thresholds: it becomes success after ``successThreshold`` successes in a
-row, failure after ``failureThreshold`` failures in a row. Its state
-starts as failure for readiness and startup probes (not ready, not
-started) and success for liveness probes, and ``on_change`` is called on
-every change.
+thresholds (``ProbeState``, pure): it becomes success after
+``successThreshold`` successes in a row, failure after
+``failureThreshold`` failures in a row. Its state starts as failure for
+readiness and startup probes (not ready, not started) and success for
+liveness probes, and ``on_change`` is called on every change (for
+liveness and startup probes also on every further ``failureThreshold``
+failures in a row while failed). Unknown results change nothing. The
+worker's ``sleep`` is injectable, so its timing is testable without
+sleeping.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any
 
 from pinnace.machinery.intstr import intstr_value
 
-__all__ = ["Outcome", "ProbeWorker", "Result", "run_handler"]
+__all__ = ["Outcome", "ProbeState", "ProbeWorker", "Result", "run_handler"]
 
 log = logging.getLogger(__name__)
 USER_AGENT = "kube-probe/1.33"
@@ -210,6 +214,46 @@ async def run_handler(
     return Outcome(Result.UNKNOWN, "no handler")
 
 
+@dataclass
+class ProbeState:
+    """A probe's state from its results and thresholds (see the module docstring)."""
+
+    kind: str  # liveness, readiness or startup
+    success_threshold: int = 1
+    failure_threshold: int = 3
+    ok: bool = False
+    successes: int = 0
+    failures: int = 0
+    last_message: str = ""
+
+    @classmethod
+    def for_probe(cls, kind: str, probe: Any) -> ProbeState:
+        return cls(
+            kind=kind,
+            success_threshold=max(probe.success_threshold or 1, 1),
+            failure_threshold=max(probe.failure_threshold or 3, 1),
+            ok=kind == "liveness",
+        )
+
+    def observe(self, out: Outcome) -> bool:
+        """Count one result; True when ``on_change`` is due."""
+        if out.result is Result.SUCCESS:
+            self.successes += 1
+            self.failures = 0
+            if not self.ok and self.successes >= self.success_threshold:
+                self.ok = True
+                return True
+        elif out.result is Result.FAILURE:
+            self.failures += 1
+            self.successes = 0
+            self.last_message = out.message
+            if self.failures >= self.failure_threshold and (self.ok or self.kind != "readiness"):
+                self.ok = False
+                self.failures = 0 if self.kind != "readiness" else self.failures
+                return True
+        return False
+
+
 class ProbeWorker:
     """Runs one probe of one container instance (see the module docstring)."""
 
@@ -219,46 +263,38 @@ class ProbeWorker:
         probe: Any,
         run: Callable[[float], Awaitable[Outcome]],
         on_change: Callable[[str, bool, str], None],
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.kind = kind
         self.probe = probe
+        self.state = ProbeState.for_probe(kind, probe)
         self._run = run
         self._on_change = on_change
-        self.ok = kind == "liveness"
-        self.last_message = ""
-        self._successes = 0
-        self._failures = 0
+        self._sleep = sleep
+
+    @property
+    def ok(self) -> bool:
+        return self.state.ok
 
     @property
     def period(self) -> float:
-        return max(self.probe.period_seconds or 10, 1)
+        return float(max(self.probe.period_seconds or 10, 1))
+
+    @property
+    def timeout(self) -> float:
+        return float(max(self.probe.timeout_seconds or 1, 1))
 
     async def run(self) -> None:
-        p = self.probe
-        await asyncio.sleep(max(p.initial_delay_seconds, 0))
-        timeout = max(p.timeout_seconds or 1, 1)
-        success_threshold = max(p.success_threshold or 1, 1)
-        failure_threshold = max(p.failure_threshold or 3, 1)
+        await self._sleep(float(max(self.probe.initial_delay_seconds, 0)))
         while True:
             try:
-                out = await self._run(timeout)
+                out = await self._run(self.timeout)
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # a probe bug must not kill the worker
                 log.exception("%s probe crashed", self.kind)
                 out = Outcome(Result.UNKNOWN, str(e))
-            if out.result is Result.SUCCESS:
-                self._successes += 1
-                self._failures = 0
-                if not self.ok and self._successes >= success_threshold:
-                    self.ok = True
-                    self._on_change(self.kind, True, out.message)
-            elif out.result is Result.FAILURE:
-                self._failures += 1
-                self._successes = 0
-                self.last_message = out.message
-                if self._failures >= failure_threshold and (self.ok or self.kind != "readiness"):
-                    self.ok = False
-                    self._failures = 0 if self.kind != "readiness" else self._failures
-                    self._on_change(self.kind, False, out.message)
-            await asyncio.sleep(self.period)
+            if self.state.observe(out):
+                self._on_change(self.kind, self.state.ok, out.message)
+            await self._sleep(self.period)

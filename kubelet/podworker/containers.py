@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import time
 
 from kubelet import env as envmod
 from kubelet import logs as logmod
@@ -83,7 +82,7 @@ async def sync_containers(ps: PodState, pod: pod_pb2.Pod) -> float:
 async def _maybe_restart(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> float:
     """Restart ``cs`` now, or say how long its back-off still holds it."""
     backoff = ps.crash_backoff
-    counted = cs.restart_counted == cs.exited_at  # a retry of a counted restart waits no more
+    counted = cs.restart_counted is cs.instance  # a retry of a counted restart waits no more
     wait = 0.0 if counted else backoff.remaining_since(cs.name, cs.exited_at)
     if wait > 0:
         who = f"pod={pod.metadata.name}_{pod.metadata.namespace}({ps.uid})"
@@ -99,7 +98,7 @@ async def _maybe_restart(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> 
         return wait
     if not counted:
         backoff.next(cs.name, cs.exited_at)
-        cs.restart_counted = cs.exited_at
+        cs.restart_counted = cs.instance
     await _start(ps, pod, cs)
     return IDLE_RESYNC
 
@@ -145,7 +144,7 @@ async def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
     await asyncio.to_thread(_prune, ps, cs.name, attempt)
     if inst.exit is not None:
         ps.event("Warning", "Failed", f"Error: {inst.exit.message}")
-        cs.exited_at = time.monotonic()
+        cs.exited_at = ps.ctx.clock.monotonic()
         return
     ps.event("Normal", "Created", f"Created container {cs.name}")
     ps.event("Normal", "Started", f"Started container {cs.name}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from kubelet.podworker.report import add_termination_message
 from kubelet.podworker.state import PodState
@@ -47,7 +46,7 @@ async def readopt(ps: PodState) -> None:
             log.info("pod %s: re-adopted container %s (pid %d)", ps.key, name, instance.pid)
             watch(ps, cs, instance, fresh=False)
         else:
-            cs.exited_at = time.monotonic()
+            cs.exited_at = ps.ctx.clock.monotonic()
 
 
 def _load(ps: PodState) -> Found:

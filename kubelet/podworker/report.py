@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from kubelet import logs as logmod
@@ -162,7 +161,7 @@ async def write_status(
         pod,
         init,
         apps,
-        now=format_rfc3339(datetime.now(UTC)),
+        now=format_rfc3339(ps.ctx.clock.now()),
         host_ip=ps.ctx.host_ip,
         pod_ip=ps.ctx.pod_ip,
         start_time=pod.status.start_time or ps.start_time,

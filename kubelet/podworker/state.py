@@ -98,7 +98,7 @@ class ContainerState:
     ready: bool = False
     post_start_done: bool = True
     exited_at: float = 0.0  # monotonic time the current instance was seen exiting
-    restart_counted: float | None = None  # the exited_at whose restart the backoff counted
+    restart_counted: Instance | None = None  # the exited instance whose restart was counted
     environment: envmod.Environment | None = None  # what ``instance`` was started with
     watch: Watch | None = None
     killing: asyncio.Task[None] | None = None
@@ -161,7 +161,9 @@ class PodState:
             pod=pod,
             last_pod=pod,
             paths=ctx.paths.pod(pod.metadata.uid),
-            crash_backoff=Backoff(ctx.config.backoff_base, ctx.config.backoff_max),
+            crash_backoff=Backoff(
+                ctx.config.backoff_base, ctx.config.backoff_max, clock=ctx.clock.monotonic
+            ),
             wake=wake,
             rejection=rejection,
             start_time=pod.status.start_time,

@@ -26,7 +26,6 @@ directory (``PodState.environment``, built in one place: env.py).
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from kubelet.podworker.report import add_termination_message
@@ -69,7 +68,7 @@ async def _wait_exit(ps: PodState, cs: ContainerState, w: Watch) -> None:
     finally:
         w.exited.set()
         if inst.exit is not None and cs.instance is inst:
-            cs.exited_at = time.monotonic()
+            cs.exited_at = ps.ctx.clock.monotonic()
             cs.ready = False
             cs.started = False
             w.cancel()

@@ -18,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from kubelet.admission import Rejection
 from kubelet.context import Context
@@ -149,7 +147,7 @@ class PodWorker:
             await write_status(ps, [], [], rejected)
             return IDLE_RESYNC * 6
         if not ps.start_time:
-            ps.start_time = format_rfc3339(datetime.now(UTC))
+            ps.start_time = format_rfc3339(ps.ctx.clock.now())
         if not ps.prepared and not ps.terminal:
             error = await prepare(ps, pod)
             if error:
@@ -180,4 +178,5 @@ class PodWorker:
         if not pod.spec.HasField("active_deadline_seconds") or not self.state.start_time:
             return None
         started = parse_rfc3339(self.state.start_time).timestamp()
-        return started + pod.spec.active_deadline_seconds - time.time()
+        now = self.state.ctx.clock.now().timestamp()
+        return started + pod.spec.active_deadline_seconds - now
