@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar, overload
 
 from pinnace.machinery.duration import parse_duration
 
+_N = TypeVar("_N")
 _TRUE = frozenset({"1", "t", "true", "yes"})
 _FALSE = frozenset({"0", "f", "false", "no"})
 
@@ -95,7 +96,7 @@ class Parser(argparse.ArgumentParser):
     def _short_bools(self) -> set[str]:
         return {s[1] for s in self._bool_options() if len(s) == 2 and s[0] == "-"}
 
-    def normalize(self, args: Sequence[str]) -> list[str]:
+    def normalize(self, args: Iterable[str]) -> list[str]:
         """The arguments with every bare boolean flag written ``FLAG=true``.
         Stops at the first token that is not an option or positional of
         this parser's own options: a subcommand parses its own tokens."""
@@ -129,8 +130,18 @@ class Parser(argparse.ArgumentParser):
                 return [f"-{c}=true" for c in body]
         return None
 
-    def parse_known_args(  # type: ignore[override]  # typeshed overloads; same contract
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
+    @overload
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: None = None
+    ) -> tuple[argparse.Namespace, list[str]]: ...
+    @overload
+    def parse_known_args(
+        self, args: Iterable[str] | None, namespace: _N
+    ) -> tuple[_N, list[str]]: ...
+    @overload
+    def parse_known_args(self, *, namespace: _N) -> tuple[_N, list[str]]: ...
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
         given = sys.argv[1:] if args is None else args
         return super().parse_known_args(self.normalize(given), namespace)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import yaml
 from google.protobuf.message import Message
 
+from pinnace.api.apps.v1 import daemonset_pb2, deployment_pb2, replicaset_pb2, statefulset_pb2
+from pinnace.api.batch.v1 import job_pb2
+from pinnace.api.core.v1 import node_pb2, pod_pb2, volume_pb2
+from pinnace.client import object_meta
 from pinnace.machinery import codec, kinds
 from pinnace.machinery.conditions import find_condition, is_true
 from pinnace.machinery.labels import selector_from_label_selector
@@ -22,7 +27,17 @@ from pinnace.machinery.wellknown import (
     NODE_READY,
 )
 
-Column = tuple[str, Callable[[Message], str]]
+# A column: its header and what it shows of one object. Each function takes
+# the kind its table is for (COLUMNS is keyed by kind), hence Any here.
+Column = tuple[str, Callable[[Any], str]]
+# The kinds whose -o wide shows their pod template and selector.
+Workload = (
+    deployment_pb2.Deployment
+    | replicaset_pb2.ReplicaSet
+    | statefulset_pb2.StatefulSet
+    | daemonset_pb2.DaemonSet
+    | job_pb2.Job
+)
 
 
 def age(timestamp: str, now: datetime | None = None) -> str:
@@ -49,19 +64,19 @@ def age(timestamp: str, now: datetime | None = None) -> str:
 
 
 def _age(obj: Message) -> str:
-    return age(obj.metadata.creation_timestamp)  # type: ignore[attr-defined]
+    return age(object_meta(obj).creation_timestamp)
 
 
-def _ready_pods(obj: Message) -> str:
-    statuses = obj.status.container_statuses  # type: ignore[attr-defined]
-    total = len(obj.spec.containers)  # type: ignore[attr-defined]
+def _ready_pods(obj: pod_pb2.Pod) -> str:
+    statuses = obj.status.container_statuses
+    total = len(obj.spec.containers)
     return f"{sum(1 for s in statuses if s.ready)}/{total}"
 
 
-def _pod_status(obj: Message) -> str:
-    if obj.metadata.deletion_timestamp:  # type: ignore[attr-defined]
+def _pod_status(obj: pod_pb2.Pod) -> str:
+    if obj.metadata.deletion_timestamp:
         return "Terminating"
-    status = obj.status  # type: ignore[attr-defined]
+    status = obj.status
     reason = status.reason or status.phase or "Unknown"
     for cs in status.container_statuses:
         if cs.state.HasField("waiting") and cs.state.waiting.reason:
@@ -71,21 +86,23 @@ def _pod_status(obj: Message) -> str:
     return reason
 
 
-def _restarts(obj: Message) -> str:
-    return str(sum(cs.restart_count for cs in obj.status.container_statuses))  # type: ignore[attr-defined]
+def _restarts(obj: pod_pb2.Pod) -> str:
+    return str(sum(cs.restart_count for cs in obj.status.container_statuses))
 
 
-def _node_status(obj: Message) -> str:
-    cond = find_condition(obj.status.conditions, NODE_READY)  # type: ignore[attr-defined]
+def _node_status(obj: node_pb2.Node) -> str:
+    cond = find_condition(obj.status.conditions, NODE_READY)
     ready = "Unknown" if cond is None else "Ready" if cond.status == "True" else "NotReady"
-    if obj.spec.unschedulable:  # type: ignore[attr-defined]
+    if obj.spec.unschedulable:
         ready += ",SchedulingDisabled"
     return ready
 
 
-def _replicas(ready_field: str = "ready_replicas") -> Callable[[Message], str]:
-    def show(obj: Message) -> str:
-        return f"{getattr(obj.status, ready_field)}/{obj.spec.replicas}"  # type: ignore[attr-defined]
+def _replicas(
+    ready_field: str = "ready_replicas",
+) -> Callable[[deployment_pb2.Deployment | statefulset_pb2.StatefulSet], str]:
+    def show(obj: deployment_pb2.Deployment | statefulset_pb2.StatefulSet) -> str:
+        return f"{getattr(obj.status, ready_field)}/{obj.spec.replicas}"
 
     return show
 
@@ -100,9 +117,9 @@ def _field(path: str, default: str = "") -> Callable[[Message], str]:
     return show
 
 
-def _completions(obj: Message) -> str:
+def _completions(obj: job_pb2.Job) -> str:
     """kubectl's: succeeded/completions, "n/1 of p" for a work queue."""
-    spec, status = obj.spec, obj.status  # type: ignore[attr-defined]
+    spec, status = obj.spec, obj.status
     if spec.HasField("completions"):
         return f"{status.succeeded}/{spec.completions}"
     parallelism = spec.parallelism if spec.HasField("parallelism") else 1
@@ -111,9 +128,9 @@ def _completions(obj: Message) -> str:
     return f"{status.succeeded}/1"
 
 
-def _job_status(obj: Message) -> str:
+def _job_status(obj: job_pb2.Job) -> str:
     """kubectl 1.32's STATUS: the terminal or interim condition, else Running."""
-    conditions = obj.status.conditions  # type: ignore[attr-defined]
+    conditions = obj.status.conditions
     for kind in (
         JOB_FAILED,
         JOB_COMPLETE,
@@ -126,9 +143,9 @@ def _job_status(obj: Message) -> str:
     return "Running"
 
 
-def _job_duration(obj: Message) -> str:
+def _job_duration(obj: job_pb2.Job) -> str:
     """From startTime to completionTime (or to now while it runs)."""
-    status = obj.status  # type: ignore[attr-defined]
+    status = obj.status
     if not status.start_time:
         return ""
     if not status.completion_time:
@@ -136,9 +153,9 @@ def _job_duration(obj: Message) -> str:
     return age(status.start_time, now=parse_rfc3339(status.completion_time))
 
 
-def _node_selector(obj: Message) -> str:
+def _node_selector(obj: daemonset_pb2.DaemonSet) -> str:
     """A DaemonSet's template nodeSelector as k=v,... (kubectl's NODE SELECTOR)."""
-    selector = obj.spec.template.spec.node_selector  # type: ignore[attr-defined]
+    selector = obj.spec.template.spec.node_selector
     return ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>"
 
 
@@ -155,13 +172,13 @@ def _access_modes(modes: Iterable[str]) -> str:
     return ",".join(_ACCESS_MODES.get(m, m) for m in modes)
 
 
-def _pvc_class(obj: Message) -> str:
-    spec = obj.spec  # type: ignore[attr-defined]
+def _pvc_class(obj: volume_pb2.PersistentVolumeClaim) -> str:
+    spec = obj.spec
     return spec.storage_class_name if spec.HasField("storage_class_name") else "<unset>"
 
 
-def _pv_claim(obj: Message) -> str:
-    ref = obj.spec.claim_ref  # type: ignore[attr-defined]
+def _pv_claim(obj: volume_pb2.PersistentVolume) -> str:
+    ref = obj.spec.claim_ref
     return f"{ref.namespace}/{ref.name}" if ref.name else ""
 
 
@@ -200,19 +217,19 @@ COLUMNS: dict[str, list[Column]] = {
     "StatefulSet": [("READY", _replicas()), ("AGE", _age)],
     "PersistentVolumeClaim": [
         ("STATUS", _field("status.phase")),
-        ("VOLUME", lambda o: o.spec.volume_name),  # type: ignore[attr-defined]
-        ("CAPACITY", lambda o: o.status.capacity.get("storage", "")),  # type: ignore[attr-defined]
-        ("ACCESS MODES", lambda o: _access_modes(o.status.access_modes)),  # type: ignore[attr-defined]
+        ("VOLUME", lambda o: o.spec.volume_name),
+        ("CAPACITY", lambda o: o.status.capacity.get("storage", "")),
+        ("ACCESS MODES", lambda o: _access_modes(o.status.access_modes)),
         ("STORAGECLASS", _pvc_class),
         ("AGE", _age),
     ],
     "PersistentVolume": [
-        ("CAPACITY", lambda o: o.spec.capacity.get("storage", "")),  # type: ignore[attr-defined]
-        ("ACCESS MODES", lambda o: _access_modes(o.spec.access_modes)),  # type: ignore[attr-defined]
+        ("CAPACITY", lambda o: o.spec.capacity.get("storage", "")),
+        ("ACCESS MODES", lambda o: _access_modes(o.spec.access_modes)),
         ("RECLAIM POLICY", _field("spec.persistent_volume_reclaim_policy")),
         ("STATUS", _field("status.phase")),
         ("CLAIM", _pv_claim),
-        ("STORAGECLASS", lambda o: o.spec.storage_class_name),  # type: ignore[attr-defined]
+        ("STORAGECLASS", lambda o: o.spec.storage_class_name),
         ("AGE", _age),
     ],
     "DaemonSet": [
@@ -232,39 +249,39 @@ COLUMNS: dict[str, list[Column]] = {
     ],
     "CronJob": [
         ("SCHEDULE", _field("spec.schedule")),
-        ("TIMEZONE", lambda o: o.spec.time_zone if o.spec.HasField("time_zone") else "<none>"),  # type: ignore[attr-defined]
-        ("SUSPEND", lambda o: "True" if o.spec.suspend else "False"),  # type: ignore[attr-defined]
-        ("ACTIVE", lambda o: str(len(o.status.active))),  # type: ignore[attr-defined]
+        ("TIMEZONE", lambda o: o.spec.time_zone if o.spec.HasField("time_zone") else "<none>"),
+        ("SUSPEND", lambda o: "True" if o.spec.suspend else "False"),
+        ("ACTIVE", lambda o: str(len(o.status.active))),
         (
             "LAST SCHEDULE",
             lambda o: age(o.status.last_schedule_time) if o.status.last_schedule_time else "<none>",
-        ),  # type: ignore[attr-defined]
+        ),
         ("AGE", _age),
     ],
     "Event": [
         ("TYPE", _field("type")),
         ("REASON", _field("reason")),
-        ("OBJECT", lambda o: f"{o.involved_object.kind.lower()}/{o.involved_object.name}"),  # type: ignore[attr-defined]
+        ("OBJECT", lambda o: f"{o.involved_object.kind.lower()}/{o.involved_object.name}"),
         ("MESSAGE", _field("message")),
     ],
     "Lease": [("HOLDER", _field("spec.holder_identity")), ("AGE", _age)],
 }
 
 
-def _containers(obj: Message) -> str:
-    return ",".join(c.name for c in obj.spec.template.spec.containers)  # type: ignore[attr-defined]
+def _containers(obj: Workload) -> str:
+    return ",".join(c.name for c in obj.spec.template.spec.containers)
 
 
-def _images(obj: Message) -> str:
-    return ",".join(c.image for c in obj.spec.template.spec.containers)  # type: ignore[attr-defined]
+def _images(obj: Workload) -> str:
+    return ",".join(c.image for c in obj.spec.template.spec.containers)
 
 
-def _selector(obj: Message) -> str:
-    return str(selector_from_label_selector(obj.spec.selector)) or "<none>"  # type: ignore[attr-defined]
+def _selector(obj: Workload) -> str:
+    return str(selector_from_label_selector(obj.spec.selector)) or "<none>"
 
 
-def _internal_ip(obj: Message) -> str:
-    for a in obj.status.addresses:  # type: ignore[attr-defined]
+def _internal_ip(obj: node_pb2.Node) -> str:
+    for a in obj.status.addresses:
         if a.type == "InternalIP":
             return a.address
     return "<none>"
@@ -313,7 +330,7 @@ def table(objects: Sequence[Message], *, all_namespaces: bool = False, wide: boo
     )
     rows = [header]
     for obj in objects:
-        meta = obj.metadata  # type: ignore[attr-defined]
+        meta = object_meta(obj)
         row = [meta.namespace] if all_namespaces and info.namespaced else []
         row.append(meta.name)
         row += [fn(obj) for _, fn in cols]
@@ -340,7 +357,7 @@ def render(
     if output in ("", "wide"):
         return table(objects, all_namespaces=all_namespaces, wide=output == "wide")
     if output == "name":
-        return "\n".join(f"{kinds.by_message(o).singular}/{o.metadata.name}" for o in objects)  # type: ignore[attr-defined]
+        return "\n".join(f"{kinds.by_message(o).singular}/{object_meta(o).name}" for o in objects)
     if output == "json":
         doc = codec.to_dict(objects[0]) if single else as_list_dict(objects)
         return json.dumps(doc, indent=4)

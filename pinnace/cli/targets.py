@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
+from pinnace.client import object_meta
 from pinnace.machinery import kinds
 
 
@@ -24,7 +25,7 @@ def kind_ref(info: kinds.KindInfo, name: str) -> str:
 
 def ref(obj: Message) -> str:
     """kind_ref of an object."""
-    return kind_ref(kinds.by_message(obj), obj.metadata.name)  # type: ignore[attr-defined]
+    return kind_ref(kinds.by_message(obj), object_meta(obj).name)
 
 
 def parse_pairs(items: list[str]) -> dict[str, str | None]:

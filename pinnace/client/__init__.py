@@ -6,7 +6,7 @@ election and events.
     deploy = client.deployments("default").get("web")
 """
 
-from pinnace.client._requests import ObjectList, WatchEvent, delete_options
+from pinnace.client._requests import ObjectList, WatchEvent, delete_options, object_meta
 from pinnace.client.aio import AsyncClient, AsyncResourceClient
 from pinnace.client.events import EventRecorder, events_for
 from pinnace.client.informer import (
@@ -51,5 +51,6 @@ __all__ = [
     "delete_options",
     "events_for",
     "load_manifests",
+    "object_meta",
     "run_leader_elected",
 ]

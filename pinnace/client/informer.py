@@ -55,6 +55,7 @@ A ``Store`` belongs to one event loop and is not thread-safe.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -163,10 +164,10 @@ class Store:
     def get_by_name(self, namespace: str, name: str) -> Any | None:
         return self._items.get(f"{namespace}/{name}" if namespace else name)
 
-    def list(self) -> list[Any]:
+    def list(self) -> builtins.list[Any]:
         return list(self._items.values())
 
-    def keys(self) -> list[str]:
+    def keys(self) -> builtins.list[str]:
         return list(self._items)
 
     def __len__(self) -> int:
@@ -175,7 +176,7 @@ class Store:
     def __contains__(self, key: object) -> bool:
         return key in self._items
 
-    def by_index(self, index_name: str, value: str) -> list[Any]:
+    def by_index(self, index_name: str, value: str) -> builtins.list[Any]:
         """The objects whose ``index_name`` indexer returned ``value``."""
         return [self._items[k] for k in sorted(self.index_keys(index_name, value))]
 
@@ -188,7 +189,7 @@ class Store:
             ) from None
         return set(index.get(value, ()))
 
-    def index_values(self, index_name: str) -> list[str]:
+    def index_values(self, index_name: str) -> builtins.list[str]:
         """Every value under which ``index_name`` holds at least one object."""
         return sorted(v for v, keys in self._indices[index_name].items() if keys)
 

@@ -38,10 +38,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = [
     "JITTER_FACTOR",
@@ -125,7 +125,7 @@ class LeaderElector:
         lease_duration: float = 15.0,
         renew_deadline: float = 10.0,
         retry_period: float = 2.0,
-        on_started_leading: Callable[[], Awaitable[None]] | None = None,
+        on_started_leading: Callable[[], Coroutine[Any, Any, None]] | None = None,
         on_stopped_leading: Callable[[], None] | None = None,
         on_new_leader: Callable[[str], None] | None = None,
         release_on_cancel: bool = True,
@@ -180,7 +180,7 @@ class LeaderElector:
         self._log.info("%s acquired lease %s", self.identity, self.lock.describe())
         renewing = asyncio.create_task(self._renew(), name=f"lease-renew-{self.identity}")
         tasks = {renewing}
-        leading = None
+        leading: asyncio.Task[None] | None = None
         if self._on_started_leading is not None:
             leading = asyncio.create_task(
                 self._on_started_leading(), name=f"leading-{self.identity}"
@@ -194,9 +194,9 @@ class LeaderElector:
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks)
-            for task in (leading, renewing):
-                if task is not None and not task.cancelled() and error is None:
-                    error = task.exception()
+            for ended in (leading, renewing):
+                if ended is not None and not ended.cancelled() and error is None:
+                    error = ended.exception()
             if self.release_on_cancel:
                 await self._release()
             self._log.info("%s stopped leading lease %s", self.identity, self.lock.describe())

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pinnace.client.aio import AsyncClient
@@ -158,7 +158,7 @@ async def run_leader_elected(
     lease_duration: float,
     renew_deadline: float,
     retry_period: float,
-    run: Callable[[], Awaitable[None]],
+    run: Callable[[], Coroutine[Any, Any, None]],
     on_new_leader: Callable[[str], None] | None = None,
 ) -> None:
     """Campaign for the Lease ``namespace/name`` and run ``run()`` while

@@ -9,26 +9,26 @@ for ev in client.pods("default").watch(label_selector="app=web"):
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar, overload
 
 import grpc
 from google.protobuf.message import Message
 
 from pinnace.api.service.v1 import api_pb2
 from pinnace.client import _requests as rq
-from pinnace.client._accessors import KindAccessors, kind_info
+from pinnace.client._accessors import SyncKinds, kind_info
 from pinnace.client.config import resolve_server
-from pinnace.machinery import errors
+from pinnace.client.handles import ResourceClient
+from pinnace.machinery.kinds import KindInfo
 
-log = logging.getLogger(__name__)
+__all__ = ["Client", "ResourceClient"]
+
 T = TypeVar("T", bound=Message)
 
 
-class Client(KindAccessors):
-    """A connection to the API (one or several apiserver endpoints)."""
+class Client(SyncKinds):
+    """A connection to the API (one or several apiserver endpoints). Its
+    per-kind shortcuts (``client.pods(ns)``) give typed ``ResourceClient``s."""
 
     def __init__(self, server: str | list[str] | None = None, *, timeout: float = 30.0) -> None:
         self.endpoints = resolve_server(server)
@@ -66,144 +66,26 @@ class Client(KindAccessors):
         except grpc.RpcError as e:
             raise rq.translate(e) from None
 
-    def resource(self, kind: Any, namespace: str = "default") -> ResourceClient:
-        """A handle on one kind in one namespace: a message class, a KindInfo
-        or a name ("pods", "deploy", "deployments.apps")."""
+    def open_watch(self, request: api_pb2.WatchRequest, *, timeout: float | None = None) -> Any:
+        """The raw watch stream a ResourceClient reads (see handles.Transport)."""
+        return self._watch(request, timeout=timeout, wait_for_ready=True)
+
+    @overload
+    def resource(self, kind: type[T], namespace: str = "default") -> ResourceClient[T]: ...
+    @overload
+    def resource(self, kind: KindInfo | str, namespace: str = "default") -> ResourceClient[Any]: ...
+    def resource(
+        self, kind: type[Message] | KindInfo | str, namespace: str = "default"
+    ) -> ResourceClient[Any]:
+        """A handle on one kind in one namespace: a message class (typed:
+        ``resource(Pod, ns)`` is a ``ResourceClient[Pod]``), a KindInfo or a
+        name ("pods", "deploy", "deployments.apps")."""
         return ResourceClient(self, kind_info(kind), namespace)
 
     def discovery(self) -> api_pb2.DiscoveryResponse:
         return self.call("Discovery", api_pb2.DiscoveryRequest())
 
-    def create(self, obj: Message, *, dry_run: bool = False) -> Any:
-        """Create any object (its kind and namespace come from the object)."""
-        return self.resource(type(obj), obj.metadata.namespace or "default").create(
-            obj, dry_run=dry_run
-        )  # type: ignore[attr-defined]
-
-
-class ResourceClient(Generic[T]):
-    """Every verb on one kind in one namespace."""
-
-    def __init__(self, client: Client, info: Any, namespace: str) -> None:
-        self._client = client
-        self._rq = rq.Requests(info, namespace)
-        self.info = info
-        self.namespace = self._rq.namespace
-
-    def get(self, name: str) -> T:
-        return self._rq.object(self._client.call("Get", self._rq.get(name)))
-
-    def list(
-        self,
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        limit: int = 0,
-        continue_token: str = "",
-        resource_version: str = "",
-    ) -> rq.ObjectList[T]:
-        req = self._rq.list(
-            label_selector=label_selector,
-            field_selector=field_selector,
-            limit=limit,
-            continue_token=continue_token,
-            resource_version=resource_version,
-        )
-        return self._rq.typed_items(self._client.call("List", req))
-
     def create(self, obj: T, *, dry_run: bool = False) -> T:
-        return self._rq.object(self._client.call("Create", self._rq.create(obj, dry_run)))
-
-    def update(self, obj: T, *, dry_run: bool = False) -> T:
-        return self._rq.object(self._client.call("Update", self._rq.update(obj, "", dry_run)))
-
-    def update_status(self, obj: T) -> T:
-        return self._rq.object(self._client.call("Update", self._rq.update(obj, "status", False)))
-
-    def patch(
-        self,
-        name: str,
-        patch: Mapping[str, Any] | list | str | bytes,
-        *,
-        patch_type: str = "merge",
-        subresource: str = "",
-        dry_run: bool = False,
-    ) -> T:
-        req = self._rq.patch(name, patch, patch_type, subresource, dry_run)
-        return self._rq.object(self._client.call("Patch", req))
-
-    def delete(self, name: str, **options: Any) -> T:
-        """Delete; options as rq.delete_options (grace_period_seconds,
-        propagation_policy, orphan_dependents, uid, resource_version). Returns
-        the object as deleted or, when deletion is pending, as it now is."""
-        resp = self._client.call("Delete", self._rq.delete(name, rq.delete_options(**options)))
-        return rq.unpack(self.info, resp.object)
-
-    def delete_collection(
-        self, *, label_selector: str = "", field_selector: str = "", **options: Any
-    ) -> list[T]:
-        req = self._rq.delete_collection(
-            label_selector=label_selector,
-            field_selector=field_selector,
-            options=rq.delete_options(**options),
-        )
-        return self._rq.items(self._client.call("DeleteCollection", req)).items
-
-    def get_scale(self, name: str) -> Any:
-        return self._rq.scale(self._client.call("Get", self._rq.get(name, "scale")))
-
-    def scale(self, name: str, replicas: int, *, resource_version: str = "") -> Any:
-        return self._rq.scale(
-            self._client.call("Update", self._rq.update_scale(name, replicas, resource_version))
-        )
-
-    def bind(self, name: str, node: str) -> T:
-        return self._rq.object(self._client.call("Create", self._rq.bind(name, node)))
-
-    def watch(
-        self,
-        *,
-        resource_version: str = "",
-        label_selector: str = "",
-        field_selector: str = "",
-        allow_bookmarks: bool = True,
-        timeout: float | None = None,
-    ) -> Iterator[rq.WatchEvent[T]]:
-        """Events after resource_version ("" : current objects as ADDED first).
-        A broken stream is resumed from the last event seen, so no event is
-        lost or repeated; Expired is raised when that point is too old (relist)."""
-        point = rq.ResumePoint(resource_version, allow_bookmarks)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        backoff = rq.RESUME_BACKOFF_START
-        while True:
-            req = self._rq.watch(
-                label_selector=label_selector,
-                field_selector=field_selector,
-                resource_version=point.request_version,
-                allow_bookmarks=True,
-            )
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.001)
-            stream = self._client._watch(req, timeout=remaining, wait_for_ready=True)
-            try:
-                for ev in stream:
-                    backoff = rq.RESUME_BACKOFF_START
-                    if point.deliver(ev):
-                        yield self._rq.event(ev)
-            except grpc.RpcError as e:
-                err = rq.translate(e)
-                if isinstance(err, errors.Timeout) and deadline is not None:
-                    return
-                if not isinstance(err, (errors.Unavailable, errors.InternalError)):
-                    raise err from None
-                log.debug(
-                    "watch %s broke (%s); resuming from %s",
-                    self.info.resource,
-                    err,
-                    point.request_version,
-                )
-            finally:
-                stream.cancel()
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-            time.sleep(backoff)
-            backoff = min(backoff * 2, rq.RESUME_BACKOFF_MAX)
+        """Create any object (its kind and namespace come from the object)."""
+        ns = rq.object_meta(obj).namespace or "default"
+        return self.resource(type(obj), ns).create(obj, dry_run=dry_run)

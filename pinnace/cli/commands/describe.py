@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from pinnace.cli.printing import age
 from pinnace.cli.targets import split_kind
-from pinnace.client import Client
+from pinnace.client import Client, object_meta
 from pinnace.machinery import codec
 
 
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _events(client: Client, obj: Message) -> list[Any]:
-    meta = obj.metadata  # type: ignore[attr-defined]
+    meta = object_meta(obj)
     ns = meta.namespace or "default"
     items = client.events(ns).list(field_selector=f"involvedObject.uid={meta.uid}").items
     return sorted(

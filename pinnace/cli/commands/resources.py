@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 from pinnace.cli.flags import add_bool_flag, duration
 from pinnace.cli.printing import render
 from pinnace.cli.targets import ref, split_kind
-from pinnace.client import Client, NotFound
+from pinnace.client import Client, NotFound, object_meta
 from pinnace.machinery import codec, errors, kinds
 from pinnace.machinery.manifests import load_manifests
 from pinnace.machinery.patch import merge_patch
@@ -110,7 +110,7 @@ def _objects(args: argparse.Namespace) -> list[Message]:
     for f in args.filename:
         objects += load_manifests(f)
     for obj in objects:
-        meta = obj.metadata  # type: ignore[attr-defined]
+        meta = object_meta(obj)
         if kinds.by_message(obj).namespaced and not meta.namespace:
             meta.namespace = args.namespace or "default"
         elif args.namespace and meta.namespace and meta.namespace != args.namespace:
@@ -148,7 +148,7 @@ def three_way_patch(last: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
 def apply(args: argparse.Namespace) -> int:
     with Client(args.server) as client:
         for obj in _objects(args):
-            meta = obj.metadata  # type: ignore[attr-defined]
+            meta = object_meta(obj)
             desired = codec.to_dict(obj)
             handle = client.resource(type(obj), meta.namespace)
             try:
@@ -189,7 +189,8 @@ def delete(args: argparse.Namespace) -> int:
         for f in args.filename:
             for obj in load_manifests(f):
                 info = kinds.by_message(obj)
-                targets.append((info, obj.metadata.namespace or args.namespace, obj.metadata.name))  # type: ignore[attr-defined]
+                meta = object_meta(obj)
+                targets.append((info, meta.namespace or args.namespace, meta.name))
     elif args.kind:
         info, names = split_kind(args.kind, args.names)
         targets += [(info, args.namespace, n) for n in names]
@@ -228,10 +229,10 @@ def _wait_gone(
     --wait; ``timeout`` seconds (0: forever)."""
     deadline = time.monotonic() + timeout if timeout > 0 else None
     for info, ns, obj in pending:
-        uid = obj.metadata.uid  # type: ignore[attr-defined]
+        meta = object_meta(obj)
         while True:
             try:
-                if client.resource(info, ns).get(obj.metadata.name).metadata.uid != uid:  # type: ignore[attr-defined]
+                if client.resource(info, ns).get(meta.name).metadata.uid != meta.uid:
                     break
             except NotFound:
                 break

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.message import Message
 
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.cli.flags import add_bool_flag, duration
@@ -548,9 +547,10 @@ def rollout_restart(args: argparse.Namespace) -> int:
 # ---- set env ----------------------------------------------------------------------------------
 
 
-def pod_spec(obj: Message) -> Any:
-    """The pod spec inside a workload (a CronJob's is in its job template)."""
-    spec = obj.spec  # type: ignore[attr-defined]
+def pod_spec(obj: Any) -> pod_pb2.PodSpec:
+    """The pod spec inside a workload of any kind (a CronJob's is in its job
+    template); ValueError for a kind without a pod template."""
+    spec = obj.spec
     if spec.DESCRIPTOR.fields_by_name.get("job_template") is not None:
         return spec.job_template.spec.template.spec
     if spec.DESCRIPTOR.fields_by_name.get("template") is None:
