@@ -17,13 +17,13 @@ import logging
 
 from google.protobuf.message import Message
 
-from apiserver.registry.deletion import aggregate
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
 from apiserver.storage.watchcache import Filter
 from pinnace.api.core.v1 import namespace_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.errors import aggregate
 from pinnace.machinery.wellknown import FINALIZER_KUBERNETES
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,6 @@ every failure at once through ``aggregate`` (Kubernetes' NewAggregate).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -130,19 +129,3 @@ def begin_delete(strategy: Strategy, obj: Any, options: meta_pb2.DeleteOptions, 
 def add_seconds(rfc3339: str, seconds: int) -> str:
     """An RFC 3339 time ``seconds`` later."""
     return format_rfc3339(parse_rfc3339(rfc3339) + timedelta(seconds=seconds))
-
-
-def aggregate(errs: Sequence[errors.ApiError]) -> errors.ApiError | None:
-    """Several failed deletions as one error, as Kubernetes'
-    ``utilerrors.NewAggregate``: None for none, the error itself for one.
-    For several, the message lists each one (``[a, b]``, Kubernetes' format)
-    and the type is theirs when they share it, else InternalError (a 500, as
-    Kubernetes answers an aggregate that is no single API status)."""
-    if not errs:
-        return None
-    if len(errs) == 1:
-        return errs[0]
-    message = "[" + ", ".join(e.message for e in errs) + "]"
-    first = type(errs[0])
-    cls = first if all(type(e) is first for e in errs) else errors.InternalError
-    return cls(message)

@@ -23,7 +23,6 @@ from apiserver.etcd.errors import CompactedError
 from apiserver.registry import meta as metavalidation
 from apiserver.registry.continue_token import decode_continue, encode_continue
 from apiserver.registry.deletion import (
-    aggregate,
     begin_delete,
     check_preconditions,
     validate_delete_options,
@@ -541,7 +540,7 @@ class Verbs:
                 failed.append(e)
                 continue
             deleted.append(result.obj)
-        err = aggregate(failed)
+        err = errors.aggregate(failed)
         if err is not None:
             raise err
         return deleted

@@ -78,7 +78,7 @@ def set_condition(
         _extend(conditions, [_copy(new)])
         return True
     transition = current.last_transition_time
-    current.CopyFrom(new)  # type: ignore[attr-defined]  # a protobuf message
+    current.CopyFrom(new)
     if current.status == new.status and transition:
         current.last_transition_time = transition
     return True

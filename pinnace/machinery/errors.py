@@ -218,3 +218,20 @@ def _cause_reason(error_type: object) -> str:
         "TOO_LONG": "FieldValueTooLong",
         "TOO_MANY": "FieldValueTooMany",
     }.get(name, "FieldValueInvalid")
+
+
+def aggregate(errs: Sequence[ApiError]) -> ApiError | None:
+    """Several failed calls as one error, as Kubernetes'
+    ``utilerrors.NewAggregate``: None for none, the error itself for one.
+    For several, the message lists each one (``[a, b]``, Kubernetes' format)
+    and the type is theirs when they share it, else InternalError (a 500, as
+    Kubernetes answers an aggregate that is no single API status). Used
+    wherever several deletions are tried and every failure must be seen."""
+    if not errs:
+        return None
+    if len(errs) == 1:
+        return errs[0]
+    message = "[" + ", ".join(e.message for e in errs) + "]"
+    first = type(errs[0])
+    cls = first if all(type(e) is first for e in errs) else InternalError
+    return cls(message)

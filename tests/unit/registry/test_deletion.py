@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from apiserver.registry.deletion import aggregate, finalizers_for, propagation
+from apiserver.registry.deletion import finalizers_for, propagation
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.errors import aggregate
 
 ORPHAN, FG = "orphan", "foregroundDeletion"
 
