@@ -36,6 +36,9 @@ class Config:
     taints: list[tuple[str, str, str]] = field(default_factory=list)
     backoff_base: float = 10.0
     backoff_max: float = 300.0
+    # A failing pod sync is retried after this, doubling to the max (per pod).
+    sync_retry_base: float = 0.5
+    sync_retry_max: float = 10.0
     runtime: str = "process"
     listen: str = "127.0.0.1:0"
     node_ip: str = "127.0.0.1"

@@ -98,6 +98,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="restart delay cap in seconds (default %(default)s)",
     )
     p.add_argument(
+        "--sync-retry-base",
+        type=float,
+        default=0.5,
+        help="first retry delay in seconds of a failed pod sync (default %(default)s)",
+    )
+    p.add_argument(
+        "--sync-retry-max",
+        type=float,
+        default=10.0,
+        help="retry delay cap in seconds of a failed pod sync (default %(default)s)",
+    )
+    p.add_argument(
         "--runtime",
         choices=("process", "hollow"),
         default="process",
@@ -148,6 +160,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.crashloop_backoff_base <= 0 or args.crashloop_backoff_max < args.crashloop_backoff_base:
         p.error("need 0 < --crashloop-backoff-base <= --crashloop-backoff-max")
+    if args.sync_retry_base <= 0 or args.sync_retry_max < args.sync_retry_base:
+        p.error("need 0 < --sync-retry-base <= --sync-retry-max")
     return args
 
 
@@ -165,6 +179,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         taints=args.register_with_taints,
         backoff_base=args.crashloop_backoff_base,
         backoff_max=args.crashloop_backoff_max,
+        sync_retry_base=args.sync_retry_base,
+        sync_retry_max=args.sync_retry_max,
         runtime=args.runtime,
         listen=args.listen,
         node_ip=args.node_ip,

@@ -159,7 +159,7 @@ def volume_sources(
             d.mkdir(parents=True, exist_ok=True)
             out[vol.name] = d
         else:
-            kind = vol.ListFields()[-1][0].name
+            kind = vol.ListFields()[-1][0].json_name  # configMap, as in a manifest
             raise VolumeError(f'volume "{vol.name}": {kind} volumes are not supported by Pinnace')
     return out
 

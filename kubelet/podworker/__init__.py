@@ -7,7 +7,8 @@ instance and decides what to do now, from scratch:
 1. The pod is gone from the API: stop whatever runs, remove the pod
    directory, end (stopping.py).
 2. Rejected at admission: write phase Failed once, run nothing.
-3. Set up the pod directory and volumes, retried on failure (prepare.py).
+3. Set up the pod directory and volumes (prepare.py); a failure is
+   retried with a per-pod back-off, as is every failing sync (worker.py).
 4. Stopping (deletionTimestamp set, activeDeadlineSeconds exceeded): run
    preStop, the stop signal, SIGKILL after the grace period, for every
    running container; once all have stopped, write the terminal phase

@@ -8,7 +8,8 @@ their mount links (volumes.py). The file-system part runs in a thread.
 
 A failure (a claim not bound yet, an unsupported volume, ...) is returned
 as a message: the worker reports FailedMount and the containers as
-ContainerCreating, and tries again at a later sync. Success is recorded
+ContainerCreating, and the sync fails (``SyncError``): it is tried again
+after the pod's sync back-off (worker.py). Success is recorded
 once (``PodState.prepared``, the PodReadyToStartContainers condition).
 """
 

@@ -6,8 +6,14 @@ looks at the pod and at every container's instance and decides what to do
 now, from scratch, each time (the steps are listed in the package
 docstring). ``sync()`` returns how long the worker may sleep at most (the
 next restart, the deadline, ...); any change (an exit, a probe result, a
-new pod object) wakes it earlier. A sync that raises is retried after
-``RETRY_DELAY``.
+new pod object) wakes it earlier.
+
+A sync that fails (an error, or a pod whose volumes cannot be set up yet:
+``SyncError``) is retried after a per-pod back-off, ``--sync-retry-base``
+(0.5 s) doubling to ``--sync-retry-max`` (10 s, the kubelet's own pod
+worker back-off period), and a sync that succeeds resets it: 0.5, 1, 2, 4,
+8, 10, 10, ... s, never a hot loop. A wake (a new pod object, an exit)
+still syncs at once.
 
 ``stop()`` ends the task on kubelet shutdown and leaves the containers
 running: the next kubelet re-adopts them (readopt.py).
@@ -31,13 +37,16 @@ from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState
 from kubelet.podworker.stopping import sync_gone, sync_stopping
 from kubelet.status import PodOutcome, Waiting
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.backoff import Backoff
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
 
-__all__ = ["PodWorker"]
+__all__ = ["PodWorker", "SyncError"]
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAY = 1.0
+
+class SyncError(Exception):
+    """A sync that could not do its work (reported already); retried with back-off."""
 
 
 class PodWorker:
@@ -52,6 +61,8 @@ class PodWorker:
         on_done: Callable[[str], None] | None = None,
     ) -> None:
         self.state = PodState.new(ctx, pod, rejection=rejection, wake=self.wake)
+        cfg = ctx.config
+        self.retry = Backoff(cfg.sync_retry_base, cfg.sync_retry_max, clock=ctx.clock.monotonic)
         self._wake = asyncio.Event()
         self._on_done = on_done
         self.task: asyncio.Task[None] | None = None
@@ -114,13 +125,7 @@ class PodWorker:
         try:
             while True:
                 self._wake.clear()
-                try:
-                    delay = await self.sync()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("pod %s: sync failed; retrying", self.key)
-                    delay = RETRY_DELAY
+                delay = await self.run_once()
                 if self.done:
                     return
                 with contextlib.suppress(TimeoutError):
@@ -129,6 +134,23 @@ class PodWorker:
         finally:
             if self.done and self._on_done is not None:
                 self._on_done(self.uid)
+
+    async def run_once(self) -> float:
+        """One sync; how long to sleep after it (see the module docstring)."""
+        try:
+            delay = await self.sync()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.retry.next(self.uid)
+            retry = self.retry.get(self.uid)
+            if isinstance(e, SyncError):
+                log.warning("pod %s: %s; retrying in %gs", self.key, e, retry)
+            else:
+                log.exception("pod %s: sync failed; retrying in %gs", self.key, retry)
+            return retry
+        self.retry.reset(self.uid)
+        return delay
 
     # ---- sync --------------------------------------------------------------------------
 
@@ -155,7 +177,7 @@ class PodWorker:
                 for cs in ps.containers.values():
                     cs.waiting = Waiting("ContainerCreating", error)
                 await write_status(ps, *views(ps))
-                return RETRY_DELAY * 2
+                raise SyncError(f"setting up the pod failed: {error}")
         deadline_in = self._deadline_remaining(pod)
         if deadline_in is not None and deadline_in <= 0 and ps.outcome is None and not ps.terminal:
             ps.outcome = PodOutcome(
