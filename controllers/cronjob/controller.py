@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from controllers.base import Controller, ControllerContext, key_of
 from controllers.controllerref import controller_ref
 from controllers.cronjob import schedule as cron
-from controllers.cronjob.sync import (
+from controllers.cronjob.plan import (
     NEXT_SCHEDULE_DELTA,
     finished_type,
     history_victims,

@@ -17,7 +17,7 @@ Handlers only map objects to DaemonSet keys:
 orphans are adopted, so a DaemonSet created again after an orphaning delete
 takes over its predecessor's pods and history), finds or makes the current
 ControllerRevision (history.py), then, while expectations are satisfied, carries out one plan
-(sync.py): first the per-node plan (create missing pods, delete failed,
+(plan.py): first the per-node plan (create missing pods, delete failed,
 extra and misscheduled ones); when that has nothing to do, one step of the
 rolling update. It prunes old revisions, writes the status if it changed and
 returns when to look again (a failed pod's backoff, a pod becoming
@@ -38,17 +38,16 @@ from controllers.daemonset.history import (
     cleanup_history,
     construct_history,
 )
-from controllers.daemonset.sync import Plan, calculate_status, plan_nodes, plan_rolling_update
+from controllers.daemonset.plan import calculate_status, plan_nodes, plan_rolling_update
+from controllers.daemonset.sync import ApiRevisionControl, carry_out
 from controllers.daemonset.util import (
     DaemonSet,
-    daemon_pod_template,
     is_rolling_update,
-    pin_to_node,
     pinned_node,
     should_run,
 )
 from controllers.expectations import Expectations
-from controllers.podcontrol import ApiPodControl, PodControl, slow_start_batch
+from controllers.podcontrol import ApiPodControl, PodControl
 from controllers.replicaset.util import available_in
 from pinnace.api.apps.v1 import controllerrevision_pb2, daemonset_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
@@ -57,32 +56,8 @@ from pinnace.machinery import errors
 from pinnace.machinery.intstr import IntOrStringError
 from pinnace.machinery.labels import Selector, SelectorError, selector_from_label_selector
 
-# Most pods created or deleted in one sync (Kubernetes' BurstReplicas).
-BURST_REPLICAS = 250
 AVAILABILITY_SKEW = 0.05
 STATUS_RETRIES = 1
-
-
-class ApiRevisionControl:
-    """ControllerRevision calls for history.py, through the API."""
-
-    def __init__(self, client: Any, namespace: str) -> None:
-        self._handle = client.controller_revisions(namespace)
-
-    async def create(self, cr: Any) -> Any:
-        return await self._handle.create(cr)
-
-    async def update(self, cr: Any) -> Any:
-        return await self._handle.update(cr)
-
-    async def get(self, name: str) -> Any:
-        return await self._handle.get(name)
-
-    async def patch(self, name: str, body: dict) -> Any:
-        return await self._handle.patch(name, body)
-
-    async def delete(self, name: str, uid: str) -> None:
-        await self._handle.delete(name, uid=uid)
 
 
 class DaemonSetController(Controller):
@@ -303,7 +278,17 @@ class DaemonSetController(Controller):
                     )
                 except IntOrStringError as e:
                     self.log.error("DaemonSet %s: bad rolling update settings: %s", key, e)
-            await self._carry_out(ds, key, plan, history.hash)
+            await carry_out(
+                ds,
+                key,
+                plan,
+                history.hash,
+                pod_control=self.pod_control,
+                creations=self.creations,
+                deletions=self.deletions,
+                backoff=self.backoff,
+                recorder=self.recorder,
+            )
         live = [p for p in claimed if not p.metadata.deletion_timestamp]
         await cleanup_history(ds, history.old, live, control=self._revisions(namespace))
         status = self._status(ds, pods_by_node, history.hash, eligibility)
@@ -339,51 +324,6 @@ class DaemonSetController(Controller):
         return await construct_history(
             ds, owned, control=self._revisions(namespace), bump_collision=bump
         )
-
-    async def _carry_out(self, ds: DaemonSet, key: str, plan: Plan, hash_value: str) -> None:
-        """Create and delete what the plan says, expectations first."""
-        namespace = ds.metadata.namespace
-        creates = plan.create_on[:BURST_REPLICAS]
-        deletes = plan.delete[:BURST_REPLICAS]
-        self.creations.expect_creations(key, len(creates))
-        self.deletions.expect_deletions(key, [p.metadata.uid for p in deletes])
-        for pod in plan.failed:
-            node = pinned_node(pod)
-            self.recorder.event(
-                ds,
-                "Warning",
-                "FailedDaemonPod",
-                f"Found failed daemon pod {namespace}/{pod.metadata.name} on node {node}, "
-                "will try to kill it",
-            )
-            self.backoff.next(f"{ds.metadata.uid}/{node}")
-        template = daemon_pod_template(ds, hash_value)
-        first_error: BaseException | None = None
-
-        async def create(i: int) -> None:
-            node = creates[i]
-            await self.pod_control.create_pod(
-                namespace,
-                template,
-                ds,
-                generate_name=f"{ds.metadata.name}-",
-                mutate=lambda pod: pin_to_node(pod.spec, node),
-            )
-
-        done, err = await slow_start_batch(len(creates), create)
-        for _ in range(len(creates) - done):
-            self.creations.creation_observed(key)  # never coming
-        first_error = err
-        for pod in deletes:
-            try:
-                await self.pod_control.delete_pod(
-                    namespace, pod.metadata.name, ds, uid=pod.metadata.uid
-                )
-            except errors.ApiError as e:
-                self.deletions.deletion_observed(key, pod.metadata.uid)
-                first_error = first_error or e
-        if first_error is not None:
-            raise first_error
 
     def _status(
         self,

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from controllers.deployment import util
+from controllers.deployment import plan, util
 from controllers.deployment.status import (
     DeploymentCondition,
     DeploymentStatus,
@@ -30,12 +29,10 @@ from controllers.deployment.status import (
     new_condition,
     set_condition,
 )
+from controllers.deployment.sync import Syncer
 from pinnace.machinery.conditions import find_condition, remove_condition
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import DEPLOYMENT_PROGRESSING, DEPLOYMENT_REPLICA_FAILURE
-
-if TYPE_CHECKING:
-    from controllers.deployment.sync import Syncer
 
 
 async def sync_rollout_status(
@@ -79,7 +76,7 @@ def rollout_status(
             if new_rs is not None
             else (f'Deployment "{d.metadata.name}"')
         )
-        if util.deployment_complete(d, status):
+        if plan.deployment_complete(d, status):
             set_condition(
                 status,
                 new_condition(
@@ -90,7 +87,7 @@ def rollout_status(
                     now=now,
                 ),
             )
-        elif util.deployment_progressing(d, status):
+        elif plan.deployment_progressing(d, status):
             cond = new_condition(
                 DEPLOYMENT_PROGRESSING,
                 "True",
@@ -180,7 +177,7 @@ def requeue_delay(d: util.Deployment, status: DeploymentStatus, *, now: datetime
     cond = find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING)
     if not util.has_progress_deadline(d) or cond is None:
         return None
-    if util.deployment_complete(d, status) or cond.reason == util.TIMED_OUT_REASON:
+    if plan.deployment_complete(d, status) or cond.reason == util.TIMED_OUT_REASON:
         return None
     left = _seconds_left(d, cond, now)
     if left < 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from controllers.deployment import progress, util
+from controllers.deployment import plan, progress, util
 from controllers.deployment.sync import Syncer
 from pinnace.api.core.v1 import pod_pb2
 
@@ -28,13 +28,13 @@ async def rollout_recreate(
     new_rs, old_rss = await s.get_all_replica_sets_and_sync_revision(d, rs_list, create=False)
     if await scale_down_old_replica_sets_for_recreate(s, util.filter_active(old_rss), d):
         return await progress.sync_rollout_status(s, d, [*old_rss, new_rs], new_rs)
-    if util.old_pods_running(new_rs, old_rss, pods_by_rs):
+    if plan.old_pods_running(new_rs, old_rss, pods_by_rs):
         return await progress.sync_rollout_status(s, d, [*old_rss, new_rs], new_rs)
     if new_rs is None:
         new_rs, old_rss = await s.get_all_replica_sets_and_sync_revision(d, rs_list, create=True)
     assert new_rs is not None
     await s.scale_replica_set_and_record_event(s.fresh(new_rs), d.spec.replicas, d)  # type: ignore[arg-type]
-    if util.deployment_complete(d, d.status):
+    if plan.deployment_complete(d, d.status):
         await s.cleanup_deployment(old_rss, d)
     return await progress.sync_rollout_status(s, d, [*old_rss, new_rs], new_rs)
 

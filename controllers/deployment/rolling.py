@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from controllers.deployment import progress, util
+from controllers.deployment import plan, progress, util
 from controllers.deployment.sync import Syncer
 
 ReplicaSet = util.ReplicaSet
@@ -39,7 +39,7 @@ async def rollout_rolling(
         s, [*old_rss, new_rs], util.filter_active(old_rss), new_rs, d
     ):
         return await progress.sync_rollout_status(s, d, [*old_rss, new_rs], new_rs)
-    if util.deployment_complete(d, d.status):
+    if plan.deployment_complete(d, d.status):
         await s.cleanup_deployment(old_rss, d)
     return await progress.sync_rollout_status(s, d, [*old_rss, new_rs], new_rs)
 
@@ -54,7 +54,7 @@ async def reconcile_new_replica_set(
     if new_rs.spec.replicas > d.spec.replicas:
         scaled, _ = await s.scale_replica_set_and_record_event(new_rs, d.spec.replicas, d)
         return scaled
-    count = util.new_rs_new_replicas(d, all_rss, new_rs)
+    count = plan.new_rs_new_replicas(d, all_rss, new_rs)
     scaled, _ = await s.scale_replica_set_and_record_event(new_rs, count, d)
     return scaled
 

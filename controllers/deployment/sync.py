@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from controllers.controllerref import adoption_patch, controller_ref, owner_reference, release_patch
-from controllers.deployment import util
+from controllers.deployment import plan, util
 from controllers.deployment.status import calculate_status, new_condition, set_condition
 from pinnace.machinery import errors, labels
 from pinnace.machinery.conditions import find_condition
@@ -210,7 +210,7 @@ class Syncer:
         if not create:
             return None
         rs = self._new_replica_set(d)
-        replicas = util.new_rs_new_replicas(d, [*old_rss, rs], rs)
+        replicas = plan.new_rs_new_replicas(d, [*old_rss, rs], rs)
         rs.spec.replicas = replicas
         util.set_new_replica_set_annotations(d, rs, new_revision, exists=False)
         already_exists = False
@@ -344,19 +344,19 @@ class Syncer:
         One active ReplicaSet (or none: the newest) takes the whole size; a
         saturated new ReplicaSet means the old ones go to 0; otherwise, in a
         rolling update, the change is shared proportionally (see
-        util.proportional_sizes)."""
-        target = util.find_active_or_latest(new_rs, old_rss)
+        plan.proportional_sizes)."""
+        target = plan.find_active_or_latest(new_rs, old_rss)
         if target is not None:
             if target.spec.replicas != d.spec.replicas:
                 await self.scale_replica_set_and_record_event(target, d.spec.replicas, d)
             return
-        if util.is_saturated(d, new_rs):
+        if plan.is_saturated(d, new_rs):
             for old in util.filter_active(old_rss):
                 await self.scale_replica_set_and_record_event(old, 0, d)
             return
         if not util.is_rolling_update(d):
             return
-        for rs, size in util.proportional_sizes(d, new_rs, old_rss):
+        for rs, size in plan.proportional_sizes(d, new_rs, old_rss):
             op = "up" if size > rs.spec.replicas else "down"
             await self.scale_replica_set(rs, size, d, op)
 

@@ -16,7 +16,7 @@ as Kubernetes' garbage collector does:
 The three propagation policies, once the apiserver has recorded them:
 
 * Background: the owner is gone; each dependent whose owners are all gone
-  is deleted (decision.py says how when it has live owners too).
+  is deleted (plan.py decides how when it has live owners too).
 * Foreground: the owner stays with ``foregroundDeletion``; its dependents
   are deleted (in the foreground themselves when they own things), and when
   no dependent with blockOwnerDeletion=true is left, the finalizer is
@@ -24,7 +24,7 @@ The three propagation policies, once the apiserver has recorded them:
 * Orphan: the owner stays with ``orphan``; every dependent loses its
   reference to it, then the finalizer is removed.
 
-Every action goes through the API, guarded by uid (apiops.py); NotFound is
+Every action goes through the API, guarded by uid (sync.py); NotFound is
 success; failures are retried with the queue's backoff, without limit (an
 item dropped here would only come back with the next change to it). After a
 restart the informers' initial lists rebuild the graph and re-enqueue every
@@ -38,8 +38,6 @@ import sys
 from typing import Any
 
 from controllers.base import Controller, unwrap
-from controllers.garbagecollector.apiops import ApiOps
-from controllers.garbagecollector.decision import Action, OwnerState, decide
 from controllers.garbagecollector.graph import (
     FOREGROUND,
     ORPHAN,
@@ -51,6 +49,8 @@ from controllers.garbagecollector.graph import (
     Work,
     owner_namespace,
 )
+from controllers.garbagecollector.plan import Action, OwnerState, decide
+from controllers.garbagecollector.sync import ApiOps
 from pinnace.client.workqueue import RateLimitingQueue, run_workers
 from pinnace.machinery import kinds
 

@@ -24,13 +24,8 @@ from controllers.controllerref import controller_ref
 from controllers.expectations import Expectations
 from controllers.job import backoff, indexed, tracking
 from controllers.job import status as jobstatus
-from controllers.job.sync import (
-    counts_of,
-    index_failures,
-    plan_pods,
-    pod_counts,
-    remove_finalizers,
-)
+from controllers.job.plan import counts_of, index_failures, plan_pods, pod_counts
+from controllers.job.sync import remove_finalizers
 from controllers.job.util import (
     CONTROLLER_NAME,
     has_finalizer,

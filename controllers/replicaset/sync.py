@@ -7,7 +7,7 @@ controllers/claim.py.
 recorded before the first call: creations are made in slow-start batches
 (1, 2, 4, ...) and a failed batch stops the rest, whose expectations are
 lowered again (they will never be observed); deletions pick victims by rank
-(ranking.py) and a failed delete lowers its expectation.
+(plan.py) and a failed delete lowers its expectation.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from controllers.expectations import Expectations
 from controllers.podcontrol import PodControl, slow_start_batch
-from controllers.replicaset.ranking import pods_to_delete
+from controllers.replicaset.plan import pods_to_delete
 from controllers.replicaset.util import BURST_REPLICAS, ReplicaKind, desired_replicas
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors

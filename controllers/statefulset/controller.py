@@ -16,8 +16,8 @@ is ``<set>-<ordinal>`` and whose labels match, releasing pods whose labels
 no longer match), claims ControllerRevisions the same way (claim.py: a set
 created again after an orphaning delete takes over its predecessor's
 history, numbers included, so its pods stay at their revision), settles the
-revisions (history.py), plans (plan.py) and
-acts, writes the status if it changed (status.py) and trims the history to
+revisions (history.py), plans (plan.py) and acts through
+``StatefulPodControl`` (sync.py), writes the status if it changed (status.py) and trims the history to
 ``revisionHistoryLimit``. No expectations are needed: pods have
 deterministic names, so a create the cache has not seen yet fails with
 AlreadyExists, and a replacement is never created while the old pod object
@@ -32,15 +32,15 @@ from typing import Any, ClassVar
 from controllers.base import Controller, ControllerContext, key_of, unwrap
 from controllers.claim import claim_pods, claim_revisions
 from controllers.controllerref import controller_ref
-from controllers.podcontrol import slow_start_batch
 from controllers.statefulset import history, util
-from controllers.statefulset.plan import CLAIMS, CREATE, DELETE, UPDATE, Action, Inputs, plan
+from controllers.statefulset.plan import Inputs, plan
 from controllers.statefulset.status import availability_requeue, calculate_status, write_status
-from controllers.statefulset.util import Claim, Pod, StatefulSet
+from controllers.statefulset.sync import StatefulPodControl
+from controllers.statefulset.util import Pod, StatefulSet
 from pinnace.api.apps.v1 import controllerrevision_pb2, statefulset_pb2
 from pinnace.api.core.v1 import pod_pb2, volume_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
-from pinnace.machinery import codec, errors
+from pinnace.machinery import errors
 from pinnace.machinery.labels import Selector, SelectorError, selector_from_label_selector
 
 AVAILABILITY_SKEW = 0.05
@@ -62,6 +62,9 @@ class StatefulSetController(Controller):
         self.pods = self.ctx.informer(pod_pb2.Pod)
         self.revisions = self.ctx.informer(controllerrevision_pb2.ControllerRevision)
         self.claims = self.ctx.informer(volume_pb2.PersistentVolumeClaim)
+        self.pod_control = StatefulPodControl(
+            self.client, self.recorder, self.claims.store.get_by_name
+        )
         self.sets.add_handler(
             on_add=self.enqueue,
             on_update=lambda old, cur: self.enqueue(cur),
@@ -163,13 +166,13 @@ class StatefulSetController(Controller):
                 current_revision=current_rev.metadata.name,
                 update_revision=update_rev.metadata.name,
                 now=self.ctx.clock.now(),
-                claims_ok=lambda pod: self.claims_ok(set_, pod),
-                claim_stale=lambda ordinal: self.claim_stale(set_, ordinal),
+                claims_ok=lambda pod: self.pod_control.claims_ok(set_, pod),
+                claim_stale=lambda ordinal: self.pod_control.claim_stale(set_, ordinal),
             )
         )
         error: BaseException | None = None
         try:
-            await self.execute(set_, actions)
+            await self.pod_control.execute(set_, actions)
         except errors.ApiError as e:
             error = e
         pods = self.owned_pods(set_)
@@ -268,157 +271,3 @@ class StatefulSetController(Controller):
                 await api.delete(rev.metadata.name, uid=rev.metadata.uid)
             except errors.NotFound:
                 pass
-
-    # ---- claims ------------------------------------------------------------------------
-
-    def claim_of(self, namespace: str, name: str) -> Claim | None:
-        return self.claims.store.get_by_name(namespace, name)
-
-    def claims_ok(self, set_: StatefulSet, pod: Pod) -> bool:
-        """Every claim of the pod exists (for a replica) and has the owners
-        the retention policy wants."""
-        replica = util.in_ordinal_range(pod, set_)
-        for claim in util.pod_claims(set_, util.ordinal_of(pod)).values():
-            have = self.claim_of(set_.metadata.namespace, claim.metadata.name)
-            if have is None:
-                if replica:
-                    return False
-                continue
-            if not util.claim_owners_match(set_, pod, have):
-                return False
-        return True
-
-    def claim_stale(self, set_: StatefulSet, ordinal: int) -> bool:
-        for claim in util.pod_claims(set_, ordinal).values():
-            have = self.claim_of(set_.metadata.namespace, claim.metadata.name)
-            if have is not None and have.metadata.deletion_timestamp:
-                return True
-        return False
-
-    async def ensure_claims(self, set_: StatefulSet, pod: Pod) -> None:
-        """Create the pod's missing claims, fix the owners of existing ones."""
-        api = self.client.persistent_volume_claims(set_.metadata.namespace)
-        for claim in util.pod_claims(set_, util.ordinal_of(pod)).values():
-            have = self.claim_of(set_.metadata.namespace, claim.metadata.name)
-            if have is None:
-                claim.metadata.owner_references.extend(util.claim_owner_refs(set_, pod, claim))
-                try:
-                    await api.create(claim)
-                except errors.AlreadyExists:
-                    continue
-                except errors.ApiError as e:
-                    self.recorder.event(
-                        set_,
-                        "Warning",
-                        "FailedCreate",
-                        f"create Claim {claim.metadata.name} for Pod {pod.metadata.name} "
-                        f"in StatefulSet {set_.metadata.name} failed error: {e.message}",
-                    )
-                    raise
-                self.recorder.event(
-                    set_,
-                    "Normal",
-                    "SuccessfulCreate",
-                    f"create Claim {claim.metadata.name} Pod {pod.metadata.name} "
-                    f"in StatefulSet {set_.metadata.name} success",
-                )
-            elif have.metadata.deletion_timestamp:
-                raise errors.Conflict(
-                    f"pvc {have.metadata.name} is being deleted; waiting for it to be gone"
-                )
-            elif not util.claim_owners_match(set_, pod, have):
-                refs = [codec.to_dict(r) for r in util.claim_owner_refs(set_, pod, have)]
-                patch = {
-                    "metadata": {
-                        "uid": have.metadata.uid,
-                        "resourceVersion": have.metadata.resource_version,
-                        "ownerReferences": refs or None,
-                    }
-                }
-                await api.patch(have.metadata.name, patch)
-
-    # ---- acting ------------------------------------------------------------------------
-
-    async def execute(self, set_: StatefulSet, actions: list[Action]) -> None:
-        """Carry out the plan in order; creates of a Parallel set in
-        slow-start batches. The first failure stops the rest (raised)."""
-        creates = [a for a in actions if a.kind == CREATE]
-        if len(creates) > 1:
-            others = [a for a in actions if a.kind != CREATE]
-            _, err = await slow_start_batch(
-                len(creates), lambda i: self.create_pod(set_, creates[i].pod)
-            )
-            if err is not None:
-                raise err
-            actions = others
-        for action in actions:
-            if action.kind == CREATE:
-                await self.create_pod(set_, action.pod)
-            elif action.kind == DELETE:
-                await self.delete_pod(set_, action.pod)
-            elif action.kind in (UPDATE, CLAIMS):
-                await self.fix_pod(set_, action.pod, labels=action.kind == UPDATE)
-
-    async def create_pod(self, set_: StatefulSet, pod: Pod) -> None:
-        await self.ensure_claims(set_, pod)
-        try:
-            await self.client.pods(set_.metadata.namespace).create(pod)
-        except errors.AlreadyExists:
-            return  # the cache is behind
-        except errors.ApiError as e:
-            self.recorder.event(
-                set_,
-                "Warning",
-                "FailedCreate",
-                f"create Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} "
-                f"failed error: {e.message}",
-            )
-            raise
-        self.recorder.event(
-            set_,
-            "Normal",
-            "SuccessfulCreate",
-            f"create Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} successful",
-        )
-
-    async def delete_pod(self, set_: StatefulSet, pod: Pod) -> None:
-        try:
-            await self.client.pods(set_.metadata.namespace).delete(
-                pod.metadata.name, uid=pod.metadata.uid
-            )
-        except (errors.NotFound, errors.Conflict):
-            return  # gone, or another pod of that name now
-        except errors.ApiError as e:
-            self.recorder.event(
-                set_,
-                "Warning",
-                "FailedDelete",
-                f"delete Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} "
-                f"failed error: {e.message}",
-            )
-            raise
-        self.recorder.event(
-            set_,
-            "Normal",
-            "SuccessfulDelete",
-            f"delete Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} successful",
-        )
-
-    async def fix_pod(self, set_: StatefulSet, pod: Pod, *, labels: bool) -> None:
-        """Fix the pod's claims and (for a replica) its identity labels."""
-        await self.ensure_claims(set_, pod)
-        if labels and not util.identity_matches(set_, pod):
-            fixed = Pod()
-            fixed.CopyFrom(pod)
-            util.update_identity(set_, fixed)
-            patch = {
-                "metadata": {
-                    "uid": pod.metadata.uid,
-                    "resourceVersion": pod.metadata.resource_version,
-                    "labels": dict(fixed.metadata.labels),
-                }
-            }
-            try:
-                await self.client.pods(set_.metadata.namespace).patch(pod.metadata.name, patch)
-            except errors.NotFound:
-                return

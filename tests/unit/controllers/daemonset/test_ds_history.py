@@ -17,7 +17,7 @@ from controllers.daemonset.history import (
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH as HASH_LABEL
-from tests.unit.controllers.daemonset.test_ds_sync import ds
+from tests.unit.controllers.daemonset.test_ds_plan import ds
 
 
 class FakeRevisions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from controllers.deployment import util
+from controllers.deployment import plan, util
 from pinnace.machinery.intstr import intstr
 from pinnace.machinery.wellknown import (
     ANNOTATION_CHANGE_CAUSE,
@@ -65,13 +65,13 @@ def test_new_rs_new_replicas_rolling(old: int, new: int, want: int) -> None:
     d = make_deployment(replicas=10, surge=3, unavailable=2)
     old_rs = make_rs("web-old", replicas=old, image="v0")
     new_rs = make_rs("web-new", replicas=new)
-    assert util.new_rs_new_replicas(d, [old_rs, new_rs], new_rs) == want
+    assert plan.new_rs_new_replicas(d, [old_rs, new_rs], new_rs) == want
 
 
 def test_new_rs_new_replicas_recreate_is_full_size() -> None:
     d = make_deployment(replicas=4, strategy="Recreate")
     new_rs = make_rs("web-new", replicas=0)
-    assert util.new_rs_new_replicas(d, [new_rs], new_rs) == 4
+    assert plan.new_rs_new_replicas(d, [new_rs], new_rs) == 4
 
 
 def _stuck_rollout(replicas: int) -> tuple:
@@ -97,7 +97,7 @@ def _stuck_rollout(replicas: int) -> tuple:
 )
 def test_proportional_scaling(replicas: int, want_old: int, want_new: int) -> None:
     d, new, old = _stuck_rollout(replicas)
-    sizes = {rs.metadata.name: size for rs, size in util.proportional_sizes(d, new, [old])}
+    sizes = {rs.metadata.name: size for rs, size in plan.proportional_sizes(d, new, [old])}
     assert sizes == {"web-old": want_old, "web-new": want_new}
     assert sum(sizes.values()) == (replicas + 3 if replicas else 0)
 
@@ -110,7 +110,7 @@ def test_proportional_leftover_goes_to_largest() -> None:
     rss = [
         make_rs(f"web-{i}", image=f"v{i}", replicas=1, created=i, max_replicas=3) for i in range(3)
     ]
-    sizes = util.proportional_sizes(d, rss[2], rss[:2])
+    sizes = plan.proportional_sizes(d, rss[2], rss[:2])
     assert [(rs.metadata.name, n) for rs, n in sizes] == [("web-2", 2), ("web-1", 1), ("web-0", 1)]
 
 
@@ -118,14 +118,14 @@ def test_proportion_without_annotation_uses_status_replicas() -> None:
     d = make_deployment(replicas=20, surge=0, unavailable=1)
     d.status.replicas = 10
     rs = make_rs("web-a", replicas=5)
-    assert util.get_replica_set_fraction(rs, d) == 5
+    assert plan.get_replica_set_fraction(rs, d) == 5
     d.status.replicas = 0
-    assert util.get_replica_set_fraction(rs, d) == 0
+    assert plan.get_replica_set_fraction(rs, d) == 0
 
 
 def test_proportion_never_scales_up_from_zero() -> None:
     d = make_deployment(replicas=20)
-    assert util.get_proportion(make_rs("web-a", replicas=0, max_replicas=13), d, 10, 0) == 0
+    assert plan.get_proportion(make_rs("web-a", replicas=0, max_replicas=13), d, 10, 0) == 0
 
 
 @pytest.mark.parametrize(
@@ -141,19 +141,19 @@ def test_proportion_never_scales_up_from_zero() -> None:
 def test_is_saturated(rs_replicas, desired, available, want) -> None:
     d = make_deployment(replicas=10)
     rs = make_rs("web-a", replicas=rs_replicas, available=available, desired=desired)
-    assert util.is_saturated(d, rs) is want
+    assert plan.is_saturated(d, rs) is want
 
 
 def test_find_active_or_latest() -> None:
     old1 = make_rs("web-1", image="v1", replicas=0, created=1)
     old2 = make_rs("web-2", image="v2", replicas=0, created=2)
     new = make_rs("web-3", image="v3", replicas=0, created=3)
-    assert util.find_active_or_latest(new, [old1, old2]) is new
-    assert util.find_active_or_latest(None, [old1, old2]) is old2
+    assert plan.find_active_or_latest(new, [old1, old2]) is new
+    assert plan.find_active_or_latest(None, [old1, old2]) is old2
     old1.spec.replicas = 3
-    assert util.find_active_or_latest(new, [old1, old2]) is old1
+    assert plan.find_active_or_latest(new, [old1, old2]) is old1
     new.spec.replicas = 1
-    assert util.find_active_or_latest(new, [old1, old2]) is None
+    assert plan.find_active_or_latest(new, [old1, old2]) is None
 
 
 def test_hash_is_stable_and_changes_with_template_and_collisions() -> None:

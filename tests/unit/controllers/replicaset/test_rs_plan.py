@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from controllers.replicaset.ranking import deleted_before, pods_to_delete, rank_for_deletion
+from controllers.replicaset.plan import deleted_before, pods_to_delete, rank_for_deletion
 from tests.unit.controllers.replicaset.fakes import T0, make_pod, make_rs
 
 NOW = T0.replace(hour=1)  # an hour after T0: ages of seconds to minutes

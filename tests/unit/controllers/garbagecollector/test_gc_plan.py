@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from controllers.garbagecollector.decision import Action, Decision, OwnerState, decide
 from controllers.garbagecollector.graph import FOREGROUND, ORPHAN, Owner
+from controllers.garbagecollector.plan import Action, Decision, OwnerState, decide
 
 A = Owner("apps/v1", "ReplicaSet", "a", "A", block_owner_deletion=True)
 B = Owner("apps/v1", "ReplicaSet", "b", "B", block_owner_deletion=True)

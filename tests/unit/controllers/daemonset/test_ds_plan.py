@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from controllers.daemonset.sync import calculate_status, plan_nodes, plan_rolling_update
+from controllers.daemonset.plan import calculate_status, plan_nodes, plan_rolling_update
 from controllers.daemonset.util import (
     daemon_pod_template,
     pin_to_node,
