@@ -47,6 +47,15 @@ async def next_batch(watch: Watch) -> WatchBatch:
     return await asyncio.wait_for(anext(watch), 5.0)
 
 
+async def reading(task: asyncio.Task[WatchBatch]) -> None:
+    """Return once `task`, an anext on a started Watch with nothing to read,
+    waits in its stream read: a new task runs to its first suspension (the
+    read, the stream being open) in one pass of the event loop, so one yield
+    is enough; it is ordering, not a delay."""
+    await asyncio.sleep(0)
+    assert not task.done(), "the read returned at once: the stream was not idle"
+
+
 async def collect_events(watch: Watch, count: int) -> list[Event]:
     events = []
     while len(events) < count:
@@ -202,7 +211,7 @@ async def test_cancel_ends_a_blocked_iteration(etcd: EtcdClient, prefix: bytes):
     watch = etcd.watch(prefix, prefix=True)
     await watch.start()
     waiting = asyncio.create_task(anext(watch))
-    await asyncio.sleep(0.05)
+    await reading(waiting)
     await watch.cancel()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(waiting, 5)
@@ -215,7 +224,7 @@ async def test_cancelling_the_consumer_loses_no_events(etcd: EtcdClient, prefix:
         # A consumer cancelled mid-read cancels the stream; the next read
         # reopens it from the next revision.
         waiting = asyncio.create_task(anext(watch))
-        await asyncio.sleep(0.05)
+        await reading(waiting)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting

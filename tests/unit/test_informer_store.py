@@ -20,6 +20,7 @@ from pinnace.client.informer import (
     object_key,
 )
 from pinnace.machinery import errors
+from tests.waiting import wait_until
 
 
 def pod(name: str, ns: str = "default", *, rv: str = "1", uid: str = "", **labels: str) -> Any:
@@ -161,15 +162,6 @@ class Recorder:
             self.calls.append(("delete", object_key(obj), obj.metadata.resource_version))
 
 
-async def until(predicate: Any, timeout: float = 2.0) -> None:
-    """Poll predicate until it holds; TimeoutError after timeout seconds."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if predicate():
-                return
-            await asyncio.sleep(0.005)
-
-
 @pytest.fixture
 def fake() -> FakeClient:
     """A fake API at resourceVersion 10, whose objects the tests set."""
@@ -221,7 +213,7 @@ async def test_events_apply_in_order_and_repeats_are_dropped(fake: FakeClient) -
         WatchEvent("DELETED", pod("b", rv="14"), "14"),
     ):
         fake.inject_watch("pods", ev)
-    await until(lambda: inf.last_resource_version == "14")
+    await wait_until(lambda: inf.last_resource_version == "14")
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert rec.calls == [
@@ -242,7 +234,7 @@ async def test_expired_relists_with_tombstones_and_no_duplicates(fake: FakeClien
     expire(fake, "10")
     set_objects(fake, pod("keep", rv="3"), pod("change", rv="20"), pod("born", rv="21"), rv=22)
     fake.inject_watch("pods", errors.InternalError("stream broke"))
-    await until(lambda: inf.last_resource_version == "22" and inf.relists == 1)
+    await wait_until(lambda: inf.last_resource_version == "22" and inf.relists == 1)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert sorted(rec.calls) == [
@@ -265,7 +257,7 @@ async def test_handler_errors_are_contained_and_late_handlers_catch_up(
     inf.add_handler(on_add=late.add)
     assert sorted(late.calls) == [("add", "default/a", "5"), ("add", "default/b", "6")]
     fake.inject_watch("pods", WatchEvent("ADDED", pod("c", rv="11"), "11"))
-    await until(lambda: len(late.calls) == 3)
+    await wait_until(lambda: len(late.calls) == 3)
     assert "on_add handler failed for default/a" in caplog.text
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -275,7 +267,7 @@ async def test_resync_redelivers_updates(fake: FakeClient) -> None:
     set_objects(fake, pod("a", rv="5"), rv=10)
     inf, rec = informer_and_recorder(fake, resync_period=0.02)
     task = asyncio.create_task(inf.run())
-    await until(lambda: rec.calls.count(("update", "default/a", "5")) >= 2)
+    await wait_until(lambda: rec.calls.count(("update", "default/a", "5")) >= 2)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
@@ -285,11 +277,11 @@ async def test_rerun_resumes_from_last_resource_version(fake: FakeClient) -> Non
     task = asyncio.create_task(inf.run())
     assert await inf.wait_synced(2)
     fake.inject_watch("pods", WatchEvent("ADDED", pod("a", rv="15"), "15"))
-    await until(lambda: inf.last_resource_version == "15")
+    await wait_until(lambda: inf.last_resource_version == "15")
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     task = asyncio.create_task(inf.run())
-    await until(lambda: len(watched_from(fake)) == 2)
+    await wait_until(lambda: len(watched_from(fake)) == 2)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert len(fake.verbs("list")) == 1 and watched_from(fake) == ["10", "15"]

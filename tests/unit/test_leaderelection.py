@@ -7,7 +7,6 @@ wait is for a condition, with a deadline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,18 +14,12 @@ import pytest
 from pinnace.client.leaderelection import LeaderElector, LeaseRecord
 from pinnace.client.leaderelection_testing import MemoryLeaseLock
 from pinnace.machinery.timeutil import FakeClock
+from tests.waiting import wait_until
 
 LEASE = 0.3
 RENEW_DEADLINE = 0.2
 RETRY = 0.05
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-async def wait_until(predicate: Callable[[], bool], within: float = 2.0) -> None:
-    async with asyncio.timeout(within):
-        # Polling: the conditions span several objects that have no event to wait on.
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.001)
 
 
 class Candidate:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -23,14 +23,7 @@ from pinnace.client.workqueue import (
     run_workers,
 )
 from pinnace.machinery.timeutil import FakeClock
-
-
-async def wait_until(predicate: Callable[[], bool], within: float = 2.0) -> None:
-    """Wait for ``predicate`` to hold, failing the test after ``within`` seconds."""
-    async with asyncio.timeout(within):
-        # Polling: the conditions span several objects that have no event to wait on.
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.001)
+from tests.waiting import wait_until
 
 
 async def get_now(queue: WorkQueue) -> Hashable:

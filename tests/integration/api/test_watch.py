@@ -125,14 +125,20 @@ async def test_no_bookmarks_unless_asked(aclient: AsyncClient, namespace: str) -
     pods = aclient.pods(namespace)
     made = await pods.create(pod("p"))
     stream = pods.watch(resource_version=made.metadata.resource_version, allow_bookmarks=False)
+    first = asyncio.ensure_future(anext(stream))
     try:
-        # Three bookmark intervals of silence, then a real event arrives first.
-        await asyncio.sleep(1.5)
-        await pods.create(pod("q"))
-        events = await take(stream, 1, skip_bookmarks=False)
+        # The thing under test is silence: nothing may arrive during three
+        # bookmark intervals (the shared apiserver sends one every 0.5 s to
+        # watches that asked), so a bookmark leaking through would be seen.
+        done, _ = await asyncio.wait({first}, timeout=1.5)
+        assert not done, f"unexpected event on an idle watch: {first.result()}"
+        await pods.create(pod("q"))  # then a real event is the first one
+        event = await asyncio.wait_for(first, TIMEOUT)
     finally:
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
         await stream.aclose()
-    assert _summary(events) == [("ADDED", "q")]
+    assert _summary([event]) == [("ADDED", "q")]
 
 
 async def test_label_selector_watch_translates_events(aclient: AsyncClient, namespace: str) -> None:

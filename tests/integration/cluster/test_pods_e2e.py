@@ -3,24 +3,14 @@ pods are placed by the scheduler and run as processes on the chosen node."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import Client
 from pinnace.machinery import codec
+from tests.waiting import wait_for
 
-
-def eventually(fn: Callable[[], Any], *, timeout: float = 30, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+TIMEOUT = 30  # seconds: a whole cluster on a loaded machine
 
 
 def pod(name: str, **spec: Any) -> pod_pb2.Pod:
@@ -51,8 +41,9 @@ def test_node_selector_places_and_runs(cluster_client: Client, cluster_namespace
     for i in range(3):
         pods.create(pod(f"on-two-{i}", nodeSelector={"kubernetes.io/hostname": "node-2"}))
     for i in range(3):
-        p = eventually(
+        p = wait_for(
             lambda i=i: running(cluster_client, cluster_namespace, f"on-two-{i}"),
+            timeout=TIMEOUT,
             what="pod Running",
         )
         assert p.spec.node_name == "node-2"
@@ -73,7 +64,7 @@ def test_unschedulable_pod_gets_the_tally_and_runs_once_it_fits(
                 return c.message
         return ""
 
-    message = eventually(failed_scheduling, what="PodScheduled=False")
+    message = wait_for(failed_scheduling, timeout=TIMEOUT, what="PodScheduled=False")
     assert (
         message == "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."
     )
@@ -86,8 +77,10 @@ def test_unschedulable_pod_gets_the_tally_and_runs_once_it_fits(
 
     cluster_client.nodes().patch("node-3", {"metadata": {"labels": {"disk": "ssd"}}})
     try:
-        p = eventually(
-            lambda: running(cluster_client, cluster_namespace, "picky"), what="pod Running"
+        p = wait_for(
+            lambda: running(cluster_client, cluster_namespace, "picky"),
+            timeout=TIMEOUT,
+            what="pod Running",
         )
         assert p.spec.node_name == "node-3"
     finally:
@@ -102,8 +95,9 @@ def test_cordon_stops_new_placements(cluster_client: Client, cluster_namespace: 
         for i in range(6):
             pods.create(pod(f"spread-{i}"))
         placed = [
-            eventually(
+            wait_for(
                 lambda i=i: running(cluster_client, cluster_namespace, f"spread-{i}"),
+                timeout=TIMEOUT,
                 what="Running",
             ).spec.node_name
             for i in range(6)

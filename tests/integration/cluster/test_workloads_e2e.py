@@ -8,26 +8,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pinnace.client import Client, NotFound
 from pinnace.localcluster.cluster import LocalCluster
+from tests.waiting import stays, wait_for
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-def eventually(fn: Callable[[], Any], *, timeout: float = 45, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+TIMEOUT = 45  # seconds: a whole cluster on a loaded machine
 
 
 def cli(cluster: LocalCluster, *args: str) -> str:
@@ -80,7 +71,9 @@ def test_example_workload_and_rollout(
     ns = cluster_namespace
     out = cli(cluster, "apply", "-f", str(REPO / "deploy" / "examples" / "hello.yaml"), "-n", ns)
     assert out.strip() == "deployment.apps/hello created"
-    eventually(lambda: available(cluster_client, ns, "hello", 3), what="hello available")
+    wait_for(
+        lambda: available(cluster_client, ns, "hello", 3), timeout=TIMEOUT, what="hello available"
+    )
     pods = live_pods(cluster_client, ns, "app=hello")
     assert len(pods) == 3 and all(p.status.phase == "Running" for p in pods)
     logs = cli(cluster, "logs", pods[0].metadata.name, "-n", ns)
@@ -89,7 +82,7 @@ def test_example_workload_and_rollout(
     cli(cluster, "set", "env", "deploy/hello", "GREETING=hi", "-n", ns)
     status = cli(cluster, "rollout", "status", "deploy/hello", "-n", ns, "--timeout", "60s")
     assert 'deployment "hello" successfully rolled out' in status
-    eventually(lambda: available(cluster_client, ns, "hello", 3), what="rolled out")
+    wait_for(lambda: available(cluster_client, ns, "hello", 3), timeout=TIMEOUT, what="rolled out")
     rs = cluster_client.replica_sets(ns).list(label_selector="app=hello").items
     assert sorted(r.spec.replicas for r in rs) == [0, 3]
 
@@ -99,7 +92,9 @@ def test_killed_process_is_restarted(
 ) -> None:
     ns = cluster_namespace
     cli(cluster, "apply", "-f", str(REPO / "deploy" / "examples" / "hello.yaml"), "-n", ns)
-    eventually(lambda: available(cluster_client, ns, "hello", 3), what="hello available")
+    wait_for(
+        lambda: available(cluster_client, ns, "hello", 3), timeout=TIMEOUT, what="hello available"
+    )
     victim = live_pods(cluster_client, ns, "app=hello")[0]
     os.kill(container_pid(cluster, victim), signal.SIGKILL)
 
@@ -107,7 +102,7 @@ def test_killed_process_is_restarted(
         p = cluster_client.pods(ns).get(victim.metadata.name)
         return p.status.container_statuses[0].restart_count >= 1 and p.status.phase == "Running"
 
-    eventually(restarted, what="restartCount 1")
+    wait_for(restarted, timeout=TIMEOUT, what="restartCount 1")
     names = {p.metadata.name for p in live_pods(cluster_client, ns, "app=hello")}
     assert victim.metadata.name in names and len(names) == 3, "restarted in place, not replaced"
 
@@ -119,19 +114,25 @@ def test_stopped_kubelet_leads_to_no_duplicates(
     the kubelet must not make it create extra pods."""
     ns = cluster_namespace
     cli(cluster, "apply", "-f", str(REPO / "deploy" / "examples" / "hello.yaml"), "-n", ns)
-    eventually(lambda: available(cluster_client, ns, "hello", 3), what="hello available")
+    wait_for(
+        lambda: available(cluster_client, ns, "hello", 3), timeout=TIMEOUT, what="hello available"
+    )
     node = live_pods(cluster_client, ns, "app=hello")[0].spec.node_name
     kubelet = next(c for c in cluster.components if c.name == f"kubelet-{node}")
     kubelet.kill()
     try:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            assert len(cluster_client.pods(ns).list(label_selector="app=hello").items) == 3
-            time.sleep(0.2)
+        # Watched for 5 s, past the node's grace period (3 s): by then the node
+        # is Unknown and its pods not ready, which is when extra pods would come.
+        stays(
+            lambda: len(cluster_client.pods(ns).list(label_selector="app=hello").items) == 3,
+            5,
+            what="exactly 3 hello pods while the kubelet is down",
+        )
     finally:
         kubelet.start()
-    eventually(
+    wait_for(
         lambda: available(cluster_client, ns, "hello", 3),
+        timeout=TIMEOUT,
         what="available after the kubelet returns",
     )
     assert len(live_pods(cluster_client, ns, "app=hello")) == 3
@@ -144,15 +145,18 @@ def test_delete_cascade_policies(
     manifest = REPO / "deploy" / "examples" / "hello.yaml"
     # orphan: the ReplicaSet and pods stay, without an owner
     cli(cluster, "apply", "-f", str(manifest), "-n", ns)
-    eventually(lambda: available(cluster_client, ns, "hello", 3), what="hello available")
+    wait_for(
+        lambda: available(cluster_client, ns, "hello", 3), timeout=TIMEOUT, what="hello available"
+    )
     cli(cluster, "delete", "deploy", "hello", "-n", ns, "--cascade=orphan")
     rs = cluster_client.replica_sets(ns).list(label_selector="app=hello").items
     assert len(rs) == 1 and not rs[0].metadata.owner_references
     assert len(live_pods(cluster_client, ns, "app=hello")) == 3
     # background: a new Deployment adopts the orphan; deleting it removes everything
     cli(cluster, "apply", "-f", str(manifest), "-n", ns)
-    eventually(
+    wait_for(
         lambda: cluster_client.replica_sets(ns).get(rs[0].metadata.name).metadata.owner_references,
+        timeout=TIMEOUT,
         what="the orphaned ReplicaSet adopted",
     )
     cli(cluster, "delete", "deploy", "hello", "-n", ns, "--cascade=foreground")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -412,11 +411,21 @@ def test_controller_manager_killed_mid_rollout_completes_without_extras(
     wait_complete(client, namespace, "crash")
     kubelet.paused = True  # new pods stay unready: the rollout is held mid-way
     set_version(client, namespace, "crash", "v2")
-    wait_for(lambda: "v2" in rs_by_version(client, namespace, d), 10, "new RS")
-    time.sleep(0.3)
+
+    def held_mid_way() -> bool:
+        rss = rs_by_version(client, namespace, d)
+        return "v2" in rss and rss["v2"].spec.replicas >= 1 and rss["v1"].spec.replicas < 6
+
+    wait_for(held_mid_way, 10, "the rollout held mid-way (v2 scaled up, v1 down)")
     cm.kill()
     kubelet.paused = False
-    time.sleep(0.5)
+
+    def new_pods_ready() -> bool:
+        pods = client.pods(namespace).list().items
+        new = [p for p in pods if is_active(p) and version_of(p) == "v2"]
+        return bool(new) and all(is_ready(p) for p in new)
+
+    wait_for(new_pods_ready, 10, "the v2 pods ready while the controller-manager is down")
     cm.start()
     cm.wait_serving(cm.health_endpoint, timeout=20)
     done = wait_complete(client, namespace, "crash", 30, version="v2")

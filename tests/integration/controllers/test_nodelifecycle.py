@@ -9,11 +9,10 @@ replacement comes only once the kubelet is back and the old object is gone."""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from pinnace.machinery import codec
-from tests.integration.controllers.conftest import wait_for
+from tests.integration.controllers.conftest import stays, wait_for
 from tests.integration.controllers.nodes_helpers import (
     daemon_set,
     deployment,
@@ -69,7 +68,6 @@ def test_unreachable_node_evicts_deployment_pods_not_daemons(
     )
     kubelet = _component(cluster, f"kubelet-{NODE}")
     kubelet.kill()
-    killed_at = time.monotonic()
     try:
 
         def unknown() -> Any:
@@ -77,8 +75,9 @@ def test_unreachable_node_evicts_deployment_pods_not_daemons(
             ready = _condition(node, "Ready")
             return node if ready is not None and ready.status == "Unknown" else None
 
+        # Liveness only: the deadline leaves room for the grace period (3 s) on
+        # a loaded machine; how fast it happens is not this test's claim.
         node = wait_for(unknown, timeout=10, what="node-3 Ready=Unknown")
-        assert time.monotonic() - killed_at < 8
         ready = _condition(node, "Ready")
         assert ready.reason == "NodeStatusUnknown"
         assert ready.message == "Kubelet stopped posting node status."
@@ -260,14 +259,16 @@ def test_statefulset_pod_on_an_unreachable_node_is_not_duplicated(
         assert pod.metadata.uid == old_uid
         target = _condition(pod, "DisruptionTarget")
         assert target is not None and target.reason == "DeletionByTaintManager"
+
         # No kubelet can stop its process: the object stays, and nothing else
-        # takes the identity (the other two pods are untouched).
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+        # takes the identity (the other two pods are untouched). Watched for
+        # 5 s, well past the 2 s toleration whose eviction has just happened:
+        # a controller that wrongly replaced the pod would have done so by then.
+        def identity_kept() -> bool:
             pods = {p.metadata.name: p for p in db_pods()}
-            assert pods[name].metadata.uid == old_uid, "replaced while the old pod may still run"
-            assert len(pods) == 3, sorted(pods)
-            time.sleep(0.2)
+            return len(pods) == 3 and pods[name].metadata.uid == old_uid
+
+        stays(identity_kept, 5, what=f"{name} not replaced while the old pod may still run")
     finally:
         kubelet.start()
         wait_for(lambda: node_ready(cluster_client, NODE), timeout=30, what="node-3 Ready again")

@@ -6,12 +6,13 @@ them to a node name nobody serves."""
 from __future__ import annotations
 
 import re
-import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pinnace.api.apps.v1 import replicaset_pb2
 from pinnace.api.core.v1 import pod_pb2, replicationcontroller_pb2
 from pinnace.machinery import codec
+from pinnace.machinery.timeutil import parse_rfc3339
 from tests.integration.controllers.conftest import (
     LEASE_DURATION,
     LEASE_NAME,
@@ -257,13 +258,14 @@ def test_status_ready_available_and_fully_labeled(client, namespace, controller_
     wait_status(client, rss, "web", replicas=2, fully_labeled_replicas=2, ready_replicas=0)
     client.pods(namespace).patch(a, {"metadata": {"labels": {"tier": None}}})  # still selected
     wait_status(client, rss, "web", replicas=2, fully_labeled_replicas=1)
-    became_ready = time.monotonic()
-    set_pod_status(client, namespace, a, phase="Running", ready=True)
-    set_pod_status(client, namespace, b, phase="Running", ready=True)
-    wait_status(client, rss, "web", ready_replicas=2, available_replicas=0)
+    ready = [set_pod_status(client, namespace, n, phase="Running", ready=True) for n in (a, b)]
+    wait_status(client, rss, "web", ready_replicas=2)
     wait_status(client, rss, "web", timeout=6, ready_replicas=2, available_replicas=2)
-    # the Ready transition time has whole seconds: available after 1 to 3 s
-    assert 1.0 <= time.monotonic() - became_ready < 5
+    # Causality, not speed: a pod is available once Ready for minReadySeconds
+    # (2 s) by its own Ready transition time, so not before the later one + 2 s
+    # (a slow machine only makes this later).
+    last_ready = max(parse_rfc3339(p.status.conditions[0].last_transition_time) for p in ready)
+    assert datetime.now(UTC) >= last_ready + timedelta(seconds=2)
     set_pod_status(client, namespace, b, phase="Running", ready=False)
     rs = wait_status(client, rss, "web", ready_replicas=1, available_replicas=1)
     assert rs.status.observed_generation == 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from pinnace.client import Client
 from pinnace.machinery import errors
+from pinnace.machinery.conditions import find_condition
+from pinnace.machinery.timeutil import parse_rfc3339
 from tests.integration.controllers.conftest import wait_for
 from tests.integration.controllers.test_job import job_pods, make_job, wait_condition
 
@@ -29,9 +31,12 @@ def test_ttl_deletes_job_and_pods(cluster_client: Client, cluster_namespace: str
         wait_for(lambda: not job_pods(cluster_client, ns, job), timeout=10, what="pods deleted")
         return
     job = wait_condition(cluster_client, ns, "short", "Complete")
-    finished = time.monotonic()
+    complete = find_condition(job.status.conditions, "Complete")
+    assert complete is not None
     assert job_pods(cluster_client, ns, job)
     wait_for(lambda: gone(cluster_client, ns, "short"), timeout=ttl + 10, what="job deleted")
-    elapsed = time.monotonic() - finished
-    assert elapsed >= ttl - 1.0  # not before its time (second precision of the condition)
+    # Causality, not speed: not deleted before ttl seconds after the Complete
+    # condition's transition time (a slow machine only makes it later).
+    finished = parse_rfc3339(complete.last_transition_time)
+    assert datetime.now(UTC) >= finished + timedelta(seconds=ttl)
     wait_for(lambda: not job_pods(cluster_client, ns, job), timeout=10, what="pods deleted")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kubelet.hollow import HollowRuntime
 from kubelet.runtime import LOST_EXIT_CODE, LaunchSpec, ProcessRuntime
+from tests.waiting import wait_until
 
 
 def spec(tmp: Path, argv: list[str], attempt: int = 0) -> LaunchSpec:
@@ -35,11 +36,18 @@ async def test_exit_code_output_and_workdir(tmp_path: Path) -> None:
 
 async def test_signal_reaches_the_command_and_the_wrapper_records_it(tmp_path: Path) -> None:
     rt = ProcessRuntime()
+    trapped, started = tmp_path / "trapped", tmp_path / "started"
     trap = ProcessRuntime().start(
-        spec(tmp_path, ["sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.02; done"], 1)
+        spec(
+            tmp_path,
+            ["sh", "-c", f"trap 'exit 7' TERM; touch {trapped}; while :; do sleep 0.02; done"],
+            1,
+        )
     )
-    plain = rt.start(spec(tmp_path, ["sleep", "30"], 2))
-    await asyncio.sleep(0.2)
+    plain = rt.start(spec(tmp_path, ["sh", "-c", f"touch {started}; exec sleep 30"], 2))
+    # Signal only once both commands run (the trap set; the wrapper's own
+    # handlers are in place before it starts a command).
+    await wait_until(lambda: trapped.exists() and started.exists(), 5, "both commands running")
     assert rt.signal(trap, signal.SIGTERM) and rt.signal(plain, signal.SIGTERM)
     assert (await rt.wait(trap)).exit_code == 7
     assert (await rt.wait(plain)).exit_code == 143
@@ -48,10 +56,18 @@ async def test_signal_reaches_the_command_and_the_wrapper_records_it(tmp_path: P
 
 async def test_readopt_running_then_exit_while_not_a_child(tmp_path: Path) -> None:
     rt = ProcessRuntime()
+    running = tmp_path / "running"
     first = rt.start(
-        spec(tmp_path, ["sh", "-c", f"while [ ! -f {tmp_path}/go ]; do sleep 0.02; done; exit 5"])
+        spec(
+            tmp_path,
+            [
+                "sh",
+                "-c",
+                f"touch {running}; while [ ! -f {tmp_path}/go ]; do sleep 0.02; done; exit 5",
+            ],
+        )
     )
-    await asyncio.sleep(0.1)
+    await wait_until(running.exists, 5, "the command running")
     again = ProcessRuntime().load(tmp_path / "state" / "0")  # "a restarted kubelet"
     assert again is not None and again.exit is None and again.pid == first.pid and not again.child
     (tmp_path / "go").touch()
@@ -66,8 +82,9 @@ async def test_exit_while_nobody_watches_and_lost_instances(tmp_path: Path) -> N
     await rt.wait(inst)
     loaded = ProcessRuntime().load(tmp_path / "state" / "0")
     assert loaded.exit.exit_code == 4 and loaded.exit.reason == ""
-    lost = rt.start(spec(tmp_path, ["sleep", "30"], 1))
-    await asyncio.sleep(0.1)
+    started = tmp_path / "started"
+    lost = rt.start(spec(tmp_path, ["sh", "-c", f"touch {started}; exec sleep 30"], 1))
+    await wait_until(started.exists, 5, "the command running")
     os.killpg(lost.pid, signal.SIGKILL)  # wrapper and command die: no exit file
     await rt.wait(lost)
     gone = ProcessRuntime().load(tmp_path / "state" / "1")
