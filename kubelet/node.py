@@ -34,11 +34,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kubelet.context import Context
-from kubelet.volumes import LOCAL_VOLUME_DIR_ANNOTATION
 from pinnace.api.coordination.v1 import lease_pb2
 from pinnace.api.core.v1 import node_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.timeutil import format_rfc3339
+from pinnace.machinery.wellknown import (
+    ANNOTATION_LOCAL_VOLUME_DIR,
+    LABEL_ARCH,
+    LABEL_HOSTNAME,
+    LABEL_OS,
+    NODE_DISK_PRESSURE,
+    NODE_MEMORY_PRESSURE,
+    NODE_PID_PRESSURE,
+    NODE_READY,
+)
 
 __all__ = ["Machine", "NodeManager", "machine_capacity", "read_machine"]
 
@@ -66,9 +76,9 @@ _ARCH = {
     "s390x": "s390x",
 }
 _PRESSURE = (
-    ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-    ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-    ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    (NODE_MEMORY_PRESSURE, "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    (NODE_DISK_PRESSURE, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    (NODE_PID_PRESSURE, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
 )
 
 
@@ -150,9 +160,9 @@ class NodeManager:
         self.machine = machine
         self.capacity = dict(machine.capacity)
         self.labels = {
-            "kubernetes.io/hostname": self.cfg.node_name,
-            "kubernetes.io/os": "linux",
-            "kubernetes.io/arch": arch(),
+            LABEL_HOSTNAME: self.cfg.node_name,
+            LABEL_OS: "linux",
+            LABEL_ARCH: arch(),
             **self.cfg.node_labels,
         }
         self._last_status: node_pb2.NodeStatus | None = None
@@ -167,7 +177,7 @@ class NodeManager:
         node = node_pb2.Node(api_version="v1", kind="Node")
         node.metadata.name = self.cfg.node_name
         node.metadata.labels.update(self.labels)
-        node.metadata.annotations[LOCAL_VOLUME_DIR_ANNOTATION] = str(self.cfg.local_volumes)
+        node.metadata.annotations[ANNOTATION_LOCAL_VOLUME_DIR] = str(self.cfg.local_volumes)
         for key, value, effect in self.cfg.taints:
             node.spec.taints.add(key=key, value=value, effect=effect)
         return node
@@ -177,20 +187,20 @@ class NodeManager:
         st = node_pb2.NodeStatus()
         st.capacity.update(self.capacity)
         st.allocatable.update(self.capacity)
-        old_conds = {c.type: c for c in old.conditions}
         now = _now()
         conds = [(t, "False", r, m) for t, r, m in _PRESSURE]
-        conds.append(("Ready", "True", "KubeletReady", "kubelet is posting ready status"))
+        conds.append((NODE_READY, "True", "KubeletReady", "kubelet is posting ready status"))
         for ctype, status, reason, message in conds:
-            prev = old_conds.get(ctype)
-            same = prev is not None and prev.status == status
+            prev = find_condition(old.conditions, ctype)
             st.conditions.add(
                 type=ctype,
                 status=status,
                 reason=reason,
                 message=message,
                 last_heartbeat_time=prev.last_heartbeat_time if prev is not None else now,
-                last_transition_time=prev.last_transition_time if same else now,
+                last_transition_time=(
+                    prev.last_transition_time if prev is not None and prev.status == status else now
+                ),
             )
         st.addresses.add(type="InternalIP", address=self.cfg.node_ip)
         st.addresses.add(type="Hostname", address=self.cfg.node_name)
@@ -222,10 +232,10 @@ class NodeManager:
                     local_dir = str(self.cfg.local_volumes)
                     if (
                         any(node.metadata.labels.get(k) != v for k, v in self.labels.items())
-                        or node.metadata.annotations.get(LOCAL_VOLUME_DIR_ANNOTATION) != local_dir
+                        or node.metadata.annotations.get(ANNOTATION_LOCAL_VOLUME_DIR) != local_dir
                     ):
                         node.metadata.labels.update(self.labels)
-                        node.metadata.annotations[LOCAL_VOLUME_DIR_ANNOTATION] = local_dir
+                        node.metadata.annotations[ANNOTATION_LOCAL_VOLUME_DIR] = local_dir
                         node = await nodes.update(node)
                     log.info("node %s exists; taking it over", self.cfg.node_name)
                 self.ctx.node_labels = dict(node.metadata.labels)

@@ -26,6 +26,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pinnace.api.core.v1 import container_pb2, pod_pb2
+from pinnace.machinery.conditions import find_condition
+from pinnace.machinery.wellknown import (
+    POD_CONTAINERS_READY,
+    POD_INITIALIZED,
+    POD_READY,
+    POD_READY_TO_START_CONTAINERS,
+    POD_SCHEDULED,
+)
 
 __all__ = [
     "ContainerView",
@@ -38,11 +46,11 @@ __all__ = [
 ]
 
 OWN_CONDITIONS = (
-    "PodReadyToStartContainers",
-    "Initialized",
-    "Ready",
-    "ContainersReady",
-    "PodScheduled",
+    POD_READY_TO_START_CONTAINERS,
+    POD_INITIALIZED,
+    POD_READY,
+    POD_CONTAINERS_READY,
+    POD_SCHEDULED,
 )
 TERMINAL = ("Succeeded", "Failed")
 
@@ -205,15 +213,16 @@ def container_status(v: ContainerView) -> container_pb2.ContainerStatus:
 
 
 def _condition(
-    old: dict[str, pod_pb2.PodCondition],
+    old: Iterable[pod_pb2.PodCondition],
     ctype: str,
     ok: bool,
     now: str,
     reason: str = "",
     msg: str = "",
 ) -> pod_pb2.PodCondition:
+    """The condition ``ctype``; its lastTransitionTime kept while its status is."""
     status = "True" if ok else "False"
-    prev = old.get(ctype)
+    prev = find_condition(old, ctype)
     since = prev.last_transition_time if prev is not None and prev.status == status else now
     return pod_pb2.PodCondition(
         type=ctype, status=status, last_transition_time=since, reason=reason, message=msg
@@ -264,19 +273,19 @@ def compute_pod_status(
         st.reason, st.message = old.reason, old.message
     st.nominated_node_name = old.nominated_node_name
 
-    old_conds = {c.type: c for c in old.conditions}
+    old_conds = old.conditions
     init_done, _ = init_state(init, spec.restart_policy)
     unready = [v for v in containers if not v.ready]
     conds = [
         _condition(
-            old_conds, "PodReadyToStartContainers", sandbox_ready and phase not in TERMINAL, now
+            old_conds, POD_READY_TO_START_CONTAINERS, sandbox_ready and phase not in TERMINAL, now
         )
     ]
     if phase == "Succeeded" or init_done:
         conds.append(
             _condition(
                 old_conds,
-                "Initialized",
+                POD_INITIALIZED,
                 True,
                 now,
                 "PodCompleted" if phase == "Succeeded" and init else "",
@@ -287,7 +296,7 @@ def compute_pod_status(
         conds.append(
             _condition(
                 old_conds,
-                "Initialized",
+                POD_INITIALIZED,
                 False,
                 now,
                 "ContainersNotInitialized",
@@ -306,15 +315,17 @@ def compute_pod_status(
         ready, ready_cond = True, ("", "")
     gates_ok, gate_msg = _readiness_gates(spec, old_conds)
     if ready and not gates_ok:
-        conds.append(_condition(old_conds, "Ready", False, now, "ReadinessGatesNotReady", gate_msg))
+        conds.append(
+            _condition(old_conds, POD_READY, False, now, "ReadinessGatesNotReady", gate_msg)
+        )
     else:
-        conds.append(_condition(old_conds, "Ready", ready, now, *ready_cond))
-    conds.append(_condition(old_conds, "ContainersReady", ready, now, *ready_cond))
-    scheduled = old_conds.get("PodScheduled")
+        conds.append(_condition(old_conds, POD_READY, ready, now, *ready_cond))
+    conds.append(_condition(old_conds, POD_CONTAINERS_READY, ready, now, *ready_cond))
+    scheduled = find_condition(old_conds, POD_SCHEDULED)
     if scheduled is not None:
         conds.append(scheduled)
     else:
-        conds.append(_condition(old_conds, "PodScheduled", True, now))
+        conds.append(_condition(old_conds, POD_SCHEDULED, True, now))
     conds += [c for c in old.conditions if c.type not in OWN_CONDITIONS]
     st.conditions.extend(conds)
     st.init_container_statuses.extend(container_status(v) for v in init)
@@ -323,10 +334,10 @@ def compute_pod_status(
 
 
 def _readiness_gates(
-    spec: pod_pb2.PodSpec, conds: dict[str, pod_pb2.PodCondition]
+    spec: pod_pb2.PodSpec, conds: Iterable[pod_pb2.PodCondition]
 ) -> tuple[bool, str]:
     for gate in spec.readiness_gates:
-        c = conds.get(gate.condition_type)
+        c = find_condition(conds, gate.condition_type)
         if c is None:
             return (
                 False,

@@ -19,7 +19,7 @@ the volume; absolute paths are the host's.
 
 Node-local volumes: the kubelet publishes ``--local-volume-dir`` (default
 ``<root-dir>/local-volumes``, absolute) as the Node annotation
-``pinnace.io/local-volume-dir``; the provisioner (controllers/volumes)
+``pinnace.io/local-volume-dir`` (wellknown.ANNOTATION_LOCAL_VOLUME_DIR); the provisioner (controllers/volumes)
 makes PVs whose ``local.path`` is ``<that dir>/<pv name>``. The kubelet
 creates such a directory when a pod first mounts it, and removes every
 directory there whose PV no longer exists (``cleanup_local_volumes``,
@@ -40,17 +40,15 @@ from typing import Any
 
 from kubelet.paths import PathError, PodPaths, RootPaths, inside
 from pinnace.machinery import errors
+from pinnace.machinery.wellknown import LABEL_HOSTNAME
 
 __all__ = [
-    "LOCAL_VOLUME_DIR_ANNOTATION",
     "VolumeError",
     "cleanup_local_volumes",
     "resolve_claims",
     "setup_volumes",
     "volume_sources",
 ]
-
-LOCAL_VOLUME_DIR_ANNOTATION = "pinnace.io/local-volume-dir"
 
 
 class VolumeError(Exception):
@@ -102,7 +100,7 @@ async def resolve_claims(
 def _affinity_matches(pv: Any, node_name: str, labels: dict[str, str]) -> bool:
     if not pv.spec.HasField("node_affinity") or not pv.spec.node_affinity.HasField("required"):
         return True
-    labels = {**labels, "kubernetes.io/hostname": labels.get("kubernetes.io/hostname", node_name)}
+    labels = {**labels, LABEL_HOSTNAME: labels.get(LABEL_HOSTNAME, node_name)}
     for term in pv.spec.node_affinity.required.node_selector_terms:
         if all(_requirement(r, labels) for r in term.match_expressions) and (
             term.match_expressions or term.match_fields

@@ -91,6 +91,9 @@ ANNOTATION_CRONJOB_INSTANTIATE = "cronjob.kubernetes.io/instantiate"
 
 # ---- volumes ------------------------------------------------------------------------
 ANNOTATION_SELECTED_NODE = "volume.kubernetes.io/selected-node"
+# Pinnace's own: where a node's local PersistentVolumes live (the kubelet
+# publishes it on its Node, the local volume provisioner reads it).
+ANNOTATION_LOCAL_VOLUME_DIR = "pinnace.io/local-volume-dir"
 ANNOTATION_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
 ANNOTATION_BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
 ANNOTATION_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller"
@@ -99,6 +102,7 @@ ANNOTATION_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 # ---- condition types ------------------------------------------------------------------
 # Pod (core/v1 PodConditionType).
 POD_SCHEDULED = "PodScheduled"
+POD_READY_TO_START_CONTAINERS = "PodReadyToStartContainers"
 POD_INITIALIZED = "Initialized"
 POD_CONTAINERS_READY = "ContainersReady"
 POD_READY = "Ready"
