@@ -12,7 +12,7 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypedDict, TypeVar, cast
 
 import grpc
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
@@ -56,6 +56,29 @@ def target(endpoints: list[str]) -> str:
     if len(endpoints) == 1:
         return endpoints[0]
     return "ipv4:" + ",".join(endpoints)
+
+
+# A patch body: a merge patch as a mapping, a JSON patch as a list, or either
+# already encoded.
+Patch = Mapping[str, Any] | builtins.list[Any] | str | bytes
+
+
+class ListOptions(TypedDict, total=False):
+    """The options of a list (the keyword arguments of a handle's ``list``)."""
+
+    label_selector: str
+    field_selector: str
+    limit: int
+    continue_token: str
+    resource_version: str
+
+
+class PatchOptions(TypedDict, total=False):
+    """The options of a patch: ``patch_type`` "merge" (default) or "json"."""
+
+    patch_type: str
+    subresource: str
+    dry_run: bool
 
 
 @dataclass(frozen=True)
@@ -125,11 +148,11 @@ class Requests(Generic[T]):
     def list(
         self,
         *,
-        label_selector: str,
-        field_selector: str,
-        limit: int,
-        continue_token: str,
-        resource_version: str,
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int = 0,
+        continue_token: str = "",
+        resource_version: str = "",
     ) -> api_pb2.ListRequest:
         return api_pb2.ListRequest(
             resource=self.info.resource,
@@ -163,10 +186,11 @@ class Requests(Generic[T]):
     def patch(
         self,
         name: str,
-        patch: Mapping[str, Any] | builtins.list[Any] | str | bytes,
-        patch_type: str,
-        subresource: str,
-        dry_run: bool,
+        patch: Patch,
+        *,
+        patch_type: str = "merge",
+        subresource: str = "",
+        dry_run: bool = False,
     ) -> api_pb2.PatchRequest:
         if isinstance(patch, (dict, list)) or isinstance(patch, Mapping):
             body = json.dumps(patch).encode()

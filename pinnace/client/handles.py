@@ -19,8 +19,8 @@ import asyncio
 import builtins
 import logging
 import time
-from collections.abc import AsyncGenerator, Generator, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import AsyncGenerator, Generator
+from typing import Any, Generic, Protocol, TypeVar, Unpack
 
 import grpc
 from google.protobuf.message import Message
@@ -38,8 +38,6 @@ T = TypeVar("T", bound=Message)
 
 # Errors after which a broken watch is resumed rather than raised.
 _RESUMABLE = (errors.Unavailable, errors.InternalError)
-
-Patch = Mapping[str, Any] | builtins.list[Any] | str | bytes
 
 
 class Transport(Protocol):
@@ -66,35 +64,55 @@ class AsyncTransport(Protocol):
         ...
 
 
-class ResourceClient(Generic[T]):
-    """Every verb on one kind in one namespace."""
+class _Handle(Generic[T]):
+    """What the blocking and the asyncio handle share: the kind, the
+    namespace, the request builder, and what a broken watch does."""
 
-    def __init__(self, client: Transport, info: KindInfo, namespace: str) -> None:
-        self._client = client
+    def __init__(self, info: KindInfo, namespace: str) -> None:
         self._rq: rq.Requests[T] = rq.Requests(info, namespace)
         self.info = info
         self.namespace = self._rq.namespace
 
+    def _watch_request(
+        self, point: rq.ResumePoint, label_selector: str, field_selector: str
+    ) -> api_pb2.WatchRequest:
+        """The request that (re)opens a watch at ``point``; it always asks for
+        bookmarks (ResumePoint hides them from callers that did not)."""
+        return self._rq.watch(
+            label_selector=label_selector,
+            field_selector=field_selector,
+            resource_version=point.request_version,
+            allow_bookmarks=True,
+        )
+
+    def _resume_after(self, err: errors.ApiError, point: rq.ResumePoint) -> None:
+        """Log a watch stream broken by ``err`` that resumes (the server went
+        away or failed); raise ``err`` when a resume cannot help."""
+        if not isinstance(err, _RESUMABLE):
+            raise err from None
+        log.debug(
+            "watch %s broke (%s); resuming from %s",
+            self.info.resource,
+            err,
+            point.request_version,
+        )
+
+
+class ResourceClient(_Handle[T]):
+    """Every verb on one kind in one namespace."""
+
+    def __init__(self, client: Transport, info: KindInfo, namespace: str) -> None:
+        super().__init__(info, namespace)
+        self._client = client
+
     def get(self, name: str) -> T:
         return self._rq.object(self._client.call("Get", self._rq.get(name)))
 
-    def list(
-        self,
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        limit: int = 0,
-        continue_token: str = "",
-        resource_version: str = "",
-    ) -> rq.ObjectList[T]:
-        req = self._rq.list(
-            label_selector=label_selector,
-            field_selector=field_selector,
-            limit=limit,
-            continue_token=continue_token,
-            resource_version=resource_version,
-        )
-        return self._rq.typed_items(self._client.call("List", req))
+    def list(self, **options: Unpack[rq.ListOptions]) -> rq.ObjectList[T]:
+        """One page of the kind's objects (all, unless ``limit``); options:
+        label_selector, field_selector, limit, continue_token,
+        resource_version."""
+        return self._rq.typed_items(self._client.call("List", self._rq.list(**options)))
 
     def create(self, obj: T, *, dry_run: bool = False) -> T:
         return self._rq.object(self._client.call("Create", self._rq.create(obj, dry_run)))
@@ -107,16 +125,9 @@ class ResourceClient(Generic[T]):
         req = self._rq.update(obj, "status", False)
         return self._rq.object(self._client.call("Update", req))
 
-    def patch(
-        self,
-        name: str,
-        patch: Patch,
-        *,
-        patch_type: str = "merge",
-        subresource: str = "",
-        dry_run: bool = False,
-    ) -> T:
-        req = self._rq.patch(name, patch, patch_type, subresource, dry_run)
+    def patch(self, name: str, patch: rq.Patch, **options: Unpack[rq.PatchOptions]) -> T:
+        """Patch; options: patch_type ("merge" or "json"), subresource, dry_run."""
+        req = self._rq.patch(name, patch, **options)
         return self._rq.object(self._client.call("Patch", req))
 
     def delete(self, name: str, **options: Any) -> T:
@@ -162,12 +173,7 @@ class ResourceClient(Generic[T]):
         deadline = None if timeout is None else time.monotonic() + timeout
         backoff = rq.RESUME_BACKOFF_START
         while True:
-            req = self._rq.watch(
-                label_selector=label_selector,
-                field_selector=field_selector,
-                resource_version=point.request_version,
-                allow_bookmarks=True,
-            )
+            req = self._watch_request(point, label_selector, field_selector)
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0.001)
             stream = self._client.open_watch(req, timeout=remaining)
             try:
@@ -179,14 +185,7 @@ class ResourceClient(Generic[T]):
                 err = rq.translate(e)
                 if isinstance(err, errors.Timeout) and deadline is not None:
                     return
-                if not isinstance(err, _RESUMABLE):
-                    raise err from None
-                log.debug(
-                    "watch %s broke (%s); resuming from %s",
-                    self.info.resource,
-                    err,
-                    point.request_version,
-                )
+                self._resume_after(err, point)
             finally:
                 stream.cancel()
             if deadline is not None and time.monotonic() >= deadline:
@@ -195,35 +194,21 @@ class ResourceClient(Generic[T]):
             backoff = min(backoff * 2, rq.RESUME_BACKOFF_MAX)
 
 
-class AsyncResourceClient(Generic[T]):
+class AsyncResourceClient(_Handle[T]):
     """Every verb on one kind in one namespace (asyncio)."""
 
     def __init__(self, client: AsyncTransport, info: KindInfo, namespace: str) -> None:
+        super().__init__(info, namespace)
         self._client = client
-        self._rq: rq.Requests[T] = rq.Requests(info, namespace)
-        self.info = info
-        self.namespace = self._rq.namespace
 
     async def get(self, name: str) -> T:
         return self._rq.object(await self._client.call("Get", self._rq.get(name)))
 
-    async def list(
-        self,
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        limit: int = 0,
-        continue_token: str = "",
-        resource_version: str = "",
-    ) -> rq.ObjectList[T]:
-        req = self._rq.list(
-            label_selector=label_selector,
-            field_selector=field_selector,
-            limit=limit,
-            continue_token=continue_token,
-            resource_version=resource_version,
-        )
-        return self._rq.typed_items(await self._client.call("List", req))
+    async def list(self, **options: Unpack[rq.ListOptions]) -> rq.ObjectList[T]:
+        """One page of the kind's objects (all, unless ``limit``); options:
+        label_selector, field_selector, limit, continue_token,
+        resource_version."""
+        return self._rq.typed_items(await self._client.call("List", self._rq.list(**options)))
 
     async def create(self, obj: T, *, dry_run: bool = False) -> T:
         req = self._rq.create(obj, dry_run)
@@ -237,16 +222,9 @@ class AsyncResourceClient(Generic[T]):
         req = self._rq.update(obj, "status", False)
         return self._rq.object(await self._client.call("Update", req))
 
-    async def patch(
-        self,
-        name: str,
-        patch: Patch,
-        *,
-        patch_type: str = "merge",
-        subresource: str = "",
-        dry_run: bool = False,
-    ) -> T:
-        req = self._rq.patch(name, patch, patch_type, subresource, dry_run)
+    async def patch(self, name: str, patch: rq.Patch, **options: Unpack[rq.PatchOptions]) -> T:
+        """Patch; options: patch_type ("merge" or "json"), subresource, dry_run."""
+        req = self._rq.patch(name, patch, **options)
         return self._rq.object(await self._client.call("Patch", req))
 
     async def delete(self, name: str, **options: Any) -> T:
@@ -294,12 +272,7 @@ class AsyncResourceClient(Generic[T]):
         point = rq.ResumePoint(resource_version, allow_bookmarks)
         backoff = rq.RESUME_BACKOFF_START
         while True:
-            req = self._rq.watch(
-                label_selector=label_selector,
-                field_selector=field_selector,
-                resource_version=point.request_version,
-                allow_bookmarks=True,
-            )
+            req = self._watch_request(point, label_selector, field_selector)
             stream = self._client.open_watch(req)
             try:
                 async for ev in stream:
@@ -307,15 +280,7 @@ class AsyncResourceClient(Generic[T]):
                     if point.deliver(ev):
                         yield self._rq.event(ev)
             except grpc.RpcError as e:
-                err = rq.translate(e)
-                if not isinstance(err, _RESUMABLE):
-                    raise err from None
-                log.debug(
-                    "watch %s broke (%s); resuming from %s",
-                    self.info.resource,
-                    err,
-                    point.request_version,
-                )
+                self._resume_after(rq.translate(e), point)
             finally:
                 stream.cancel()
             await asyncio.sleep(backoff)

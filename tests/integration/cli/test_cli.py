@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.cli.clirun import pinnace_cli
 from tests.integration.conftest import RunningApiServer
 
 MANIFEST = """
@@ -39,17 +40,8 @@ spec:
 
 def run(
     apiserver: RunningApiServer, *args: str, check: bool = True, stdin: str | None = None
-) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", "--server", apiserver.endpoint, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        input=stdin,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+) -> subprocess.CompletedProcess[str]:
+    return pinnace_cli(apiserver.endpoint, *args, check=check, stdin=stdin)
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from pinnace.localcluster.cluster import LocalCluster
+from tests.integration.cli.clirun import pinnace_cli
 
 POD = """
 apiVersion: v1
@@ -24,16 +24,8 @@ spec:
 """
 
 
-def run(cluster: LocalCluster, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", "--server", cluster.server, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+def run(cluster: LocalCluster, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return pinnace_cli(cluster.server, *args, check=check)
 
 
 def test_logs_exec_and_wide(cluster: LocalCluster, cluster_namespace: str, tmp_path: Path) -> None:

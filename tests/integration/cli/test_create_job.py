@@ -4,22 +4,12 @@ the CronJob is deleted (as in Kubernetes)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 from pinnace.client import Client, NotFound
+from tests.integration.cli.clirun import pinnace_cli
 from tests.integration.controllers.conftest import wait_for
 from tests.integration.controllers.test_cronjob import make_cronjob
-
-
-def cli(server: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", "--server", server, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_job_from_cronjob_is_collected_with_its_cronjob(
@@ -27,14 +17,12 @@ def test_job_from_cronjob_is_collected_with_its_cronjob(
 ) -> None:
     ns = cluster_namespace
     cj = cluster_client.cron_jobs(ns).create(make_cronjob("nightly", "0 3 * * *", suspend=True))
-    out = cli(cluster.server, "create", "job", "now", "--from=cronjob/nightly", "-n", ns)
-    assert out.returncode == 0, out.stderr
+    pinnace_cli(cluster.server, "create", "job", "now", "--from=cronjob/nightly", "-n", ns)
     job = cluster_client.jobs(ns).get("now")
     owner = job.metadata.owner_references[0]
     assert (owner.uid, owner.controller) == (cj.metadata.uid, True)
 
-    out = cli(cluster.server, "delete", "cronjob", "nightly", "-n", ns)
-    assert out.returncode == 0, out.stderr
+    pinnace_cli(cluster.server, "delete", "cronjob", "nightly", "-n", ns)
 
     def job_gone() -> bool:
         try:

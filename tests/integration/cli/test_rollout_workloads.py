@@ -6,28 +6,21 @@ into it."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from typing import Any
 
 from pinnace.client import Client
+from tests.integration.cli.clirun import pinnace_cli
 from tests.integration.controllers.conftest import wait_for
 from tests.integration.controllers.nodes_helpers import daemon_set, edit, is_ready, pods_of
 from tests.integration.controllers.test_statefulset import sts, wait_settled
 
 
-def cli(server: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", "--server", server, *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+def cli(server: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return pinnace_cli(server, *args, check=False)
 
 
 def ok(server: str, *args: str) -> str:
-    out = cli(server, *args)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout
+    return pinnace_cli(server, *args).stdout
 
 
 def history_rows(stdout: str) -> list[list[str]]:

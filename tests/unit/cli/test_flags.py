@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -45,8 +46,24 @@ def _option_strings(path: tuple[str, ...], dest: str) -> list[str]:
     return next(a.option_strings for a in parsers[path]._actions if a.dest == dest)
 
 
+@dataclass(frozen=True)
+class Case:
+    """One option string of one boolean flag, with what makes its command parse."""
+
+    path: tuple[str, ...]
+    positionals: tuple[str, ...]
+    dest: str
+    default: bool
+    option: str
+
+    def parse(self, *flag_args: str, before: bool = False) -> argparse.Namespace:
+        """Parse the command with ``flag_args`` after (or before) its positionals."""
+        middle = [*flag_args, *self.positionals] if before else [*self.positionals, *flag_args]
+        return build_parser().parse_args([*self.path, *middle])
+
+
 CASES = [
-    pytest.param(path, positionals, dest, default, option, id=f"{' '.join(path)} {option}")
+    pytest.param(Case(path, positionals, dest, default, option), id=f"{' '.join(path)} {option}")
     for path, positionals, dest, default in BOOL_FLAGS
     for option in _option_strings(path, dest)
 ]
@@ -69,49 +86,31 @@ def _parse(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(list(argv))
 
 
-@pytest.mark.parametrize(("path", "positionals", "dest", "default", "option"), CASES)
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize(
     ("suffix", "want"),
     [("", True), ("=true", True), ("=false", False), ("=True", True), ("=0", False)],
     ids=["bare", "true", "false", "True", "zero"],
 )
-def test_flag_forms(
-    path: tuple[str, ...],
-    positionals: tuple[str, ...],
-    dest: str,
-    default: bool,
-    option: str,
-    suffix: str,
-    want: bool,
-) -> None:
-    # The flag comes before the positionals: a bare flag must not take them.
-    args = _parse(*path, option + suffix, *positionals)
-    assert getattr(args, dest) is want
-    assert _parse(*path, *positionals, option + suffix) == args
+def test_flag_forms(case: Case, suffix: str, want: bool) -> None:
+    # Before the positionals too: a bare flag must not take them.
+    args = case.parse(case.option + suffix, before=True)
+    assert getattr(args, case.dest) is want
+    assert case.parse(case.option + suffix) == args
 
 
-@pytest.mark.parametrize(("path", "positionals", "dest", "default", "option"), CASES)
-def test_flag_default(
-    path: tuple[str, ...], positionals: tuple[str, ...], dest: str, default: bool, option: str
-) -> None:
-    assert getattr(_parse(*path, *positionals), dest) is default
+@pytest.mark.parametrize("case", CASES)
+def test_flag_default(case: Case) -> None:
+    assert getattr(case.parse(), case.dest) is case.default
 
 
-@pytest.mark.parametrize(("path", "positionals", "dest", "default", "option"), CASES)
-def test_bad_value_is_a_clear_error(
-    path: tuple[str, ...],
-    positionals: tuple[str, ...],
-    dest: str,
-    default: bool,
-    option: str,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.mark.parametrize("case", CASES)
+def test_bad_value_is_a_clear_error(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        _parse(*path, *positionals, f"{option}=maybe")
+        case.parse(f"{case.option}=maybe")
     assert exit_info.value.code == 2
-    assert f'argument {"/".join(_option_strings(path, dest))}: invalid boolean value "maybe"' in (
-        capsys.readouterr().err
-    )
+    names = "/".join(_option_strings(case.path, case.dest))
+    assert f'argument {names}: invalid boolean value "maybe"' in capsys.readouterr().err
 
 
 def test_space_separated_value_is_refused_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
