@@ -23,8 +23,8 @@ are not restarted) as well as its pods.
 Adoption and release are merge patches guarded by the object's uid and
 resourceVersion: an object changed since the cache saw it (another
 controller adopted it first) makes the patch fail with a conflict, and the
-sync is retried on fresh data. Every object is tried before the first
-failure is raised.
+sync is retried on fresh data. Every object is tried; then the failures are
+raised together (``errors.raise_aggregate``, Kubernetes' NewAggregate).
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ async def claim_objects(
     matching orphans and releasing non-matching ones. ``recheck_owner``
     returns the owner as the API has it now (or raises NotFound); it is
     called at most once, before the first adoption. Every object is tried
-    (objects gone meanwhile are skipped); then the failures are raised.
+    (objects gone meanwhile are skipped); then the failures are raised as
+    one aggregate error.
     ``adopt_finalizers`` are added to an object when it is adopted and
     removed when it is released (the Job controller's tracking finalizer)."""
     uid = owner.metadata.uid
@@ -98,8 +99,7 @@ async def claim_objects(
         adopted = await _try(failures, patch(meta.name, _guarded(body, obj)))
         if adopted is not None:
             claimed.append(adopted)
-    if failures:
-        raise failures[0]
+    errors.raise_aggregate(failures)
     return claimed
 
 

@@ -72,7 +72,6 @@ async def carry_out(
         )
         backoff.next(f"{ds.metadata.uid}/{node}")
     template = daemon_pod_template(ds, hash_value)
-    first_error: BaseException | None = None
 
     async def create(i: int) -> None:
         node = creates[i]
@@ -87,12 +86,11 @@ async def carry_out(
     done, err = await slow_start_batch(len(creates), create)
     for _ in range(len(creates) - done):
         creations.creation_observed(key)  # never coming
-    first_error = err
+    failures: list[BaseException] = [err] if err is not None else []
     for pod in deletes:
         try:
             await pod_control.delete_pod(namespace, pod.metadata.name, ds, uid=pod.metadata.uid)
         except errors.ApiError as e:
             deletions.deletion_observed(key, pod.metadata.uid)
-            first_error = first_error or e
-    if first_error is not None:
-        raise first_error
+            failures.append(e)
+    errors.raise_aggregate(failures)

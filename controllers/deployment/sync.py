@@ -441,8 +441,7 @@ class Syncer:
                 continue
             except errors.ApiError as e:
                 failures.append(e)
-        if failures:
-            raise failures[0]
+        errors.raise_aggregate(failures)
 
     async def sync_deployment_status(
         self, d: Deployment, all_rss: Sequence[ReplicaSet | None], new_rs: ReplicaSet | None

@@ -52,7 +52,7 @@ from controllers.garbagecollector.graph import (
 from controllers.garbagecollector.plan import Action, OwnerState, decide
 from controllers.garbagecollector.sync import ApiOps
 from pinnace.client.workqueue import RateLimitingQueue, run_workers
-from pinnace.machinery import kinds
+from pinnace.machinery import errors, kinds
 
 # Owners patched or dependents deleted at once while orphaning one owner.
 ORPHAN_PARALLELISM = 16
@@ -259,14 +259,14 @@ class GarbageCollector(Controller):
 
         results = await asyncio.gather(*(orphan(d) for d in dependents), return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
-        for r in failed:
-            if isinstance(r, asyncio.CancelledError):
-                raise r
         if failed:
-            raise RuntimeError(
-                f"orphaning {len(failed)} of {len(dependents)} dependents of {node.identity} "
-                f"failed; first: {failed[0]}"
+            self.log.info(
+                "orphaning %d of %d dependents of %s failed",
+                len(failed),
+                len(dependents),
+                node.identity,
             )
+        errors.raise_aggregate(failed)
         if dependents:
             self.log.info("orphaned %d dependents of %s", len(dependents), node.identity)
         await self.ops.remove_finalizer(node.identity, ORPHAN)

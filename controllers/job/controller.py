@@ -37,6 +37,7 @@ from controllers.podcontrol import ApiPodControl, PodControl, slow_start_batch
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
+from pinnace.machinery import errors
 from pinnace.machinery.conditions import is_true
 from pinnace.machinery.labels import selector_from_label_selector
 from pinnace.machinery.timeutil import format_rfc3339
@@ -302,15 +303,17 @@ class JobController(Controller):
                 key, namespace=job.metadata.namespace, pods=[p for p in victims if has_finalizer(p)]
             )
         deleted = []
+        failures: list[Exception] = []
         for pod in victims:
             try:
                 await self.pod_control.delete_pod(
                     pod.metadata.namespace, pod.metadata.name, job, uid=pod.metadata.uid
                 )
                 deleted.append(pod)
-            except Exception:
+            except Exception as e:
                 self.expectations.deletion_observed(key, pod.metadata.uid)
-                raise
+                failures.append(e)
+        errors.raise_aggregate(failures)
         return deleted
 
     async def _finalize(self, key: str, *, namespace: str, pods: list[pod_pb2.Pod]) -> set[str]:

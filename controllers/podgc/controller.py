@@ -92,8 +92,7 @@ class PodGCController(Controller):
                 await self._try(errs, self.delete(pod, fail=False))
         for pod in self._out_of_service(pods):
             await self._try(errs, self.delete(pod, fail=True))
-        if errs:
-            raise errs[0]
+        errors.raise_aggregate(errs)
         return min(self.period, wait) if wait is not None else self.period
 
     async def gc_orphans(self, pods: list[pod_pb2.Pod], errs: list[Exception]) -> float | None:

@@ -7,7 +7,8 @@ controllers/claim.py.
 recorded before the first call: creations are made in slow-start batches
 (1, 2, 4, ...) and a failed batch stops the rest, whose expectations are
 lowered again (they will never be observed); deletions pick victims by rank
-(plan.py) and a failed delete lowers its expectation.
+(plan.py); every victim is tried, a failed delete lowers its expectation, and
+the failures are raised together.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ async def manage_replicas(
 ) -> None:
     """Create or delete pods so that ``owner`` has ``spec.replicas`` active
     pods. ``pods`` are the active pods it controls; ``related`` the active
-    pods of its sibling ReplicaSets (for ranking). Raises the first error.
+    pods of its sibling ReplicaSets (for ranking). Raises the first failed
+    create batch's error, or every failed deletion as one aggregate error.
     Not to be called concurrently for the same key."""
     diff = len(pods) - desired_replicas(owner)
     if diff < 0:
@@ -137,6 +139,4 @@ async def _delete(
     for r in results:
         if isinstance(r, asyncio.CancelledError):
             raise r
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        raise failures[0]
+    errors.raise_aggregate([r for r in results if isinstance(r, BaseException)])

@@ -235,3 +235,17 @@ def aggregate(errs: Sequence[ApiError]) -> ApiError | None:
     first = type(errs[0])
     cls = first if all(type(e) is first for e in errs) else InternalError
     return cls(message)
+
+
+def raise_aggregate(errs: Sequence[BaseException]) -> None:
+    """Raise every failure of several tried calls at once: nothing for none,
+    else ``aggregate`` of them (Kubernetes returns ``NewAggregate(errs)``
+    after trying each deletion, so no failure hides behind the first). An
+    error that is no API error (a bug, a cancellation) is raised as it is,
+    before any aggregate."""
+    for e in errs:
+        if not isinstance(e, ApiError):
+            raise e
+    err = aggregate([e for e in errs if isinstance(e, ApiError)])
+    if err is not None:
+        raise err
