@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 from typing import Any
 
@@ -100,51 +101,31 @@ def _terminated(inst: Instance) -> Terminated:
 
 def _view(cs: ContainerState, stopping: bool, *, pending_init: bool = False) -> ContainerView:
     inst = cs.instance
-    name, image = cs.name, cs.spec.image
-    prev = cs.previous
-    prev_term = _terminated(prev) if prev is not None and prev.exit else None
     if inst is None:
         reason = cs.waiting or Waiting("PodInitializing" if pending_init else "ContainerCreating")
-        return ContainerView(name=name, image=image, waiting=reason)
+        return ContainerView(name=cs.name, image=cs.spec.image, waiting=reason)
+    view = functools.partial(
+        ContainerView,
+        name=cs.name,
+        image=cs.spec.image,
+        restart_count=inst.attempt,
+        container_id=inst.container_id,
+    )
+    prev = cs.previous
+    prev_term = _terminated(prev) if prev is not None and prev.exit else None
     if inst.exit is None:
         if not cs.post_start_done:
-            return ContainerView(
-                name=name,
-                image=image,
-                waiting=Waiting("ContainerCreating"),
-                last_terminated=prev_term,
-                restart_count=inst.attempt,
-                container_id=inst.container_id,
-            )
-        return ContainerView(
-            name=name,
-            image=image,
+            return view(waiting=Waiting("ContainerCreating"), last_terminated=prev_term)
+        return view(
             running_since=inst.started_at,
             last_terminated=prev_term,
-            restart_count=inst.attempt,
             ready=cs.ready and cs.started,
             started=cs.started,
-            container_id=inst.container_id,
         )
     term = _terminated(inst)
     if cs.waiting is not None and not stopping:
-        return ContainerView(
-            name=name,
-            image=image,
-            waiting=cs.waiting,
-            last_terminated=term,
-            restart_count=inst.attempt,
-            container_id=inst.container_id,
-        )
-    return ContainerView(
-        name=name,
-        image=image,
-        terminated=term,
-        last_terminated=prev_term,
-        restart_count=inst.attempt,
-        container_id=inst.container_id,
-        ready=cs.init and term.exit_code == 0,
-    )
+        return view(waiting=cs.waiting, last_terminated=term)
+    return view(terminated=term, last_terminated=prev_term, ready=cs.init and term.exit_code == 0)
 
 
 async def write_status(

@@ -14,21 +14,29 @@ import pytest
 from kubelet.env import ConfigError
 from kubelet.podworker.containers import sync_containers
 from kubelet.podworker.state import IDLE_RESYNC, PodState
+from kubelet.runtime import Instance
 from pinnace.machinery.timeutil import FakeClock
 from tests.unit.kubelet.kubelet_fakes import FakeRecorder, FakeRuntime, make_pod, make_state
+
+
+async def _exit(ps: PodState, code: int) -> Instance:
+    """Let the container's current instance exit with ``code``; that instance."""
+    cs = ps.containers["c"]
+    inst = cs.instance
+    assert inst is not None and cs.watch is not None
+    runtime = ps.ctx.runtime
+    assert isinstance(runtime, FakeRuntime)
+    runtime.exit(inst, code)
+    await cs.watch.exited.wait()
+    return inst
 
 
 async def _exit_and_sync(ps: PodState, clock: FakeClock, run_for: float, code: int) -> float | None:
     """Let the container exit; how long its restart was held back (None: no restart).
     Syncs only when the previous sync asked to be woken (its returned delay)."""
     cs = ps.containers["c"]
-    inst = cs.instance
-    assert inst is not None and cs.watch is not None
     clock.advance(run_for)
-    runtime = ps.ctx.runtime
-    assert isinstance(runtime, FakeRuntime)
-    runtime.exit(inst, code)
-    await cs.watch.exited.wait()
+    inst = await _exit(ps, code)
     assert ps.pod is not None
     delay = await sync_containers(ps, ps.pod)
     if cs.instance is not inst:
@@ -107,12 +115,7 @@ async def test_backoff_message_names_the_delay(tmp_path: Path) -> None:
     await sync_containers(ps, ps.pod)
     cs = ps.containers["c"]
     for _ in range(2):
-        inst = cs.instance
-        assert inst is not None and cs.watch is not None
-        runtime = ps.ctx.runtime
-        assert isinstance(runtime, FakeRuntime)
-        runtime.exit(inst, 1)
-        await cs.watch.exited.wait()
+        await _exit(ps, 1)
         await sync_containers(ps, ps.pod)
     assert cs.waiting is not None
     assert cs.waiting.message.startswith("back-off 10s restarting failed container=c pod=p_ns")
@@ -129,12 +132,7 @@ async def test_a_failed_restart_is_retried_without_counting_again(
     await sync_containers(ps, ps.pod)
     assert await _exit_and_sync(ps, clock, 1, 1) == 0  # restarted at once, 10 armed
     cs = ps.containers["c"]
-    inst = cs.instance
-    assert inst is not None and cs.watch is not None
-    runtime = ps.ctx.runtime
-    assert isinstance(runtime, FakeRuntime)
-    runtime.exit(inst, 1)
-    await cs.watch.exited.wait()
+    inst = await _exit(ps, 1)
     clock.advance(10)
     build = ps.build_environment
 
