@@ -325,13 +325,14 @@ class KubeletServer:
             await writer.drain()
             return
         assert proc.stdin and proc.stdout and proc.stderr
+        stdin = proc.stdin  # narrowed here; a closure does not keep the narrowing
 
         async def feed() -> None:
             with contextlib.suppress(ConnectionError):
                 if body:
-                    proc.stdin.write(body)
-                    await proc.stdin.drain()
-                proc.stdin.close()
+                    stdin.write(body)
+                    await stdin.drain()
+                stdin.close()
 
         async def pump(stream: asyncio.StreamReader, channel: int) -> None:
             while chunk := await stream.read(CHUNK):
