@@ -2,7 +2,7 @@
 
 The pod informer watches only ``spec.nodeName=<this node>``. Its handlers
 do no I/O: they admit a new pod (pure, admission.py) and hand every object
-to its worker (podworker.py), keyed by uid, so a pod deleted and created
+to its worker (the podworker package), keyed by uid, so a pod deleted and created
 again under the same name gets a new worker.
 
 On start, after the first list: pods are admitted in creation order (as

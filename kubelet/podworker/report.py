@@ -48,7 +48,7 @@ from pinnace.machinery.timeutil import format_rfc3339
 
 __all__ = ["add_termination_message", "views", "write_status"]
 
-log = logging.getLogger("kubelet.podworker")
+log = logging.getLogger(__name__)
 
 TERMINATION_LOG_LINES = 80
 TERMINATION_MESSAGE_MAX = 4096

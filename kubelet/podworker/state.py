@@ -46,7 +46,7 @@ __all__ = [
     "resource_version",
 ]
 
-log = logging.getLogger("kubelet.podworker")
+log = logging.getLogger(__name__)
 
 # The longest a worker sleeps without a reason to wake (a level-triggered resync).
 IDLE_RESYNC = 10.0
