@@ -283,7 +283,7 @@ def _selector(obj: Workload) -> str:
 def _internal_ip(obj: node_pb2.Node) -> str:
     for a in obj.status.addresses:
         if a.type == "InternalIP":
-            return a.address
+            return str(a.address)
     return "<none>"
 
 
@@ -341,7 +341,7 @@ def table(objects: Sequence[Message], *, all_namespaces: bool = False, wide: boo
     )
 
 
-def as_list_dict(objects: Sequence[Message]) -> dict:
+def as_list_dict(objects: Sequence[Message]) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "List",

@@ -350,7 +350,10 @@ def _typed_list_class(full_name: str) -> type[Message]:
         type_name=f".{package}.Item",
     )
     pool.Add(f)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.List"))
+    cls: type[Message] = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName(f"{package}.List")
+    )
+    return cls
 
 
 def delete_options(

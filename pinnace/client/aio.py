@@ -88,7 +88,8 @@ class AsyncClient(AsyncKinds):
         return AsyncResourceClient(self, kind_info(kind), namespace)
 
     async def discovery(self) -> api_pb2.DiscoveryResponse:
-        return await self.call("Discovery", api_pb2.DiscoveryRequest())
+        resp: api_pb2.DiscoveryResponse = await self.call("Discovery", api_pb2.DiscoveryRequest())
+        return resp
 
     async def create(self, obj: T, *, dry_run: bool = False) -> T:
         """Create any object (its kind and namespace come from the object)."""

@@ -132,7 +132,7 @@ class LeaderElector:
         clock: Callable[[], float] | None = None,
         wall_clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
-        log: logging.Logger | logging.LoggerAdapter = logger,
+        log: logging.Logger | logging.LoggerAdapter[logging.Logger] = logger,
     ) -> None:
         if not identity:
             raise ValueError("identity must not be empty")

@@ -83,7 +83,8 @@ class Client(SyncKinds):
         return ResourceClient(self, kind_info(kind), namespace)
 
     def discovery(self) -> api_pb2.DiscoveryResponse:
-        return self.call("Discovery", api_pb2.DiscoveryRequest())
+        resp: api_pb2.DiscoveryResponse = self.call("Discovery", api_pb2.DiscoveryRequest())
+        return resp
 
     def create(self, obj: T, *, dry_run: bool = False) -> T:
         """Create any object (its kind and namespace come from the object)."""

@@ -653,7 +653,7 @@ async def run_workers(
     # 160ms, 320ms, 640ms, 1.3s, 2.6s, 5.1s, 10.2s, 20.5s, 41s and 82s: a key is
     # dropped about 2m45s after its first failure, unless an add() brings it back.
     max_retries: int = 15,
-    log: logging.Logger | logging.LoggerAdapter = logger,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger] = logger,
 ) -> None:
     """Run ``workers`` concurrent loops of get -> ``sync(key)`` -> done until the queue shuts down.
 
@@ -692,7 +692,7 @@ async def _worker(
     sync: Callable[[K], Awaitable[float | None]],
     *,
     max_retries: int,
-    log: logging.Logger | logging.LoggerAdapter,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger],
 ) -> None:
     while True:
         try:
@@ -711,7 +711,7 @@ async def _process(
     key: K,
     *,
     max_retries: int,
-    log: logging.Logger | logging.LoggerAdapter,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger],
 ) -> None:
     try:
         requeue_after = await sync(key)
@@ -729,7 +729,7 @@ def _handle_error(
     err: Exception,
     *,
     max_retries: int,
-    log: logging.Logger | logging.LoggerAdapter,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger],
 ) -> None:
     retries = queue.num_requeues(key)
     if retries < max_retries:

@@ -12,14 +12,14 @@ instantiate annotation."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Callable
 
 from pinnace.api.batch.v1 import cronjob_pb2, job_pb2
 from pinnace.client import Client
 from pinnace.machinery.wellknown import ANNOTATION_CRONJOB_INSTANTIATE
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Extend the ``create`` verb (registered by resources.py, -f manifests)
     with ``create job NAME --from=cronjob/NAME``."""
     create = sub.choices["create"]
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.set_defaults(func=lambda args: _create(args, manifests))
 
 
-def _create(args: argparse.Namespace, manifests: Any) -> int:
+def _create(args: argparse.Namespace, manifests: Callable[[argparse.Namespace], int]) -> int:
     if args.what is None:
         if not args.filename:
             raise ValueError(

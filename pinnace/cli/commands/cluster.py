@@ -19,7 +19,7 @@ DEFAULT_DATA_DIR = Path.home() / ".pinnace" / "cluster"
 READY_LINE = "Press Ctrl-C to stop."
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "up", help="start a local cluster (etcd, apiserver, scheduler, kubelets, controllers)"
     )

@@ -15,7 +15,7 @@ from pinnace.client import Client, object_meta
 from pinnace.machinery import codec
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("describe", help="show an object in detail, with its events")
     p.add_argument("kind", help="KIND or KIND/NAME")
     p.add_argument("names", nargs="*")

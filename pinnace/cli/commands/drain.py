@@ -24,7 +24,7 @@ from pinnace.machinery.wellknown import ANNOTATION_MIRROR_POD
 POLL = 0.2
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("drain", help="cordon a node and delete its pods (not DaemonSet pods)")
     p.add_argument("node")
     add_bool_flag(p, "--ignore-daemonsets", help="skip DaemonSet-managed pods")

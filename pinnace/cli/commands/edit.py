@@ -11,7 +11,7 @@ from pinnace.cli.targets import parse_pairs, ref, split_kind
 from pinnace.client import Client
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for verb in ("label", "annotate"):
         p = sub.add_parser(
             verb,

@@ -8,7 +8,7 @@ from importlib.metadata import version as dist_version
 from pinnace.client import Client
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("api-resources", help="list the kinds the server serves")
     p.set_defaults(func=api_resources)
     p = sub.add_parser("version", help="print the client and server versions")

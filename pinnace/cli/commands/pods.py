@@ -16,7 +16,7 @@ from pinnace.machinery.labels import selector_from_label_selector, selector_from
 from pinnace.machinery.wellknown import ANNOTATION_DEFAULT_CONTAINER
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("logs", help="print the logs of a container in a pod")
     p.add_argument("pod", help="POD, pod/POD, or KIND/NAME of a workload (its first pod)")
     p.add_argument("container_arg", nargs="?", help="container (same as -c)")
@@ -68,7 +68,7 @@ def choose_container(pod: Any, wanted: str) -> str:
                 f"container {wanted} is not valid for pod {pod.metadata.name}; choose one of: {', '.join(names)}"
             )
         return wanted
-    default = (
+    default: str = (
         pod.metadata.annotations.get(ANNOTATION_DEFAULT_CONTAINER) or pod.spec.containers[0].name
     )
     if len(pod.spec.containers) > 1:
@@ -136,7 +136,7 @@ def exec_(args: argparse.Namespace) -> int:
             resp.read().decode(errors="replace").strip() or f"kubelet answered {resp.status}"
         )
     reader = FrameReader()
-    status: dict = {"exitCode": -1, "error": "the stream ended without a status"}
+    status: dict[str, Any] = {"exitCode": -1, "error": "the stream ended without a status"}
     while chunk := resp.read1(65536):
         for channel, payload in reader.feed(chunk):
             if channel == STDOUT:

@@ -20,7 +20,7 @@ from pinnace.machinery.patch import merge_patch
 from pinnace.machinery.wellknown import ANNOTATION_LAST_APPLIED
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("get", help="display one or many objects")
     p.add_argument("kind", help="kind, plural or short name (pods, deploy, ...), or KIND/NAME")
     p.add_argument("names", nargs="*")

@@ -58,7 +58,7 @@ class RolloutError(ValueError):
     """A rollout failure the CLI prints as ``error: ...`` (exit 1)."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("scale", help="set the replicas of a deployment, rs, rc or statefulset")
     _target(p)
     p.add_argument("--replicas", type=int, required=True, help="the new number of replicas")
@@ -453,13 +453,13 @@ def rollback_target(
     return ordered[-2]
 
 
-def _same_template(a: Any, b: Any) -> bool:
-    ca, cb = type(a)(), type(b)()
+def _same_template(a: pod_pb2.PodTemplateSpec, b: pod_pb2.PodTemplateSpec) -> bool:
+    ca, cb = pod_pb2.PodTemplateSpec(), pod_pb2.PodTemplateSpec()
     ca.CopyFrom(a)
     cb.CopyFrom(b)
     ca.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
     cb.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
-    return ca == cb
+    return bool(ca == cb)
 
 
 def _restore_annotations(d: Any, rs: Any) -> None:
@@ -552,10 +552,11 @@ def pod_spec(obj: Any) -> pod_pb2.PodSpec:
     template); ValueError for a kind without a pod template."""
     spec = obj.spec
     if spec.DESCRIPTOR.fields_by_name.get("job_template") is not None:
-        return spec.job_template.spec.template.spec
-    if spec.DESCRIPTOR.fields_by_name.get("template") is None:
+        spec = spec.job_template.spec
+    elif spec.DESCRIPTOR.fields_by_name.get("template") is None:
         raise ValueError(f'kind "{kinds.by_message(obj).kind}" has no pod template')
-    return spec.template.spec
+    found: pod_pb2.PodSpec = spec.template.spec
+    return found
 
 
 def apply_env(spec: Any, pairs: dict[str, str | None], pattern: str) -> int:

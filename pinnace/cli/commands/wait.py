@@ -20,7 +20,7 @@ from pinnace.client import Client, NotFound
 from pinnace.machinery import codec, errors
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("wait", help="wait for a condition on objects")
     p.add_argument("kind", help="KIND or KIND/NAME")
     p.add_argument("names", nargs="*")
