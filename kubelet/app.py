@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from kubelet.context import Config, Context
 from kubelet.hollow import HollowRuntime
@@ -91,7 +93,7 @@ class Kubelet:
         self.ready.set()
         log.info("kubelet %s ready (runtime %s)", cfg.node_name, cfg.runtime)
 
-    def _spawn(self, coro, name: str) -> None:  # type: ignore[no-untyped-def]
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))
 
     async def stop(self) -> None:

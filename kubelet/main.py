@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -207,8 +208,9 @@ async def run(args: argparse.Namespace) -> None:
         starting.cancel()
     log.info("shutting down")
     await kubelet.stop()
-    if starting.done() and not starting.cancelled() and starting.exception() is not None:
-        raise starting.exception()  # type: ignore[misc]
+    error = starting.exception() if starting.done() and not starting.cancelled() else None
+    if error is not None:
+        raise error
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -217,8 +219,6 @@ def main(argv: list[str] | None = None) -> None:
     if hasattr(asyncio, "PidfdChildWatcher"):
         # exec probes and exec requests: a pidfd per child, not a thread.
         try:
-            import os
-
             os.close(os.pidfd_open(os.getpid()))
             asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
         except (OSError, AttributeError):

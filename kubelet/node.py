@@ -31,6 +31,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from kubelet.context import Context
@@ -58,8 +59,6 @@ LEASE_NAMESPACE = "kube-node-lease"
 
 
 def _pinnace_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("pinnace")
     except PackageNotFoundError:

@@ -33,10 +33,14 @@ import enum
 import logging
 import os
 import signal
+import ssl as ssl_mod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from pinnace.machinery.intstr import intstr_value
 
@@ -122,8 +126,6 @@ async def run_http_get(action: Any, *, host: str, port: int, timeout: float) -> 
         async with asyncio.timeout(timeout):
             ssl = None
             if scheme == "HTTPS":
-                import ssl as ssl_mod
-
                 ssl = ssl_mod.create_default_context()
                 ssl.check_hostname = False
                 ssl.verify_mode = ssl_mod.CERT_NONE
@@ -165,9 +167,6 @@ async def run_tcp(*, host: str, port: int, timeout: float) -> Outcome:
 
 
 async def run_grpc(action: Any, *, host: str, timeout: float) -> Outcome:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
     target = f"{host}:{action.port}"
     async with grpc.aio.insecure_channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
