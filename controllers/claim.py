@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from controllers.controllerref import adoption_patch, controller_ref, release_patch
 from pinnace.api.apps.v1 import controllerrevision_pb2
@@ -41,7 +41,15 @@ from pinnace.machinery.labels import Selector
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+
+class ApiObject(Protocol):
+    """Anything with object metadata (a pod, a ControllerRevision, ...)."""
+
+    @property
+    def metadata(self) -> Any: ...
+
+
+T = TypeVar("T", bound=ApiObject)
 
 
 class OwnerGone(errors.Conflict):
@@ -75,7 +83,7 @@ async def claim_objects(
     failures: list[Exception] = []
     can_adopt: bool | None = None
     for obj in objects:
-        meta = obj.metadata  # type: ignore[attr-defined]  # T is any API object
+        meta = obj.metadata
         matches = selector.matches(meta.labels)
         ref = controller_ref(obj)
         if ref is not None:

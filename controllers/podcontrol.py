@@ -52,7 +52,7 @@ def pod_from_template(
     meta.labels.update(tmeta.labels)
     meta.annotations.update(tmeta.annotations)
     meta.finalizers.extend(tmeta.finalizers)
-    owner_meta = owner.metadata  # type: ignore[attr-defined]
+    owner_meta = owner.metadata
     meta.namespace = owner_meta.namespace
     if name:
         meta.name = name

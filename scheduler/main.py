@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import uuid
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -130,6 +131,19 @@ async def _start_health(listen: str) -> tuple[grpc.aio.Server | None, health.aio
     return server, servicer
 
 
+def _move_all_on_change(informer: Informer, queue: SchedulingQueue, reason: str) -> None:
+    """Any add or update of the informer's objects moves every waiting pod
+    back to the active queue (a claim or volume may make them fit)."""
+
+    def on_add(obj: Any) -> None:
+        queue.move_all(reason)
+
+    def on_update(old: Any, new: Any) -> None:
+        queue.move_all(reason)
+
+    informer.add_handler(on_add, on_update, None)
+
+
 async def run(args: argparse.Namespace) -> int:
     identity = args.identity or f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
     health_server, health_servicer = await _start_health(args.health_listen)
@@ -169,11 +183,7 @@ async def run(args: argparse.Namespace) -> int:
     pods.add_handler(sched.on_pod_add, sched.on_pod_update, sched.on_pod_delete)
     # A claim or volume appearing or changing may make waiting pods fit.
     for inf, reason in ((claims, "PvcChange"), (volumes, "PvChange")):
-        inf.add_handler(
-            lambda obj, r=reason: queue.move_all(r),
-            lambda old, new, r=reason: queue.move_all(r),
-            None,
-        )
+        _move_all_on_change(inf, queue, reason)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -197,9 +207,8 @@ async def run(args: argparse.Namespace) -> int:
                 volumes.wait_synced(),
             )
         )
-        done, _ = await asyncio.wait(
-            [synced, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED
-        )
+        waiters: list[asyncio.Future[Any]] = [synced, asyncio.ensure_future(stop.wait())]
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         if synced in done:
             log.info(
                 "caches synced: %d nodes, %d pods; identity %s",

@@ -42,4 +42,8 @@ is_leader = Gauge("scheduler_leader", "1 while this instance leads (schedules an
 def watch_queue(pending: Callable[[], dict[str, int]]) -> None:
     """Report the queue's sizes at each scrape."""
     for name in ("active", "backoff", "unschedulable"):
-        pending_pods.labels(queue=name).set_function(lambda n=name: pending().get(n, 0))
+        pending_pods.labels(queue=name).set_function(_size_of(pending, name))
+
+
+def _size_of(pending: Callable[[], dict[str, int]], name: str) -> Callable[[], float]:
+    return lambda: pending().get(name, 0)

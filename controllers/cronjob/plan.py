@@ -70,16 +70,16 @@ def reconcile_active(status: cronjob_pb2.CronJobStatus, jobs: Sequence[job_pb2.J
                 status.last_successful_time = job.status.completion_time
     keep = []
     for ref in status.active:
-        job = by_uid.get(ref.uid)
-        if job is None:
+        active = by_uid.get(ref.uid)
+        if active is None:
             out.missing.append(ref)
             keep.append(ref)
-        elif finished_type(job) is not None:
+        elif finished_type(active) is not None:
             out.events.append(
                 (
                     "Normal",
                     "SawCompletedJob",
-                    f"Saw completed job: {ref.name}, condition: {finished_type(job)}",
+                    f"Saw completed job: {ref.name}, condition: {finished_type(active)}",
                 )
             )
         else:

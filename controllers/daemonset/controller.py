@@ -182,9 +182,9 @@ class DaemonSetController(Controller):
             return
         if ref.kind != "DaemonSet":
             return
-        ds = self.daemonsets.store.get_by_name(cr.metadata.namespace, ref.name)
-        if ds is not None and ds.metadata.uid == ref.uid:
-            self.enqueue(ds)
+        owner = self.daemonsets.store.get_by_name(cr.metadata.namespace, ref.name)
+        if owner is not None and owner.metadata.uid == ref.uid:
+            self.enqueue(owner)
 
     def resolve(self, pod: Any) -> DaemonSet | None:
         ref = controller_ref(pod)

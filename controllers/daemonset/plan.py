@@ -104,9 +104,9 @@ def plan_nodes(
         if want.should_run and not pods:
             plan.create_on.append(name)
     known = {n.metadata.name for n in nodes}
-    for name, pods in pods_by_node.items():
+    for name, left in pods_by_node.items():
         if name not in known:
-            plan.delete.extend(p for p in pods if not p.spec.node_name and not _terminating(p))
+            plan.delete.extend(p for p in left if not p.spec.node_name and not _terminating(p))
     return plan
 
 
@@ -178,7 +178,7 @@ def plan_rolling_update(
                     unavailable += 1
             elif old is not None and not available(old, ds, now):
                 replace.append(old)
-            elif unavailable < max_unavailable:
+            elif old is not None and unavailable < max_unavailable:
                 candidates.append(old)
         budget = max(0, min(max_unavailable - unavailable, len(candidates)))
         plan.delete = replace + candidates[:budget]

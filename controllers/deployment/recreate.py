@@ -33,7 +33,7 @@ async def rollout_recreate(
     if new_rs is None:
         new_rs, old_rss = await s.get_all_replica_sets_and_sync_revision(d, rs_list, create=True)
     assert new_rs is not None
-    await s.scale_replica_set_and_record_event(s.fresh(new_rs), d.spec.replicas, d)  # type: ignore[arg-type]
+    await s.scale_replica_set_and_record_event(s.fresh(new_rs), d.spec.replicas, d)
     if plan.deployment_complete(d, d.status):
         await s.cleanup_deployment(old_rss, d)
     return await progress.sync_rollout_status(s, d, [*old_rss, new_rs], new_rs)

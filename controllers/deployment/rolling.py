@@ -34,7 +34,7 @@ async def rollout_rolling(
     if await reconcile_new_replica_set(s, [*old_rss, new_rs], new_rs, d):
         return await progress.sync_rollout_status(s, d, [*old_rss, new_rs], new_rs)
     new_rs = s.fresh(new_rs)
-    old_rss = [s.fresh(rs) for rs in old_rss]  # type: ignore[misc]
+    old_rss = [s.fresh(rs) for rs in old_rss]
     if await reconcile_old_replica_sets(
         s, [*old_rss, new_rs], util.filter_active(old_rss), new_rs, d
     ):
@@ -121,7 +121,7 @@ async def cleanup_unhealthy_replicas(
     for rs, size in unhealthy_cleanup_plan(old_rss, budget):
         await s.scale_replica_set_and_record_event(rs, size, d)
         removed += rs.spec.replicas - size
-    return [s.fresh(rs) for rs in old_rss], removed  # type: ignore[misc]
+    return [s.fresh(rs) for rs in old_rss], removed
 
 
 def rolling_scale_down_plan(

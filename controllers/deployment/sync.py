@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, overload
 
 from controllers.controllerref import adoption_patch, controller_ref, owner_reference, release_patch
 from controllers.deployment import plan, util
@@ -71,8 +72,15 @@ class Syncer:
     get_cached_rs: Callable[[str, str], ReplicaSet | None] = lambda ns, name: None
     written: dict[str, ReplicaSet] = field(default_factory=dict)
 
-    def now(self):
+    def now(self) -> datetime:
         return self.clock.now()
+
+    @overload
+    def fresh(self, rs: ReplicaSet) -> ReplicaSet: ...
+    @overload
+    def fresh(self, rs: None) -> None: ...
+    @overload
+    def fresh(self, rs: ReplicaSet | None) -> ReplicaSet | None: ...
 
     def fresh(self, rs: ReplicaSet | None) -> ReplicaSet | None:
         """The latest version of rs this sync knows (written or cached)."""
@@ -180,7 +188,7 @@ class Syncer:
     ) -> tuple[ReplicaSet | None, list[ReplicaSet]]:
         """(new ReplicaSet or None, all old ReplicaSets), the new one created
         when ``create`` and its revision brought to max(old)+1."""
-        rs_list = [self.fresh(rs) for rs in rs_list]  # type: ignore[misc]
+        rs_list = [self.fresh(rs) for rs in rs_list]
         _, old = util.find_old_replica_sets(d, rs_list)
         new = await self.get_new_replica_set(d, rs_list, old, create=create)
         return new, old
@@ -470,7 +478,7 @@ class Syncer:
         )
         await self.scale(d, new_rs, old_rss)
         if d.spec.paused and ANNOTATION_DEPLOYMENT_ROLLBACK_TO not in d.metadata.annotations:
-            await self.cleanup_deployment([self.fresh(rs) for rs in old_rss], d)  # type: ignore[misc]
+            await self.cleanup_deployment([self.fresh(rs) for rs in old_rss], d)
         await self.sync_deployment_status(d, [*old_rss, new_rs], new_rs)
 
     async def check_paused_conditions(self, d: Deployment) -> None:

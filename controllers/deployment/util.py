@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 
 from pinnace.api.apps.v1 import deployment_pb2, replicaset_pb2
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.machinery.intstr import scaled_value
+from pinnace.machinery.intstr import IntOrString, scaled_value
 from pinnace.machinery.wellknown import (
     ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
     ANNOTATION_DEPLOYMENT_MAX_REPLICAS,
@@ -209,7 +209,9 @@ def is_rolling_update(d: Deployment) -> bool:
     return d.spec.strategy.type in ("RollingUpdate", "")
 
 
-def resolve_fenceposts(max_surge_value, max_unavailable_value, desired: int) -> tuple[int, int]:
+def resolve_fenceposts(
+    max_surge_value: IntOrString | None, max_unavailable_value: IntOrString | None, desired: int
+) -> tuple[int, int]:
     """(surge, unavailable) as absolute numbers of pods: a percentage of
     ``desired``, surge rounded up and unavailable rounded down. Validation
     forbids both being 0, but rounding can make unavailable 0: then it is 1,
@@ -221,7 +223,7 @@ def resolve_fenceposts(max_surge_value, max_unavailable_value, desired: int) -> 
     return surge, unavailable
 
 
-def _or_zero(value):
+def _or_zero(value: IntOrString | None) -> IntOrString | int:
     if value is None:
         return 0
     if hasattr(value, "WhichOneof") and value.WhichOneof("value") is None:

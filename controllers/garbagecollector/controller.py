@@ -69,11 +69,18 @@ class GarbageCollector(Controller):
             name=f"{self.name}_orphan", metrics=self.ctx.metrics
         )
         for info in kinds.KINDS:
-            self.ctx.informer(info).add_handler(
-                on_add=lambda obj, info=info: self._observe(info, obj),
-                on_update=lambda _old, new, info=info: self._observe(info, new),
-                on_delete=self._forget,
-            )
+            self._watch(info)
+
+    def _watch(self, info: kinds.KindInfo) -> None:
+        def on_add(obj: Any) -> None:
+            self._observe(info, obj)
+
+        def on_update(_old: Any, new: Any) -> None:
+            self._observe(info, new)
+
+        self.ctx.informer(info).add_handler(
+            on_add=on_add, on_update=on_update, on_delete=self._forget
+        )
 
     # ---- handlers: keep the graph, enqueue ----------------------------------------
 

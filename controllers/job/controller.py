@@ -16,6 +16,7 @@ tracking finalizer it removed (a stale cached pod is never counted twice).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, key_of, split_key, unwrap
@@ -245,7 +246,14 @@ class JobController(Controller):
         if verdict.type == JOB_FAILURE_TARGET:
             self.recorder.event(job, "Warning", verdict.reason, verdict.message)
 
-    async def _manage(self, key, job, status, pods, now) -> tuple[float | None, list[pod_pb2.Pod]]:
+    async def _manage(
+        self,
+        key: str,
+        job: job_pb2.Job,
+        status: job_pb2.JobStatus,
+        pods: list[pod_pb2.Pod],
+        now: datetime,
+    ) -> tuple[float | None, list[pod_pb2.Pod]]:
         plan = plan_pods(
             job, status, pods, now=now, backoff_base=self.backoff_base, backoff_cap=self.backoff_cap
         )

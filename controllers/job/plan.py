@@ -77,7 +77,17 @@ def plan_pods(
     return plan
 
 
-def _plan_indexed(job, status, pods, active, terminating, wait_terminating, now, base, cap) -> Plan:
+def _plan_indexed(
+    job: job_pb2.Job,
+    status: job_pb2.JobStatus,
+    pods: list[pod_pb2.Pod],
+    active: list[pod_pb2.Pod],
+    terminating: list[pod_pb2.Pod],
+    wait_terminating: bool,
+    now: datetime,
+    base: float,
+    cap: float,
+) -> Plan:
     n = completions(job) or 0
     completed = indexed.parse_indexes(status.completed_indexes, n)
     failed = indexed.parse_indexes(status.failed_indexes, n)

@@ -49,9 +49,9 @@ def zone_states(
         c = counts.setdefault(nodeutil.zone_of(node), [0, 0])
         c[0 if ready else 1] += 1
     out = {}
-    for zone, (ready, not_ready) in counts.items():
-        total = ready + not_ready
-        if ready == 0 and not_ready > 0:
+    for zone, (n_ready, not_ready) in counts.items():
+        total = n_ready + not_ready
+        if n_ready == 0 and not_ready > 0:
             state = FULL
         elif not_ready > 2 and not_ready / total >= settings.unhealthy_zone_threshold:
             state = PARTIAL

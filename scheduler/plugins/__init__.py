@@ -10,7 +10,7 @@ PreferNoSchedule (3), SelectorSpread (2).
 
 from __future__ import annotations
 
-from scheduler.framework import Framework
+from scheduler.framework import FilterPlugin, Framework
 from scheduler.plugins.node_affinity import NodeAffinity
 from scheduler.plugins.node_name import NodeName
 from scheduler.plugins.node_ports import NodePorts
@@ -27,7 +27,14 @@ def default_framework(claims: Lister | None = None, volumes: Lister | None = Non
     taints = TaintToleration()
     affinity = NodeAffinity()
     fit = NodeResourcesFit()
-    filters = [NodeUnschedulable(), NodeName(), taints, affinity, NodePorts(), fit]
+    filters: list[FilterPlugin] = [
+        NodeUnschedulable(),
+        NodeName(),
+        taints,
+        affinity,
+        NodePorts(),
+        fit,
+    ]
     if claims is not None and volumes is not None:
         filters.append(VolumeBinding(claims, volumes))
     return Framework(

@@ -8,6 +8,7 @@ so a node whose Ready condition is not True behaves as if it carried
 
 from __future__ import annotations
 
+from pinnace.api.core.v1 import affinity_pb2
 from pinnace.machinery.nodematch import tolerated
 from pinnace.machinery.wellknown import (
     TAINT_EFFECT_NO_EXECUTE,
@@ -18,8 +19,8 @@ from scheduler.framework import SUCCESS, Status, normalize_down, unresolvable
 from scheduler.nodeinfo import NodeInfo, PodInfo
 
 
-def reason(taint: object) -> str:
-    return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"  # type: ignore[attr-defined]
+def reason(taint: affinity_pb2.Taint) -> str:
+    return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
 
 
 class TaintToleration:
