@@ -73,6 +73,17 @@ class ListOptions(TypedDict, total=False):
     resource_version: str
 
 
+class DeleteOptions(TypedDict, total=False):
+    """The options of a delete (``delete_options`` builds the message)."""
+
+    grace_period_seconds: int | None
+    propagation_policy: str | None
+    orphan_dependents: bool | None
+    uid: str | None
+    resource_version: str | None
+    dry_run: bool
+
+
 class PatchOptions(TypedDict, total=False):
     """The options of a patch: ``patch_type`` "merge" (default) or "json"."""
 
@@ -214,14 +225,14 @@ class Requests(Generic[T]):
         )
 
     def delete_collection(
-        self, *, label_selector: str, field_selector: str, options: meta_pb2.DeleteOptions
+        self, label_selector: str, field_selector: str, options: DeleteOptions
     ) -> api_pb2.DeleteCollectionRequest:
         return api_pb2.DeleteCollectionRequest(
             resource=self.info.resource,
             namespace=self.namespace,
             label_selector=label_selector,
             field_selector=field_selector,
-            options=options,
+            options=delete_options(**options),
         )
 
     def watch(

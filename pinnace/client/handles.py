@@ -133,18 +133,20 @@ class ResourceClient(_Handle[T]):
     def delete(self, name: str, **options: Any) -> T:
         """Delete; options as rq.delete_options (grace_period_seconds,
         propagation_policy, orphan_dependents, uid, resource_version). Returns
-        the object as deleted or, when deletion is pending, as it now is."""
+        the object as deleted or, when deletion is pending, as it now is.
+        (``**options`` stays untyped, not ``Unpack[rq.DeleteOptions]``: callers
+        pass option dicts built at run time, which a checker cannot match.)"""
         resp = self._client.call("Delete", self._rq.delete(name, rq.delete_options(**options)))
         return self._rq.deleted(resp)
 
     def delete_collection(
-        self, *, label_selector: str = "", field_selector: str = "", **options: Any
+        self,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        **options: Unpack[rq.DeleteOptions],
     ) -> builtins.list[T]:
-        req = self._rq.delete_collection(
-            label_selector=label_selector,
-            field_selector=field_selector,
-            options=rq.delete_options(**options),
-        )
+        req = self._rq.delete_collection(label_selector, field_selector, options)
         return self._rq.items(self._client.call("DeleteCollection", req)).items
 
     def get_scale(self, name: str) -> scale_pb2.Scale:
@@ -235,13 +237,13 @@ class AsyncResourceClient(_Handle[T]):
         return self._rq.deleted(resp)
 
     async def delete_collection(
-        self, *, label_selector: str = "", field_selector: str = "", **options: Any
+        self,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        **options: Unpack[rq.DeleteOptions],
     ) -> builtins.list[T]:
-        req = self._rq.delete_collection(
-            label_selector=label_selector,
-            field_selector=field_selector,
-            options=rq.delete_options(**options),
-        )
+        req = self._rq.delete_collection(label_selector, field_selector, options)
         return self._rq.items(await self._client.call("DeleteCollection", req)).items
 
     async def get_scale(self, name: str) -> scale_pb2.Scale:
