@@ -31,13 +31,9 @@ def wait_for(
 ) -> V:
     """Poll `condition` until it returns something truthy (returned)."""
     deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout}s: {_describe(condition, what)} (last: {value!r})")
+    while (value := _waited(condition, deadline, timeout, what)) is _AGAIN:
         time.sleep(interval)
+    return value  # type: ignore[return-value]  # _AGAIN was ruled out
 
 
 def stays(
@@ -45,11 +41,7 @@ def stays(
 ) -> None:
     """Fail unless `condition` holds on every poll for `seconds`."""
     deadline = time.monotonic() + seconds
-    while True:
-        if not condition():
-            pytest.fail(f"stopped holding: {_describe(condition, what)}")
-        if time.monotonic() >= deadline:
-            return
+    while not _observed(condition, deadline, what):
         time.sleep(interval)
 
 
@@ -58,13 +50,10 @@ async def wait_until(
 ) -> V:
     """`wait_for` for asyncio tests."""
     deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout}s: {_describe(condition, what)} (last: {value!r})")
+    # Polling: a test's condition spans objects that have no event to wait on.
+    while (value := _waited(condition, deadline, timeout, what)) is _AGAIN:  # noqa: ASYNC110
         await asyncio.sleep(interval)
+    return value  # type: ignore[return-value]  # _AGAIN was ruled out
 
 
 async def stays_async(
@@ -72,12 +61,28 @@ async def stays_async(
 ) -> None:
     """`stays` for asyncio tests."""
     deadline = time.monotonic() + seconds
-    while True:
-        if not condition():
-            pytest.fail(f"stopped holding: {_describe(condition, what)}")
-        if time.monotonic() >= deadline:
-            return
+    while not _observed(condition, deadline, what):  # noqa: ASYNC110 (as in wait_until)
         await asyncio.sleep(interval)
+
+
+_AGAIN = object()
+
+
+def _waited(condition: Callable[[], V], deadline: float, timeout: float, what: str) -> V | object:
+    """One poll of a wait: the truthy value, or _AGAIN; fails past the deadline."""
+    value = condition()
+    if value:
+        return value
+    if time.monotonic() > deadline:
+        pytest.fail(f"not within {timeout}s: {_describe(condition, what)} (last: {value!r})")
+    return _AGAIN
+
+
+def _observed(condition: Callable[[], Any], deadline: float, what: str) -> bool:
+    """One poll of an observation: fails if the condition broke; True once it is over."""
+    if not condition():
+        pytest.fail(f"stopped holding: {_describe(condition, what)}")
+    return time.monotonic() >= deadline
 
 
 def _describe(condition: Callable[..., Any], what: str) -> str:

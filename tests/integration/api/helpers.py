@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
 
 from pinnace.machinery import errors
+from tests.waiting import wait_for as wait_for  # re-exported for the tests here
 
 T = TypeVar("T")
-
-
-def wait_for(
-    condition: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.02, what: str = ""
-) -> T:
-    """Poll until condition() is truthy; fail with `what` after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or condition}")
-        time.sleep(interval)
 
 
 async def await_for(

@@ -17,7 +17,6 @@ to wait out a previous holder's lease (LEASE_DURATION seconds at most).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,8 @@ import pytest
 
 from pinnace.localcluster import process
 from pinnace.localcluster.etcd import free_port
+from tests.waiting import stays as stays  # re-exported for the tests here
+from tests.waiting import wait_for as wait_for
 
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "pinnace-controller-manager"
@@ -38,28 +39,6 @@ FAST_LEADER_ELECTION_FLAGS = (
     "--leader-elect-retry-period",
     "0.3",
 )
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    """Poll predicate until it returns something truthy (returned); fail the
-    test after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout}s: {what or getattr(predicate, '__name__', '')}")
-        time.sleep(0.05)
-
-
-def stays(predicate: Callable[[], Any], seconds: float, what: str = "") -> None:
-    """Fail unless predicate holds on every poll for ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not predicate():
-            pytest.fail(f"stopped holding: {what or getattr(predicate, '__name__', '')}")
-        time.sleep(0.05)
 
 
 class ControllerManagers:

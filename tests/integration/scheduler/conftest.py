@@ -12,9 +12,8 @@ at the end of the test.
 from __future__ import annotations
 
 import itertools
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from pinnace.client import Client
 from pinnace.localcluster import process
 from pinnace.localcluster.etcd import free_port
 from pinnace.machinery import kinds
+from tests.waiting import wait_for as wait_for  # re-exported for the tests here
 
 RUN_KEY = "test.pinnace.dev/run"
 FAST_SCHEDULER_FLAGS = (
@@ -38,19 +38,6 @@ FAST_SCHEDULER_FLAGS = (
     "--leader-elect-retry-period",
     "0.3",
 )
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    """Poll predicate until it returns something truthy (returned); fail
-    the test after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout}s: {what or getattr(predicate, '__name__', '')}")
-        time.sleep(0.05)
 
 
 class TestNodes:
