@@ -11,6 +11,7 @@ import logging
 import signal
 
 from apiserver.app import ApiServer, Options
+from pinnace.machinery.flags import Parser
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 
@@ -18,7 +19,7 @@ log = logging.getLogger("apiserver")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="pinnace-apiserver", description=__doc__.splitlines()[0])
+    p = Parser(prog="pinnace-apiserver", description=__doc__.splitlines()[0])
     p.add_argument(
         "--etcd-servers", required=True, help="comma-separated etcd endpoints (host:port)"
     )

@@ -13,6 +13,7 @@ import sys
 
 from controllers.manager import run_manager
 from controllers.registry import CONTROLLERS, enabled
+from pinnace.machinery.flags import Parser, add_bool_flag
 from pinnace.machinery.health import HealthEndpoint
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
@@ -21,18 +22,14 @@ log = logging.getLogger("controllers")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="pinnace-controller-manager", description=__doc__.splitlines()[0]
-    )
+    p = Parser(prog="pinnace-controller-manager", description=__doc__.splitlines()[0])
     p.add_argument(
         "--apiserver", required=True, help="apiserver address(es), host:port[,host:port]"
     )
     p.add_argument(
         "--controllers", default="*", help='controllers to run: "*", "-name" drops, "name" adds'
     )
-    p.add_argument(
-        "--leader-elect", default=True, type=_bool, help="campaign for a Lease (default true)"
-    )
+    add_bool_flag(p, "--leader-elect", default=True, help="campaign for a Lease")
     p.add_argument("--leader-elect-lease-duration", type=float, default=15.0)
     p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0)
     p.add_argument("--leader-elect-retry-period", type=float, default=2.0)
@@ -118,14 +115,6 @@ def _node_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pod-gc-period", type=float, default=20.0, help="seconds between pod garbage collections"
     )
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("true", "1", "yes"):
-        return True
-    if text.lower() in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 async def run(args: argparse.Namespace) -> int:

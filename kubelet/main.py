@@ -16,6 +16,7 @@ from pathlib import Path
 from kubelet.app import Kubelet
 from kubelet.context import Config
 from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
+from pinnace.machinery.flags import Parser, add_bool_flag
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 from pinnace.machinery.quantity import QuantityError, to_int
@@ -55,7 +56,7 @@ def quantity_bytes(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="pinnace-kubelet", description=__doc__.splitlines()[0])
+    p = Parser(prog="pinnace-kubelet", description=__doc__.splitlines()[0])
     p.add_argument(
         "--apiserver", default="127.0.0.1:6443", help="apiserver endpoints host:port[,host:port]"
     )
@@ -142,10 +143,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=10.0,
         help="seconds between log rotation checks",
     )
-    p.add_argument(
+    add_bool_flag(
+        p,
         "--kill-pods-on-exit",
-        action="store_true",
-        help="stop every container when the kubelet stops (default: leave them running for the next kubelet)",
+        help="stop every container when the kubelet stops (false: leave them running for the next kubelet)",
     )
     p.add_argument(
         "--metrics-listen", default="", help="serve /metrics on host:port (default: off)"

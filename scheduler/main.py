@@ -29,6 +29,7 @@ from pinnace.client.aio import AsyncClient
 from pinnace.client.events import EventRecorder
 from pinnace.client.informer import Informer
 from pinnace.client.leaselock import run_leader_elected
+from pinnace.machinery.flags import Parser, add_bool_flag
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 from scheduler import metrics
@@ -44,17 +45,8 @@ log = logging.getLogger("scheduler")
 COMPONENT = "default-scheduler"
 
 
-def _bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="pinnace-scheduler", description=__doc__.splitlines()[0])
+    p = Parser(prog="pinnace-scheduler", description=__doc__.splitlines()[0])
     p.add_argument(
         "--apiserver", default=None, help="apiserver endpoint(s) host:port, comma-separated"
     )
@@ -63,14 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_SCHEDULER_NAME,
         help="pods with this spec.schedulerName (or none) are ours",
     )
-    p.add_argument(
-        "--leader-elect",
-        type=_bool,
-        nargs="?",
-        const=True,
-        default=True,
-        help="run leader election (default %(default)s)",
-    )
+    add_bool_flag(p, "--leader-elect", default=True, help="run leader election")
     p.add_argument("--leader-elect-lease-duration", type=float, default=15.0, help="seconds")
     p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0, help="seconds")
     p.add_argument("--leader-elect-retry-period", type=float, default=2.0, help="seconds")

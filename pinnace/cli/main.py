@@ -21,9 +21,9 @@ from pinnace.cli.commands import (
     rollout,
     wait,
 )
-from pinnace.cli.flags import Parser
 from pinnace.machinery import errors
 from pinnace.machinery.codec import CodecError
+from pinnace.machinery.flags import Parser
 from pinnace.machinery.kinds import UnknownKindError
 
 

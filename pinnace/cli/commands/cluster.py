@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from pinnace.cli.flags import add_bool_flag
 from pinnace.client.config import write_config
 from pinnace.localcluster.cluster import PID_FILE, ClusterConfig, LocalCluster
+from pinnace.machinery.flags import add_bool_flag
 
 DEFAULT_DATA_DIR = Path.home() / ".pinnace" / "cluster"
 READY_LINE = "Press Ctrl-C to stop."

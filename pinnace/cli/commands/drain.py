@@ -16,9 +16,9 @@ import sys
 import time
 from typing import Any
 
-from pinnace.cli.flags import add_bool_flag, duration
 from pinnace.client import Client
 from pinnace.machinery import errors
+from pinnace.machinery.flags import add_bool_flag, duration
 from pinnace.machinery.wellknown import ANNOTATION_MIRROR_POD
 
 POLL = 0.2

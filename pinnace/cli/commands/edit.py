@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from pinnace.cli.flags import add_bool_flag
 from pinnace.cli.targets import parse_pairs, ref, split_kind
 from pinnace.client import Client
+from pinnace.machinery.flags import add_bool_flag
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,9 +9,9 @@ import sys
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from pinnace.cli.flags import add_bool_flag
 from pinnace.client import Client
 from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
+from pinnace.machinery.flags import add_bool_flag
 from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
 from pinnace.machinery.wellknown import ANNOTATION_DEFAULT_CONTAINER
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from pinnace.cli.flags import add_bool_flag, duration
 from pinnace.cli.printing import render
 from pinnace.cli.targets import ref, split_kind
 from pinnace.client import Client, NotFound, object_meta
 from pinnace.machinery import codec, errors, kinds
+from pinnace.machinery.flags import add_bool_flag, duration
 from pinnace.machinery.manifests import load_manifests
 from pinnace.machinery.patch import merge_patch
 from pinnace.machinery.wellknown import ANNOTATION_LAST_APPLIED

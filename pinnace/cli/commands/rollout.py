@@ -32,11 +32,11 @@ from typing import Any
 from google.protobuf import json_format
 
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.cli.flags import add_bool_flag, duration
 from pinnace.cli.targets import kind_ref, parse_pairs, ref, split_kind
 from pinnace.client import Client, Conflict
 from pinnace.machinery import codec, kinds
 from pinnace.machinery.conditions import find_condition
+from pinnace.machinery.flags import add_bool_flag, duration
 from pinnace.machinery.timeutil import now_rfc3339
 from pinnace.machinery.wellknown import (
     ANNOTATION_CHANGE_CAUSE,

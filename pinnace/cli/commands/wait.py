@@ -14,10 +14,10 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from pinnace.cli.flags import duration
 from pinnace.cli.targets import ref, split_kind
 from pinnace.client import Client, NotFound
 from pinnace.machinery import codec, errors
+from pinnace.machinery.flags import duration
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

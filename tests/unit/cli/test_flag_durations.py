@@ -8,8 +8,8 @@ import argparse
 
 import pytest
 
-from pinnace.cli.flags import duration
 from pinnace.machinery.duration import DurationError, parse_duration
+from pinnace.machinery.flags import duration
 
 
 @pytest.mark.parametrize(

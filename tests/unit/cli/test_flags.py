@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from pinnace.cli.flags import BoolFlag, parse_bool
 from pinnace.cli.main import build_parser
+from pinnace.machinery.flags import BoolFlag, parse_bool
 
 # (subcommand path, positional arguments that make it parse, dest, default)
 BOOL_FLAGS: list[tuple[tuple[str, ...], tuple[str, ...], str, bool]] = [

@@ -1,4 +1,4 @@
-"""Flags as kubectl's: booleans (``--wait``, ``--wait=true``,
+"""Flags as Kubernetes' commands take them: booleans (``--wait``, ``--wait=true``,
 ``--wait=false``) and durations (``--timeout=1m30s``).
 
 kubectl's boolean flags (spf13/pflag with ``NoOptDefVal``) are true when
@@ -17,6 +17,11 @@ reading it as "wait, and delete the object named false" would be a trap.
 
 Values are Go's ``strconv.ParseBool`` (1, t, T, TRUE, true, True, 0, f, F,
 FALSE, false, False), plus yes/no, which ``rollout status --watch`` took.
+
+The CLI and every component (apiserver, controller-manager, scheduler,
+kubelet) declare their flags on a :class:`Parser`, so ``--leader-elect``,
+``--leader-elect=false`` and ``--kill-pods-on-exit`` read the same way
+everywhere, as Kubernetes' pflag-based commands do.
 
 A duration flag (``type=duration``) is read by
 :func:`pinnace.machinery.duration.parse_duration` when the arguments are
@@ -73,7 +78,7 @@ def add_bool_flag(
 ) -> argparse.Action:
     """Declare a kubectl-style boolean flag (the one way the CLI does)."""
     if not isinstance(parser, Parser):
-        raise TypeError("boolean flags need a pinnace.cli.flags.Parser (bare-flag rewriting)")
+        raise TypeError("boolean flags need a pinnace.machinery.flags.Parser (bare-flag rewriting)")
     shown = f"{help} (default {str(default).lower()})" if help else f"default {default}".lower()
     return parser.add_argument(
         *names,

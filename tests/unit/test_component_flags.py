@@ -1,0 +1,111 @@
+"""The components' boolean flags read as Kubernetes' components read theirs
+(pflag): ``--flag`` is true, ``--flag=true``/``--flag=false`` set it, a bad
+value is an argument error naming the flag's values. The same Parser as the
+CLI (pinnace/machinery/flags.py), so there is one way to declare one."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+import pytest
+
+from apiserver.main import parse_args as apiserver_args
+from controllers.main import parse_args as controller_manager_args
+from kubelet.main import parse_args as kubelet_args
+from pinnace.machinery.flags import BoolFlag
+from scheduler.main import parse_args as scheduler_args
+
+ParseArgs = Callable[[list[str]], argparse.Namespace]
+
+# (component, the arguments it needs to parse, flag, dest, default)
+CASES: list[tuple[str, ParseArgs, list[str], str, str, bool]] = [
+    (
+        "controller-manager",
+        controller_manager_args,
+        ["--apiserver", "127.0.0.1:1"],
+        "--leader-elect",
+        "leader_elect",
+        True,
+    ),
+    ("scheduler", scheduler_args, [], "--leader-elect", "leader_elect", True),
+    (
+        "kubelet",
+        kubelet_args,
+        ["--node-name", "n", "--root-dir", "/tmp/pinnace-flags-test"],
+        "--kill-pods-on-exit",
+        "kill_pods_on_exit",
+        False,
+    ),
+]
+IDS = [f"{c[0]}{c[3]}" for c in CASES]
+
+
+@pytest.mark.parametrize("name,parse,needed,flag,dest,default", CASES, ids=IDS)
+@pytest.mark.parametrize(
+    "given,want",
+    [
+        pytest.param([], None, id="absent"),
+        pytest.param(["{flag}"], True, id="bare"),
+        pytest.param(["{flag}=true"], True, id="true"),
+        pytest.param(["{flag}=false"], False, id="false"),
+    ],
+)
+def test_bool_flag_forms(
+    name: str,
+    parse: ParseArgs,
+    needed: list[str],
+    flag: str,
+    dest: str,
+    default: bool,
+    given: list[str],
+    want: bool | None,
+) -> None:
+    args = parse([*needed, *(g.format(flag=flag) for g in given)])
+    assert getattr(args, dest) is (default if want is None else want)
+
+
+@pytest.mark.parametrize("name,parse,needed,flag,dest,default", CASES, ids=IDS)
+def test_bad_bool_value_is_an_argument_error(
+    name: str,
+    parse: ParseArgs,
+    needed: list[str],
+    flag: str,
+    dest: str,
+    default: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse([*needed, f"{flag}=maybe"])
+    assert exit_.value.code == 2
+    assert 'invalid boolean value "maybe"' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "parse,needed",
+    [
+        pytest.param(apiserver_args, ["--etcd-servers", "127.0.0.1:1"], id="apiserver"),
+        pytest.param(controller_manager_args, ["--apiserver", "127.0.0.1:1"], id="cm"),
+        pytest.param(scheduler_args, [], id="scheduler"),
+        pytest.param(kubelet_args, ["--node-name", "n", "--root-dir", "/tmp/x"], id="kubelet"),
+    ],
+)
+def test_every_boolean_flag_is_declared_one_way(parse: ParseArgs, needed: list[str]) -> None:
+    """No store_true/store_false flag is left: each boolean is a BoolFlag
+    and appears in CASES."""
+    captured: list[argparse.ArgumentParser] = []
+    original = argparse.ArgumentParser.parse_args
+
+    def spy(self: argparse.ArgumentParser, *a: object, **kw: object) -> argparse.Namespace:
+        captured.append(self)
+        return original(self, *a, **kw)  # type: ignore[arg-type]  # forwarding argparse's own overloads
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(argparse.ArgumentParser, "parse_args", spy)
+        parse(needed)
+    actions = [a for p in captured for a in p._actions]
+    stray = [a.option_strings for a in actions if isinstance(a, argparse._StoreTrueAction)]
+    stray += [a.option_strings for a in actions if isinstance(a, argparse._StoreFalseAction)]
+    assert stray == []
+    declared = {s for a in actions if isinstance(a, BoolFlag) for s in a.option_strings}
+    assert declared <= {c[3] for c in CASES}
