@@ -161,7 +161,7 @@ class FakeClient(KindAccessors):
         return FakeResourceClient(self, kind_info(kind), namespace)
 
     async def create(self, obj: Message, *, dry_run: bool = False) -> Any:
-        ns = obj.metadata.namespace or "default"
+        ns = _meta(obj).namespace or "default"
         return await self.resource(type(obj), ns).create(obj, dry_run=dry_run)
 
     async def close(self) -> None:
@@ -342,7 +342,7 @@ class FakeResourceClient(Generic[T]):
             watch.queue.put_nowait(broken)
         if resource_version in ("", "0"):
             for obj in self._matching(label_selector, field_selector):
-                rv = obj.metadata.resource_version
+                rv = _meta(obj).resource_version
                 watch.queue.put_nowait(WatchEvent("ADDED", _copy(obj), rv))
         else:
             since = int(resource_version)
@@ -365,7 +365,7 @@ class FakeResourceClient(Generic[T]):
 
     async def create(self, obj: T, *, dry_run: bool = False) -> T:
         self._check(obj)
-        meta = obj.metadata
+        meta = _meta(obj)
         ns = self.namespace or (meta.namespace if self.info.namespaced else "")
         handled, result = self._act(
             "create", meta.name, namespace=ns, obj=obj, options={"dry_run": dry_run}
@@ -431,7 +431,7 @@ class FakeResourceClient(Generic[T]):
         except PatchError as e:
             raise errors.Invalid(f"the patch cannot be applied: {e}") from None
         new = codec.from_dict(type(current), patched)
-        self._precondition(current, new.metadata.resource_version)
+        self._precondition(current, _meta(new).resource_version)
         if dry_run:
             return cast(T, new)
         return cast(T, self._write("MODIFIED", new))
@@ -477,7 +477,7 @@ class FakeResourceClient(Generic[T]):
             return cast("builtins.list[T]", result)
         gone: builtins.list[T] = []
         for obj in self._matching(label_selector, field_selector):
-            meta = obj.metadata
+            meta = _meta(obj)
             handle: FakeResourceClient[T] = FakeResourceClient(
                 self._client, self.info, meta.namespace
             )
@@ -493,7 +493,7 @@ class FakeResourceClient(Generic[T]):
         return self._scale_of(self._stored(self.namespace, name))
 
     async def scale(self, name: str, replicas: int, *, resource_version: str = "") -> Any:
-        scale = SCALE.new()
+        scale: Any = SCALE.new()
         scale.metadata.name, scale.metadata.namespace = name, self.namespace
         scale.metadata.resource_version = resource_version
         scale.spec.replicas = replicas
@@ -508,7 +508,7 @@ class FakeResourceClient(Generic[T]):
     async def bind(self, name: str, node: str) -> T:
         if self.info.kind != "Pod":
             raise TypeError("only pods can be bound")
-        binding = BINDING.new()
+        binding: Any = BINDING.new()
         binding.metadata.name, binding.metadata.namespace = name, self.namespace
         binding.target.kind, binding.target.name = "Node", node
         handled, result = self._act("create", name, subresource="binding", obj=binding)
@@ -550,7 +550,7 @@ class FakeResourceClient(Generic[T]):
 
     async def _update(self, obj: T, subresource: str, dry_run: bool) -> T:
         self._check(obj)
-        meta = obj.metadata
+        meta = _meta(obj)
         ns = self.namespace or (meta.namespace if self.info.namespaced else "")
         handled, result = self._act(
             "update",
@@ -572,14 +572,14 @@ class FakeResourceClient(Generic[T]):
 
     def _write(self, event_type: str, obj: Message) -> Any:
         """Store `obj` with a new resourceVersion, tell the watches, return a copy."""
-        meta = obj.metadata
+        meta = _meta(obj)
         meta.resource_version = self._tracker.next_version()
         self._tracker.objects[(self._resource, meta.namespace, meta.name)] = obj
         event = WatchEvent(event_type, _copy(obj), meta.resource_version)
         self._client._publish(self._resource, meta.namespace, event)
         return _copy(obj)
 
-    def _stored(self, namespace: str, name: str) -> Message:
+    def _stored(self, namespace: str, name: str) -> Any:
         obj = self._tracker.get(self._resource, namespace, name)
         if obj is None:
             raise errors.NotFound(
@@ -598,7 +598,7 @@ class FakeResourceClient(Generic[T]):
         ]
 
     def _precondition(self, current: Message, resource_version: str) -> None:
-        meta = current.metadata
+        meta = _meta(current)
         if resource_version and resource_version != meta.resource_version:
             raise self._conflict(
                 meta.name,
@@ -618,13 +618,18 @@ class FakeResourceClient(Generic[T]):
             raise TypeError(f"expected a {self.info.kind}, got {obj.DESCRIPTOR.full_name}")
 
     def _scale_of(self, obj: Any) -> Any:
-        scale = SCALE.new()
+        scale: Any = SCALE.new()
         scale.metadata.name = obj.metadata.name
         scale.metadata.namespace = obj.metadata.namespace
         scale.metadata.resource_version = obj.metadata.resource_version
         scale.spec.replicas = obj.spec.replicas
         scale.status.replicas = obj.status.replicas
         return scale
+
+
+def _meta(obj: Message) -> Any:
+    """The ObjectMeta of any served kind."""
+    return obj.metadata  # type: ignore[attr-defined]  # every served kind has metadata
 
 
 def _key(info: KindInfo, namespace: str, name: str) -> Key:
