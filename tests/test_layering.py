@@ -255,42 +255,6 @@ def test_import_graph_keeps_edges_inside_one_package() -> None:
     }
 
 
-# Cycles present when this check was written; each is being removed in
-# issue 10. A cycle is tolerated only while all its modules are inside one
-# of these groups. Delete a group once its cycle is gone.
-BEING_REMOVED: list[frozenset[str]] = [
-    # being removed in issue 10 (registry: one module per kind, a podspec/ package)
-    frozenset(
-        {
-            "apiserver.registry.kinds.core",
-            "apiserver.registry.kinds.podspec",
-            "apiserver.registry.kinds.replicas",
-        }
-    ),
-    # being removed in issue 10 (cli: inspect.py / resources.py split by content)
-    frozenset({"pinnace.cli.commands.inspect", "pinnace.cli.commands.resources"}),
-]
-
-
-def new_cycles(graph: dict[str, set[str]], known: list[frozenset[str]]) -> list[tuple[str, ...]]:
-    """The cycles of `graph` not inside one of the `known` groups."""
-    return [c for c in cycles(graph) if not any(set(c) <= group for group in known)]
-
-
-@pytest.mark.parametrize(
-    ("edges", "want"),
-    [
-        pytest.param({"a": {"b"}, "b": {"a"}}, [], id="known"),
-        pytest.param({"a": {"b"}, "b": {"c"}, "c": {"a"}}, [("a", "b", "c", "a")], id="grown"),
-        pytest.param({"x": {"y"}, "y": {"x"}}, [("x", "y", "x")], id="new"),
-    ],
-)
-def test_only_known_cycles_are_tolerated(
-    edges: dict[str, set[str]], want: list[tuple[str, ...]]
-) -> None:
-    assert new_cycles(edges, [frozenset({"a", "b"})]) == want
-
-
 def test_no_import_cycles() -> None:
-    found = new_cycles(import_graph(all_imports()), BEING_REMOVED)
+    found = cycles(import_graph(all_imports()))
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
