@@ -48,7 +48,7 @@ from controllers.daemonset.util import (
 )
 from controllers.expectations import Expectations
 from controllers.podcontrol import ApiPodControl, PodControl
-from controllers.replicaset.util import available_in
+from controllers.podutil import available_in
 from pinnace.api.apps.v1 import controllerrevision_pb2, daemonset_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX

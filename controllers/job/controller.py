@@ -27,14 +27,9 @@ from controllers.job import backoff, indexed, tracking
 from controllers.job import status as jobstatus
 from controllers.job.plan import counts_of, index_failures, plan_pods, pod_counts
 from controllers.job.sync import remove_finalizers
-from controllers.job.util import (
-    CONTROLLER_NAME,
-    has_finalizer,
-    is_active,
-    is_finished,
-    is_suspended,
-)
+from controllers.job.util import CONTROLLER_NAME, has_finalizer, is_finished, is_suspended
 from controllers.podcontrol import ApiPodControl, PodControl, slow_start_batch
+from controllers.podutil import is_pod_active
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
@@ -189,13 +184,17 @@ class JobController(Controller):
                 status, verdict.type, "True", verdict.reason, verdict.message, now
             ):
                 self._verdict_event(job, verdict)
-            deleted = await self._delete(key, job, [p for p in pods if is_active(p)], count=True)
+            deleted = await self._delete(
+                key, job, [p for p in pods if is_pod_active(p)], count=True
+            )
         elif is_suspended(job):
             if jobstatus.set_condition(
                 status, JOB_SUSPENDED, "True", "JobSuspended", "Job suspended", now
             ):
                 self.recorder.event(job, "Normal", "Suspended", "Job suspended")
-            deleted = await self._delete(key, job, [p for p in pods if is_active(p)], count=False)
+            deleted = await self._delete(
+                key, job, [p for p in pods if is_pod_active(p)], count=False
+            )
         elif self.expectations.satisfied(key):
             requeue, deleted = await self._manage(key, job, status, pods, now)
         # phase 2 and 3: let counted pods go, move them into the counters
@@ -203,7 +202,7 @@ class JobController(Controller):
         failed_uids = await self._finalize(key, namespace=job.metadata.namespace, pods=to_finalize)
         tracking.flush_uncounted(status, failed_uids)
         active, ready, terminating = pod_counts(pods)
-        gone = len([p for p in deleted if is_active(p)])
+        gone = len([p for p in deleted if is_pod_active(p)])
         status.active, status.ready, status.terminating = (
             active - gone,
             max(0, ready - gone),

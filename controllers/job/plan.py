@@ -17,14 +17,11 @@ from controllers.job import status as jobstatus
 from controllers.job.util import (
     MAX_POD_CREATE_DELETE_PER_SYNC,
     completions,
-    is_active,
     is_indexed,
-    is_ready,
-    is_terminal,
-    is_terminating,
     parallelism,
     restarts,
 )
+from controllers.podutil import is_pod_active, is_pod_ready, is_pod_terminal, is_pod_terminating
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery.timeutil import format_rfc3339
@@ -50,8 +47,8 @@ def plan_pods(
     backoff_cap: float,
 ) -> Plan:
     """What to create and delete for a running (not suspended, no verdict) Job."""
-    active = [p for p in pods if is_active(p)]
-    terminating = [p for p in pods if is_terminating(p)]
+    active = [p for p in pods if is_pod_active(p)]
+    terminating = [p for p in pods if is_pod_terminating(p)]
     wait_terminating = job.spec.pod_replacement_policy == "Failed"
     if is_indexed(job):
         return _plan_indexed(
@@ -62,7 +59,7 @@ def plan_pods(
     plan = Plan()
     if len(active) > want:
         # Not-ready and newest first: they have done the least work.
-        ranked = sorted(active, key=lambda p: (is_ready(p), p.metadata.creation_timestamp))
+        ranked = sorted(active, key=lambda p: (is_pod_ready(p), p.metadata.creation_timestamp))
         plan.delete = ranked[: len(active) - want]
         return plan
     busy = len(active) + (len(terminating) if wait_terminating else 0)
@@ -134,16 +131,16 @@ def index_failures(pods: list[pod_pb2.Pod], ix: int) -> int:
 
 def pod_counts(pods: list[pod_pb2.Pod]) -> tuple[int, int, int]:
     """(active, ready, terminating)."""
-    active = [p for p in pods if is_active(p)]
+    active = [p for p in pods if is_pod_active(p)]
     return (
         len(active),
-        sum(1 for p in active if is_ready(p)),
-        sum(1 for p in pods if is_terminating(p)),
+        sum(1 for p in active if is_pod_ready(p)),
+        sum(1 for p in pods if is_pod_terminating(p)),
     )
 
 
 def counts_of(status: job_pb2.JobStatus, pods: list[pod_pb2.Pod]) -> jobstatus.Counts:
-    active = [p for p in pods if is_active(p)]
+    active = [p for p in pods if is_pod_active(p)]
     return jobstatus.Counts(
         succeeded=status.succeeded + len(status.uncounted_terminated_pods.succeeded),
         failed=status.failed + len(status.uncounted_terminated_pods.failed),
@@ -159,7 +156,7 @@ def finalizer_patch(pod: pod_pb2.Pod) -> dict:
 
 
 def terminal_uids(pods: list[pod_pb2.Pod]) -> set[str]:
-    return {p.metadata.uid for p in pods if is_terminal(p)}
+    return {p.metadata.uid for p in pods if is_pod_terminal(p)}
 
 
 def start_time_now(status: job_pb2.JobStatus, now: datetime) -> None:

@@ -25,13 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from controllers.job import indexed, pod_failure_policy
-from controllers.job.util import (
-    MAX_UNCOUNTED_PODS,
-    completions,
-    has_finalizer,
-    is_indexed,
-    is_terminal,
-)
+from controllers.job.util import MAX_UNCOUNTED_PODS, completions, has_finalizer, is_indexed
+from controllers.podutil import is_pod_terminal
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 
@@ -69,7 +64,7 @@ def classify(
     room_f = MAX_UNCOUNTED_PODS - len(status.uncounted_terminated_pods.failed)
     for pod in sorted(pods, key=lambda p: p.metadata.creation_timestamp):
         uid = pod.metadata.uid
-        if not has_finalizer(pod) or not is_terminal(pod) or uid in uncounted or uid in skip:
+        if not has_finalizer(pod) or not is_pod_terminal(pod) or uid in uncounted or uid in skip:
             continue
         ix = indexed.pod_index(pod) if is_indexed(job) else None
         if pod.status.phase == "Succeeded":

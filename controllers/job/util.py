@@ -7,7 +7,7 @@ from typing import Any
 
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.machinery.conditions import find_condition, is_true
+from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import FINALIZER_JOB_TRACKING, JOB_COMPLETE, JOB_FAILED, POD_READY
 
@@ -34,23 +34,6 @@ def parallelism(job: job_pb2.Job) -> int:
 
 def is_suspended(job: job_pb2.Job) -> bool:
     return job.spec.HasField("suspend") and job.spec.suspend
-
-
-def is_terminal(pod: pod_pb2.Pod) -> bool:
-    return pod.status.phase in ("Succeeded", "Failed")
-
-
-def is_terminating(pod: pod_pb2.Pod) -> bool:
-    return bool(pod.metadata.deletion_timestamp) and not is_terminal(pod)
-
-
-def is_active(pod: pod_pb2.Pod) -> bool:
-    """Pending or running, and not being deleted."""
-    return not is_terminal(pod) and not pod.metadata.deletion_timestamp
-
-
-def is_ready(pod: pod_pb2.Pod) -> bool:
-    return is_true(pod.status.conditions, POD_READY)
 
 
 def has_finalizer(pod: pod_pb2.Pod) -> bool:

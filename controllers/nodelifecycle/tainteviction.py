@@ -27,9 +27,9 @@ from controllers import nodeutil
 from controllers.base import Controller, ControllerContext
 from controllers.disruption import mark_and_delete
 from controllers.nodelifecycle.controller import NODE_NAME_INDEX, node_name_index
+from controllers.podutil import parse_time
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import nodematch
-from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import REASON_DELETION_BY_TAINT_MANAGER, TAINT_EFFECT_NO_EXECUTE
 
 MESSAGE = "Taint manager: deleting due to NoExecute taint"
@@ -63,18 +63,9 @@ def eviction_time(pod: pod_pb2.Pod, taints: list[Any], first_seen: datetime) -> 
     seconds = min_toleration_seconds(tols, taints)
     if seconds is None:
         return None
-    added = [_parse(t.time_added) for t in taints]
+    added = [parse_time(t.time_added) for t in taints]
     start = max((a for a in added if a is not None), default=first_seen)
     return start + timedelta(seconds=seconds)
-
-
-def _parse(text: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return parse_rfc3339(text)
-    except ValueError:
-        return None
 
 
 class TaintEvictionController(Controller):

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from controllers import nodeutil
 from controllers.base import Controller, ControllerContext, unwrap
 from controllers.disruption import mark_and_delete
-from controllers.replicaset.util import parse_time
+from controllers.podutil import is_pod_terminal, parse_time
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.wellknown import REASON_DELETION_BY_POD_GC, TAINT_NODE_OUT_OF_SERVICE
@@ -41,15 +41,11 @@ def _opt(opts: Any, name: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def is_terminated(pod: pod_pb2.Pod) -> bool:
-    return pod.status.phase in ("Succeeded", "Failed")
-
-
 def oldest_terminated(pods: list[pod_pb2.Pod], threshold: int) -> list[pod_pb2.Pod]:
     """The terminated pods beyond ``threshold``, oldest first (0: none)."""
     if threshold <= 0:
         return []
-    done = [p for p in pods if is_terminated(p) and not p.metadata.deletion_timestamp]
+    done = [p for p in pods if is_pod_terminal(p) and not p.metadata.deletion_timestamp]
     excess = len(done) - threshold
     if excess <= 0:
         return []
@@ -141,7 +137,7 @@ class PodGCController(Controller):
     async def delete(self, pod: pod_pb2.Pod, *, fail: bool) -> None:
         """Force-delete the pod; first mark it Failed with DisruptionTarget
         if it is not terminal and ``fail``."""
-        if fail and not is_terminated(pod):
+        if fail and not is_pod_terminal(pod):
             done = await mark_and_delete(
                 self.client,
                 pod,

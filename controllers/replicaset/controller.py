@@ -28,6 +28,7 @@ from controllers.claim import claim_pods
 from controllers.controllerref import controller_ref
 from controllers.expectations import Expectations
 from controllers.podcontrol import ApiPodControl, PodControl
+from controllers.podutil import is_pod_active, is_pod_ready, is_pod_terminating
 from controllers.replicaset.status import availability_requeue, calculate_status, write_status
 from controllers.replicaset.sync import manage_replicas
 from controllers.replicaset.util import (
@@ -35,9 +36,6 @@ from controllers.replicaset.util import (
     REPLICA_SET,
     REPLICATION_CONTROLLER,
     ReplicaKind,
-    is_pod_active,
-    is_pod_ready,
-    is_pod_terminating,
 )
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX

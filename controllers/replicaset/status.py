@@ -21,15 +21,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from controllers.replicaset.util import (
-    FAILED_CREATE,
-    FAILED_DELETE,
-    ReplicaKind,
-    available_in,
-    desired_replicas,
-    is_pod_available,
-    is_pod_ready,
-)
+from controllers.podutil import available_in, is_pod_available, is_pod_ready
+from controllers.replicaset.util import FAILED_CREATE, FAILED_DELETE, ReplicaKind, desired_replicas
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from controllers.replicaset.util import available_in
+from controllers.podutil import available_in
 from controllers.statefulset import util
 from controllers.statefulset.util import Pod, StatefulSet
 from pinnace.api.apps.v1 import statefulset_pb2
