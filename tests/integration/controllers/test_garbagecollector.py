@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pinnace.machinery import codec, kinds
+from pinnace.machinery import codec, errors, kinds
 from tests.integration.controllers.conftest import stays, wait_for
 
 HOLD = "example.com/hold"
@@ -89,8 +89,6 @@ def make_pod(
 
 
 def get(client, resource: str, namespace: str, name: str) -> Any | None:
-    from pinnace.machinery import errors
-
     try:
         return client.resource(kinds.by_resource(resource), namespace).get(name)
     except errors.NotFound:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from pinnace.api.core.v1 import pod_pb2
+from pinnace.client import Client
 from pinnace.machinery import codec
 from tests.integration.controllers.conftest import stays, wait_for
 from tests.integration.controllers.nodes_helpers import (
@@ -20,6 +22,7 @@ from tests.integration.controllers.nodes_helpers import (
     node_ready,
     pods_of,
 )
+from tests.integration.controllers.test_statefulset import sts
 
 NODE = "node-3"
 TOLERATE_2S = [
@@ -162,8 +165,6 @@ def test_default_tolerations_are_added_at_admission(
         "metadata": {"name": "plain"},
         "spec": {"containers": [{"name": "c", "image": "x", "command": ["true"]}]},
     }
-    from pinnace.api.core.v1 import pod_pb2
-
     pod = cluster_client.pods(cluster_namespace).create(codec.from_dict(pod_pb2.Pod, body))
     got = {(t.key, t.operator, t.effect, t.toleration_seconds) for t in pod.spec.tolerations}
     assert got == {
@@ -177,8 +178,6 @@ class _PodHistory:
     a client of its own (a watch streams on its own channel)."""
 
     def __init__(self, client: Any, ns: str, app: str) -> None:
-        from pinnace.client import Client
-
         self._client = Client(client.endpoints)
         pods = self._client.pods(ns)
         rv = pods.list().resource_version
@@ -227,8 +226,6 @@ def test_statefulset_pod_on_an_unreachable_node_is_not_duplicated(
     evicted (deletionTimestamp set) but stays while no kubelet confirms it
     stopped; its replacement of the same name comes only after the kubelet is
     back and the old object is gone."""
-    from tests.integration.controllers.test_statefulset import sts
-
     ns = cluster_namespace
     body = sts("db", 3, volumes=False, podManagementPolicy="Parallel")
     for toleration in TOLERATE_2S:

@@ -8,8 +8,10 @@ import random
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 
 from pinnace.machinery import errors
+from scheduler import metrics
 from scheduler.cache import Cache
 from scheduler.plugins import default_framework
 from scheduler.queue import ACTIVE, BACKOFF, UNSCHEDULABLE, SchedulingQueue
@@ -202,11 +204,7 @@ async def test_no_nodes_at_all(parts):
 
 
 async def test_metrics_exposed(parts):
-    from prometheus_client import generate_latest
-
     sched, store, _, _ = parts
-    from scheduler import metrics
-
     metrics.watch_queue(sched.queue.pending)
     sched.on_node_add(node("n1"))
     add_pod(sched, store, pod("p"))

@@ -8,12 +8,15 @@ import random
 
 import pytest
 
-from scheduler.framework import Framework, normalize_down, normalize_up
+from scheduler.cache import Cache
+from scheduler.framework import Framework, normalize_down, normalize_up, num_feasible_nodes_to_find
 from scheduler.plugins import default_framework
 from scheduler.plugins.node_affinity import NodeAffinity
 from scheduler.plugins.node_resources_fit import NodeResourcesFit, least_requested
 from scheduler.plugins.selector_spread import SelectorSpread
 from scheduler.plugins.taint_toleration import TaintToleration
+from scheduler.queue import SchedulingQueue
+from scheduler.scheduler import Scheduler
 from tests.unit.scheduler.builders import info, node, node_info, pod
 
 
@@ -153,10 +156,6 @@ class _Fixed:
 
 
 def test_select_host_picks_best_and_breaks_ties_at_random():
-    from scheduler.cache import Cache
-    from scheduler.queue import SchedulingQueue
-    from scheduler.scheduler import Scheduler
-
     nodes = [node_info(node(n)) for n in ("a", "b", "c")]
     sched = Scheduler(
         pods=None,
@@ -186,8 +185,6 @@ def test_select_host_picks_best_and_breaks_ties_at_random():
     ],
 )
 def test_num_feasible_nodes_to_find(nodes, percentage, want):
-    from scheduler.framework import num_feasible_nodes_to_find
-
     assert num_feasible_nodes_to_find(nodes, percentage) == want
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from controllers.replicaset.plan import deleted_before, pods_to_delete, rank_for_deletion
+from controllers.replicaset.util import deletion_cost
 from tests.unit.controllers.replicaset.fakes import T0, make_pod, make_rs
 
 NOW = T0.replace(hour=1)  # an hour after T0: ages of seconds to minutes
@@ -119,8 +120,6 @@ def test_pods_to_delete(count: int, want: list[str]) -> None:
     [("7", 7), ("-3", -3), ("+4", 4), (" 4", 0), ("1_0", 0), ("x", 0), ("2147483648", 0), ("", 0)],
 )
 def test_deletion_cost_annotation(annotation: str, cost: int) -> None:
-    from controllers.replicaset.util import deletion_cost
-
     pod = p("a")
     pod.metadata.annotations["controller.kubernetes.io/pod-deletion-cost"] = annotation
     assert deletion_cost(pod) == cost
