@@ -15,6 +15,7 @@ in every controller:
 
 Shared by the controllers: ``claim.py`` (adoption and release of pods and
 ControllerRevisions), ``podcontrol.py`` (creating and deleting pods),
-``disruption.py`` (mark DisruptionTarget, then delete), ``expectations.py``,
+``disruption.py`` (mark DisruptionTarget, then delete), ``podutil.py`` (pod
+predicates: active, terminating, ready, available), ``expectations.py``,
 ``controllerref.py`` and ``nodeutil.py``.
 """
