@@ -6,7 +6,7 @@ election and events.
     deploy = client.deployments("default").get("web")
 """
 
-from pinnace.client._requests import ObjectList, WatchEvent, delete_options, object_meta
+from pinnace.client._requests import ObjectList, WatchEvent, delete_options
 from pinnace.client.aio import AsyncClient, AsyncResourceClient
 from pinnace.client.events import EventRecorder, events_for
 from pinnace.client.informer import (
@@ -27,6 +27,7 @@ from pinnace.machinery.errors import (
     NotFound,
 )
 from pinnace.machinery.manifests import load_manifests
+from pinnace.machinery.objects import object_meta
 
 __all__ = [
     "AlreadyExists",

@@ -24,6 +24,7 @@ from pinnace.api.meta.v1 import meta_pb2
 from pinnace.api.service.v1 import api_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.kinds import BINDING, SCALE, KindInfo
+from pinnace.machinery.objects import object_meta
 
 T = TypeVar("T", bound=Message)
 
@@ -114,15 +115,6 @@ def pack(obj: Message) -> any_pb2.Any:
     return any_pb2.Any(
         type_url=f"type.googleapis.com/{obj.DESCRIPTOR.full_name}", value=obj.SerializeToString()
     )
-
-
-def object_meta(obj: Message) -> meta_pb2.ObjectMeta:
-    """The metadata of an object of any served kind (each kind's message
-    has a ``metadata`` field): typed access where the kind is not known."""
-    meta = getattr(obj, "metadata", None)
-    if not isinstance(meta, meta_pb2.ObjectMeta):
-        raise TypeError(f"a {obj.DESCRIPTOR.full_name} has no ObjectMeta")
-    return meta
 
 
 def unpack(info: KindInfo, packed: any_pb2.Any) -> Any:
@@ -293,7 +285,9 @@ class Requests(Generic[T]):
 
     def typed_items(self, raw: bytes) -> ObjectList[T]:
         """A List answer decoded in one pass into this kind's messages."""
-        resp = typed_list_class(self.info.message_class).FromString(raw)
+        # The list class is built at run time (typed_list_class): it has no
+        # stub, so its fields are read untyped; its items are T by construction.
+        resp: Any = typed_list_class(self.info.message_class).FromString(raw)
         return ObjectList(
             items=[item.value for item in resp.items],
             resource_version=resp.metadata.resource_version,
@@ -303,7 +297,7 @@ class Requests(Generic[T]):
     def items(self, resp: api_pb2.ListResponse) -> ObjectList[T]:
         cls = self.info.message_class
         return ObjectList(
-            items=[cls.FromString(a.value) for a in resp.items],
+            items=[cast(T, cls.FromString(a.value)) for a in resp.items],
             resource_version=resp.metadata.resource_version,
             continue_token=resp.metadata.continue_token,
         )

@@ -20,6 +20,7 @@ from pinnace.client._accessors import AsyncKinds, kind_info
 from pinnace.client.config import resolve_server
 from pinnace.client.handles import AsyncResourceClient
 from pinnace.machinery.kinds import KindInfo
+from pinnace.machinery.objects import object_meta
 
 __all__ = ["AsyncClient", "AsyncResourceClient"]
 
@@ -93,5 +94,5 @@ class AsyncClient(AsyncKinds):
 
     async def create(self, obj: T, *, dry_run: bool = False) -> T:
         """Create any object (its kind and namespace come from the object)."""
-        ns = rq.object_meta(obj).namespace or "default"
+        ns = object_meta(obj).namespace or "default"
         return await self.resource(type(obj), ns).create(obj, dry_run=dry_run)

@@ -33,11 +33,17 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Literal, TypeVar
 
+from google.protobuf.message import Message
+
+from pinnace.api.core.v1 import event_pb2, reference_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors, kinds
+from pinnace.machinery.objects import object_meta
 from pinnace.machinery.timeutil import Clock, RealClock, format_rfc3339
 
 __all__ = [
@@ -60,6 +66,8 @@ WRITE_ATTEMPTS = 3
 WRITE_BACKOFF = 0.2
 CLUSTER_SCOPED_EVENT_NAMESPACE = "default"
 
+R = TypeVar("R")
+
 
 @dataclass
 class _Seen:
@@ -73,11 +81,11 @@ class _Seen:
 
 @dataclass(frozen=True)
 class _Pending:
-    obj_ref: Any  # core/v1 ObjectReference
+    obj_ref: reference_pb2.ObjectReference
     type: str
     reason: str
     message: str
-    when: Any  # datetime
+    when: datetime
     monotonic: float
 
 
@@ -110,7 +118,7 @@ class EventRecorder:
 
     # ---- recording -----------------------------------------------------------------
 
-    def event(self, obj: Any, type: str, reason: str, message: str) -> None:
+    def event(self, obj: Message, type: str, reason: str, message: str) -> None:
         """Record that ``reason``/``message`` happened to ``obj`` (``type`` is
         "Normal" or "Warning"). Returns at once."""
         if type not in (NORMAL, WARNING):
@@ -194,7 +202,7 @@ class EventRecorder:
         """Fold p into the Event it repeats; False if that Event is gone."""
         patch = {"count": seen.count + 1, "lastTimestamp": format_rfc3339(p.when)}
 
-        async def send() -> Any:
+        async def send() -> event_pb2.Event | Literal[False]:
             try:
                 return await self._client.events(seen.namespace).patch(seen.name, patch)
             except errors.NotFound:
@@ -208,9 +216,8 @@ class EventRecorder:
             seen.last_seen = p.monotonic
         return True
 
-    async def _create(self, namespace: str, p: _Pending) -> Any:
-        info = kinds.by_resource("events")
-        ev: Any = info.new()
+    async def _create(self, namespace: str, p: _Pending) -> event_pb2.Event:
+        ev = event_pb2.Event()
         ev.metadata.name = f"{p.obj_ref.name}.{self._suffix()}"
         ev.metadata.namespace = namespace
         ev.involved_object.CopyFrom(p.obj_ref)
@@ -226,7 +233,7 @@ class EventRecorder:
         ev.count = 1
         return await self._client.events(namespace).create(ev)
 
-    async def _with_retries(self, p: _Pending, call: Any) -> Any:
+    async def _with_retries(self, p: _Pending, call: Callable[[], Awaitable[R]]) -> R | None:
         """call(), retried on errors that may pass; None when it gave up."""
         delay = WRITE_BACKOFF
         for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -257,11 +264,10 @@ class EventRecorder:
         return f"{now:016x}"
 
 
-def _reference(obj: Any) -> Any:
+def _reference(obj: Message) -> reference_pb2.ObjectReference:
     """The core/v1 ObjectReference of obj (kind and apiVersion from the kinds
     table when the object does not carry them)."""
-    ref_cls = type(kinds.by_resource("events").message_class().involved_object)
-    ref: Any = ref_cls()
+    ref = reference_pb2.ObjectReference()
     try:
         info = kinds.by_message(obj)
         kind, api_version = info.kind, info.api_version
@@ -269,7 +275,7 @@ def _reference(obj: Any) -> Any:
         kind, api_version = "", ""
     ref.kind = getattr(obj, "kind", "") or kind
     ref.api_version = getattr(obj, "api_version", "") or api_version
-    meta = obj.metadata
+    meta = object_meta(obj)
     ref.name = meta.name
     ref.namespace = meta.namespace
     ref.uid = meta.uid
@@ -277,12 +283,11 @@ def _reference(obj: Any) -> Any:
     return ref
 
 
-async def events_for(client: AsyncClient, obj: Any) -> list[Any]:
+async def events_for(client: AsyncClient, obj: Message) -> list[event_pb2.Event]:
     """The Events about obj (matched by uid), oldest first, for ``describe``."""
-    namespace = obj.metadata.namespace or CLUSTER_SCOPED_EVENT_NAMESPACE
-    found = await client.events(namespace).list(
-        field_selector=f"involvedObject.uid={obj.metadata.uid}"
-    )
+    meta = object_meta(obj)
+    namespace = meta.namespace or CLUSTER_SCOPED_EVENT_NAMESPACE
+    found = await client.events(namespace).list(field_selector=f"involvedObject.uid={meta.uid}")
     return sorted(
         found.items,
         key=lambda e: (e.first_timestamp or e.event_time, e.last_timestamp, e.metadata.name),

@@ -35,9 +35,10 @@ import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from pinnace.api.coordination.v1 import lease_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.client.leaderelection import LeaderElector, LeaseRecord, LockConflict
-from pinnace.machinery import errors, kinds
+from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
 
 __all__ = ["LeaseLock", "run_leader_elected"]
@@ -54,10 +55,10 @@ class LeaseLock:
         self.namespace = namespace or "default"
         self.name = name
         self._leases = client.leases(self.namespace)
-        self._last: Any = None  # the Lease as last read or written
+        self._last: lease_pb2.Lease | None = None  # the Lease as last read or written
         # The update a cancelled caller left running, and the resourceVersion
         # our last update replaced -> the one it wrote.
-        self._orphan: asyncio.Future[Any] | None = None
+        self._orphan: asyncio.Future[lease_pb2.Lease] | None = None
         self._replaced: dict[str, str] = {}
 
     def describe(self) -> str:
@@ -72,7 +73,7 @@ class LeaseLock:
         return record_from_lease(lease)
 
     async def create(self, record: LeaseRecord) -> LeaseRecord:
-        lease: Any = kinds.by_resource("leases.coordination.k8s.io").new()
+        lease = lease_pb2.Lease()
         lease.metadata.name = self.name
         lease.metadata.namespace = self.namespace
         apply_record(lease, record)
@@ -91,10 +92,10 @@ class LeaseLock:
             await asyncio.wait([self._orphan])
         rv = self._replaced.get(record.resource_version, record.resource_version)
         if self._last is not None and self._last.metadata.resource_version == rv:
-            lease = type(self._last)()
+            lease = lease_pb2.Lease()
             lease.CopyFrom(self._last)
         else:
-            lease = kinds.by_resource("leases.coordination.k8s.io").new()
+            lease = lease_pb2.Lease()
             lease.metadata.name = self.name
             lease.metadata.namespace = self.namespace
         lease.metadata.resource_version = rv
@@ -111,19 +112,19 @@ class LeaseLock:
         self._wrote(updated, rv)
         return record_from_lease(updated)
 
-    def _orphan_done(self, write: asyncio.Future[Any], rv: str) -> None:
+    def _orphan_done(self, write: asyncio.Future[lease_pb2.Lease], rv: str) -> None:
         if self._orphan is write:
             self._orphan = None
         if not write.cancelled() and write.exception() is None:
             self._wrote(write.result(), rv)
             log.debug("lease %s: a cancelled update was written anyway", self.describe())
 
-    def _wrote(self, lease: Any, replaced_rv: str) -> None:
+    def _wrote(self, lease: lease_pb2.Lease, replaced_rv: str) -> None:
         self._last = lease
         self._replaced = {replaced_rv: lease.metadata.resource_version}
 
 
-def record_from_lease(lease: Any) -> LeaseRecord:
+def record_from_lease(lease: lease_pb2.Lease) -> LeaseRecord:
     """The LeaseRecord a Lease holds."""
     spec = lease.spec
     return LeaseRecord(
@@ -136,7 +137,7 @@ def record_from_lease(lease: Any) -> LeaseRecord:
     )
 
 
-def apply_record(lease: Any, record: LeaseRecord) -> None:
+def apply_record(lease: lease_pb2.Lease, record: LeaseRecord) -> None:
     """Write record into lease.spec (resource version excluded)."""
     spec = lease.spec
     spec.holder_identity = record.holder_identity

@@ -20,6 +20,7 @@ from pinnace.client._accessors import SyncKinds, kind_info
 from pinnace.client.config import resolve_server
 from pinnace.client.handles import ResourceClient
 from pinnace.machinery.kinds import KindInfo
+from pinnace.machinery.objects import object_meta
 
 __all__ = ["Client", "ResourceClient"]
 
@@ -88,5 +89,5 @@ class Client(SyncKinds):
 
     def create(self, obj: T, *, dry_run: bool = False) -> T:
         """Create any object (its kind and namespace come from the object)."""
-        ns = rq.object_meta(obj).namespace or "default"
+        ns = object_meta(obj).namespace or "default"
         return self.resource(type(obj), ns).create(obj, dry_run=dry_run)

@@ -159,7 +159,8 @@ def apply(args: argparse.Namespace) -> int:
                 )
                 print(f"{ref(handle.create(obj))} created")
                 continue
-            last = json.loads(live.metadata.annotations.get(ANNOTATION_LAST_APPLIED) or "{}")
+            live_meta = object_meta(live)
+            last = json.loads(live_meta.annotations.get(ANNOTATION_LAST_APPLIED) or "{}")
             patch = three_way_patch(last, desired)
             patch = merge_patch(
                 patch,
@@ -172,7 +173,7 @@ def apply(args: argparse.Namespace) -> int:
                 },
             )
             updated = handle.patch(meta.name, patch)
-            same = updated.metadata.resource_version == live.metadata.resource_version
+            same = object_meta(updated).resource_version == live_meta.resource_version
             print(f"{ref(updated)} {'unchanged' if same else 'configured'}")
     return 0
 
