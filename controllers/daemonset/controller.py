@@ -49,12 +49,13 @@ from controllers.daemonset.util import (
 from controllers.expectations import Expectations
 from controllers.podcontrol import ApiPodControl, PodControl
 from controllers.podutil import available_in
+from controllers.selectors import SelectorCache
 from pinnace.api.apps.v1 import controllerrevision_pb2, daemonset_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
 from pinnace.machinery import errors
 from pinnace.machinery.intstr import IntOrStringError
-from pinnace.machinery.labels import Selector, SelectorError, selector_from_label_selector
+from pinnace.machinery.labels import Selector, selector_from_label_selector
 
 AVAILABILITY_SKEW = 0.05
 STATUS_RETRIES = 1
@@ -77,12 +78,17 @@ class DaemonSetController(Controller):
         self.backoff = FailedPodBackoff(clock=ctx.clock.monotonic)
         self.pod_control: PodControl = pod_control or ApiPodControl(ctx.client, ctx.recorder)
         self._revision_control = revision_control
-        self._selectors: dict[str, tuple[int, Selector | None]] = {}
         super().__init__(ctx)
 
     # ---- wiring ----------------------------------------------------------------
 
     def setup(self) -> None:
+        self.selectors = SelectorCache(
+            lambda ds: selector_from_label_selector(ds.spec.selector),
+            kind="DaemonSet",
+            log=self.log,
+            empty_selects_nothing=True,
+        )
         self.daemonsets = self.ctx.informer(daemonset_pb2.DaemonSet)
         self.pods = self.ctx.informer(pod_pb2.Pod)
         self.nodes = self.ctx.informer(node_pb2.Node)
@@ -112,7 +118,7 @@ class DaemonSetController(Controller):
         key = key_of(obj)
         self.creations.forget(key)
         self.deletions.forget(key)
-        self._selectors.pop(unwrap(obj).metadata.uid, None)
+        self.selectors.forget(unwrap(obj))
         self.queue.add(key)
 
     def enqueue_all(self) -> None:
@@ -197,27 +203,13 @@ class DaemonSetController(Controller):
 
     def matching(self, obj: Any) -> list[DaemonSet]:
         """The DaemonSets of obj's namespace whose selector matches its labels."""
-        out = []
-        for ds in self.daemonsets.store.by_index(NAMESPACE_INDEX, obj.metadata.namespace):
-            selector = self.selector(ds)
-            if selector is not None and selector.matches(obj.metadata.labels):
-                out.append(ds)
-        return out
+        return self.selectors.selecting(
+            self.daemonsets.store.by_index(NAMESPACE_INDEX, obj.metadata.namespace), obj
+        )
 
     def selector(self, ds: DaemonSet) -> Selector | None:
-        meta = ds.metadata
-        cached = self._selectors.get(meta.uid)
-        if cached is not None and cached[0] == meta.generation:
-            return cached[1]
-        try:
-            selector: Selector | None = selector_from_label_selector(ds.spec.selector)
-            if selector is not None and selector.empty:
-                selector = None  # an empty selector selects nothing here
-        except SelectorError as e:
-            self.log.error("DaemonSet %s/%s has a bad selector: %s", meta.namespace, meta.name, e)
-            selector = None
-        self._selectors[meta.uid] = (meta.generation, selector)
-        return selector
+        """The DaemonSet's selector; None if malformed or empty (it selects nothing)."""
+        return self.selectors.get(ds)
 
     # ---- sync ------------------------------------------------------------------
 

@@ -37,9 +37,10 @@ from controllers.replicaset.util import (
     REPLICATION_CONTROLLER,
     ReplicaKind,
 )
+from controllers.selectors import SelectorCache
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
-from pinnace.machinery.labels import Selector, SelectorError
+from pinnace.machinery.labels import Selector
 
 # A little past the moment a pod becomes available, so the status computed
 # then counts it (availability is "ready since strictly before now").
@@ -62,13 +63,12 @@ class ReplicaSetController(Controller):
         self.expectations = Expectations(clock=ctx.clock.monotonic)
         self.pod_control: PodControl = pod_control or ApiPodControl(ctx.client, ctx.recorder)
         self.burst_replicas = burst_replicas
-        # uid -> (generation, selector): parsing selectors on every pod event is wasteful
-        self._selectors: dict[str, tuple[int, Selector | None]] = {}
         super().__init__(ctx)
 
     # ---- wiring ----------------------------------------------------------------
 
     def setup(self) -> None:
+        self.selectors = SelectorCache(self.kind.selector, kind=self.kind.kind, log=self.log)
         self.owners = self.ctx.informer(self.kind.message)
         self.pods = self.ctx.informer(pod_pb2.Pod)
         self.owners.add_handler(
@@ -94,7 +94,7 @@ class ReplicaSetController(Controller):
         owner = unwrap(obj)
         key = key_of(obj)
         self.expectations.forget(key)
-        self._selectors.pop(owner.metadata.uid, None)
+        self.selectors.forget(owner)
         self.queue.add(key)
 
     # ---- pod handlers --------------------------------------------------------------
@@ -173,11 +173,9 @@ class ReplicaSetController(Controller):
 
     def owners_matching(self, pod: pod_pb2.Pod) -> list[Any]:
         """Cached owners in the pod's namespace whose selector selects it."""
-        found = []
-        for owner in self.owners.store.by_index(NAMESPACE_INDEX, pod.metadata.namespace):
-            selector = self.selector(owner)
-            if selector is not None and selector.matches(pod.metadata.labels):
-                found.append(owner)
+        found = self.selectors.selecting(
+            self.owners.store.by_index(NAMESPACE_INDEX, pod.metadata.namespace), pod
+        )
         if len(found) > 1:
             self.log.warning(
                 "more than one %s selects pod %s/%s (labels %s): a user error",
@@ -190,19 +188,7 @@ class ReplicaSetController(Controller):
 
     def selector(self, owner: Any) -> Selector | None:
         """The owner's selector (None if malformed), memoized per generation."""
-        meta = owner.metadata
-        cached = self._selectors.get(meta.uid)
-        if cached is not None and cached[0] == meta.generation:
-            return cached[1]
-        try:
-            selector: Selector | None = self.kind.selector(owner)
-        except SelectorError as e:
-            self.log.error(
-                "%s %s/%s has a bad selector: %s", self.kind.kind, meta.namespace, meta.name, e
-            )
-            selector = None
-        self._selectors[meta.uid] = (meta.generation, selector)
-        return selector
+        return self.selectors.get(owner)
 
     # ---- sync ----------------------------------------------------------------------
 

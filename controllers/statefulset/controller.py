@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 from controllers.base import Controller, ControllerContext, key_of, unwrap
 from controllers.claim import claim_pods, claim_revisions
 from controllers.controllerref import controller_ref
+from controllers.selectors import SelectorCache
 from controllers.statefulset import history, util
 from controllers.statefulset.plan import Inputs, plan
 from controllers.statefulset.status import availability_requeue, calculate_status, write_status
@@ -41,7 +42,7 @@ from pinnace.api.apps.v1 import controllerrevision_pb2, statefulset_pb2
 from pinnace.api.core.v1 import pod_pb2, volume_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
 from pinnace.machinery import errors
-from pinnace.machinery.labels import Selector, SelectorError, selector_from_label_selector
+from pinnace.machinery.labels import Selector, selector_from_label_selector
 
 AVAILABILITY_SKEW = 0.05
 KIND = "StatefulSet"
@@ -58,6 +59,13 @@ class StatefulSetController(Controller):
     # ---- wiring ------------------------------------------------------------------------
 
     def setup(self) -> None:
+        self.selectors = SelectorCache(
+            lambda s: selector_from_label_selector(
+                s.spec.selector if s.spec.HasField("selector") else None
+            ),
+            kind="StatefulSet",
+            log=self.log,
+        )
         self.sets = self.ctx.informer(statefulset_pb2.StatefulSet)
         self.pods = self.ctx.informer(pod_pb2.Pod)
         self.revisions = self.ctx.informer(controllerrevision_pb2.ControllerRevision)
@@ -68,7 +76,7 @@ class StatefulSetController(Controller):
         self.sets.add_handler(
             on_add=self.enqueue,
             on_update=lambda old, cur: self.enqueue(cur),
-            on_delete=lambda obj: self.queue.add(key_of(obj)),
+            on_delete=self.on_set_deleted,
         )
         self.pods.add_handler(
             on_add=self.on_child, on_update=self.on_pod_update, on_delete=self.on_child
@@ -83,6 +91,10 @@ class StatefulSetController(Controller):
         )
 
     # ---- handlers ----------------------------------------------------------------------
+
+    def on_set_deleted(self, obj: Any) -> None:
+        self.selectors.forget(unwrap(obj))
+        self.queue.add(key_of(obj))
 
     def on_child(self, obj: Any) -> None:
         """A pod or revision → the set controlling it, or (an orphan) every
@@ -118,20 +130,13 @@ class StatefulSetController(Controller):
 
     def sets_matching(self, obj: Any) -> list[StatefulSet]:
         """The sets of obj's namespace whose selector matches its labels."""
-        out = []
-        for set_ in self.sets.store.by_index(NAMESPACE_INDEX, obj.metadata.namespace):
-            selector = self.selector(set_)
-            if selector is not None and selector.matches(obj.metadata.labels):
-                out.append(set_)
-        return out
+        return self.selectors.selecting(
+            self.sets.store.by_index(NAMESPACE_INDEX, obj.metadata.namespace), obj
+        )
 
     def selector(self, set_: StatefulSet) -> Selector | None:
-        try:
-            sel = set_.spec.selector if set_.spec.HasField("selector") else None
-            return selector_from_label_selector(sel)
-        except SelectorError as e:
-            self.log.error("statefulset %s has a bad selector: %s", key_of(set_), e)
-            return None
+        """The set's selector; None if malformed."""
+        return self.selectors.get(set_)
 
     # ---- sync --------------------------------------------------------------------------
 
