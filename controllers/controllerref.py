@@ -22,7 +22,7 @@ def owner_reference(owner: Message, *, block: bool = True) -> meta_pb2.OwnerRefe
     """A controller ownerReference pointing at owner (controller=true,
     blockOwnerDeletion=true), as controllers set on what they create."""
     info = kinds.by_message(owner)
-    meta = owner.metadata
+    meta = owner.metadata  # type: ignore[attr-defined]  # every kind has metadata; Message's stubs cannot say so
     return meta_pb2.OwnerReference(
         api_version=info.api_version,
         kind=info.kind,

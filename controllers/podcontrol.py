@@ -52,7 +52,7 @@ def pod_from_template(
     meta.labels.update(tmeta.labels)
     meta.annotations.update(tmeta.annotations)
     meta.finalizers.extend(tmeta.finalizers)
-    owner_meta = owner.metadata
+    owner_meta = owner.metadata  # type: ignore[attr-defined]  # every kind has metadata; Message's stubs cannot say so
     meta.namespace = owner_meta.namespace
     if name:
         meta.name = name

@@ -45,8 +45,10 @@ def set_condition(status: DeploymentStatus, cond: DeploymentCondition) -> None:
     end of the list, as Kubernetes appends it."""
     if not conditions.set_condition(status.conditions, cond, compare_message=False):
         return
+    current = conditions.find_condition(status.conditions, cond.type)
+    assert current is not None  # it was just set
     changed = DeploymentCondition()
-    changed.CopyFrom(conditions.find_condition(status.conditions, cond.type))
+    changed.CopyFrom(current)
     conditions.remove_condition(status.conditions, cond.type)
     status.conditions.append(changed)
 

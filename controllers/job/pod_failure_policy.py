@@ -11,6 +11,7 @@ eviction, for example). No rule matching means Count, the default.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pinnace.api.batch.v1 import job_pb2
@@ -73,7 +74,7 @@ def _matching_container(
 
 
 def _matching_condition(
-    patterns: list[job_pb2.PodFailurePolicyOnPodConditionsPattern], pod: pod_pb2.Pod
+    patterns: Sequence[job_pb2.PodFailurePolicyOnPodConditionsPattern], pod: pod_pb2.Pod
 ) -> str | None:
     for pattern in patterns:
         want = pattern.status or "True"
