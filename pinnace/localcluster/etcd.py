@@ -251,22 +251,21 @@ class EtcdServer:
         # etcd wants its data dir private (0700).
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)
+        log_out = None
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_file, "ab")  # handed to the child, closed below
-        else:
-            out = subprocess.DEVNULL
+            log_out = open(self.log_file, "ab")  # handed to the child, closed below
         try:
             self._proc = subprocess.Popen(
                 self.command(),
                 stdin=subprocess.DEVNULL,
-                stdout=out,
+                stdout=subprocess.DEVNULL if log_out is None else log_out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         finally:
-            if out is not subprocess.DEVNULL:
-                out.close()
+            if log_out is not None:
+                log_out.close()
         log.debug("started etcd pid %d on %s", self._proc.pid, self.client_url)
         return self
 

@@ -60,6 +60,8 @@ from google.protobuf import message_factory, struct_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from pinnace.api.meta.v1 import meta_pb2
+
 from . import omitempty
 from .timeutil import format_rfc3339
 
@@ -113,7 +115,7 @@ class CodecError(ValueError):
 
 def to_dict(msg: Message) -> dict[str, Any]:
     """The Kubernetes-shaped dict of `msg` (see the module docstring)."""
-    return _plan(msg.DESCRIPTOR).encode(msg)
+    return _plan(_descriptor(msg)).encode(msg)
 
 
 def from_dict(cls_or_msg: type[M] | M, data: Mapping[str, Any], *, path: str = "") -> M:
@@ -123,17 +125,22 @@ def from_dict(cls_or_msg: type[M] | M, data: Mapping[str, Any], *, path: str = "
     into it (like `Message.MergeFrom`) and the instance is returned.
     `path` prefixes every error path (e.g. "spec" when decoding a spec alone).
     """
-    cls = cls_or_msg if isinstance(cls_or_msg, type) else type(cls_or_msg)
-    plan = _plan(cls.DESCRIPTOR)
+    if isinstance(cls_or_msg, type):
+        cls, into = cls_or_msg, None
+    else:
+        cls, into = type(cls_or_msg), cls_or_msg
+    plan = _plan(_descriptor(cls))
     errors: list[FieldError] = []
     value = plan.decode(data, path, errors)
     if errors:
         raise CodecError(errors)
-    built = value if isinstance(value, Message) else cls(**value)
-    if isinstance(cls_or_msg, type):
-        return built  # type: ignore[return-value]
-    cls_or_msg.MergeFrom(built)
-    return cls_or_msg
+    # Decoded messages are constructor kwargs; the special types (Struct,
+    # Value, ListValue) decode to a message of their own class.
+    built = value if isinstance(value, cls) else cls(**value)
+    if into is None:
+        return built
+    into.MergeFrom(built)
+    return into
 
 
 def to_json(msg: Message) -> str:
@@ -258,7 +265,7 @@ class _Plan:
         by_number = self.by_number
         listed = msg.ListFields()
         if not self.in_number_order:
-            listed.sort(key=lambda item: by_number[item[0].number].position)
+            listed = sorted(listed, key=lambda item: by_number[item[0].number].position)
         for fd, value in listed:
             entry = by_number.get(fd.number)
             if entry is None:  # an extension: not part of the Kubernetes shape
@@ -325,11 +332,35 @@ def _plan(descriptor: Descriptor) -> _Plan:
     return plan
 
 
+def _descriptor(msg: Message | type[Message]) -> Descriptor:
+    """msg's message descriptor. The stubs type ``Message.DESCRIPTOR`` as the
+    pure-Python class or the C (upb) one; ``Descriptor`` is both at run time
+    (its metaclass accepts the C class in isinstance)."""
+    descriptor = msg.DESCRIPTOR
+    if not isinstance(descriptor, Descriptor):  # pragma: no cover - every implementation passes
+        raise TypeError(f"not a message descriptor: {descriptor!r}")
+    return descriptor
+
+
+def _message_type(fd: FieldDescriptor) -> Descriptor:
+    """The descriptor of a message field's type (None only for other fields)."""
+    if fd.message_type is None:
+        raise TypeError(f"{fd.full_name} is not a message field")
+    return fd.message_type
+
+
+def _enum_values(fd: FieldDescriptor) -> dict[str, int]:
+    """An enum field's value numbers by name."""
+    if fd.enum_type is None:
+        raise TypeError(f"{fd.full_name} is not an enum field")
+    return {v.name: v.number for v in fd.enum_type.values}
+
+
 def _is_value_field(fd: FieldDescriptor) -> bool:
     return (
         fd.type == FieldDescriptor.TYPE_MESSAGE
         and not fd.is_repeated
-        and fd.message_type.full_name == _VALUE
+        and _message_type(fd).full_name == _VALUE
     )
 
 
@@ -356,8 +387,8 @@ def _zero_maker(fd: FieldDescriptor, rule: str) -> Callable[[], Any]:
     if rule == omitempty.QUANTITY:
         return lambda: "0"
     if fd.type == FieldDescriptor.TYPE_MESSAGE:  # ZERO: the empty message's own form
-        plan = _plan(fd.message_type)  # may still be building: look up .encode per call
-        cls = message_factory.GetMessageClass(fd.message_type)
+        plan = _plan(_message_type(fd))  # may still be building: look up .encode per call
+        cls = message_factory.GetMessageClass(_message_type(fd))
         return lambda: plan.encode(cls())
     encode = _single_encoder(fd)  # ZERO: the scalar's default (0, false, "", enum name)
     zero = fd.default_value if encode is None else encode(fd.default_value)
@@ -379,9 +410,9 @@ def _zero_test(fd: FieldDescriptor, rule: str) -> Callable[[Any], bool] | None:
         return lambda value: value == "0"
     if fd.type != FieldDescriptor.TYPE_MESSAGE:
         return (lambda value: not value) if fd.has_presence else None
-    if fd.message_type.full_name == _INT_OR_STRING:
+    if _message_type(fd).full_name == _INT_OR_STRING:
         return lambda value: value == {"int_val": 0}
-    plan = _plan(fd.message_type)  # may still be building: look up per call
+    plan = _plan(_message_type(fd))  # may still be building: look up per call
     return lambda value: isinstance(value, dict) and plan.is_empty(value)
 
 
@@ -398,19 +429,20 @@ def _field_encoder(fd: FieldDescriptor) -> _Encoder | None:
 
 def _single_encoder(fd: FieldDescriptor) -> _Encoder | None:
     if fd.type == FieldDescriptor.TYPE_MESSAGE:
-        plan = _plan(fd.message_type)  # may still be building: look up .encode per call
+        plan = _plan(_message_type(fd))  # may still be building: look up .encode per call
         return lambda msg: plan.encode(msg)
     if fd.type == FieldDescriptor.TYPE_BYTES:
         return lambda raw: base64.b64encode(raw).decode("ascii")
     if fd.type == FieldDescriptor.TYPE_ENUM:
-        names = {v.number: v.name for v in fd.enum_type.values}
+        names = {number: name for name, number in _enum_values(fd).items()}
         return lambda number: names.get(number, number)
     return None
 
 
 def _map_encoder(fd: FieldDescriptor) -> _Encoder:
-    key_fd = fd.message_type.fields_by_name["key"]
-    value_encoder = _single_encoder(fd.message_type.fields_by_name["value"])
+    entry = _message_type(fd)
+    key_fd = entry.fields_by_name["key"]
+    value_encoder = _single_encoder(entry.fields_by_name["value"])
     key_text = _map_key_text(key_fd)
 
     def encode(mapping: Any) -> dict[str, Any]:
@@ -433,7 +465,7 @@ def _is_map(fd: FieldDescriptor) -> bool:
     return (
         fd.type == FieldDescriptor.TYPE_MESSAGE
         and fd.is_repeated
-        and fd.message_type.GetOptions().map_entry
+        and _message_type(fd).GetOptions().map_entry
     )
 
 
@@ -452,7 +484,7 @@ def _field_decoder(fd: FieldDescriptor) -> _Decoder:
 def _single_decoder(fd: FieldDescriptor, *, quantity: bool = False) -> _Decoder:
     t = fd.type
     if t == FieldDescriptor.TYPE_MESSAGE:
-        plan = _plan(fd.message_type)  # may still be building: look up .decode per call
+        plan = _plan(_message_type(fd))  # may still be building: look up .decode per call
         return lambda value, path, errors: plan.decode(value, path, errors)
     if t == FieldDescriptor.TYPE_STRING:
         return _quantity_string if quantity else _string
@@ -488,7 +520,7 @@ def _list_decoder(single: _Decoder) -> _Decoder:
 
 
 def _map_decoder(fd: FieldDescriptor) -> _Decoder:
-    entry = fd.message_type
+    entry = _message_type(fd)
     key_decoder = _map_key_decoder(entry.fields_by_name["key"])
     value_fd = entry.fields_by_name["value"]
     quantity = fd.json_name in QUANTITY_MAP_FIELDS and value_fd.type == FieldDescriptor.TYPE_STRING
@@ -652,7 +684,7 @@ def _bytes(value: Any, path: str, errors: list[FieldError]) -> Any:
 
 
 def _enum_decoder(fd: FieldDescriptor) -> _Decoder:
-    by_name = {v.name: v.number for v in fd.enum_type.values}
+    by_name = _enum_values(fd)
     numbers = set(by_name.values())
 
     def decode(value: Any, path: str, errors: list[FieldError]) -> Any:
@@ -670,11 +702,11 @@ def _enum_decoder(fd: FieldDescriptor) -> _Decoder:
 # ------------------------------------------------------------- special types
 
 
-def _encode_int_or_string(msg: Message) -> int | str:
+def _encode_int_or_string(msg: meta_pb2.IntOrString) -> int | str:
     which = msg.WhichOneof("value")
     if which == "str_val":
-        return msg.str_val  # type: ignore[attr-defined, no-any-return]
-    return msg.int_val  # type: ignore[attr-defined, no-any-return]  # unset is 0, as in Kubernetes
+        return msg.str_val
+    return msg.int_val  # unset is 0, as in Kubernetes
 
 
 _INT32 = _integer_decoder(-(2**31), 2**31 - 1, "int32")
@@ -785,7 +817,7 @@ def _encode_list_value(msg: Any) -> list[Any]:
     return [_encode_value(v) for v in msg.values]
 
 
-_SPECIALS: dict[str, tuple[Callable[[Message], Any], _Decoder]] = {
+_SPECIALS: dict[str, tuple[_Encoder, _Decoder]] = {
     _INT_OR_STRING: (_encode_int_or_string, _decode_int_or_string),
     _STRUCT: (_encode_struct, _decode_struct),
     _VALUE: (_encode_value, _decode_value),
