@@ -16,6 +16,7 @@ in every controller:
 Shared by the controllers: ``claim.py`` (adoption and release of pods and
 ControllerRevisions), ``podcontrol.py`` (creating and deleting pods),
 ``disruption.py`` (mark DisruptionTarget, then delete), ``podutil.py`` (pod
-predicates: active, terminating, ready, available), ``expectations.py``,
+predicates: active, terminating, ready, available), ``selectors.py`` (owners'
+selectors, parsed once per generation), ``expectations.py``,
 ``controllerref.py`` and ``nodeutil.py``.
 """

@@ -266,18 +266,17 @@ class Syncer:
             )
         await self.write_revision(d, new_revision)
         if not already_exists and util.has_progress_deadline(d):
-            set_condition(
-                d.status,
-                new_condition(
-                    DEPLOYMENT_PROGRESSING,
-                    "True",
-                    util.NEW_RS_REASON,
-                    f'Created new replica set "{created.metadata.name}"',
-                    now=self.now(),
-                ),
+            await self._progressing(
+                d, util.NEW_RS_REASON, f'Created new replica set "{created.metadata.name}"'
             )
-            await self.write_status(d)
         return created
+
+    async def _progressing(self, d: Deployment, reason: str, message: str) -> None:
+        """Set Progressing=True with reason and message, and write the status."""
+        set_condition(
+            d.status, new_condition(DEPLOYMENT_PROGRESSING, "True", reason, message, now=self.now())
+        )
+        await self.write_status(d)
 
     async def _sync_existing_new_rs(
         self, d: Deployment, existing: ReplicaSet, new_revision: str
@@ -295,17 +294,9 @@ class Syncer:
             util.has_progress_deadline(d)
             and find_condition(d.status.conditions, DEPLOYMENT_PROGRESSING) is None
         ):
-            set_condition(
-                d.status,
-                new_condition(
-                    DEPLOYMENT_PROGRESSING,
-                    "True",
-                    util.FOUND_NEW_RS_REASON,
-                    f'Found new replica set "{rs.metadata.name}"',
-                    now=self.now(),
-                ),
+            await self._progressing(
+                d, util.FOUND_NEW_RS_REASON, f'Found new replica set "{rs.metadata.name}"'
             )
-            await self.write_status(d)
         return rs
 
     def _new_replica_set(self, d: Deployment) -> ReplicaSet:

@@ -124,20 +124,9 @@ class StatefulPodControl:
         except errors.AlreadyExists:
             return  # the cache is behind
         except errors.ApiError as e:
-            self.recorder.event(
-                set_,
-                "Warning",
-                "FailedCreate",
-                f"create Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} "
-                f"failed error: {e.message}",
-            )
+            self._pod_event("create", set_, pod, e)
             raise
-        self.recorder.event(
-            set_,
-            "Normal",
-            "SuccessfulCreate",
-            f"create Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} successful",
-        )
+        self._pod_event("create", set_, pod, None)
 
     async def delete_pod(self, set_: StatefulSet, pod: Pod) -> None:
         try:
@@ -147,20 +136,21 @@ class StatefulPodControl:
         except (errors.NotFound, errors.Conflict):
             return  # gone, or another pod of that name now
         except errors.ApiError as e:
-            self.recorder.event(
-                set_,
-                "Warning",
-                "FailedDelete",
-                f"delete Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} "
-                f"failed error: {e.message}",
-            )
+            self._pod_event("delete", set_, pod, e)
             raise
-        self.recorder.event(
-            set_,
-            "Normal",
-            "SuccessfulDelete",
-            f"delete Pod {pod.metadata.name} in StatefulSet {set_.metadata.name} successful",
-        )
+        self._pod_event("delete", set_, pod, None)
+
+    def _pod_event(
+        self, verb: str, set_: StatefulSet, pod: Pod, error: errors.ApiError | None
+    ) -> None:
+        """Kubernetes' recordPodEvent: SuccessfulCreate/FailedDelete... on the set."""
+        what = f"{verb} Pod {pod.metadata.name} in StatefulSet {set_.metadata.name}"
+        if error is None:
+            self.recorder.event(set_, "Normal", f"Successful{verb.title()}", f"{what} successful")
+        else:
+            self.recorder.event(
+                set_, "Warning", f"Failed{verb.title()}", f"{what} failed error: {error.message}"
+            )
 
     async def fix_pod(self, set_: StatefulSet, pod: Pod, *, labels: bool) -> None:
         """Fix the pod's claims and (for a replica) its identity labels."""
