@@ -36,6 +36,7 @@ from pinnace.machinery import errors
 from pinnace.machinery.wellknown import (
     ANNOTATION_BIND_COMPLETED,
     ANNOTATION_BOUND_BY_CONTROLLER,
+    ANNOTATION_LOCAL_VOLUME_DIR,
     ANNOTATION_SELECTED_NODE,
     ANNOTATION_STORAGE_PROVISIONER,
 )
@@ -117,16 +118,14 @@ class PersistentVolumeBinder(Controller):
         pv = self.volumes.store.get(util.volume_name(claim))
         if pv is None:
             node = self.nodes.store.get(node_name)
-            directory = (
-                node.metadata.annotations.get(util.LOCAL_VOLUME_DIR_ANNOTATION) if node else None
-            )
+            directory = node.metadata.annotations.get(ANNOTATION_LOCAL_VOLUME_DIR) if node else None
             if not directory:
                 self.recorder.event(
                     claim,
                     "Warning",
                     "ProvisioningFailed",
                     f'node "{node_name}" has not published its local volume directory '
-                    f"(annotation {util.LOCAL_VOLUME_DIR_ANNOTATION})",
+                    f"(annotation {ANNOTATION_LOCAL_VOLUME_DIR})",
                 )
                 return NODE_WAIT
             pv = util.new_volume(claim, node_name, directory)

@@ -3,8 +3,9 @@ made for a claim, and the phases Kubernetes shows.
 
 Convention (shared with the kubelet, kubelet/volumes.py): every kubelet
 publishes the absolute directory under which its node-local volumes live
-as the Node annotation ``pinnace.io/local-volume-dir`` (``--local-volume-dir``,
-default ``<root-dir>/local-volumes``). A provisioned PV is
+as the Node annotation ``pinnace.io/local-volume-dir``
+(wellknown.ANNOTATION_LOCAL_VOLUME_DIR; ``--local-volume-dir``, default
+``<root-dir>/local-volumes``). A provisioned PV is
 ``pvc-<claim uid>`` with ``spec.local.path`` = ``<that dir>/pvc-<claim uid>``
 and required node affinity ``kubernetes.io/hostname In [<node>]``; the
 kubelet creates the directory when a pod first mounts the volume and
@@ -19,7 +20,6 @@ from pinnace.machinery.wellknown import ANNOTATION_PROVISIONED_BY, LABEL_HOSTNAM
 PV = volume_pb2.PersistentVolume
 PVC = volume_pb2.PersistentVolumeClaim
 
-LOCAL_VOLUME_DIR_ANNOTATION = "pinnace.io/local-volume-dir"
 PROVISIONER = "pinnace.io/local"
 
 PENDING, BOUND, LOST = "Pending", "Bound", "Lost"
