@@ -14,7 +14,8 @@ only what their kind needs. Rules every strategy follows:
 
 from __future__ import annotations
 
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Mapping
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
@@ -22,18 +23,13 @@ from apiserver.registry.config import DEFAULT_CONFIG, RegistryConfig
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
+from pinnace.machinery.objects import object_meta, replace_field
 from pinnace.machinery.validation import FieldError, FieldPath, is_dns1123_subdomain
 
 ROOT = FieldPath.root()
 
 # The message type of a kind: Strategy[pod_pb2.Pod] types every hook with Pod.
 M = TypeVar("M", bound=Message)
-
-
-def meta_of(obj: Message) -> meta_pb2.ObjectMeta:
-    """The metadata of a served object, for code that handles every kind."""
-    meta: meta_pb2.ObjectMeta = obj.metadata
-    return meta
 
 
 class Strategy(Generic[M]):
@@ -78,9 +74,7 @@ class Strategy(Generic[M]):
     def prepare_for_update(self, new: M, old: M) -> None:
         """A spec write cannot change status: keep the stored status."""
         if self.has_status and _has_field(obj=old, name="status"):
-            new.ClearField("status")
-            if old.HasField("status"):
-                new.status.CopyFrom(old.status)
+            replace_field(new, old, "status")
 
     def validate(self, obj: M) -> list[FieldError]:
         """Every field error of obj's kind-specific part."""
@@ -112,14 +106,14 @@ class Strategy(Generic[M]):
 
     def fields(self, obj: M) -> dict[str, str]:
         """Field selector values: metadata.name, metadata.namespace and field_labels."""
-        meta = meta_of(obj)
+        meta = object_meta(obj)
         out = {"metadata.name": meta.name, "metadata.namespace": meta.namespace}
         out.update(self.field_values(obj))
         return out
 
     def extract(self, obj: M) -> tuple[str, str, dict[str, str], dict[str, str]]:
         """What the watch cache indexes: namespace, name, labels, fields."""
-        meta = meta_of(obj)
+        meta = object_meta(obj)
         return meta.namespace, meta.name, dict(meta.labels), self.fields(obj)
 
     def field_values(self, obj: M) -> dict[str, str]:
@@ -129,18 +123,58 @@ class Strategy(Generic[M]):
     # ---- scale subresource ------------------------------------------------
 
     def scale_replicas(self, obj: M) -> tuple[int, int, str]:
+        """(spec replicas, status replicas, status selector string); kinds with
+        a scale subresource take ``ReplicasScale``'s."""
+        raise NotImplementedError(f"{self.info.kind} has no scale subresource")
+
+    def set_scale_replicas(self, obj: M, replicas: int) -> None:
+        """Write a scale's replicas into obj."""
+        raise NotImplementedError(f"{self.info.kind} has no scale subresource")
+
+
+class _ScaleSpec(Protocol):
+    replicas: int
+
+    @property
+    def selector(self) -> meta_pb2.LabelSelector | Mapping[str, str]: ...
+
+
+class _ScaleStatus(Protocol):
+    @property
+    def replicas(self) -> int: ...
+
+
+class Scalable(Protocol):
+    """An object of a kind with a scale subresource: spec.replicas,
+    spec.selector (a LabelSelector; a ReplicationController's is a map) and
+    status.replicas."""
+
+    @property
+    def spec(self) -> _ScaleSpec: ...
+
+    @property
+    def status(self) -> _ScaleStatus: ...
+
+
+S = TypeVar("S", bound=Scalable)
+
+
+class ReplicasScale(Generic[S]):
+    """The scale subresource of a kind scaled by spec.replicas: a strategy of
+    such a kind lists it, typed by the kind, before Strategy
+    (``DeploymentStrategy(ReplicasScale[Deployment], Strategy[Deployment])``),
+    so the checker proves the kind has the fields."""
+
+    def scale_replicas(self, obj: S) -> tuple[int, int, str]:
         """(spec replicas, status replicas, status selector string)."""
-        # Only kinds with a scale subresource come here; each has spec.replicas,
-        # spec.selector and status.replicas, which Message does not declare.
-        spec = obj.spec
-        sel = spec.selector
-        if isinstance(sel, Message):
+        sel = obj.spec.selector
+        if isinstance(sel, meta_pb2.LabelSelector):
             selector = str(selector_from_label_selector(sel))
         else:
             selector = str(selector_from_map(dict(sel)))
-        return spec.replicas, obj.status.replicas, selector
+        return obj.spec.replicas, obj.status.replicas, selector
 
-    def set_scale_replicas(self, obj: M, replicas: int) -> None:
+    def set_scale_replicas(self, obj: S, replicas: int) -> None:
         obj.spec.replicas = replicas
 
 
@@ -158,4 +192,13 @@ def spec_bytes(obj: Message) -> bytes:
     return clone.SerializeToString(deterministic=True)
 
 
-__all__ = ["ROOT", "FieldError", "FieldPath", "M", "Strategy", "meta_of", "spec_bytes"]
+__all__ = [
+    "ROOT",
+    "FieldError",
+    "FieldPath",
+    "M",
+    "ReplicasScale",
+    "Scalable",
+    "Strategy",
+    "spec_bytes",
+]

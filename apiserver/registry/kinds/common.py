@@ -17,6 +17,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from pinnace.api.apps.v1 import daemonset_pb2, deployment_pb2, replicaset_pb2, statefulset_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.codec import to_dict
 from pinnace.machinery.intstr import intstr_value
@@ -163,8 +164,17 @@ def not_more_than_100_percent(
 # ------------------------------------------------------------------ selectors
 
 
+WorkloadSpec = (
+    deployment_pb2.DeploymentSpec
+    | daemonset_pb2.DaemonSetSpec
+    | replicaset_pb2.ReplicaSetSpec
+    | statefulset_pb2.StatefulSetSpec
+)
+"""The spec of an apps/v1 workload: each has a LabelSelector ``selector``."""
+
+
 def validate_workload_selector(
-    obj_spec: Message, path: FieldPath, kind_word: str
+    obj_spec: WorkloadSpec, path: FieldPath, kind_word: str
 ) -> list[FieldError]:
     """apps/v1: selector required, valid, non-empty ("empty selector is
     invalid for <kind_word>")."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
 from apiserver.registry.strategy import Strategy
 from pinnace.api.apps.v1 import daemonset_pb2
 from pinnace.machinery.intstr import intstr, intstr_value
@@ -92,7 +90,9 @@ class DaemonSetStrategy(Strategy[daemonset_pb2.DaemonSet]):
         return errs
 
 
-def _validate_ds_update_strategy(us: Message, path: FieldPath) -> list[FieldError]:
+def _validate_ds_update_strategy(
+    us: daemonset_pb2.DaemonSetUpdateStrategy, path: FieldPath
+) -> list[FieldError]:
     if us.type == "OnDelete":
         return []
     if us.type != "RollingUpdate":

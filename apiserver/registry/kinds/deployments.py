@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
-from apiserver.registry.strategy import Strategy
+from apiserver.registry.strategy import ReplicasScale, Strategy
 from pinnace.api.apps.v1 import deployment_pb2
 from pinnace.machinery.intstr import intstr, intstr_value
 from pinnace.machinery.validation import (
@@ -39,7 +37,9 @@ SPEC = FieldPath.root("spec")
 # ------------------------------------------------------------------------- Deployment
 
 
-class DeploymentStrategy(Strategy[deployment_pb2.Deployment]):
+class DeploymentStrategy(
+    ReplicasScale[deployment_pb2.Deployment], Strategy[deployment_pb2.Deployment]
+):
     def default(self, obj: deployment_pb2.Deployment) -> None:
         """SetDefaults_Deployment."""
         spec = obj.spec
@@ -118,7 +118,9 @@ class DeploymentStrategy(Strategy[deployment_pb2.Deployment]):
         return errs
 
 
-def _validate_deployment_strategy(strategy: Message, path: FieldPath) -> list[FieldError]:
+def _validate_deployment_strategy(
+    strategy: deployment_pb2.DeploymentStrategy, path: FieldPath
+) -> list[FieldError]:
     errs: list[FieldError] = []
     if strategy.type == "Recreate":
         if strategy.HasField("rolling_update"):

@@ -5,10 +5,12 @@ ValidatePodTemplateSpecForReplicaSet / ForRC and the status counters."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from google.protobuf.message import Message
 
-from pinnace.api.core.v1 import pod_pb2
+from pinnace.api.apps.v1 import daemonset_pb2, deployment_pb2, replicaset_pb2
+from pinnace.api.core.v1 import pod_pb2, replicationcontroller_pb2
 from pinnace.machinery.validation import (
     FieldError,
     FieldPath,
@@ -70,7 +72,25 @@ def _is_optional(msg: Message, field: str) -> bool:
     return fd.has_presence
 
 
-def validate_replica_status(status: Message) -> list[FieldError]:
+ReplicaSetLikeStatus = (
+    replicaset_pb2.ReplicaSetStatus | replicationcontroller_pb2.ReplicationControllerStatus
+)
+
+
+class ReplicaCounts(Protocol):
+    """A status with replica counters (ReplicaSet, RC, Deployment, StatefulSet)."""
+
+    @property
+    def replicas(self) -> int: ...
+
+    @property
+    def ready_replicas(self) -> int: ...
+
+    @property
+    def available_replicas(self) -> int: ...
+
+
+def validate_replica_status(status: ReplicaSetLikeStatus) -> list[FieldError]:
     """Kubernetes' ValidateReplicaSetStatus / ValidateReplicationControllerStatus."""
     names = [
         ("replicas", "replicas"),
@@ -95,7 +115,7 @@ def validate_replica_status(status: Message) -> list[FieldError]:
 
 
 def counts_within_replicas(
-    status: Message, fields: list[tuple[str, str]], *, ready_detail: str
+    status: ReplicaCounts, fields: list[tuple[str, str]], *, ready_detail: str
 ) -> list[FieldError]:
     """Each of ``fields`` (proto name, JSON name) is at most status.replicas,
     and availableReplicas at most readyReplicas (worded ``ready_detail``)."""
@@ -115,11 +135,6 @@ def counts_within_replicas(
     return errs
 
 
-def validate_replica_status_update(new: Message, old: Message) -> list[FieldError]:
-    """A status write of a replicated kind: the new status is valid."""
-    return validate_replica_status(new.status)
-
-
 def collision_count_decremented(new_status: Message, old_status: Message) -> list[FieldError]:
     """status.collisionCount may not go down."""
     new, old = opt(new_status, "collision_count"), opt(old_status, "collision_count")
@@ -131,11 +146,12 @@ def collision_count_decremented(new_status: Message, old_status: Message) -> lis
 __all__ = [
     "GREATER_THAN_REPLICAS",
     "STATUS",
+    "ReplicaCounts",
+    "ReplicaSetLikeStatus",
     "collision_count_decremented",
     "counts_within_replicas",
     "validate_counters",
     "validate_replica_status",
-    "validate_replica_status_update",
     "validate_replicated_template",
 ]
 
@@ -144,12 +160,19 @@ SPEC = FieldPath.root("spec")
 DEFAULT_REVISION_HISTORY_LIMIT = 10
 
 
-def selector_immutable(new: Message, old: Message) -> list[FieldError]:
+class _WithSpec(Protocol):
+    @property
+    def spec(self) -> Message: ...
+
+
+def selector_immutable(new: _WithSpec, old: _WithSpec) -> list[FieldError]:
     return immutable_opt(new.spec, old.spec, "selector", SPEC.child("selector"))
 
 
 def template_checks(
-    spec: Message,
+    spec: deployment_pb2.DeploymentSpec
+    | daemonset_pb2.DaemonSetSpec
+    | replicaset_pb2.ReplicaSetSpec,
     kind: str,
     *,
     forbid_deadline: bool,

@@ -3,7 +3,7 @@ same workload, two selector shapes."""
 
 from __future__ import annotations
 
-from apiserver.registry.strategy import Strategy
+from apiserver.registry.strategy import ReplicasScale, Strategy
 from pinnace.api.apps.v1 import replicaset_pb2
 from pinnace.api.core.v1 import replicationcontroller_pb2
 from pinnace.machinery.validation import (
@@ -23,7 +23,6 @@ from .replicas import (
     selector_immutable,
     template_checks,
     validate_replica_status,
-    validate_replica_status_update,
     validate_replicated_template,
 )
 
@@ -31,7 +30,9 @@ SPEC = FieldPath.root("spec")
 # ------------------------------------------------------------------------- ReplicaSet
 
 
-class ReplicaSetStrategy(Strategy[replicaset_pb2.ReplicaSet]):
+class ReplicaSetStrategy(
+    ReplicasScale[replicaset_pb2.ReplicaSet], Strategy[replicaset_pb2.ReplicaSet]
+):
     def default(self, obj: replicaset_pb2.ReplicaSet) -> None:
         """SetDefaults_ReplicaSet."""
         spec = obj.spec
@@ -63,7 +64,10 @@ class ReplicaSetStrategy(Strategy[replicaset_pb2.ReplicaSet]):
 # -------------------------------------------------------------- ReplicationController
 
 
-class ReplicationControllerStrategy(Strategy[replicationcontroller_pb2.ReplicationController]):
+class ReplicationControllerStrategy(
+    ReplicasScale[replicationcontroller_pb2.ReplicationController],
+    Strategy[replicationcontroller_pb2.ReplicationController],
+):
     # Kubernetes' v1 RC orphans its pods when a delete names no policy.
     default_delete_policy = "Orphan"
 
@@ -107,4 +111,4 @@ class ReplicationControllerStrategy(Strategy[replicationcontroller_pb2.Replicati
         new: replicationcontroller_pb2.ReplicationController,
         old: replicationcontroller_pb2.ReplicationController,
     ) -> list[FieldError]:
-        return validate_replica_status_update(new, old)
+        return validate_replica_status(new.status)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from google.protobuf.message import Message
-
-from apiserver.registry.strategy import Strategy
+from apiserver.registry.strategy import ReplicasScale, Strategy
 from pinnace.api.apps.v1 import statefulset_pb2
 from pinnace.api.core.v1 import volume_pb2
 from pinnace.machinery.intstr import intstr, intstr_value
@@ -61,7 +59,9 @@ _STS_FORBIDDEN_MSG = (
 )
 
 
-class StatefulSetStrategy(Strategy[statefulset_pb2.StatefulSet]):
+class StatefulSetStrategy(
+    ReplicasScale[statefulset_pb2.StatefulSet], Strategy[statefulset_pb2.StatefulSet]
+):
     def validate_name(self, name: str) -> list[str]:
         """Kubernetes' ValidateStatefulSetName: a DNS label (pod names add "-<ordinal>")."""
         return is_dns1123_label(name)
@@ -196,7 +196,9 @@ class StatefulSetStrategy(Strategy[statefulset_pb2.StatefulSet]):
         return errs
 
 
-def _validate_sts_update_strategy(us: Message, path: FieldPath) -> list[FieldError]:
+def _validate_sts_update_strategy(
+    us: statefulset_pb2.StatefulSetUpdateStrategy, path: FieldPath
+) -> list[FieldError]:
     errs: list[FieldError] = []
     if not us.type:
         errs.append(required(path, ""))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from apiserver.registry.kinds import STRATEGIES
+from apiserver.registry.strategy import ReplicasScale
+from pinnace.machinery import kinds
 from tests.unit.registry.helpers import (
     assert_only,
     created,
@@ -655,3 +658,12 @@ def test_scale_helpers(kind: str, selector: str) -> None:
     s.set_scale_replicas(obj, 5)
     assert s.scale_replicas(obj)[0] == 5
     assert s.validate(obj) == []
+
+
+@pytest.mark.parametrize("info", kinds.KINDS, ids=lambda info: info.kind)
+def test_scale_hooks_exactly_where_the_kinds_table_has_a_scale_subresource(
+    info: kinds.KindInfo,
+) -> None:
+    """The verbs call the scale hooks only for kinds with a scale subresource;
+    those, and only those, take ReplicasScale's (Strategy's raise)."""
+    assert issubclass(STRATEGIES[info.kind], ReplicasScale) == ("scale" in info.subresources)

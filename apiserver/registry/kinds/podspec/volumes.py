@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from google.protobuf.message import Message
 
@@ -252,7 +253,9 @@ def _validate_image(src: volume_pb2.ImageVolumeSource, path: FieldPath) -> list[
     return errs
 
 
-_SOURCE_CHECKS = {
+# A volume source's check takes that source's message (read by name from the
+# Volume's oneof, so typed Any here: each check names its own message type).
+_SOURCE_CHECKS: dict[str, Callable[[Any, FieldPath], list[FieldError]]] = {
     "host_path": validate_host_path,
     "empty_dir": _validate_empty_dir,
     "secret": _validate_secret,
