@@ -33,8 +33,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 async def ensure_system_namespaces(namespaces: Resource, verbs: Verbs) -> None:
     for name in SYSTEM_NAMESPACES:
-        ns = namespaces.info.new()
-        ns.metadata.name = name
+        ns = namespace_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=name))
         with contextlib.suppress(errors.AlreadyExists):
             await verbs.create(namespaces, "", ns)
             log.info("created namespace %s", name)
@@ -51,7 +50,7 @@ class NamespacePhases:
         cached = self._namespaces.cache.get(self._namespaces.key("", name))
         if cached is None:
             return None
-        return self._namespaces.info.message_class.FromString(cached.raw).status.phase
+        return namespace_pb2.Namespace.FromString(cached.raw).status.phase
 
     async def phase(self, name: str) -> str | None:
         """The namespace's phase; reads etcd when the cache has not seen it yet."""
@@ -59,7 +58,7 @@ class NamespacePhases:
         if phase is not None:
             return phase
         stored = await self._namespaces.store.get(self._namespaces.key("", name))
-        return None if stored is None else stored.obj.status.phase
+        return None if stored is None else _namespace(stored.obj).status.phase
 
 
 class NamespaceFinalizer:
@@ -83,7 +82,7 @@ class NamespaceFinalizer:
         contents fail to delete is logged and retried on the next pass; it
         does not hold up the others."""
         for cached in self._namespaces.cache.objects():
-            ns = self._namespaces.info.message_class.FromString(cached.raw)
+            ns = namespace_pb2.Namespace.FromString(cached.raw)
             if not ns.metadata.deletion_timestamp:
                 continue
             try:
@@ -135,16 +134,24 @@ class NamespaceFinalizer:
         res = self._namespaces
 
         async def mutate(current: Message, rv: int) -> Message | None:
-            kept = [f for f in current.spec.finalizers if f != FINALIZER_KUBERNETES]
-            del current.spec.finalizers[:]
-            current.spec.finalizers.extend(kept)
-            return current
+            ns = _namespace(current)
+            kept = [f for f in ns.spec.finalizers if f != FINALIZER_KUBERNETES]
+            del ns.spec.finalizers[:]
+            ns.spec.finalizers.extend(kept)
+            return ns
 
         with contextlib.suppress(errors.NotFound):
             stored, _ = await res.store.guaranteed_update(
                 res.key("", name), mutate, not_found=lambda: errors.NotFound(name)
             )
-            meta = stored.obj.metadata
-            if not meta.finalizers and not stored.obj.spec.finalizers:
+            ns = _namespace(stored.obj)
+            if not ns.metadata.finalizers and not ns.spec.finalizers:
                 await res.store.delete_if_unchanged(res.key("", name), stored.rv)
                 log.info("namespace %s is empty and deleted", name)
+
+
+def _namespace(obj: Message) -> namespace_pb2.Namespace:
+    """obj as the Namespace it is (the namespaces store holds only Namespaces)."""
+    if not isinstance(obj, namespace_pb2.Namespace):  # pragma: no cover - see above
+        raise TypeError(f"expected a Namespace, got a {obj.DESCRIPTOR.full_name}")
+    return obj

@@ -12,6 +12,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -22,8 +23,11 @@ from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
 from apiserver.storage.watchcache import BOOKMARK, CacheEvent
 from apiserver.wire import list_response
+from pinnace.api.autoscaling.v1 import scale_pb2
+from pinnace.api.core.v1 import binding_pb2
 from pinnace.api.service.v1 import api_pb2
 from pinnace.machinery import errors, kinds
+from pinnace.machinery.objects import M
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +39,18 @@ VERSION = "pinnace-0.1.0 (Kubernetes API v1.32 semantics)"
 WATCH_CATCH_UP_SECONDS = 3.0
 
 
+# What a unary handler answers: a message, or bytes already encoded (List).
+R = TypeVar("R", bound=Message | bytes)
+
+
 def _handler(
     verb: str,
-) -> Callable[[Callable[..., Awaitable[Message]]], Callable[..., Awaitable[Message]]]:
+) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
     """Map ApiError to gRPC status; count and time every call."""
 
-    def wrap(fn: Callable[..., Awaitable[Message]]) -> Callable[..., Awaitable[Message]]:
+    def wrap(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
         @functools.wraps(fn)
-        async def run(
-            self: ApiService, request: Message, context: grpc.aio.ServicerContext
-        ) -> Message:
+        async def run(self: ApiService, request: Message, context: grpc.aio.ServicerContext) -> R:
             resource = getattr(request, "resource", "")
             start = time.perf_counter()
             code = "OK"
@@ -97,19 +103,21 @@ class ApiService:
             raise errors.NotFound(str(e)) from None
 
     @staticmethod
-    def unpack(res: Resource, packed: any_pb2.Any, expect: kinds.KindInfo | None = None) -> Message:
-        info = expect or res.info
+    def unpack(res: Resource, packed: any_pb2.Any, cls: type[M]) -> M:
+        """The object in ``packed``, which must be a ``cls`` (else BadRequest)."""
+        want = cls.DESCRIPTOR.full_name
         if not packed.type_url:
             raise errors.BadRequest("object is required")
         got = packed.type_url.rpartition("/")[2]
-        if got != info.message_name:
+        if got != want:
             raise errors.BadRequest(
-                f"the object is a {got or 'nothing'}, but {res.qualified} takes {info.message_name}"
+                f"the object is a {got or 'nothing'}, but {res.qualified} takes {want}"
             )
         try:
-            return info.message_class.FromString(packed.value)
+            return cls.FromString(packed.value)
         except DecodeError as e:
-            raise errors.BadRequest(f"malformed {info.kind} object: {e}") from None
+            # Every kind's message is named as the kind (the kinds table).
+            raise errors.BadRequest(f"malformed {cls.DESCRIPTOR.name} object: {e}") from None
 
     # ---- verbs ---------------------------------------------------------------
 
@@ -121,15 +129,15 @@ class ApiService:
         if req.subresource == "binding":
             if res.info.kind != "Pod":
                 raise errors.NotFound(f"{res.qualified} has no binding subresource")
-            binding = self.unpack(res, req.object, kinds.BINDING)
+            binding = self.unpack(res, req.object, binding_pb2.Binding)
             name = req.name or binding.metadata.name
-            obj = await self._verbs.bind(res, req.namespace, name, binding)
-            return api_pb2.ObjectResponse(object=pack(obj))
+            pod = await self._verbs.bind(res, req.namespace, name, binding)
+            return api_pb2.ObjectResponse(object=pack(pod))
         if req.subresource:
             raise errors.NotFound(
                 f'{res.qualified} has no "{req.subresource}" subresource for create'
             )
-        obj = self.unpack(res, req.object)
+        obj = self.unpack(res, req.object, res.info.message_class)
         created = await self._verbs.create(res, req.namespace, obj, dry_run=req.dry_run)
         return api_pb2.ObjectResponse(object=pack(created))
 
@@ -167,10 +175,10 @@ class ApiService:
     ) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
         if req.subresource == "scale":
-            scale = self.unpack(res, req.object, kinds.SCALE)
+            scale = self.unpack(res, req.object, scale_pb2.Scale)
             out = await self._verbs.update_scale(res, req.namespace, scale, dry_run=req.dry_run)
             return api_pb2.ObjectResponse(object=pack(out))
-        obj = self.unpack(res, req.object)
+        obj = self.unpack(res, req.object, res.info.message_class)
         updated = await self._verbs.update(
             res, req.namespace, obj, subresource=req.subresource, dry_run=req.dry_run
         )

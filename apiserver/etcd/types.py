@@ -13,6 +13,7 @@ built per Range or watch batch; the rest are frozen dataclasses.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -148,7 +149,7 @@ def kv_from_pb(kv: kv_pb2.KeyValue) -> KeyValue:
     return KeyValue(kv.key, kv.value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
 
 
-def kvs_from_pb(kvs: list[kv_pb2.KeyValue]) -> list[KeyValue]:
+def kvs_from_pb(kvs: Iterable[kv_pb2.KeyValue]) -> list[KeyValue]:
     return [
         KeyValue(kv.key, kv.value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
         for kv in kvs

@@ -26,6 +26,7 @@ The iterator is not meant to be consumed by two tasks at once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import grpc
 
@@ -178,11 +179,10 @@ class Watch:
         if resp.fragment:
             self._fragments.extend(resp.events)
             return None
+        raw: Sequence[kv_pb2.Event] = resp.events
         if self._fragments:
-            raw = [*self._fragments, *resp.events]
+            raw = [*self._fragments, *raw]
             self._fragments.clear()
-        else:
-            raw = resp.events
         if raw:
             events = [event_from_pb(ev) for ev in raw]
             self._next_rev = events[-1].kv.mod_revision + 1

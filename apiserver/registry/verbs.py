@@ -32,12 +32,13 @@ from apiserver.registry.strategy import spec_bytes
 from apiserver.storage.store import Stored
 from apiserver.storage.watchcache import CachedObject, Filter
 from pinnace.api.autoscaling.v1 import scale_pb2
-from pinnace.api.core.v1 import pod_pb2
+from pinnace.api.core.v1 import binding_pb2, pod_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, errors
 from pinnace.machinery.conditions import set_condition
 from pinnace.machinery.fields import FieldSelector, parse_field_selector
 from pinnace.machinery.labels import Selector, parse_selector
+from pinnace.machinery.objects import copy_message, object_meta, replace_field, set_type_meta
 from pinnace.machinery.patch import PatchError, json_patch, merge_patch
 from pinnace.machinery.timeutil import now_rfc3339
 from pinnace.machinery.wellknown import POD_SCHEDULED
@@ -113,7 +114,7 @@ class Verbs:
 
     def _place(self, res: Resource, namespace: str, obj: Message) -> None:
         """Reconcile the request namespace with the object's."""
-        meta = obj.metadata
+        meta = object_meta(obj)
         if res.info.namespaced:
             if not meta.namespace:
                 meta.namespace = namespace
@@ -128,8 +129,7 @@ class Verbs:
             raise errors.BadRequest(
                 f'{res.qualified} is not namespaced: metadata.namespace must be empty, got "{meta.namespace}"'
             )
-        obj.api_version = res.info.api_version
-        obj.kind = res.info.kind
+        set_type_meta(obj, res.info.api_version, res.info.kind)
 
     async def _check_namespace_open(self, res: Resource, namespace: str) -> None:
         if not res.info.namespaced:
@@ -147,7 +147,7 @@ class Verbs:
             )
 
     def _validate(self, res: Resource, obj: Message, errs: list) -> None:
-        meta = obj.metadata
+        meta = object_meta(obj)
         if errs:
             raise errors.invalid(
                 res.info.kind, meta.name or meta.generate_name, errs, res.info.group
@@ -166,7 +166,7 @@ class Verbs:
     ) -> Message:
         self._check_kind(res, obj)
         self._place(res, namespace, obj)
-        meta = obj.metadata
+        meta = object_meta(obj)
         await self._check_namespace_open(res, meta.namespace)
         generated = not meta.name and bool(meta.generate_name)
         for attempt in range(8):
@@ -312,14 +312,14 @@ class Verbs:
     ) -> Message:
         self._check_kind(res, new)
         self._place(res, namespace, new)
-        meta = new.metadata
+        meta = object_meta(new)
         if not meta.name:
             raise errors.BadRequest("metadata.name: Required value: name is required for an update")
         expected = _parse_rv(meta.resource_version)
 
         async def mutate(current: Message, rv: int) -> Message | None:
             self._check_resource_version(res, meta.name, expected, rv)
-            return self._merge_update(res, current, _copy(new), subresource)
+            return self._merge_update(res, current, copy_message(new), subresource)
 
         return await self._write(
             res, res.key(meta.namespace, meta.name), meta.name, mutate, dry_run
@@ -330,8 +330,8 @@ class Verbs:
     ) -> Message:
         """The object an update of ``current`` to ``new`` stores (validated)."""
         strategy = res.strategy
-        cur_meta = current.metadata
-        new_meta = new.metadata
+        cur_meta = object_meta(current)
+        new_meta = object_meta(new)
         if new_meta.uid and new_meta.uid != cur_meta.uid:
             raise errors.PreconditionFailed(
                 f"Precondition failed: UID in precondition: {new_meta.uid}, UID in object meta: {cur_meta.uid}"
@@ -339,10 +339,8 @@ class Verbs:
         if subresource == "status":
             if not strategy.has_status:
                 raise errors.MethodNotAllowed(f"{res.qualified} has no status subresource")
-            result = _copy(current)
-            result.ClearField("status")
-            if new.HasField("status"):
-                result.status.CopyFrom(new.status)
+            result = copy_message(current)
+            replace_field(result, new, "status")
             errs = strategy.validate_status_update(result, current)
             self._validate(res, result, errs)
             return result
@@ -382,7 +380,7 @@ class Verbs:
             key, guarded, not_found=lambda: self.not_found(res, name)
         )
         obj = stored.obj
-        meta = obj.metadata
+        meta = object_meta(obj)
         if (
             meta.deletion_timestamp
             and not meta.finalizers
@@ -440,7 +438,7 @@ class Verbs:
                 new = codec.from_dict(type(current), patched)
             except codec.CodecError as e:
                 raise errors.invalid(res.info.kind, name, e.errors, res.info.group) from None
-            new_meta = new.metadata
+            new_meta = object_meta(new)
             self._check_resource_version(res, name, _parse_rv(new_meta.resource_version), rv)
             if new_meta.name != name or (res.info.namespaced and new_meta.namespace != namespace):
                 raise errors.BadRequest(
@@ -452,15 +450,15 @@ class Verbs:
 
     # ---- scale -----------------------------------------------------------------
 
-    async def get_scale(self, res: Resource, namespace: str, name: str) -> Message:
+    async def get_scale(self, res: Resource, namespace: str, name: str) -> scale_pb2.Scale:
         stored = await self.get(res, namespace, name)
         return self._scale_of(res, stored.obj)
 
-    def _scale_of(self, res: Resource, obj: Message) -> Message:
+    def _scale_of(self, res: Resource, obj: Message) -> scale_pb2.Scale:
         if not res.strategy.has_scale:
             raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
         spec_replicas, status_replicas, selector = res.strategy.scale_replicas(obj)
-        meta = obj.metadata
+        meta = object_meta(obj)
         scale = scale_pb2.Scale(api_version="autoscaling/v1", kind="Scale")
         for f in ("name", "namespace", "uid", "resource_version", "creation_timestamp"):
             setattr(scale.metadata, f, getattr(meta, f))
@@ -470,8 +468,8 @@ class Verbs:
         return scale
 
     async def update_scale(
-        self, res: Resource, namespace: str, scale: Message, *, dry_run: bool = False
-    ) -> Message:
+        self, res: Resource, namespace: str, scale: scale_pb2.Scale, *, dry_run: bool = False
+    ) -> scale_pb2.Scale:
         if not res.strategy.has_scale:
             raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
         name = scale.metadata.name
@@ -491,7 +489,7 @@ class Verbs:
 
         async def mutate(current: Message, rv: int) -> Message | None:
             self._check_resource_version(res, name, expected, rv)
-            new = _copy(current)
+            new = copy_message(current)
             res.strategy.set_scale_replicas(new, replicas)
             return self._merge_update(res, current, new, "")
 
@@ -507,8 +505,8 @@ class Verbs:
         validate_delete_options(options)
         for _ in range(16):
             current = await self.get(res, namespace, name)
-            obj = _copy(current.obj)
-            meta = obj.metadata
+            obj = copy_message(current.obj)
+            meta = object_meta(obj)
             check_preconditions(res.qualified, name, meta, current.rv, options.preconditions)
             pending = begin_delete(res.strategy, obj, options, self._now())
             if pending:
@@ -547,7 +545,9 @@ class Verbs:
 
     # ---- bind ------------------------------------------------------------------
 
-    async def bind(self, res: Resource, namespace: str, name: str, binding: Message) -> Message:
+    async def bind(
+        self, res: Resource, namespace: str, name: str, binding: binding_pb2.Binding
+    ) -> pod_pb2.Pod:
         target = binding.target
         if not target.name:
             raise errors.invalid(
@@ -564,37 +564,38 @@ class Verbs:
             raise errors.BadRequest(f"the binding's name {bname!r} does not match the pod {name!r}")
 
         async def mutate(current: Message, rv: int) -> Message | None:
-            meta = current.metadata
-            if meta.deletion_timestamp:
+            pod = _as_pod(current)
+            if pod.metadata.deletion_timestamp:
                 raise self.conflict(res, name, "pod is being deleted, cannot be assigned to a host")
-            if current.spec.node_name:
+            if pod.spec.node_name:
                 raise self.conflict(
                     res,
                     name,
-                    f'pod {name} is already assigned to node "{current.spec.node_name}"',
+                    f'pod {name} is already assigned to node "{pod.spec.node_name}"',
                 )
-            current.spec.node_name = target.name
-            _set_pod_scheduled(current, self._now())
-            return current
+            pod.spec.node_name = target.name
+            _set_pod_scheduled(pod, self._now())
+            return pod
 
         stored, _ = await res.store.guaranteed_update(
             res.key(namespace, name), mutate, not_found=lambda: self.not_found(res, name)
         )
-        return stored.obj
+        return _as_pod(stored.obj)
 
 
-def _set_pod_scheduled(pod: Message, now: str) -> None:
+def _as_pod(obj: Message) -> pod_pb2.Pod:
+    """obj as the Pod it is: only the pods resource serves bind."""
+    if not isinstance(obj, pod_pb2.Pod):  # pragma: no cover - the pods store holds Pods
+        raise TypeError(f"a binding targets a Pod, not a {obj.DESCRIPTOR.full_name}")
+    return obj
+
+
+def _set_pod_scheduled(pod: pod_pb2.Pod, now: str) -> None:
     """PodScheduled=True, as Kubernetes' binding does (podutil.UpdatePodCondition)."""
     set_condition(
         pod.status.conditions,
         pod_pb2.PodCondition(type=POD_SCHEDULED, status="True", last_transition_time=now),
     )
-
-
-def _copy(obj: Message) -> Message:
-    new = type(obj)()
-    new.CopyFrom(obj)
-    return new
 
 
 def _split(res: Resource, key: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ from apiserver.etcd.requests import (
 from apiserver.metrics import ETCD_LATENCY
 from pinnace.machinery import errors
 from pinnace.machinery.kinds import by_message
+from pinnace.machinery.objects import object_meta
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +59,19 @@ class Store:
 
     def decode(self, value: bytes, rv: int) -> Message:
         obj = self._cls.FromString(value)
-        obj.metadata.resource_version = str(rv)
+        object_meta(obj).resource_version = str(rv)
         return obj
 
     @staticmethod
     def encode(obj: Message) -> bytes:
         """Serialize for storage, without the resourceVersion."""
-        rv = obj.metadata.resource_version
-        obj.metadata.resource_version = ""
+        meta = object_meta(obj)
+        rv = meta.resource_version
+        meta.resource_version = ""
         try:
             return obj.SerializeToString(deterministic=True)
         finally:
-            obj.metadata.resource_version = rv
+            meta.resource_version = rv
 
     async def get(self, key: str) -> Stored | None:
         start = time.perf_counter()
@@ -102,7 +104,7 @@ class Store:
         ETCD_LATENCY.labels("create").observe(time.perf_counter() - start)
         if not result.succeeded:
             raise _already_exists(obj)
-        obj.metadata.resource_version = str(result.revision)
+        object_meta(obj).resource_version = str(result.revision)
         return result.revision
 
     async def put_if_unchanged(self, key: str, obj: Message, rv: int) -> Stored | None:
@@ -117,7 +119,7 @@ class Store:
         ETCD_LATENCY.labels("update").observe(time.perf_counter() - start)
         if not result.succeeded:
             return None
-        obj.metadata.resource_version = str(result.revision)
+        object_meta(obj).resource_version = str(result.revision)
         return Stored(obj, result.revision)
 
     async def delete_if_unchanged(self, key: str, rv: int) -> bool:
@@ -164,7 +166,7 @@ class Store:
 
 def _already_exists(obj: Message) -> errors.AlreadyExists:
     info = by_message(obj)
-    name = obj.metadata.name
+    name = object_meta(obj).name
     qualified = f"{info.plural}.{info.group}" if info.group else info.plural
     return errors.AlreadyExists(
         f'{qualified} "{name}" already exists', kind=info.plural, name=name, group=info.group
