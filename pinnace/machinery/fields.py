@@ -86,7 +86,7 @@ def parse_field_selector(text: str) -> FieldSelector:
     return FieldSelector(tuple(sorted(terms)))
 
 
-_OPERATORS = (("!=", "!="), ("==", "="), ("=", "="))
+_OPERATORS: tuple[tuple[str, Op], ...] = (("!=", "!="), ("==", "="), ("=", "="))
 
 
 def _split_terms(text: str) -> list[str]:
@@ -120,7 +120,7 @@ def _parse_term(part: str, whole: str) -> Term:
                         f"invalid field selector {whole!r}: term {part!r} has no field name"
                     )
                 value = _unescape(part[i + len(symbol) :], whole)
-                return Term(field, op, value)  # type: ignore[arg-type]
+                return Term(field, op, value)
         i += 1
     raise FieldSelectorError(
         f"invalid field selector {whole!r}: term {part!r} is not of the form "

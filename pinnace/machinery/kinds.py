@@ -21,6 +21,7 @@ from google.protobuf import symbol_database
 from google.protobuf.message import Message
 
 import pinnace.api
+from pinnace.machinery.objects import set_type_meta
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,7 @@ class KindInfo:
     def new(self) -> Message:
         """An empty message of this kind with apiVersion and kind set."""
         obj = self.message_class()
-        obj.api_version = self.api_version  # type: ignore[attr-defined]
-        obj.kind = self.kind  # type: ignore[attr-defined]
+        set_type_meta(obj, self.api_version, self.kind)
         return obj
 
 
