@@ -80,7 +80,10 @@ class ScheduleError(ValueError):
 class Schedule(Protocol):
     """When a parsed schedule fires."""
 
-    zone: tzinfo  # the zone its times are shown in
+    @property
+    def zone(self) -> tzinfo:
+        """The zone its times are shown in."""
+        ...
 
     def next_after(self, when: datetime) -> datetime | None:
         """The first time strictly after ``when`` (in ``when``'s zone), or
