@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from pinnace.api.core.v1 import container_pb2, pod_pb2
 from pinnace.machinery.quantity import to_int, to_milli
 
 __all__ = ["Rejection", "admit", "pod_requests"]
@@ -35,13 +35,13 @@ class Rejection:
     message: str
 
 
-def pod_requests(pod: Any) -> dict[str, int]:
+def pod_requests(pod: pod_pb2.Pod) -> dict[str, int]:
     """Effective requests: cpu (milli) and memory (bytes), the larger of the
     sum over containers and the largest init container (plus overhead)."""
     spec = pod.spec
     total = {"cpu": 0, "memory": 0}
 
-    def amounts(ctr: Any) -> dict[str, int]:
+    def amounts(ctr: container_pb2.Container) -> dict[str, int]:
         req = ctr.resources.requests
         return {
             "cpu": to_milli(req["cpu"]) if "cpu" in req else 0,
@@ -60,7 +60,7 @@ def pod_requests(pod: Any) -> dict[str, int]:
     return total
 
 
-def _host_ports(pod: Any) -> list[tuple[str, str, int]]:
+def _host_ports(pod: pod_pb2.Pod) -> list[tuple[str, str, int]]:
     out = []
     for ctr in (*pod.spec.init_containers, *pod.spec.containers):
         for p in ctr.ports:
@@ -76,11 +76,11 @@ def _ports_conflict(a: tuple[str, str, int], b: tuple[str, str, int]) -> bool:
 
 
 def admit(
-    pod: Any,
+    pod: pod_pb2.Pod,
     *,
     node_labels: Mapping[str, str],
     allocatable: Mapping[str, str],
-    admitted: Iterable[Any],
+    admitted: Iterable[pod_pb2.Pod],
 ) -> Rejection | None:
     """None if ``pod`` may run next to ``admitted``, else why not."""
     for key, value in pod.spec.node_selector.items():

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol
+
+from google.protobuf.message import Message
 
 from kubelet.paths import RootPaths
 from kubelet.runtime import Runtime
+from pinnace.client.aio import AsyncClient
 from pinnace.machinery.timeutil import Clock, RealClock
 
-__all__ = ["Config", "Context"]
+__all__ = ["Config", "Context", "Recorder"]
+
+
+class Recorder(Protocol):
+    """What the kubelet records events with (an EventRecorder, or a test's fake)."""
+
+    def event(self, obj: Message, type: str, reason: str, message: str) -> None: ...
 
 
 @dataclass
@@ -59,8 +68,8 @@ class Context:
     the node manager before pods are admitted."""
 
     config: Config
-    client: Any  # AsyncClient
-    recorder: Any  # EventRecorder (or a fake with .event())
+    client: AsyncClient
+    recorder: Recorder
     runtime: Runtime
     paths: RootPaths
     allocatable: dict[str, str] = field(default_factory=dict)

@@ -33,9 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from kubelet.paths import PathError, inside
+from pinnace.api.core.v1 import container_pb2, pod_pb2, reference_pb2
 from pinnace.machinery.quantity import parse_quantity
 
 __all__ = [
@@ -88,7 +88,7 @@ def expand(text: str, env: Mapping[str, str]) -> str:
 _SUBSCRIPT = re.compile(r"^metadata\.(labels|annotations)\['(.+)'\]$")
 
 
-def field_value(pod: Any, path: str, *, host_ip: str, pod_ip: str) -> str:
+def field_value(pod: pod_pb2.Pod, path: str, *, host_ip: str, pod_ip: str) -> str:
     """The downward-API value of ``path`` for ``pod`` (ConfigError if unsupported)."""
     meta, spec = pod.metadata, pod.spec
     simple = {
@@ -114,7 +114,11 @@ def field_value(pod: Any, path: str, *, host_ip: str, pod_ip: str) -> str:
     raise ConfigError(f'unsupported fieldRef fieldPath "{path}"')
 
 
-def _resource_value(container: Any, ref: Any, allocatable: Mapping[str, str]) -> str:
+def _resource_value(
+    container: container_pb2.Container,
+    ref: reference_pb2.ResourceFieldSelector,
+    allocatable: Mapping[str, str],
+) -> str:
     resource = ref.resource  # e.g. limits.cpu, requests.memory
     kind, _, name = resource.partition(".")
     res = container.resources
@@ -130,8 +134,8 @@ def _resource_value(container: Any, ref: Any, allocatable: Mapping[str, str]) ->
 
 
 def container_env(
-    pod: Any,
-    container: Any,
+    pod: pod_pb2.Pod,
+    container: container_pb2.Container,
     *,
     host_ip: str,
     pod_ip: str,
@@ -154,17 +158,17 @@ def container_env(
         if not var.HasField("value_from"):
             env[var.name] = expand(var.value, env)
             continue
-        src = var.value_from
-        if src.HasField("field_ref"):
+        source = var.value_from
+        if source.HasField("field_ref"):
             env[var.name] = field_value(
-                pod, src.field_ref.field_path, host_ip=host_ip, pod_ip=pod_ip
+                pod, source.field_ref.field_path, host_ip=host_ip, pod_ip=pod_ip
             )
-        elif src.HasField("resource_field_ref"):
-            env[var.name] = _resource_value(container, src.resource_field_ref, allocatable or {})
+        elif source.HasField("resource_field_ref"):
+            env[var.name] = _resource_value(container, source.resource_field_ref, allocatable or {})
         else:
             for name in ("config_map_key_ref", "secret_key_ref", "file_key_ref"):
-                if src.HasField(name):
-                    ref = getattr(src, name)
+                if source.HasField(name):
+                    ref = getattr(source, name)
                     if not ref.optional:
                         raise ConfigError(
                             f'env {var.name}: {name.replace("_", " ")} "{getattr(ref, "name", "")}" '
@@ -173,7 +177,7 @@ def container_env(
     return env
 
 
-def command_line(container: Any, env: Mapping[str, str]) -> list[str]:
+def command_line(container: container_pb2.Container, env: Mapping[str, str]) -> list[str]:
     """command + args with $(VAR) expanded; ConfigError without a command
     (there is no image to supply an entrypoint)."""
     if not container.command:
@@ -193,8 +197,8 @@ class Environment:
 
 
 def container_environment(
-    pod: Any,
-    container: Any,
+    pod: pod_pb2.Pod,
+    container: container_pb2.Container,
     *,
     host_ip: str,
     pod_ip: str,

@@ -25,7 +25,7 @@ import asyncio
 import logging
 import shutil
 import signal
-from typing import Any
+from pathlib import Path
 
 from kubelet.admission import admit
 from kubelet.context import Context
@@ -63,8 +63,8 @@ class PodManager:
     def on_update(self, old: pod_pb2.Pod, new: pod_pb2.Pod) -> None:
         self._upsert(new)
 
-    def on_delete(self, obj: Any) -> None:
-        pod = obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
+    def on_delete(self, obj: pod_pb2.Pod | DeletedFinalStateUnknown) -> None:
+        pod: pod_pb2.Pod = obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
         worker = self.workers.get(pod.metadata.uid)
         if worker is not None:
             worker.update(None)
@@ -217,7 +217,7 @@ class PodManager:
             log.info("removed the directory of deleted persistent volume %s", name)
         return removed
 
-    def _rotate(self, paths: list[Any]) -> None:
+    def _rotate(self, paths: list[Path]) -> None:
         cfg = self.ctx.config
         for p in paths:
             try:
@@ -254,7 +254,7 @@ def _orphan(runtime: Runtime, paths: PodPaths) -> tuple[dict[str, str], list[Ins
     return info, running
 
 
-def _subdirs(path: Any) -> list[str]:
+def _subdirs(path: Path) -> list[str]:
     try:
         return [p.name for p in path.iterdir() if p.is_dir()]
     except FileNotFoundError:

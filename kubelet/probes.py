@@ -37,11 +37,12 @@ import ssl as ssl_mod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from pinnace.api.core.v1 import container_pb2
+from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.intstr import intstr_value
 
 __all__ = ["Outcome", "ProbeState", "ProbeWorker", "Result", "run_handler"]
@@ -63,7 +64,7 @@ class Outcome:
     message: str = ""
 
 
-def resolve_port(port: Any, container: Any) -> int:
+def resolve_port(port: meta_pb2.IntOrString, container: container_pb2.Container) -> int:
     """A probe port: a number, or the name of one of the container's ports."""
     value = intstr_value(port)
     if isinstance(value, int):
@@ -114,7 +115,9 @@ async def run_exec(
     )
 
 
-async def run_http_get(action: Any, *, host: str, port: int, timeout: float) -> Outcome:
+async def run_http_get(
+    action: container_pb2.HTTPGetAction, *, host: str, port: int, timeout: float
+) -> Outcome:
     scheme = (action.scheme or "HTTP").upper()
     target = action.host or host
     path = action.path or "/"
@@ -166,7 +169,7 @@ async def run_tcp(*, host: str, port: int, timeout: float) -> Outcome:
     return Outcome(Result.SUCCESS)
 
 
-async def run_grpc(action: Any, *, host: str, timeout: float) -> Outcome:
+async def run_grpc(action: container_pb2.GRPCAction, *, host: str, timeout: float) -> Outcome:
     target = f"{host}:{action.port}"
     async with grpc.aio.insecure_channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
@@ -182,9 +185,9 @@ async def run_grpc(action: Any, *, host: str, timeout: float) -> Outcome:
 
 
 async def run_handler(
-    handler: Any,
+    handler: container_pb2.Probe | container_pb2.LifecycleHandler,
     *,
-    container: Any,
+    container: container_pb2.Container,
     env: Mapping[str, str],
     cwd: Path,
     pod_ip: str,
@@ -203,9 +206,9 @@ async def run_handler(
             port = resolve_port(handler.tcp_socket.port, container)
             host = handler.tcp_socket.host or pod_ip
             return await run_tcp(host=host, port=port, timeout=timeout)
-        if handler.DESCRIPTOR.fields_by_name.get("grpc") and handler.HasField("grpc"):
+        if isinstance(handler, container_pb2.Probe) and handler.HasField("grpc"):
             return await run_grpc(handler.grpc, host=pod_ip, timeout=timeout)
-        if handler.DESCRIPTOR.fields_by_name.get("sleep") and handler.HasField("sleep"):
+        if isinstance(handler, container_pb2.LifecycleHandler) and handler.HasField("sleep"):
             await asyncio.sleep(min(handler.sleep.seconds, timeout))
             return Outcome(Result.SUCCESS)
     except ValueError as e:
@@ -226,7 +229,7 @@ class ProbeState:
     last_message: str = ""
 
     @classmethod
-    def for_probe(cls, kind: str, probe: Any) -> ProbeState:
+    def for_probe(cls, kind: str, probe: container_pb2.Probe) -> ProbeState:
         return cls(
             kind=kind,
             success_threshold=max(probe.success_threshold or 1, 1),
@@ -259,7 +262,7 @@ class ProbeWorker:
     def __init__(
         self,
         kind: str,  # liveness, readiness or startup
-        probe: Any,
+        probe: container_pb2.Probe,
         run: Callable[[float], Awaitable[Outcome]],
         on_change: Callable[[str, bool, str], None],
         *,

@@ -41,10 +41,13 @@ import signal
 import struct
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kubelet import logs as logmod
+from kubelet.podworker import PodWorker
+from kubelet.podworker.state import ContainerState
+from kubelet.runtime import Instance
 
 __all__ = ["KubeletServer", "read_exec_frames"]
 
@@ -87,10 +90,16 @@ def read_exec_frames(data: bytes) -> list[tuple[int, bytes]]:
     return out
 
 
+class PodFinder(Protocol):
+    """Where the server finds a pod's worker (the kubelet's PodManager)."""
+
+    def find(self, namespace: str, name: str) -> PodWorker | None: ...
+
+
 class KubeletServer:
     """Serves the endpoints above for the pods of ``manager``."""
 
-    def __init__(self, manager: Any, *, listen: str, node_name: str) -> None:
+    def __init__(self, manager: PodFinder, *, listen: str, node_name: str) -> None:
         self.manager = manager
         self.listen = listen
         self.node_name = node_name
@@ -195,7 +204,9 @@ class KubeletServer:
 
     # ---- lookups -------------------------------------------------------------------
 
-    def _container(self, namespace: str, pod: str, container: str) -> tuple[Any, Any]:
+    def _container(
+        self, namespace: str, pod: str, container: str
+    ) -> tuple[PodWorker, ContainerState]:
         worker = self.manager.find(namespace, pod)
         if worker is None:
             raise HttpError(404, f'pod "{namespace}/{pod}" not found on node "{self.node_name}"')
@@ -254,7 +265,7 @@ class KubeletServer:
     async def _follow(
         self,
         path: Path,
-        inst: Any,
+        inst: Instance,
         writer: asyncio.StreamWriter,
         budget: Callable[[int], int | None],
     ) -> None:

@@ -36,9 +36,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 from kubelet.paths import PathError, PodPaths, RootPaths, inside
+from pinnace.api.core.v1 import affinity_pb2, pod_pb2, volume_pb2
+from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
 from pinnace.machinery.wellknown import LABEL_HOSTNAME
 
@@ -56,7 +57,7 @@ class VolumeError(Exception):
 
 
 async def resolve_claims(
-    client: Any, pod: Any, *, node_name: str, node_labels: dict[str, str]
+    client: AsyncClient, pod: pod_pb2.Pod, *, node_name: str, node_labels: dict[str, str]
 ) -> dict[str, Path]:
     """The directory of each persistentVolumeClaim volume of ``pod``, by
     volume name, read from its claim and the claim's bound volume."""
@@ -97,7 +98,9 @@ async def resolve_claims(
     return out
 
 
-def _affinity_matches(pv: Any, node_name: str, labels: dict[str, str]) -> bool:
+def _affinity_matches(
+    pv: volume_pb2.PersistentVolume, node_name: str, labels: dict[str, str]
+) -> bool:
     if not pv.spec.HasField("node_affinity") or not pv.spec.node_affinity.HasField("required"):
         return True
     labels = {**labels, LABEL_HOSTNAME: labels.get(LABEL_HOSTNAME, node_name)}
@@ -109,7 +112,7 @@ def _affinity_matches(pv: Any, node_name: str, labels: dict[str, str]) -> bool:
     return False
 
 
-def _requirement(req: Any, labels: dict[str, str]) -> bool:
+def _requirement(req: affinity_pb2.NodeSelectorRequirement, labels: dict[str, str]) -> bool:
     value = labels.get(req.key)
     if req.operator == "In":
         return value in req.values
@@ -137,7 +140,7 @@ def cleanup_local_volumes(local_dir: Path, candidates: list[str], existing: set[
 
 
 def volume_sources(
-    pod: Any, root: RootPaths, paths: PodPaths, claims: dict[str, Path] | None = None
+    pod: pod_pb2.Pod, root: RootPaths, paths: PodPaths, claims: dict[str, Path] | None = None
 ) -> dict[str, Path]:
     """Create every volume of ``pod``; its directory by volume name.
     ``claims``: the resolved directories of its claim volumes."""
@@ -162,7 +165,7 @@ def volume_sources(
     return out
 
 
-def _host_path(name: str, src: Any) -> Path:
+def _host_path(name: str, src: volume_pb2.HostPathVolumeSource) -> Path:
     path = Path(src.path)
     kind = src.type if src.HasField("type") else ""
     if kind == "DirectoryOrCreate":
@@ -180,7 +183,7 @@ def _host_path(name: str, src: Any) -> Path:
 
 
 def setup_volumes(
-    pod: Any, root: RootPaths, paths: PodPaths, claims: dict[str, Path] | None = None
+    pod: pod_pb2.Pod, root: RootPaths, paths: PodPaths, claims: dict[str, Path] | None = None
 ) -> None:
     """Create the volumes and link every container's mounts into the pod dir."""
     sources = volume_sources(pod, root, paths, claims)

@@ -28,7 +28,6 @@ import contextlib
 import dataclasses
 import functools
 import logging
-from typing import Any
 
 from kubelet import logs as logmod
 from kubelet.podworker.state import ContainerState, PodState, resource_version
@@ -42,7 +41,7 @@ from kubelet.status import (
     init_state,
     status_equal,
 )
-from pinnace.api.core.v1 import pod_pb2
+from pinnace.api.core.v1 import container_pb2, pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.timeutil import format_rfc3339
 
@@ -65,7 +64,7 @@ def views(
     return init_views, app_views
 
 
-def add_termination_message(container: Any, inst: Instance | None) -> None:
+def add_termination_message(container: container_pb2.Container, inst: Instance | None) -> None:
     """Give an exited instance the tail of its log as its message when
     ``FallbackToLogsOnError`` asks for it. Blocking file I/O: call it in a
     thread, once, when the exit is seen."""

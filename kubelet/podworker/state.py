@@ -26,7 +26,6 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from kubelet import env as envmod
 from kubelet.admission import Rejection
@@ -34,7 +33,7 @@ from kubelet.context import Context
 from kubelet.paths import PodPaths
 from kubelet.runtime import Instance
 from kubelet.status import TERMINAL, PodOutcome, Waiting
-from pinnace.api.core.v1 import pod_pb2
+from pinnace.api.core.v1 import container_pb2, pod_pb2
 from pinnace.machinery.backoff import Backoff
 
 __all__ = [
@@ -89,7 +88,7 @@ class Watch:
 class ContainerState:
     """The kubelet's view of one container of the pod."""
 
-    spec: Any  # container_pb2.Container
+    spec: container_pb2.Container
     init: bool
     instance: Instance | None = None
     previous: Instance | None = None

@@ -27,13 +27,12 @@ import contextlib
 import logging
 import shutil
 import signal
-from typing import Any
 
 from kubelet.podworker.report import views, write_status
 from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState, Watch
 from kubelet.probes import Result, run_handler
 from kubelet.status import PodOutcome
-from pinnace.api.core.v1 import pod_pb2
+from pinnace.api.core.v1 import container_pb2, pod_pb2
 from pinnace.machinery import errors
 
 __all__ = ["kill_container", "pod_grace", "sync_gone", "sync_stopping"]
@@ -54,7 +53,7 @@ def pod_grace(pod: pod_pb2.Pod, *, deleting: bool) -> int:
     return DEFAULT_GRACE
 
 
-def stop_signal(lifecycle: Any) -> int:
+def stop_signal(lifecycle: container_pb2.Lifecycle) -> int:
     """``lifecycle.stopSignal`` as a number (SIGTERM when unset or unknown)."""
     if lifecycle.HasField("stop_signal"):
         with contextlib.suppress(AttributeError):

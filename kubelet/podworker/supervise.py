@@ -26,13 +26,13 @@ directory (``PodState.environment``, built in one place: env.py).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from kubelet.podworker.report import add_termination_message
 from kubelet.podworker.state import ContainerState, PodState, ProbeKind, Watch
 from kubelet.podworker.stopping import kill_container, pod_grace
 from kubelet.probes import Outcome, ProbeWorker, Result, run_handler
 from kubelet.runtime import Instance
+from pinnace.api.core.v1 import container_pb2
 
 __all__ = ["watch"]
 
@@ -82,8 +82,14 @@ def _start_probes(ps: PodState, cs: ContainerState, w: Watch) -> None:
         _add_probe(ps, cs, w, ProbeKind.READINESS)
 
 
-def _probe_spec(cs: ContainerState, kind: ProbeKind) -> Any:
-    return getattr(cs.spec, f"{kind.value}_probe")
+def _probe_spec(cs: ContainerState, kind: ProbeKind) -> container_pb2.Probe:
+    match kind:
+        case ProbeKind.STARTUP:
+            return cs.spec.startup_probe
+        case ProbeKind.LIVENESS:
+            return cs.spec.liveness_probe
+        case ProbeKind.READINESS:
+            return cs.spec.readiness_probe
 
 
 def _add_probe(ps: PodState, cs: ContainerState, w: Watch, kind: ProbeKind) -> None:
