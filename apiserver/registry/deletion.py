@@ -22,11 +22,11 @@ every failure at once through ``aggregate`` (Kubernetes' NewAggregate).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from apiserver.registry.strategy import Strategy
+from apiserver.registry.strategy import M, Strategy
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.objects import object_meta
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
 from pinnace.machinery.wellknown import FINALIZER_FOREGROUND_DELETION, FINALIZER_ORPHAN
 
@@ -95,10 +95,10 @@ def finalizers_for(policy: str | None, finalizers: list[str]) -> list[str]:
     return [f for f in finalizers if f != other] + ([own] if own not in finalizers else [])
 
 
-def begin_delete(strategy: Strategy, obj: Any, options: meta_pb2.DeleteOptions, now: str) -> bool:
+def begin_delete(strategy: Strategy[M], obj: M, options: meta_pb2.DeleteOptions, now: str) -> bool:
     """Apply deletion to ``obj`` in place; True when the object must stay
     (graceful termination, finalizers), False when it can go now."""
-    meta: meta_pb2.ObjectMeta = obj.metadata
+    meta = object_meta(obj)
     deleting = bool(meta.deletion_timestamp)
     policy = propagation(options, list(meta.finalizers), strategy.default_delete_policy, deleting)
     finalizers = finalizers_for(policy, list(meta.finalizers))

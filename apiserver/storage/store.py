@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from google.protobuf.message import Message
 
@@ -28,6 +27,7 @@ from apiserver.etcd.requests import (
     op_put,
     op_range,
 )
+from apiserver.etcd.types import RangeResult
 from apiserver.metrics import ETCD_LATENCY
 from pinnace.machinery import errors
 from pinnace.machinery.kinds import by_message
@@ -82,7 +82,7 @@ class Store:
         kv = result.kvs[0]
         return Stored(self.decode(kv.value, kv.mod_revision), kv.mod_revision)
 
-    async def range_at(self, start: bytes, end: bytes, *, limit: int, revision: int) -> Any:
+    async def range_at(self, start: bytes, end: bytes, *, limit: int, revision: int) -> RangeResult:
         """A page of raw key-values of [start, end) as etcd had them at
         ``revision`` (CompactedError if that revision is gone)."""
         return await self._etcd.range(start, end, limit=limit, revision=revision)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from google.protobuf.message import Message
@@ -259,7 +260,7 @@ def validate_port_num_or_name(
 # --------------------------------------------------------------- quantities
 
 
-def quantity(text: str) -> Any:
+def quantity(text: str) -> Decimal | None:
     """The Decimal of a quantity string, or None when it does not parse."""
     try:
         return parse_quantity(text)

@@ -40,9 +40,9 @@ def _validate_container_resource_name(name: str, path: FieldPath) -> list[FieldE
 
 def _validate_resource_value(name: str, text: str, path: FieldPath) -> list[FieldError]:
     errs = validate_quantity(text, path)
-    if errs:
-        return errs
     value = quantity(text)
+    if errs or value is None:  # validate_quantity reported a None value
+        return errs
     integer_resource = not _overcommit_allowed(name) and not name.startswith("hugepages-")
     if integer_resource and value != value.to_integral_value():
         return [invalid(path, text, "must be an integer")]
