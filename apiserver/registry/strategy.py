@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 
 from apiserver.registry.config import DEFAULT_CONFIG, RegistryConfig
 from pinnace.api.meta.v1 import meta_pb2
+from pinnace.machinery import codec
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
 from pinnace.machinery.objects import object_meta, replace_field
@@ -183,12 +184,15 @@ def _has_field(obj: Message, name: str) -> bool:
 
 
 def spec_bytes(obj: Message) -> bytes:
-    """What a generation bump compares: everything but metadata and status."""
+    """What a generation bump compares: everything but metadata and status,
+    in canonical form (an object stored before canonical storage compares
+    equal to the same object stored since)."""
     clone = type(obj)()
     clone.CopyFrom(obj)
     for name in ("metadata", "status", "api_version", "kind"):
         if name in clone.DESCRIPTOR.fields_by_name:
             clone.ClearField(name)
+    codec.canonicalize(clone)
     return clone.SerializeToString(deterministic=True)
 
 

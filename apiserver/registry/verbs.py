@@ -166,6 +166,7 @@ class Verbs:
     ) -> Message:
         self._check_kind(res, obj)
         self._place(res, namespace, obj)
+        codec.canonicalize(obj)
         meta = object_meta(obj)
         await self._check_namespace_open(res, meta.namespace)
         generated = not meta.name and bool(meta.generate_name)
@@ -328,8 +329,10 @@ class Verbs:
     def _merge_update(
         self, res: Resource, current: Message, new: Message, subresource: str
     ) -> Message:
-        """The object an update of ``current`` to ``new`` stores (validated)."""
+        """The object an update of ``current`` to ``new`` stores (validated),
+        in the canonical form (codec.canonicalize) every stored object has."""
         strategy = res.strategy
+        codec.canonicalize(new)
         cur_meta = object_meta(current)
         new_meta = object_meta(new)
         if new_meta.uid and new_meta.uid != cur_meta.uid:
@@ -341,6 +344,7 @@ class Verbs:
                 raise errors.MethodNotAllowed(f"{res.qualified} has no status subresource")
             result = copy_message(current)
             replace_field(result, new, "status")
+            codec.canonicalize(result)
             errs = strategy.validate_status_update(result, current)
             self._validate(res, result, errs)
             return result

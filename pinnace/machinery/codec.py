@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -70,6 +71,7 @@ __all__ = [
     "QUANTITY_STRING_FIELDS",
     "CodecError",
     "FieldError",
+    "canonicalize",
     "from_dict",
     "from_json",
     "from_yaml",
@@ -321,6 +323,50 @@ class _Plan:
 
 
 _PLANS: dict[str, _Plan] = {}
+
+
+def canonicalize(msg: Message) -> None:
+    """Clear, in place and at any depth, each sub-message that is set but
+    empty where Kubernetes has a non-pointer struct (rule ZERO).
+
+    Go cannot tell "set but empty" from "unset" for such a struct, and
+    JSON does not either: both print as ``{}`` and read back as unset. A
+    protobuf message can (``Container(resources=ResourceRequirements())``
+    from the SDK). The apiserver stores every object in this form, so the
+    same object arriving by gRPC or by JSON is the same bytes, and a JSON
+    patch that changes nothing bumps no generation and rolls out nothing."""
+    clear = _empty_struct_fields(_descriptor(msg))
+    for fd, value in msg.ListFields():
+        if fd.type != FieldDescriptor.TYPE_MESSAGE or _message_type(fd).full_name in _OPAQUE:
+            continue
+        if _is_map(fd):
+            if _message_type(fd).fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE:
+                for item in value.values():
+                    canonicalize(item)
+        elif fd.is_repeated:
+            for item in value:
+                canonicalize(item)
+        else:
+            canonicalize(value)
+            if fd.name in clear and not value.ListFields():
+                msg.ClearField(fd.name)
+
+
+# Messages canonicalize leaves alone: JSON-like values with no Go struct.
+_OPAQUE = frozenset({_STRUCT, _VALUE, _LIST_VALUE})
+
+
+@functools.cache
+def _empty_struct_fields(descriptor: Descriptor) -> frozenset[str]:
+    """Names of the singular message fields Kubernetes always writes."""
+    rules = omitempty.RULES.get(descriptor.full_name, {})
+    return frozenset(
+        fd.name
+        for fd in descriptor.fields
+        if fd.type == FieldDescriptor.TYPE_MESSAGE
+        and not fd.is_repeated
+        and rules.get(fd.json_name) == omitempty.ZERO
+    )
 
 
 def _plan(descriptor: Descriptor) -> _Plan:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 import yaml
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, struct_pb2
 
+from pinnace.api.core.v1 import container_pb2, pod_pb2
 from pinnace.api.meta.v1 import meta_pb2
+from pinnace.machinery import codec
 from pinnace.machinery.codec import (
     CodecError,
     FieldError,
@@ -726,3 +729,55 @@ def test_pod_manifest_when_kind_protos_exist():
     assert [str(e) for e in info.value.errors] == [
         'spec.containers[0].imagePullPolcy: unknown field "imagePullPolcy"'
     ]
+
+
+def _container(**fields: Any) -> container_pb2.Container:
+    return container_pb2.Container(name="c", **fields)
+
+
+@pytest.mark.parametrize(
+    "build,cleared,kept",
+    [
+        pytest.param(
+            lambda: pod_pb2.PodSpec(
+                containers=[_container(resources=container_pb2.ResourceRequirements())]
+            ),
+            ["containers[0].resources"],
+            [],
+            id="empty-struct-in-a-list-cleared",
+        ),
+        pytest.param(
+            lambda: pod_pb2.PodSpec(security_context=pod_pb2.PodSecurityContext()),
+            [],
+            ["security_context"],
+            id="empty-pointer-kept",
+        ),
+        pytest.param(
+            lambda: pod_pb2.PodSpec(
+                containers=[
+                    _container(resources=container_pb2.ResourceRequirements(limits={"cpu": "1"}))
+                ]
+            ),
+            [],
+            ["containers[0].resources"],
+            id="non-empty-struct-kept",
+        ),
+    ],
+)
+def test_canonicalize(build: Any, cleared: list[str], kept: list[str]) -> None:
+    """Set-but-empty non-pointer structs are cleared (JSON cannot tell them
+    from unset); pointers keep their presence; the result round-trips."""
+    spec = build()
+    codec.canonicalize(spec)
+
+    def present(path: str) -> bool:
+        holder: Any = spec
+        *parents, leaf = path.split(".")
+        for part in parents:
+            name, _, index = part.partition("[")
+            holder = getattr(holder, name)[int(index[:-1])] if index else getattr(holder, name)
+        return bool(holder.HasField(leaf))
+
+    assert [p for p in cleared if present(p)] == []
+    assert [p for p in kept if not present(p)] == []
+    assert codec.from_dict(pod_pb2.PodSpec, codec.to_dict(spec)) == spec
