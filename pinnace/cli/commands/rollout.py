@@ -25,18 +25,27 @@ import argparse
 import fnmatch
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
+from pinnace.api.apps.v1 import (
+    controllerrevision_pb2,
+    daemonset_pb2,
+    deployment_pb2,
+    replicaset_pb2,
+    statefulset_pb2,
+)
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.cli.targets import kind_ref, parse_pairs, ref, split_kind
 from pinnace.client import Client, Conflict
 from pinnace.machinery import codec, kinds
 from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.flags import add_bool_flag, duration
+from pinnace.machinery.objects import object_meta
 from pinnace.machinery.timeutil import now_rfc3339
 from pinnace.machinery.wellknown import (
     ANNOTATION_CHANGE_CAUSE,
@@ -157,7 +166,7 @@ def scale(args: argparse.Namespace) -> int:
 # ---- rollout status ---------------------------------------------------------------------
 
 
-def status_message(d: Any) -> tuple[str, bool]:
+def status_message(d: deployment_pb2.Deployment) -> tuple[str, bool]:
     """(kubectl's progress line, whether the rollout is done) for a
     Deployment; RolloutError when it exceeded its progress deadline."""
     name = d.metadata.name
@@ -190,7 +199,7 @@ def _rolling_only() -> RolloutError:
     return RolloutError(f"rollout status is only available for {ROLLING_UPDATE} strategy type")
 
 
-def statefulset_status_message(s: Any) -> tuple[str, bool]:
+def statefulset_status_message(s: statefulset_pb2.StatefulSet) -> tuple[str, bool]:
     """kubectl's StatefulSetStatusViewer. The apiserver defaults
     ``rollingUpdate.partition`` to 0, so a finished RollingUpdate set reads
     "partitioned roll out complete"; the "at revision" lines are for a set
@@ -231,7 +240,7 @@ def statefulset_status_message(s: Any) -> tuple[str, bool]:
     )
 
 
-def daemonset_status_message(ds: Any) -> tuple[str, bool]:
+def daemonset_status_message(ds: daemonset_pb2.DaemonSet) -> tuple[str, bool]:
     """kubectl's DaemonSetStatusViewer."""
     if ds.spec.update_strategy.type != ROLLING_UPDATE:
         raise _rolling_only()
@@ -250,6 +259,8 @@ def daemonset_status_message(ds: Any) -> tuple[str, bool]:
     return f'daemon set "{name}" successfully rolled out', True
 
 
+# Keyed by kind; each viewer takes an object of that kind (read through an
+# untyped handle: client.resource(info)).
 STATUS_VIEWERS: dict[str, Callable[[Any], tuple[str, bool]]] = {
     "Deployment": status_message,
     "StatefulSet": statefulset_status_message,
@@ -301,28 +312,31 @@ class Revision:
 
     number: int
     change_cause: str
-    template: Any
-    source: Any
+    template: pod_pb2.PodTemplateSpec
+    source: Message
 
 
-def _revision(obj: Any) -> int:
+def _revision(obj: Message) -> int:
     try:
-        return int(obj.metadata.annotations.get(ANNOTATION_DEPLOYMENT_REVISION, "") or 0)
+        return int(object_meta(obj).annotations.get(ANNOTATION_DEPLOYMENT_REVISION, "") or 0)
     except ValueError:
         return 0
 
 
-def _controlled_by(obj: Any, owner: Any) -> bool:
-    return any(r.controller and r.uid == owner.metadata.uid for r in obj.metadata.owner_references)
+def _controlled_by(obj: Message, owner: Message) -> bool:
+    uid = object_meta(owner).uid
+    return any(r.controller and r.uid == uid for r in object_meta(obj).owner_references)
 
 
-def owned_replica_sets(client: Client, d: Any) -> list[Any]:
+def owned_replica_sets(
+    client: Client, d: deployment_pb2.Deployment
+) -> list[replicaset_pb2.ReplicaSet]:
     """The ReplicaSets whose controller is d, by revision."""
     rss = client.replica_sets(d.metadata.namespace).list().items
     return sorted((rs for rs in rss if _controlled_by(rs, d)), key=_revision)
 
 
-def revision_template(cr: Any) -> Any:
+def revision_template(cr: controllerrevision_pb2.ControllerRevision) -> pod_pb2.PodTemplateSpec:
     """The pod template a ControllerRevision's ``data`` restores; RolloutError
     when the data holds none."""
     data = json_format.MessageToDict(cr.data)
@@ -336,8 +350,8 @@ def revision_template(cr: Any) -> Any:
         ) from None
 
 
-def _from_replica_set(rs: Any) -> Revision:
-    template = type(rs.spec.template)()
+def _from_replica_set(rs: replicaset_pb2.ReplicaSet) -> Revision:
+    template = pod_pb2.PodTemplateSpec()
     template.CopyFrom(rs.spec.template)
     template.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
     return Revision(
@@ -345,15 +359,15 @@ def _from_replica_set(rs: Any) -> Revision:
     )
 
 
-def _from_controller_revision(cr: Any) -> Revision:
+def _from_controller_revision(cr: controllerrevision_pb2.ControllerRevision) -> Revision:
     cause = cr.metadata.annotations.get(ANNOTATION_CHANGE_CAUSE, "")
     return Revision(cr.revision, cause, revision_template(cr), cr)
 
 
-def history(client: Client, obj: Any) -> list[Revision]:
+def history(client: Client, obj: Message) -> list[Revision]:
     """The workload's revisions (number > 0), oldest first."""
-    ns = obj.metadata.namespace
-    if kinds.by_message(obj).kind == "Deployment":
+    ns = object_meta(obj).namespace
+    if isinstance(obj, deployment_pb2.Deployment):
         revisions = [_from_replica_set(rs) for rs in owned_replica_sets(client, obj)]
     else:
         crs = client.controller_revisions(ns).list().items
@@ -361,11 +375,11 @@ def history(client: Client, obj: Any) -> list[Revision]:
     return sorted((r for r in revisions if r.number > 0), key=lambda r: r.number)
 
 
-def describe_template(template: Any) -> str:
+def describe_template(template: pod_pb2.PodTemplateSpec) -> str:
     """kubectl's "Pod Template:" block, for the fields Pinnace pods use."""
     lines = ["Pod Template:"]
 
-    def pairs(title: str, mapping: Any, indent: str) -> None:
+    def pairs(title: str, mapping: Mapping[str, str], indent: str) -> None:
         items = sorted(mapping.items())
         if not items:
             lines.append(f"{indent}{title}:\t<none>")
@@ -462,7 +476,7 @@ def _same_template(a: pod_pb2.PodTemplateSpec, b: pod_pb2.PodTemplateSpec) -> bo
     return bool(ca == cb)
 
 
-def _restore_annotations(d: Any, rs: Any) -> None:
+def _restore_annotations(d: deployment_pb2.Deployment, rs: Message) -> None:
     """A Deployment rollback takes the ReplicaSet's annotations (change
     cause, ...) but keeps the ones describing the Deployment itself."""
     kept = {
@@ -470,7 +484,7 @@ def _restore_annotations(d: Any, rs: Any) -> None:
     }
     d.metadata.ClearField("annotations")
     d.metadata.annotations.update(kept)
-    for k, v in rs.metadata.annotations.items():
+    for k, v in object_meta(rs).annotations.items():
         if k not in DEPLOYMENT_ANNOTATIONS_NOT_COPIED:
             d.metadata.annotations[k] = v
 
@@ -559,7 +573,7 @@ def pod_spec(obj: Any) -> pod_pb2.PodSpec:
     return found
 
 
-def apply_env(spec: Any, pairs: dict[str, str | None], pattern: str) -> int:
+def apply_env(spec: pod_pb2.PodSpec, pairs: dict[str, str | None], pattern: str) -> int:
     """Set (value) or remove (None) env vars in the matching containers
     (init containers too); returns how many containers matched."""
     matched = 0
