@@ -16,6 +16,8 @@ import sys
 import time
 from typing import Any
 
+from pinnace.api.core.v1 import pod_pb2
+from pinnace.api.meta.v1 import meta_pb2
 from pinnace.client import Client
 from pinnace.machinery import errors
 from pinnace.machinery.flags import add_bool_flag, duration
@@ -48,16 +50,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=drain)
 
 
-def _controller(pod: Any) -> Any | None:
+def _controller(pod: pod_pb2.Pod) -> meta_pb2.OwnerReference | None:
     for ref in pod.metadata.owner_references:
         if ref.HasField("controller") and ref.controller:
             return ref
     return None
 
 
-def classify(pods: list[Any], args: argparse.Namespace) -> tuple[list[Any], list[str], list[str]]:
+def classify(
+    pods: list[pod_pb2.Pod], args: argparse.Namespace
+) -> tuple[list[pod_pb2.Pod], list[str], list[str]]:
     """(pods to delete, warnings, errors) as kubectl's drain filters decide."""
-    delete: list[Any] = []
+    delete: list[pod_pb2.Pod] = []
     daemons: list[str] = []
     unmanaged: list[str] = []
     local: list[str] = []
@@ -156,7 +160,7 @@ def drain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _wait_gone(client: Client, pods: list[Any], timeout: float) -> bool:
+def _wait_gone(client: Client, pods: list[pod_pb2.Pod], timeout: float) -> bool:
     """Wait until every pod is gone (or replaced by a namesake); False on timeout."""
     deadline = time.monotonic() + timeout if timeout > 0 else None
     waiting = list(pods)

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import Client
 from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
 from pinnace.machinery.flags import add_bool_flag
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=exec_)
 
 
-def resolve_pod(client: Client, namespace: str, target: str) -> Any:
+def resolve_pod(client: Client, namespace: str, target: str) -> pod_pb2.Pod:
     """A pod by name, pod/NAME, or the first pod of a workload (job/x, deploy/x)."""
     kind, _, name = target.partition("/")
     if not name:
@@ -60,7 +61,7 @@ def resolve_pod(client: Client, namespace: str, target: str) -> Any:
     return pods[0]
 
 
-def choose_container(pod: Any, wanted: str) -> str:
+def choose_container(pod: pod_pb2.Pod, wanted: str) -> str:
     names = [c.name for c in pod.spec.init_containers] + [c.name for c in pod.spec.containers]
     if wanted:
         if wanted not in names:
@@ -77,7 +78,7 @@ def choose_container(pod: Any, wanted: str) -> str:
     return default
 
 
-def kubelet_address(client: Client, pod: Any) -> tuple[str, int]:
+def kubelet_address(client: Client, pod: pod_pb2.Pod) -> tuple[str, int]:
     if not pod.spec.node_name:
         raise ValueError(f"pod {pod.metadata.name} is not scheduled to a node yet")
     node = client.nodes().get(pod.spec.node_name)
@@ -88,7 +89,7 @@ def kubelet_address(client: Client, pod: Any) -> tuple[str, int]:
     return host, port
 
 
-def _path(kind: str, pod: Any, container: str) -> str:
+def _path(kind: str, pod: pod_pb2.Pod, container: str) -> str:
     return f"/{kind}/{quote(pod.metadata.namespace)}/{quote(pod.metadata.name)}/{quote(container)}"
 
 
