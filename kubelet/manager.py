@@ -36,6 +36,7 @@ from kubelet.runtime import Instance, Runtime
 from kubelet.volumes import cleanup_local_volumes
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import DeletedFinalStateUnknown, Informer
+from pinnace.machinery.podutil import is_pod_terminal
 
 __all__ = ["PodManager"]
 
@@ -117,7 +118,7 @@ class PodManager:
             self._upsert(current)
 
     def _needs_admission(self, pod: pod_pb2.Pod) -> bool:
-        if pod.status.phase in ("Succeeded", "Failed") or pod.metadata.deletion_timestamp:
+        if is_pod_terminal(pod) or pod.metadata.deletion_timestamp:
             return False
         if pod.status.container_statuses or pod.status.init_container_statuses:
             return False  # an earlier kubelet admitted and ran it

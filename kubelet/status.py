@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from pinnace.api.core.v1 import container_pb2, pod_pb2
 from pinnace.machinery.conditions import find_condition
+from pinnace.machinery.podutil import TERMINAL_PHASES
 from pinnace.machinery.wellknown import (
     POD_CONTAINERS_READY,
     POD_INITIALIZED,
@@ -52,7 +53,7 @@ OWN_CONDITIONS = (
     POD_CONTAINERS_READY,
     POD_SCHEDULED,
 )
-TERMINAL = ("Succeeded", "Failed")
+TERMINAL = TERMINAL_PHASES
 
 
 @dataclass(frozen=True)

@@ -30,15 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pinnace.machinery.podutil import is_pod_terminal
 from scheduler.nodeinfo import NodeInfo, PodInfo, pod_key
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ASSUMED_TTL = 30.0
-
-
-def is_terminal(pod: Any) -> bool:
-    return pod.status.phase in ("Succeeded", "Failed")
 
 
 @dataclass
@@ -133,7 +130,7 @@ class Cache:
     def add_pod(self, pod: Any) -> None:
         """The informer shows pod bound (confirms an assumed pod)."""
         key = pod_key(pod)
-        if is_terminal(pod):
+        if is_pod_terminal(pod):
             self.remove_pod(pod)
             return
         state = self._pods.get(key)

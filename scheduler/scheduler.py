@@ -33,8 +33,9 @@ from typing import Any, Protocol
 
 from pinnace.client.informer import DeletedFinalStateUnknown
 from pinnace.machinery import errors
+from pinnace.machinery.podutil import is_pod_terminal
 from scheduler import metrics
-from scheduler.cache import Cache, is_terminal
+from scheduler.cache import Cache
 from scheduler.control import PodControl
 from scheduler.failure import fit_error_message
 from scheduler.framework import Framework, num_feasible_nodes_to_find
@@ -114,7 +115,7 @@ class Scheduler:
         return (
             not pod.spec.node_name
             and not pod.metadata.deletion_timestamp
-            and not is_terminal(pod)
+            and not is_pod_terminal(pod)
             and self.responsible_for(pod)
         )
 
@@ -131,7 +132,7 @@ class Scheduler:
         if new.spec.node_name:
             self.queue.delete(new)
             self.cache.update_pod(new)
-            if is_terminal(new) and not is_terminal(old):
+            if is_pod_terminal(new) and not is_pod_terminal(old):
                 self.queue.move_all("AssignedPodTerminated")
         elif self.wants_scheduling(new):
             if not self.cache.is_assumed(key):

@@ -48,7 +48,6 @@ from controllers.daemonset.util import (
 )
 from controllers.expectations import Expectations
 from controllers.podcontrol import ApiPodControl, PodControl
-from controllers.podutil import available_in
 from controllers.selectors import SelectorCache
 from pinnace.api.apps.v1 import controllerrevision_pb2, daemonset_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
@@ -56,6 +55,7 @@ from pinnace.client.informer import NAMESPACE_INDEX
 from pinnace.machinery import errors
 from pinnace.machinery.intstr import IntOrStringError
 from pinnace.machinery.labels import Selector, selector_from_label_selector
+from pinnace.machinery.podutil import available_in
 
 AVAILABILITY_SKEW = 0.05
 STATUS_RETRIES = 1

@@ -46,6 +46,7 @@ from pinnace.api.apps.v1 import daemonset_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery.conditions import is_true
 from pinnace.machinery.intstr import IntOrStringError
+from pinnace.machinery.podutil import is_pod_terminal
 from pinnace.machinery.wellknown import POD_READY
 
 Pod = pod_pb2.Pod
@@ -91,7 +92,7 @@ def plan_nodes(
         for pod in pods:
             if _terminating(pod):
                 continue
-            if pod.status.phase in ("Failed", "Succeeded"):
+            if is_pod_terminal(pod):
                 wait = backoff_remaining(name)
                 if wait > 0:
                     plan.wait(wait)
@@ -140,7 +141,7 @@ def _updated_and_old(pods: Sequence[Pod], hash_value: str) -> tuple[Pod | None, 
     are two of either (the node plan cleans that up first)."""
     new = old = None
     for pod in pods:
-        if _terminating(pod) or pod.status.phase in ("Failed", "Succeeded"):
+        if _terminating(pod) or is_pod_terminal(pod):
             continue
         if is_updated(pod, hash_value):
             if new is not None:
@@ -227,7 +228,7 @@ def calculate_status(
             (
                 p
                 for p in pods_by_node.get(node.metadata.name, ())
-                if not _terminating(p) and p.status.phase not in ("Failed", "Succeeded")
+                if not _terminating(p) and not is_pod_terminal(p)
             ),
             key=creation_order,
         )

@@ -22,10 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from controllers import nodeutil
-from controllers.podutil import is_pod_available, parse_time
 from pinnace.api.apps.v1 import daemonset_pb2
 from pinnace.api.core.v1 import affinity_pb2, node_pb2, pod_pb2
 from pinnace.machinery.intstr import scaled_value
+from pinnace.machinery.podutil import is_pod_available, parse_time
 from pinnace.machinery.wellknown import (
     LABEL_CONTROLLER_REVISION_HASH,
     TAINT_EFFECT_NO_EXECUTE,

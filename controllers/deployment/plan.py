@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from controllers.deployment import util
 from pinnace.api.apps.v1 import deployment_pb2
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.podutil import is_pod_terminal
 from pinnace.machinery.wellknown import (
     ANNOTATION_DEPLOYMENT_DESIRED_REPLICAS,
     ANNOTATION_DEPLOYMENT_MAX_REPLICAS,
@@ -187,6 +188,6 @@ def old_pods_running(
         if new_rs is not None and uid == new_rs.metadata.uid:
             continue
         for pod in pods:
-            if pod.status.phase not in ("Succeeded", "Failed"):
+            if not is_pod_terminal(pod):
                 return True
     return False

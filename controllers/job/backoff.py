@@ -17,6 +17,7 @@ from datetime import datetime
 
 from controllers.job.util import finish_time
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.podutil import is_pod_terminal
 
 DEFAULT_BACKOFF = 10.0
 MAX_BACKOFF = 600.0
@@ -34,7 +35,7 @@ def record_of(pods: Iterable[pod_pb2.Pod]) -> BackoffRecord:
     """The record from terminal pods (others are ignored), in finish order."""
     finished = []
     for pod in pods:
-        if pod.status.phase not in ("Succeeded", "Failed"):
+        if not is_pod_terminal(pod):
             continue
         when = finish_time(pod)
         if when is not None:

@@ -29,13 +29,13 @@ from controllers.job.plan import counts_of, index_failures, plan_pods, pod_count
 from controllers.job.sync import remove_finalizers
 from controllers.job.util import CONTROLLER_NAME, has_finalizer, is_finished, is_suspended
 from controllers.podcontrol import ApiPodControl, PodControl, slow_start_batch
-from controllers.podutil import is_pod_active
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
 from pinnace.machinery import errors
 from pinnace.machinery.conditions import is_true
 from pinnace.machinery.labels import selector_from_label_selector
+from pinnace.machinery.podutil import is_pod_active
 from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import (
     FINALIZER_JOB_TRACKING,

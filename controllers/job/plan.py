@@ -21,9 +21,14 @@ from controllers.job.util import (
     parallelism,
     restarts,
 )
-from controllers.podutil import is_pod_active, is_pod_ready, is_pod_terminal, is_pod_terminating
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.podutil import (
+    is_pod_active,
+    is_pod_ready,
+    is_pod_terminal,
+    is_pod_terminating,
+)
 from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import FINALIZER_JOB_TRACKING
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 from controllers.job import indexed, pod_failure_policy
 from controllers.job.util import MAX_UNCOUNTED_PODS, completions, has_finalizer, is_indexed
-from controllers.podutil import is_pod_terminal
 from pinnace.api.batch.v1 import job_pb2
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.podutil import is_pod_terminal
 
 
 @dataclass

@@ -39,6 +39,7 @@ from pinnace.api.coordination.v1 import lease_pb2
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.conditions import find_condition, is_true
+from pinnace.machinery.podutil import is_pod_terminal
 from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import NODE_READY, POD_READY, TAINT_EFFECT_NO_EXECUTE
 
@@ -147,7 +148,7 @@ class NodeLifecycleController(Controller):
         the node goes False (the kubelet cannot say otherwise any more)."""
         stamp = format_rfc3339(self.ctx.clock.now())
         for pod in self.pods.store.by_index(NODE_NAME_INDEX, node.metadata.name):
-            if pod.status.phase in ("Succeeded", "Failed"):
+            if is_pod_terminal(pod):
                 continue
             if not is_true(pod.status.conditions, POD_READY):
                 continue

@@ -27,9 +27,9 @@ from controllers import nodeutil
 from controllers.base import Controller, ControllerContext
 from controllers.disruption import mark_and_delete
 from controllers.nodelifecycle.controller import NODE_NAME_INDEX, node_name_index
-from controllers.podutil import parse_time
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import nodematch
+from pinnace.machinery.podutil import parse_time
 from pinnace.machinery.wellknown import REASON_DELETION_BY_TAINT_MANAGER, TAINT_EFFECT_NO_EXECUTE
 
 MESSAGE = "Taint manager: deleting due to NoExecute taint"

@@ -26,9 +26,9 @@ from typing import Any, ClassVar
 from controllers import nodeutil
 from controllers.base import Controller, ControllerContext, unwrap
 from controllers.disruption import mark_and_delete
-from controllers.podutil import is_pod_terminal, parse_time
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors
+from pinnace.machinery.podutil import is_pod_terminal, parse_time
 from pinnace.machinery.wellknown import REASON_DELETION_BY_POD_GC, TAINT_NODE_OUT_OF_SERVICE
 
 KEY = "podgc"

@@ -28,7 +28,6 @@ from controllers.claim import claim_pods
 from controllers.controllerref import controller_ref
 from controllers.expectations import Expectations
 from controllers.podcontrol import ApiPodControl, PodControl
-from controllers.podutil import is_pod_active, is_pod_ready, is_pod_terminating
 from controllers.replicaset.status import availability_requeue, calculate_status, write_status
 from controllers.replicaset.sync import manage_replicas
 from controllers.replicaset.util import (
@@ -41,6 +40,7 @@ from controllers.selectors import SelectorCache
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import NAMESPACE_INDEX
 from pinnace.machinery.labels import Selector
+from pinnace.machinery.podutil import is_pod_active, is_pod_ready, is_pod_terminating
 
 # A little past the moment a pod becomes available, so the status computed
 # then counts it (availability is "ready since strictly before now").

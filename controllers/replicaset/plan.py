@@ -36,15 +36,15 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from controllers.podutil import (
+from controllers.replicaset.util import deletion_cost
+from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery.podutil import (
     is_pod_active,
     is_pod_ready,
     max_container_restarts,
     parse_time,
     ready_since,
 )
-from controllers.replicaset.util import deletion_cost
-from pinnace.api.core.v1 import pod_pb2
 
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 

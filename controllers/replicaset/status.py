@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from controllers.podutil import available_in, is_pod_available, is_pod_ready
 from controllers.replicaset.util import FAILED_CREATE, FAILED_DELETE, ReplicaKind, desired_replicas
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
 from pinnace.machinery.conditions import find_condition, remove_condition
+from pinnace.machinery.podutil import available_in, is_pod_available, is_pod_ready
 from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import REPLICASET_REPLICA_FAILURE
 

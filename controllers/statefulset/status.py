@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from controllers.podutil import available_in
 from controllers.statefulset import util
 from controllers.statefulset.util import Pod, StatefulSet
 from pinnace.api.apps.v1 import statefulset_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
+from pinnace.machinery.podutil import available_in
 
 
 def calculate_status(

@@ -18,12 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from controllers.controllerref import owner_reference
-from controllers.podutil import is_pod_available, is_pod_ready
 from pinnace.api.apps.v1 import statefulset_pb2
 from pinnace.api.core.v1 import pod_pb2, volume_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import kinds
 from pinnace.machinery.intstr import IntOrStringError, scaled_value
+from pinnace.machinery.podutil import is_pod_available, is_pod_ready
 from pinnace.machinery.wellknown import (
     LABEL_CONTROLLER_REVISION_HASH,
     LABEL_POD_INDEX,

@@ -1,5 +1,5 @@
-"""Pod predicates every controller shares (Kubernetes'
-pkg/controller/controller_utils.go and pkg/api/v1/pod: IsPodActive,
+"""Pod predicates the controllers, the scheduler and the kubelet share
+(Kubernetes' pkg/controller/controller_utils.go and pkg/api/v1/pod: IsPodActive,
 IsPodTerminating, IsPodReady, IsPodAvailable), and the time parsing they use.
 
 * terminal: phase Succeeded or Failed;
@@ -17,9 +17,12 @@ from pinnace.machinery.conditions import find_condition, is_true
 from pinnace.machinery.timeutil import parse_rfc3339
 from pinnace.machinery.wellknown import POD_READY
 
+# Phases a pod never leaves (its containers will not run again).
+TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
+
 
 def is_pod_terminal(pod: pod_pb2.Pod) -> bool:
-    return pod.status.phase in ("Succeeded", "Failed")
+    return pod.status.phase in TERMINAL_PHASES
 
 
 def is_pod_active(pod: pod_pb2.Pod) -> bool:
