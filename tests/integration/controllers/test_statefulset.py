@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from pinnace.api.apps.v1 import statefulset_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import Client
 from pinnace.machinery import codec, errors
+from tests import waiting
+from tests.waiting import stays
 
 TIMEOUT = 30.0
 
@@ -28,21 +29,8 @@ SCRIPT = (
 
 
 def wait_for(fn: Callable[[], Any], *, timeout: float = TIMEOUT, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
-def stays(fn: Callable[[], Any], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert fn(), f"no longer true: {what}"
-        time.sleep(0.1)
+    """tests.waiting.wait_for with this module's longer default deadline."""
+    return waiting.wait_for(fn, timeout, what)
 
 
 def sts(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,26 +9,22 @@ from typing import Any
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import Client, NotFound
 from pinnace.machinery import codec
+from tests import waiting
 
 
 def wait_for(
     fn: Callable[[], Any], *, timeout: float = 15.0, interval: float = 0.05, what: str = ""
 ) -> Any:
-    """Poll ``fn`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
+    """tests.waiting.wait_for, where a NotFound counts as "not yet" (the
+    object the condition reads may not exist yet)."""
+
+    def found() -> Any:
         try:
-            last = fn()
-        except NotFound as e:
-            last = e
-        if last and not isinstance(last, Exception):
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"timed out after {timeout}s waiting for {what or fn}; last: {last!r}"
-            )
-        time.sleep(interval)
+            return fn()
+        except NotFound:
+            return None
+
+    return waiting.wait_for(found, timeout, what or repr(fn), interval=interval)
 
 
 def make_pod(name: str, containers: list[dict], **spec: Any) -> pod_pb2.Pod:
