@@ -211,18 +211,7 @@ def parse(schedule: str, time_zone: str | None = None) -> SpecSchedule | EverySc
     if len(fields) != 5:
         shown = "[" + " ".join(fields) + "]"
         raise ScheduleError(f"expected exactly 5 fields, found {len(fields)}: {shown}")
-    minute, hour, dom, month, dow = (
-        _parse_field(text, bounds) for text, bounds in zip(fields, _FIELDS, strict=True)
-    )
-    return SpecSchedule(
-        minutes=tuple(sorted(minute.values)),
-        hours=tuple(sorted(hour.values)),
-        days_of_month=dom.values,
-        months=month.values,
-        days_of_week=dow.values,
-        day_star=dom.star or dow.star,
-        zone=zone,
-    )
+    return _spec_schedule(fields, zone)
 
 
 def schedule_error(schedule: str) -> str | None:
@@ -271,19 +260,7 @@ _EVERY = "@every "
 
 def _descriptor(spec: str, zone: tzinfo) -> SpecSchedule | EverySchedule:
     if spec in _DESCRIPTORS:
-        fields = _DESCRIPTORS[spec].split()
-        minute, hour, dom, month, dow = (
-            _parse_field(t, b) for t, b in zip(fields, _FIELDS, strict=True)
-        )
-        return SpecSchedule(
-            minutes=tuple(sorted(minute.values)),
-            hours=tuple(sorted(hour.values)),
-            days_of_month=dom.values,
-            months=month.values,
-            days_of_week=dow.values,
-            day_star=dom.star or dow.star,
-            zone=zone,
-        )
+        return _spec_schedule(_DESCRIPTORS[spec].split(), zone)
     if spec.startswith(_EVERY):
         text = spec[len(_EVERY) :]
         try:
@@ -292,6 +269,22 @@ def _descriptor(spec: str, zone: tzinfo) -> SpecSchedule | EverySchedule:
             raise ScheduleError(f"failed to parse duration {spec}: {e}") from None
         return EverySchedule(max(1, int(seconds)), zone)
     raise ScheduleError(f"unrecognized descriptor: {spec}")
+
+
+def _spec_schedule(fields: list[str], zone: tzinfo) -> SpecSchedule:
+    """The schedule of five fields (minute hour dom month dow)."""
+    minute, hour, dom, month, dow = (
+        _parse_field(text, bounds) for text, bounds in zip(fields, _FIELDS, strict=True)
+    )
+    return SpecSchedule(
+        minutes=tuple(sorted(minute.values)),
+        hours=tuple(sorted(hour.values)),
+        days_of_month=dom.values,
+        months=month.values,
+        days_of_week=dow.values,
+        day_star=dom.star or dow.star,
+        zone=zone,
+    )
 
 
 def _parse_field(field: str, bounds: _Bounds) -> _Field:
