@@ -62,10 +62,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf.message import Message
+
 from pinnace.client._accessors import kind_info
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
 from pinnace.machinery.kinds import KindInfo
+from pinnace.machinery.objects import object_meta
 
 __all__ = [
     "NAMESPACE_INDEX",
@@ -93,16 +96,16 @@ BACKOFF_JITTER = 0.5
 LIST_PAGE_SIZE = 500
 
 
-def object_key(obj: Any) -> str:
+def object_key(obj: Message) -> str:
     """The store key of an object: ``namespace/name``, or ``name`` when it has
     no namespace (cluster-scoped kinds)."""
-    meta = obj.metadata
+    meta = object_meta(obj)
     return f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
 
 
-def namespace_index(obj: Any) -> list[str]:
+def namespace_index(obj: Message) -> list[str]:
     """The default index: an object's namespace ("" for cluster-scoped)."""
-    return [obj.metadata.namespace]
+    return [object_meta(obj).namespace]
 
 
 @dataclass(frozen=True)
