@@ -79,7 +79,7 @@ class ApiServer:
         self.finalizer: NamespaceFinalizer | None = None
         self.server: grpc.aio.Server | None = None
         self.port = 0
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self.hub.start()

@@ -50,7 +50,7 @@ class Kubelet:
         self.manager: PodManager | None = None
         self.node: NodeManager | None = None
         self.server: KubeletServer | None = None
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
 
     async def start(self) -> None:

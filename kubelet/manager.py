@@ -52,7 +52,7 @@ class PodManager:
         # may be older than the scheduler's view, so read the Node once more
         # before rejecting (a label added just before the bind).
         self._rechecked: set[str] = set()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         # Pod directories found at start: pods an earlier kubelet admitted.
         self._previous_uids: set[str] = set()
 

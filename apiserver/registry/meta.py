@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiserver.registry.strategy import Strategy
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.validation import (
@@ -34,7 +36,7 @@ def invalid_value(field: str, value: object, detail: str) -> FieldError:
 
 
 def validate_object_meta(
-    meta: meta_pb2.ObjectMeta, strategy: Strategy, *, create: bool
+    meta: meta_pb2.ObjectMeta, strategy: Strategy[Any], *, create: bool
 ) -> list[FieldError]:
     """Name (per the kind's rule), generateName, labels, annotations, owner
     references and finalizers."""
@@ -54,7 +56,9 @@ def validate_object_meta(
     return errs
 
 
-def _validate_owner_references(meta: meta_pb2.ObjectMeta, strategy: Strategy) -> list[FieldError]:
+def _validate_owner_references(
+    meta: meta_pb2.ObjectMeta, strategy: Strategy[Any]
+) -> list[FieldError]:
     errs: list[FieldError] = []
     path = META.child("ownerReferences")
     controllers = []

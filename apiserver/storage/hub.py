@@ -23,6 +23,7 @@ import logging
 
 from apiserver.etcd.client import EtcdClient, prefix_range_end
 from apiserver.etcd.errors import CompactedError
+from apiserver.etcd.types import KeyValue
 from apiserver.etcd.watch import Watch
 from apiserver.storage.watchcache import WatchCache
 from pinnace.machinery import errors
@@ -92,7 +93,7 @@ class CacheHub:
 
     async def _relist(self) -> None:
         end = prefix_range_end(REGISTRY_PREFIX)
-        by_cache: dict[WatchCache, list] = {c: [] for c in self._caches}
+        by_cache: dict[WatchCache, list[KeyValue]] = {c: [] for c in self._caches}
         rev = 0
         key = REGISTRY_PREFIX
         while True:

@@ -30,7 +30,7 @@ from typing import Protocol
 
 from google.protobuf.message import Message
 
-from apiserver.etcd.types import Event, EventType
+from apiserver.etcd.types import Event, EventType, KeyValue
 from pinnace.machinery import errors
 from pinnace.machinery.fields import FieldSelector
 from pinnace.machinery.labels import Selector
@@ -86,7 +86,7 @@ class Watcher:
 
     filter: Filter
     bookmarks: bool
-    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[CacheEvent | None] = field(default_factory=asyncio.Queue)
     closed: bool = False
 
     def offer(self, ev: CacheEvent) -> None:
@@ -175,7 +175,7 @@ class WatchCache:
 
     # ---- fed by the hub --------------------------------------------------------
 
-    def replace(self, kvs: list, rev: int) -> None:
+    def replace(self, kvs: builtins.list[KeyValue], rev: int) -> None:
         """Start over from a full list at revision rev. Watchers cannot be told
         what changed while nobody was watching: they are closed and resume."""
         objects: dict[str, CachedObject] = {}

@@ -40,7 +40,7 @@ class Component:
         self.args = list(args)
         self.log_file = Path(log_file)
         self.env = env
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def command(self) -> list[str]:

@@ -40,7 +40,7 @@ def json_patch(doc: Any, operations: Any) -> Any:
     return result
 
 
-def _apply(doc: Any, op: dict, i: int) -> Any:
+def _apply(doc: Any, op: dict[str, Any], i: int) -> Any:
     kind, path = op["op"], _pointer(op["path"], i)
     if kind in ("add", "replace", "test") and "value" not in op:
         raise PatchError(f"operation {i} ({kind} {op['path']}): missing 'value'")
@@ -75,7 +75,7 @@ def _pointer(text: Any, i: int) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in text.split("/")[1:]]
 
 
-def _index(container: list, token: str, i: int, *, allow_end: bool) -> int:
+def _index(container: list[Any], token: str, i: int, *, allow_end: bool) -> int:
     if token == "-" and allow_end:
         return len(container)
     if not token.isdigit():
