@@ -8,6 +8,7 @@ from google.protobuf.message import Message
 
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import kinds
+from pinnace.machinery.objects import object_meta
 
 
 def controller_ref(obj: Any) -> meta_pb2.OwnerReference | None:
@@ -22,7 +23,7 @@ def owner_reference(owner: Message, *, block: bool = True) -> meta_pb2.OwnerRefe
     """A controller ownerReference pointing at owner (controller=true,
     blockOwnerDeletion=true), as controllers set on what they create."""
     info = kinds.by_message(owner)
-    meta = owner.metadata  # type: ignore[attr-defined]  # every kind has metadata; Message's stubs cannot say so
+    meta = object_meta(owner)
     return meta_pb2.OwnerReference(
         api_version=info.api_version,
         kind=info.kind,

@@ -20,6 +20,7 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.client.events import EventRecorder
 from pinnace.machinery import errors, kinds
+from pinnace.machinery.objects import object_meta
 
 SLOW_START_INITIAL_BATCH = 1
 
@@ -52,7 +53,7 @@ def pod_from_template(
     meta.labels.update(tmeta.labels)
     meta.annotations.update(tmeta.annotations)
     meta.finalizers.extend(tmeta.finalizers)
-    owner_meta = owner.metadata  # type: ignore[attr-defined]  # every kind has metadata; Message's stubs cannot say so
+    owner_meta = object_meta(owner)
     meta.namespace = owner_meta.namespace
     if name:
         meta.name = name

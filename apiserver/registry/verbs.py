@@ -41,6 +41,7 @@ from pinnace.machinery.labels import Selector, parse_selector
 from pinnace.machinery.objects import copy_message, object_meta, replace_field, set_type_meta
 from pinnace.machinery.patch import PatchError, json_patch, merge_patch
 from pinnace.machinery.timeutil import now_rfc3339
+from pinnace.machinery.validation import FieldError
 from pinnace.machinery.wellknown import POD_SCHEDULED
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class Verbs:
                 name=namespace,
             )
 
-    def _validate(self, res: Resource, obj: Message, errs: list) -> None:
+    def _validate(self, res: Resource, obj: Message, errs: builtins.list[FieldError]) -> None:
         meta = object_meta(obj)
         if errs:
             raise errors.invalid(

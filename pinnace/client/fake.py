@@ -52,12 +52,14 @@ from typing import Any, Generic, TypeVar, cast
 
 from google.protobuf.message import Message
 
+from pinnace.api.meta.v1 import meta_pb2
 from pinnace.client._accessors import KindAccessors, kind_info
 from pinnace.client._requests import ObjectList, WatchEvent
 from pinnace.machinery import codec, errors
 from pinnace.machinery.fields import FieldSelector, parse_field_selector
 from pinnace.machinery.kinds import BINDING, SCALE, KindInfo
 from pinnace.machinery.labels import Selector, parse_selector
+from pinnace.machinery.objects import object_meta
 from pinnace.machinery.patch import PatchError, json_patch, merge_patch
 from pinnace.machinery.timeutil import Clock, FakeClock, format_rfc3339
 
@@ -627,9 +629,9 @@ class FakeResourceClient(Generic[T]):
         return scale
 
 
-def _meta(obj: Message) -> Any:
+def _meta(obj: Message) -> meta_pb2.ObjectMeta:
     """The ObjectMeta of any served kind."""
-    return obj.metadata  # type: ignore[attr-defined]  # every served kind has metadata
+    return object_meta(obj)
 
 
 def _key(info: KindInfo, namespace: str, name: str) -> Key:
