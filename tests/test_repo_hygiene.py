@@ -52,3 +52,12 @@ def test_mypy() -> None:
         pytest.fail("mypy is not installed: install the test extras (pip install -e '.[test]')")
     result = _run(sys.executable, "-m", "mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_test_module_basenames_are_unique() -> None:
+    """pytest imports test modules by basename (the test folders are not
+    packages): two test_x.py files break collection of the whole suite."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
