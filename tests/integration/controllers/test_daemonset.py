@@ -256,11 +256,12 @@ def test_rollback_does_not_restart_pods_at_the_restored_revision(
         c.readiness_probe.period_seconds = 1
 
     edit(dss, "undo", break_it)
-    # maxUnavailable 1: exactly one node gets the broken pod, then the rollout stalls.
+    # maxUnavailable 1: exactly one node gets the broken pod, then the rollout
+    # stalls. Wait for it to be bound too: its node is what the test compares.
     wait_for(
         lambda: (
             sum(
-                p.spec.containers[0].image == "broken"
+                p.spec.containers[0].image == "broken" and bool(p.spec.node_name)
                 for p in pods_of(cluster_client, cluster_namespace, ds.metadata.uid)
             )
             == 1

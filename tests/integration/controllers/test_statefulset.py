@@ -354,8 +354,10 @@ def test_rolling_update_partition_and_rollback(
     second = s.status.update_revision
     # phased rollout: partition 0, in reverse ordinal order
     watch = Watcher(client, ns, "ru")
-    s.spec.update_strategy.rolling_update.partition = 0
-    client.stateful_sets(ns).update(s)
+    # A patch, as kubectl would: the controller may write status meanwhile.
+    client.stateful_sets(ns).patch(
+        "ru", {"spec": {"updateStrategy": {"rollingUpdate": {"partition": 0}}}}
+    )
     wait_for(
         lambda: (
             set(_versions(client, ns, "ru").values()) == {"v2"}
