@@ -27,11 +27,19 @@ V = TypeVar("V")
 
 
 def wait_for(
-    condition: Callable[[], V], timeout: float = 10.0, what: str = "", *, interval: float = 0.05
+    condition: Callable[[], V],
+    timeout: float = 10.0,
+    what: str = "",
+    *,
+    interval: float = 0.05,
+    not_yet: tuple[type[Exception], ...] = (),
 ) -> V:
-    """Poll `condition` until it returns something truthy (returned)."""
+    """Poll `condition` until it returns something truthy (returned). An
+    exception of a `not_yet` type (say NotFound, for an object that is being
+    replaced) counts as a falsy answer, not a failure."""
     deadline = time.monotonic() + timeout
-    while (value := _waited(condition, deadline, timeout, what)) is _AGAIN:
+    polled = _tolerating(condition, not_yet) if not_yet else condition
+    while (value := _waited(polled, deadline, timeout, what)) is _AGAIN:
         time.sleep(interval)
     return value  # type: ignore[return-value]  # _AGAIN was ruled out
 
@@ -66,6 +74,19 @@ async def stays_async(
 
 
 _AGAIN = object()
+
+
+def _tolerating(
+    condition: Callable[[], V], errors: tuple[type[Exception], ...]
+) -> Callable[[], V | None]:
+    def polled() -> V | None:
+        try:
+            return condition()
+        except errors:
+            return None
+
+    polled.__name__ = _describe(condition, "")
+    return polled
 
 
 def _waited(condition: Callable[[], V], deadline: float, timeout: float, what: str) -> V | object:

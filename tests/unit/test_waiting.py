@@ -46,3 +46,23 @@ async def test_stays_fails_when_the_condition_stops_holding() -> None:
         stays(lambda: False, 5, "3 pods")
     with pytest.raises(pytest.fail.Exception, match="stopped holding: 3 pods"):
         await stays_async(lambda: False, 5, "3 pods")
+
+
+def test_not_yet_exceptions_count_as_falsy() -> None:
+    answers = iter([KeyError("gone"), KeyError("gone"), "found"])
+
+    def condition() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert wait_for(condition, 5, "replaced object", interval=0, not_yet=(KeyError,)) == "found"
+
+
+def test_other_exceptions_still_fail() -> None:
+    def condition() -> str:
+        raise ValueError("broken")
+
+    with pytest.raises(ValueError):
+        wait_for(condition, 5, interval=0, not_yet=(KeyError,))

@@ -29,8 +29,9 @@ SCRIPT = (
 
 
 def wait_for(fn: Callable[[], Any], *, timeout: float = TIMEOUT, what: str = "condition") -> Any:
-    """tests.waiting.wait_for with this module's longer default deadline."""
-    return waiting.wait_for(fn, timeout, what)
+    """tests.waiting.wait_for with this module's longer default deadline; a
+    pod or claim that is being replaced (NotFound) is "not yet"."""
+    return waiting.wait_for(fn, timeout, what, not_yet=(errors.NotFound,))
 
 
 def sts(

@@ -17,14 +17,7 @@ def wait_for(
 ) -> Any:
     """tests.waiting.wait_for, where a NotFound counts as "not yet" (the
     object the condition reads may not exist yet)."""
-
-    def found() -> Any:
-        try:
-            return fn()
-        except NotFound:
-            return None
-
-    return waiting.wait_for(found, timeout, what or repr(fn), interval=interval)
+    return waiting.wait_for(fn, timeout, what, interval=interval, not_yet=(NotFound,))
 
 
 def make_pod(name: str, containers: list[dict], **spec: Any) -> pod_pb2.Pod:
