@@ -109,6 +109,7 @@ KINDS: tuple[KindInfo, ...] = (
         short=("pv",),
         sub=("status",),
     ),
+    _k("", "Service", "services", short=("svc",), sub=("status",)),
     _k("apps", "Deployment", "deployments", short=("deploy",), sub=("status", "scale")),
     _k("apps", "ReplicaSet", "replicasets", short=("rs",), sub=("status", "scale")),
     _k("apps", "StatefulSet", "statefulsets", short=("sts",), sub=("status", "scale")),
@@ -117,6 +118,7 @@ KINDS: tuple[KindInfo, ...] = (
     _k("batch", "Job", "jobs", sub=("status",)),
     _k("batch", "CronJob", "cronjobs", short=("cj",), sub=("status",)),
     _k("coordination.k8s.io", "Lease", "leases"),
+    _k("discovery.k8s.io", "EndpointSlice", "endpointslices"),
 )
 
 # Not stored kinds: carried by subresources only.

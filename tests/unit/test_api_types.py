@@ -28,6 +28,8 @@ KINDS = [
     ("pinnace.api.batch.v1.job_pb2", "Job", "batch/v1"),
     ("pinnace.api.batch.v1.cronjob_pb2", "CronJob", "batch/v1"),
     ("pinnace.api.coordination.v1.lease_pb2", "Lease", "coordination.k8s.io/v1"),
+    ("pinnace.api.core.v1.service_pb2", "Service", "v1"),
+    ("pinnace.api.discovery.v1.endpointslice_pb2", "EndpointSlice", "discovery.k8s.io/v1"),
     ("pinnace.api.autoscaling.v1.scale_pb2", "Scale", "autoscaling/v1"),
 ]
 
@@ -297,6 +299,11 @@ EXPLICIT_JSON_NAMES = {
     "systemUUID",
     "bootID",
     "Port",
+    "clusterIP",
+    "clusterIPs",
+    "externalIPs",
+    "loadBalancerIP",
+    "clientIP",
 }
 
 

@@ -16,6 +16,7 @@ from apiserver.registry.kinds import (
     cronjobs,
     daemonsets,
     deployments,
+    endpointslices,
     events,
     jobs,
     leases,
@@ -24,6 +25,7 @@ from apiserver.registry.kinds import (
     persistentvolumes,
     pods,
     replicasets,
+    services,
     statefulsets,
 )
 from apiserver.registry.strategy import Strategy
@@ -44,4 +46,6 @@ STRATEGIES: dict[str, type[Strategy[Any]]] = {
     "Job": jobs.JobStrategy,
     "CronJob": cronjobs.CronJobStrategy,
     "Lease": leases.LeaseStrategy,
+    "Service": services.ServiceStrategy,
+    "EndpointSlice": endpointslices.EndpointSliceStrategy,
 }
