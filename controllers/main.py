@@ -12,6 +12,7 @@ import signal
 import sys
 
 from controllers.manager import run_manager
+from controllers.nodeipam.plan import config_from_options
 from controllers.registry import CONTROLLERS, enabled
 from pinnace.machinery.flags import Parser, add_bool_flag
 from pinnace.machinery.health import HealthEndpoint
@@ -59,7 +60,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             help=f"workers of the {name} controller",
         )
     _node_flags(p)
-    return p.parse_args(argv)
+    _ipam_flags(p)
+    args = p.parse_args(argv)
+    if args.allocate_node_cidrs or args.cluster_cidr:
+        try:
+            config_from_options(args)
+        except ValueError as e:
+            p.error(str(e))
+    return args
 
 
 def _node_flags(p: argparse.ArgumentParser) -> None:
@@ -117,8 +125,43 @@ def _node_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-async def run(args: argparse.Namespace) -> int:
+def _ipam_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the node IPAM controller (Kubernetes' names and defaults)."""
+    add_bool_flag(
+        p,
+        "--allocate-node-cidrs",
+        default=False,
+        help="give every Node a spec.podCIDR from --cluster-cidr (runs nodeipam)",
+    )
+    p.add_argument("--cluster-cidr", default="", help="the pods' range, e.g. 10.244.0.0/16")
+    p.add_argument(
+        "--node-cidr-mask-size",
+        type=int,
+        default=None,
+        help="prefix length of each node's range (default 24 for IPv4, 64 for IPv6)",
+    )
+    for family in ("ipv4", "ipv6"):
+        p.add_argument(
+            f"--node-cidr-mask-size-{family}",
+            type=int,
+            default=None,
+            help=f"--node-cidr-mask-size for an {family.replace('ip', 'IP')} cluster CIDR",
+        )
+
+
+def controllers_to_run(args: argparse.Namespace) -> list[str]:
+    """--controllers, less nodeipam unless --allocate-node-cidrs (as
+    Kubernetes' node-ipam-controller, which does nothing without it)."""
     names = enabled(args.controllers)
+    if "nodeipam" in names and not args.allocate_node_cidrs:
+        names.remove("nodeipam")
+        if args.controllers.strip() != "*":
+            log.info("nodeipam not started: --allocate-node-cidrs is false")
+    return names
+
+
+async def run(args: argparse.Namespace) -> int:
+    names = controllers_to_run(args)
     health = HealthEndpoint(args.health_listen)
     port = await health.start()
     log.info("health endpoint on port %d", port)

@@ -9,6 +9,7 @@ from controllers.daemonset import DaemonSetController
 from controllers.deployment import DeploymentController
 from controllers.garbagecollector import GarbageCollector
 from controllers.job import JobController
+from controllers.nodeipam import NodeIPAMController
 from controllers.nodelifecycle import NodeLifecycleController, TaintEvictionController
 from controllers.podgc import PodGCController
 from controllers.replicaset import ReplicaSetController, ReplicationManager
@@ -27,6 +28,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "ttl-after-finished": TTLAfterFinishedController,
     "garbagecollector": GarbageCollector,
     "nodelifecycle": NodeLifecycleController,
+    "nodeipam": NodeIPAMController,
     "taint-eviction-controller": TaintEvictionController,
     "podgc": PodGCController,
     "persistentvolume-binder": PersistentVolumeBinder,

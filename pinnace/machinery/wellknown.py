@@ -134,3 +134,8 @@ JOB_SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"
 REASON_DELETION_BY_TAINT_MANAGER = "DeletionByTaintManager"
 REASON_DELETION_BY_POD_GC = "DeletionByPodGC"
 REASON_TERMINATION_BY_KUBELET = "TerminationByKubelet"
+
+# ---- event reasons (nodeipam: nodeutil.RecordNodeStatusChange's "CIDRNotAvailable") --
+# No podCIDR could be given to a node: the cluster CIDR is full, or the one the
+# Node carries is outside the cluster CIDR or another node's.
+REASON_CIDR_NOT_AVAILABLE = "CIDRNotAvailable"

@@ -28,6 +28,14 @@ CASES: list[tuple[str, ParseArgs, list[str], str, str, bool]] = [
         "leader_elect",
         True,
     ),
+    (
+        "controller-manager",
+        controller_manager_args,
+        ["--apiserver", "127.0.0.1:1", "--cluster-cidr", "10.244.0.0/16"],
+        "--allocate-node-cidrs",
+        "allocate_node_cidrs",
+        False,
+    ),
     ("scheduler", scheduler_args, [], "--leader-elect", "leader_elect", True),
     (
         "kubelet",
