@@ -27,6 +27,7 @@ from .common import (
 
 SPEC = FieldPath.root("spec")
 STATUS = FieldPath.root("status")
+POD_CIDR_SET_ONCE = 'node updates may not change podCIDR except from "" to valid'
 
 
 class NodeStrategy(Strategy[node_pb2.Node]):
@@ -76,20 +77,10 @@ class NodeStrategy(Strategy[node_pb2.Node]):
     def validate_update(self, new: node_pb2.Node, old: node_pb2.Node) -> list[FieldError]:
         errs = self.validate(new)
         ns, os_ = new.spec, old.spec
-        if os_.pod_cidrs and list(ns.pod_cidrs) != list(os_.pod_cidrs):
-            errs.append(
-                forbidden(
-                    SPEC.child("podCIDRs"),
-                    'node updates may not change podCIDR except from "" to valid',
-                )
-            )
         if os_.pod_cidr and ns.pod_cidr != os_.pod_cidr:
-            errs.append(
-                forbidden(
-                    SPEC.child("podCIDR"),
-                    'node updates may not change podCIDR except from "" to valid',
-                )
-            )
+            errs.append(forbidden(SPEC.child("podCIDR"), POD_CIDR_SET_ONCE))
+        elif _pod_cidrs(os_) and _pod_cidrs(ns) != _pod_cidrs(os_):
+            errs.append(forbidden(SPEC.child("podCIDRs"), POD_CIDR_SET_ONCE))
         if os_.provider_id and ns.provider_id != os_.provider_id:
             errs.append(
                 forbidden(
@@ -101,6 +92,15 @@ class NodeStrategy(Strategy[node_pb2.Node]):
 
     def validate_status_update(self, new: node_pb2.Node, old: node_pb2.Node) -> list[FieldError]:
         return self.validate(new)
+
+
+def _pod_cidrs(spec: node_pb2.NodeSpec) -> list[str]:
+    """The node's podCIDRs as Kubernetes stores them: a lone v1 ``podCIDR``
+    is ``podCIDRs: [podCIDR]`` (Convert_v1_NodeSpec_To_core_NodeSpec), so
+    a Node created with only ``podCIDR`` cannot get other podCIDRs later."""
+    if spec.pod_cidrs:
+        return list(spec.pod_cidrs)
+    return [spec.pod_cidr] if spec.pod_cidr else []
 
 
 def _validate_cidr(value: str, path: FieldPath) -> list[FieldError]:
