@@ -135,6 +135,11 @@ def _ipam_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--cluster-cidr", default="", help="the pods' range, e.g. 10.244.0.0/16")
     p.add_argument(
+        "--service-cluster-ip-range",
+        default="",
+        help="the Services' range; node ranges overlapping it are not handed out",
+    )
+    p.add_argument(
         "--node-cidr-mask-size",
         type=int,
         default=None,

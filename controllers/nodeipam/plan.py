@@ -16,6 +16,8 @@ Guarantees of :class:`CidrSet`:
   a CIDR outside the cluster CIDR, or owned by another node, is not
   claimed and is reported instead;
 * ``release`` frees what a node owned (when the Node is gone).
+* the node ranges overlapping ``--service-cluster-ip-range`` are never
+  handed out (Kubernetes' filterOutServiceRange).
 
 It keeps no state of its own beyond the process: everything is rebuilt from
 the Nodes (their ``spec.podCIDRs``), as Kubernetes' allocator does.
@@ -34,6 +36,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_MASK = {4: 24, 6: 64}
 MAX_MASK = {4: 30, 6: 126}  # a node's range must leave room for pods
 MAX_SUBNET_BITS = 16  # at most 65536 node ranges (Kubernetes' clusterSubnetMaxDiff)
+SERVICE_RANGE = "(the service cluster IP range)"  # the owner of its node ranges
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 60.0
 
@@ -44,6 +47,7 @@ class IPAMConfig:
 
     cluster_cidr: Network
     mask_size: int
+    service_cidr: Network | None = None  # its node ranges are never handed out
 
 
 def config_from(
@@ -52,6 +56,7 @@ def config_from(
     mask_size: int | None = None,
     mask_size_ipv4: int | None = None,
     mask_size_ipv6: int | None = None,
+    service_cidr: str = "",
 ) -> IPAMConfig:
     """Validate the node IPAM flags; raise ValueError saying what is wrong.
 
@@ -69,7 +74,8 @@ def config_from(
     mask = next((m for m in (specific, mask_size) if m is not None), DEFAULT_MASK[family])
     flag = specific_flag if specific is not None else "--node-cidr-mask-size"
     validate_mask(cluster, mask, flag=flag)
-    return IPAMConfig(cluster_cidr=cluster, mask_size=mask)
+    service = _parse_network(service_cidr, "--service-cluster-ip-range") if service_cidr else None
+    return IPAMConfig(cluster_cidr=cluster, mask_size=mask, service_cidr=service)
 
 
 def parse_cluster_cidr(text: str) -> Network:
@@ -82,14 +88,16 @@ def parse_cluster_cidr(text: str) -> Network:
         raise ValueError(
             f'--cluster-cidr "{text}": dual-stack (two CIDRs) is not supported yet; give one CIDR'
         )
+    return _parse_network(text, "--cluster-cidr")
+
+
+def _parse_network(text: str, flag: str) -> Network:
     if "/" not in text:
-        raise ValueError(f'--cluster-cidr "{text}" is not a CIDR (e.g. 10.244.0.0/16)')
+        raise ValueError(f'{flag} "{text}" is not a CIDR (e.g. 10.244.0.0/16)')
     try:
         return ipaddress.ip_network(text, strict=True)
     except ValueError as e:
-        raise ValueError(
-            f'--cluster-cidr "{text}" is not a network (e.g. 10.244.0.0/16): {e}'
-        ) from None
+        raise ValueError(f'{flag} "{text}" is not a network (e.g. 10.244.0.0/16): {e}') from None
 
 
 def validate_mask(cluster: Network, mask: int, *, flag: str) -> None:
@@ -121,6 +129,7 @@ def config_from_options(opts: Any) -> IPAMConfig:
         mask_size=getattr(opts, "node_cidr_mask_size", None),
         mask_size_ipv4=getattr(opts, "node_cidr_mask_size_ipv4", None),
         mask_size_ipv6=getattr(opts, "node_cidr_mask_size_ipv6", None),
+        service_cidr=getattr(opts, "service_cluster_ip_range", "") or "",
     )
 
 
@@ -142,6 +151,8 @@ class Rejected:
         why = self.problem.value
         if self.problem is Problem.OUT_OF_RANGE:
             why = f"is not inside the cluster CIDR {cluster}"
+        elif self.problem is Problem.TAKEN and self.owner == SERVICE_RANGE:
+            why = "overlaps the service cluster IP range"
         elif self.problem is Problem.TAKEN:
             why = f"is already allocated to node {self.owner}"
         return f"podCIDR {self.cidr} {why}; left as it is"
@@ -158,6 +169,8 @@ class CidrSet:
         self._owner: dict[int, str] = {}
         self._owned: dict[str, set[int]] = {}
         self._lowest_free = 0  # no range below this index is free
+        if config.service_cidr is not None:
+            self._reserve(config.service_cidr)
 
     def subnet(self, index: int) -> Network:
         base = int(self.cluster.network_address) + (index << self._shift)
@@ -214,6 +227,18 @@ class CidrSet:
         if indices:
             self._lowest_free = min(self._lowest_free, indices[0])
         return [self.subnet(i) for i in indices]
+
+    def _reserve(self, net: Network) -> None:
+        """Keep the node ranges overlapping ``net`` (the Services' range)
+        from ever being handed out (Kubernetes' filterOutServiceRange)."""
+        if net.version != self.cluster.version:
+            return
+        if _inside(self.cluster, net):
+            self._take(SERVICE_RANGE, range(self.size))
+            return
+        indices = self._indices(str(net))
+        if isinstance(indices, range):
+            self._take(SERVICE_RANGE, indices)
 
     def _take(self, name: str, indices: range) -> None:
         for index in indices:

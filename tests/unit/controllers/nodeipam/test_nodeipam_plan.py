@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from typing import Any
 
 import pytest
 
@@ -27,7 +29,7 @@ CONFIGS = [
 @pytest.mark.parametrize(
     ("cluster", "flags", "want"), [c[1:] for c in CONFIGS], ids=[c[0] for c in CONFIGS]
 )
-def test_config(cluster: str, flags: dict[str, int], want: int) -> None:
+def test_config(cluster: str, flags: dict[str, Any], want: int) -> None:
     config = config_from(cluster_cidr=cluster, **flags)
     assert config.mask_size == want
     assert str(config.cluster_cidr) == cluster
@@ -52,7 +54,7 @@ BAD_CONFIGS = [
     [c[1:] for c in BAD_CONFIGS],
     ids=[c[0] for c in BAD_CONFIGS],
 )
-def test_bad_config(cluster: str, flags: dict[str, int], fragment: str) -> None:
+def test_bad_config(cluster: str, flags: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment.replace("^", r"\^")):
         config_from(cluster_cidr=cluster, **flags)
 
@@ -189,3 +191,43 @@ def test_every_range_handed_out_once() -> None:
 
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(n) for n in (1, 2, 3, 7, 8, 100)] == [1.0, 2.0, 4.0, 60.0, 60.0, 60.0]
+
+
+# (id, cluster, service range, the first range handed out)
+SERVICE_RANGES = [
+    ("outside", "10.244.0.0/16", "10.96.0.0/12", "10.244.0.0/24"),
+    ("first-range", "10.244.0.0/16", "10.244.0.0/24", "10.244.1.0/24"),
+    ("part-of-a-range", "10.244.0.0/16", "10.244.0.0/28", "10.244.1.0/24"),
+    ("two-ranges", "10.244.0.0/16", "10.244.0.0/23", "10.244.2.0/24"),
+    ("whole-cluster", "10.96.0.0/16", "10.96.0.0/12", None),
+    ("other-family", "10.244.0.0/16", "fd00:96::/108", "10.244.0.0/24"),
+]
+
+
+@pytest.mark.parametrize(
+    ("cluster", "service", "want"),
+    [c[1:] for c in SERVICE_RANGES],
+    ids=[c[0] for c in SERVICE_RANGES],
+)
+def test_service_range_is_never_handed_out(cluster: str, service: str, want: str | None) -> None:
+    cidrs = CidrSet(config_from(cluster_cidr=cluster, mask_size=24, service_cidr=service))
+    got = cidrs.allocate("a")
+    assert (str(got) if got else None) == want
+
+
+def test_node_cidr_in_the_service_range_is_rejected() -> None:
+    cidrs = CidrSet(
+        config_from(cluster_cidr="10.244.0.0/16", mask_size=24, service_cidr="10.244.0.0/24")
+    )
+    (rejected,) = cidrs.claim("n", ["10.244.0.0/24"])
+    assert rejected.problem is Problem.TAKEN
+    assert rejected.message(cidrs.cluster) == (
+        "podCIDR 10.244.0.0/24 overlaps the service cluster IP range; left as it is"
+    )
+
+
+def test_bad_service_range() -> None:
+    with pytest.raises(
+        ValueError, match=re.escape('--service-cluster-ip-range "10.96.0.1/12" is not a network')
+    ):
+        config_from(cluster_cidr="10.244.0.0/16", service_cidr="10.96.0.1/12")
