@@ -41,12 +41,16 @@ class Options:
     namespace_sync_period: float = 0.5
     default_not_ready_toleration_seconds: int = 300
     default_unreachable_toleration_seconds: int = 300
+    service_cluster_ip_range: str = "10.96.0.0/12"
+    service_node_port_range: str = "30000-32767"
 
     def registry_config(self) -> RegistryConfig:
         """The registry settings these options choose."""
         return RegistryConfig(
             not_ready_toleration_seconds=self.default_not_ready_toleration_seconds,
             unreachable_toleration_seconds=self.default_unreachable_toleration_seconds,
+            service_cluster_ip_range=self.service_cluster_ip_range,
+            service_node_port_range=self.service_node_port_range,
         )
 
 
@@ -56,7 +60,7 @@ def build_resources(
     resources: dict[str, Resource] = {}
     for info in kinds.KINDS:
         strategy = STRATEGIES[info.kind](info, config)
-        store = Store(etcd, info.message_class)
+        store = Store(etcd, info.message_class, claims=strategy.claims)
         cache = WatchCache(
             prefix=resource_prefix(info),
             decode=store.decode,

@@ -11,6 +11,7 @@ import logging
 import signal
 
 from apiserver.app import ApiServer, Options
+from apiserver.registry.allocation import IPRange, PortRange
 from pinnace.machinery.flags import Parser
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
@@ -64,8 +65,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=300,
         help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod",
     )
+    p.add_argument(
+        "--service-cluster-ip-range",
+        type=_cidr,
+        default="10.96.0.0/12",
+        help="CIDR Services' cluster IPs are allocated from (default %(default)s)",
+    )
+    p.add_argument(
+        "--service-node-port-range",
+        type=_port_range,
+        default="30000-32767",
+        help="ports (lo-hi, inclusive) NodePort Services are allocated from (default %(default)s)",
+    )
     p.add_argument("--log-level", default="info", help="debug, info, warning or error")
     return p.parse_args(argv)
+
+
+def _cidr(text: str) -> str:
+    try:
+        IPRange.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a CIDR: {e}") from None
+    return text
+
+
+def _port_range(text: str) -> str:
+    try:
+        PortRange.parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a port range lo-hi within 1-65535: {text!r}"
+        ) from None
+    return text
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -78,6 +109,8 @@ async def run(args: argparse.Namespace) -> None:
         namespace_sync_period=args.namespace_sync_period,
         default_not_ready_toleration_seconds=args.default_not_ready_toleration_seconds,
         default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,
+        service_cluster_ip_range=args.service_cluster_ip_range,
+        service_node_port_range=args.service_node_port_range,
     )
     server = ApiServer(opts)
     stop = asyncio.Event()

@@ -146,7 +146,7 @@ class NamespaceFinalizer:
             )
             ns = _namespace(stored.obj)
             if not ns.metadata.finalizers and not ns.spec.finalizers:
-                await res.store.delete_if_unchanged(res.key("", name), stored.rv)
+                await res.store.delete_if_unchanged(res.key("", name), stored.rv, old=stored.obj)
                 log.info("namespace %s is empty and deleted", name)
 
 

@@ -20,10 +20,17 @@ class RegistryConfig:
     DefaultTolerationSeconds admission adds to every new pod
     (--default-not-ready-toleration-seconds,
     --default-unreachable-toleration-seconds; Kubernetes' default 300).
+
+    ``service_cluster_ip_range`` (a CIDR) and ``service_node_port_range``
+    ("lo-hi") are the ranges Services' clusterIPs and nodePorts are drawn
+    from (--service-cluster-ip-range, kubeadm's default 10.96.0.0/12;
+    --service-node-port-range, Kubernetes' default 30000-32767).
     """
 
     not_ready_toleration_seconds: int = 300
     unreachable_toleration_seconds: int = 300
+    service_cluster_ip_range: str = "10.96.0.0/12"
+    service_node_port_range: str = "30000-32767"
 
 
 DEFAULT_CONFIG = RegistryConfig()

@@ -19,13 +19,14 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
+from apiserver.registry.allocation import Claimed
 from apiserver.registry.config import DEFAULT_CONFIG, RegistryConfig
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
 from pinnace.machinery.objects import object_meta, replace_field
-from pinnace.machinery.validation import FieldError, FieldPath, is_dns1123_subdomain
+from pinnace.machinery.validation import ErrorType, FieldError, FieldPath, is_dns1123_subdomain
 
 ROOT = FieldPath.root()
 
@@ -88,6 +89,22 @@ class Strategy(Generic[M]):
     def validate_status_update(self, new: M, old: M) -> list[FieldError]:
         """Field errors of a status write."""
         return []
+
+    # ---- allocation (values drawn from ranges shared by all objects) -----------
+
+    async def allocate(self, obj: M, old: M | None, claimed: Claimed) -> None:
+        """Fill in, in place, the values obj needs from a shared range (a
+        Service's clusterIP and node ports); ``claimed(prefix)`` reads the
+        values already held. Runs after validation, before the write."""
+
+    def claims(self, obj: M) -> dict[str, bytes]:
+        """The exclusive keys obj holds beside its own, with their values
+        (Store writes them in the object's txn); most kinds hold none."""
+        return {}
+
+    def claim_errors(self, obj: M, keys: list[str]) -> list[FieldError]:
+        """Field errors for ``keys`` of obj's claims that other objects hold."""
+        return [FieldError(ErrorType.INVALID, "", k, "already allocated") for k in keys]
 
     # ---- delete --------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from apiserver.registry.deletion import (
 )
 from apiserver.registry.resource import Resource
 from apiserver.registry.strategy import spec_bytes
-from apiserver.storage.store import Stored
+from apiserver.storage.store import ClaimTaken, Stored
 from apiserver.storage.watchcache import CachedObject, Filter
 from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.core.v1 import binding_pb2, pod_pb2
@@ -191,12 +191,42 @@ class Verbs:
             if dry_run:
                 return obj
             try:
-                await res.store.create(res.key(meta.namespace, meta.name), obj)
+                await self._create_with_claims(res, obj)
                 return obj
             except errors.AlreadyExists:
                 if not generated or attempt == 7:
                     raise
         raise AssertionError("unreachable")
+
+    async def _create_with_claims(self, res: Resource, obj: Message) -> None:
+        """Allocate what obj needs from shared ranges and store it with its
+        claims. A value the client asked for that another object holds is
+        Invalid; a value picked here that another apiserver took in the
+        meantime is picked again."""
+        meta = object_meta(obj)
+        requested = set(res.strategy.claims(obj))
+        for _ in range(8):
+            candidate = copy_message(obj)
+            await res.strategy.allocate(candidate, None, res.store.claimed)
+            try:
+                await res.store.create(res.key(meta.namespace, meta.name), candidate)
+            except ClaimTaken as e:
+                mine = [k for k in e.keys if k in requested]
+                if mine:
+                    raise self._claims_invalid(res, candidate, mine) from None
+                continue
+            obj.CopyFrom(candidate)
+            return
+        raise self.conflict(res, meta.name, "the values allocated keep being taken; try again")
+
+    @staticmethod
+    def _claims_invalid(res: Resource, obj: Message, keys: builtins.list[str]) -> errors.Invalid:
+        return errors.invalid(
+            res.info.kind,
+            object_meta(obj).name,
+            res.strategy.claim_errors(obj, keys),
+            res.info.group,
+        )
 
     # ---- get / list ------------------------------------------------------------
 
@@ -379,11 +409,17 @@ class Verbs:
             return result if result is not None else current.obj
 
         async def guarded(current: Message, rv: int) -> Message | None:
-            return await mutate(current, rv)
+            new = await mutate(current, rv)
+            if new is not None:
+                await res.strategy.allocate(new, current, res.store.claimed)
+            return new
 
-        stored, _ = await res.store.guaranteed_update(
-            key, guarded, not_found=lambda: self.not_found(res, name)
-        )
+        try:
+            stored, _ = await res.store.guaranteed_update(
+                key, guarded, not_found=lambda: self.not_found(res, name)
+            )
+        except ClaimTaken as e:
+            raise self._claims_invalid(res, e.obj, e.keys) from None
         obj = stored.obj
         meta = object_meta(obj)
         if (
@@ -392,7 +428,7 @@ class Verbs:
             and not meta.deletion_grace_period_seconds
         ):
             if not res.strategy.deletion_blocked(obj) and await res.store.delete_if_unchanged(
-                key, stored.rv
+                key, stored.rv, old=obj
             ):
                 log.info(
                     "deleted %s %s/%s: its last finalizer was removed",
@@ -517,11 +553,11 @@ class Verbs:
             if pending:
                 if current.obj == obj:
                     return DeleteResult(current.obj, False)
-                stored = await res.store.put_if_unchanged(key, obj, current.rv)
+                stored = await res.store.put_if_unchanged(key, obj, current.rv, old=current.obj)
                 if stored is not None:
                     return DeleteResult(stored.obj, False)
                 continue
-            if await res.store.delete_if_unchanged(key, current.rv):
+            if await res.store.delete_if_unchanged(key, current.rv, old=current.obj):
                 return DeleteResult(current.obj, True)
         raise self.conflict(res, name, "the object keeps changing; try the delete again")
 

@@ -8,6 +8,12 @@ Guarantees:
   own read and write is retried (``guaranteed_update``).
 * resourceVersion is etcd's mod revision. It is never stored inside the
   value; it is set on every object read back.
+* Claims: an object may hold exclusive keys beside its own (a Service's
+  cluster IP and node ports, see apiserver/registry/allocation.py), given by
+  the ``claims`` function the store is built with. They are written in the
+  same txn as the object: created on ``create_revision == 0`` when the
+  object starts holding them, deleted when it stops or is deleted. A claim
+  held by another object fails the write with ``ClaimTaken``.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ from google.protobuf.message import Message
 
 from apiserver.etcd.client import EtcdClient
 from apiserver.etcd.requests import (
+    RequestOp,
     cmp_create_revision,
     cmp_mod_revision,
     op_delete,
     op_put,
     op_range,
 )
-from apiserver.etcd.types import RangeResult
+from apiserver.etcd.types import OpResult, RangeResult
 from apiserver.metrics import ETCD_LATENCY
 from pinnace.machinery import errors
 from pinnace.machinery.kinds import by_message
@@ -48,14 +55,32 @@ class Stored:
 
 
 UpdateFn = Callable[[Message, int], Awaitable[Message | None]]
+# claims(obj): the exclusive keys obj holds, each with the value stored there.
+ClaimsFn = Callable[[Message], dict[str, bytes]]
+
+
+def no_claims(obj: Message) -> dict[str, bytes]:
+    return {}
+
+
+class ClaimTaken(Exception):
+    """A write needed keys that other objects hold (``keys``)."""
+
+    def __init__(self, keys: list[str], obj: Message) -> None:
+        super().__init__(f"already claimed: {', '.join(keys)}")
+        self.keys = keys
+        self.obj = obj
 
 
 class Store:
     """Typed reads and transactional writes of one kind's objects."""
 
-    def __init__(self, etcd: EtcdClient, message_class: type[Message]) -> None:
+    def __init__(
+        self, etcd: EtcdClient, message_class: type[Message], *, claims: ClaimsFn = no_claims
+    ) -> None:
         self._etcd = etcd
         self._cls = message_class
+        self._claims = claims
 
     def decode(self, value: bytes, rv: int) -> Message:
         obj = self._cls.FromString(value)
@@ -95,39 +120,64 @@ class Store:
     async def create(self, key: str, obj: Message) -> int:
         """Store a new object; returns its resourceVersion. AlreadyExists if taken."""
         value = self.encode(obj)
+        claims = self._claims(obj)
         start = time.perf_counter()
         result = await self._etcd.txn(
-            compare=[cmp_create_revision(key.encode(), "=", 0)],
-            success=[op_put(key.encode(), value)],
-            failure=[],
+            compare=[cmp_create_revision(k.encode(), "=", 0) for k in (key, *claims)],
+            success=[op_put(key.encode(), value), *_puts(claims)],
+            failure=[op_range(k.encode(), keys_only=True) for k in (key, *claims)],
         )
         ETCD_LATENCY.labels("create").observe(time.perf_counter() - start)
         if not result.succeeded:
-            raise _already_exists(obj)
+            if _exists(result.responses[0]):
+                raise _already_exists(obj)
+            raise ClaimTaken(_taken(list(claims), result.responses[1:]), obj)
         object_meta(obj).resource_version = str(result.revision)
         return result.revision
 
-    async def put_if_unchanged(self, key: str, obj: Message, rv: int) -> Stored | None:
-        """Write obj if the key still has mod revision rv; else None."""
+    async def put_if_unchanged(
+        self, key: str, obj: Message, rv: int, *, old: Message
+    ) -> Stored | None:
+        """Write obj over ``old`` if the key still has mod revision rv; else
+        None. Claims obj holds and old did not are taken, those old held and
+        obj does not are released (ClaimTaken if one is held elsewhere)."""
         value = self.encode(obj)
+        new_claims, old_claims = self._claims(obj), self._claims(old)
+        added = {k: v for k, v in new_claims.items() if k not in old_claims}
+        released = [k for k in old_claims if k not in new_claims]
         start = time.perf_counter()
         result = await self._etcd.txn(
-            compare=[cmp_mod_revision(key.encode(), "=", rv)],
-            success=[op_put(key.encode(), value)],
-            failure=[op_range(key.encode())],
+            compare=[
+                cmp_mod_revision(key.encode(), "=", rv),
+                *(cmp_create_revision(k.encode(), "=", 0) for k in added),
+            ],
+            success=[
+                op_put(key.encode(), value),
+                *_puts(added),
+                *(op_delete(k.encode()) for k in released),
+            ],
+            failure=[op_range(k.encode(), keys_only=True) for k in (key, *added)],
         )
         ETCD_LATENCY.labels("update").observe(time.perf_counter() - start)
         if not result.succeeded:
+            current = result.responses[0]
+            if (
+                isinstance(current, RangeResult)
+                and current.kvs
+                and current.kvs[0].mod_revision == rv
+            ):
+                raise ClaimTaken(_taken(list(added), result.responses[1:]), obj)
             return None
         object_meta(obj).resource_version = str(result.revision)
         return Stored(obj, result.revision)
 
-    async def delete_if_unchanged(self, key: str, rv: int) -> bool:
-        """Delete the key if it still has mod revision rv."""
+    async def delete_if_unchanged(self, key: str, rv: int, *, old: Message) -> bool:
+        """Delete the key if it still has mod revision rv (``old`` is the
+        object stored there), with the claims old holds."""
         start = time.perf_counter()
         result = await self._etcd.txn(
             compare=[cmp_mod_revision(key.encode(), "=", rv)],
-            success=[op_delete(key.encode())],
+            success=[op_delete(k.encode()) for k in (key, *self._claims(old))],
             failure=[],
         )
         ETCD_LATENCY.labels("delete").observe(time.perf_counter() - start)
@@ -156,12 +206,29 @@ class Store:
             new = await update(self._cls.FromString(before), current.rv)
             if new is None or self.encode(new) == before:
                 return current, False
-            stored = await self.put_if_unchanged(key, new, current.rv)
+            stored = await self.put_if_unchanged(key, new, current.rv, old=current.obj)
             if stored is not None:
                 return stored, True
         raise errors.Conflict(
             f"gave up after {MAX_UPDATE_ATTEMPTS} attempts: the object keeps changing; try again"
         )
+
+    async def claimed(self, prefix: str) -> set[str]:
+        """The claimed values (key suffixes) under a claim key prefix."""
+        result = await self._etcd.range(prefix.encode(), prefix=True, keys_only=True)
+        return {kv.key.decode()[len(prefix) :] for kv in result.kvs}
+
+
+def _puts(claims: dict[str, bytes]) -> list[RequestOp]:
+    return [op_put(k.encode(), v) for k, v in claims.items()]
+
+
+def _exists(result: OpResult) -> bool:
+    return isinstance(result, RangeResult) and bool(result.kvs)
+
+
+def _taken(keys: list[str], results: list[OpResult]) -> list[str]:
+    return [k for k, r in zip(keys, results, strict=True) if _exists(r)]
 
 
 def _already_exists(obj: Message) -> errors.AlreadyExists:

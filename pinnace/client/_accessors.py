@@ -31,8 +31,10 @@ from pinnace.api.core.v1 import (
     node_pb2,
     pod_pb2,
     replicationcontroller_pb2,
+    service_pb2,
     volume_pb2,
 )
+from pinnace.api.discovery.v1 import endpointslice_pb2
 from pinnace.client.handles import AsyncResourceClient, ResourceClient
 from pinnace.machinery import kinds
 from pinnace.machinery.kinds import KindInfo
@@ -138,6 +140,8 @@ class KindAccessors:
     jobs = Namespaced(job_pb2.Job)
     cron_jobs = Namespaced(cronjob_pb2.CronJob)
     leases = Namespaced(lease_pb2.Lease)
+    services = Namespaced(service_pb2.Service)
+    endpoint_slices = Namespaced(endpointslice_pb2.EndpointSlice)
 
 
 class SyncKinds(KindAccessors):

@@ -120,6 +120,22 @@ def _lease(name: str) -> dict[str, Any]:
     return {"metadata": {"name": name}, "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}}
 
 
+def _service(name: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name},
+        "spec": {"selector": {"app": name}, "ports": [{"port": 80}]},
+    }
+
+
+def _endpoint_slice(name: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["10.244.0.5"]}],
+        "ports": [{"port": 80}],
+    }
+
+
 @dataclass(frozen=True)
 class KindCase:
     resource: str
@@ -164,6 +180,8 @@ KIND_CASES: tuple[KindCase, ...] = (
     KindCase("jobs.batch", _job, {"spec": {"activeDeadlineSeconds": 100}}),
     KindCase("cronjobs.batch", _cronjob, {"spec": {"schedule": "*/10 * * * *"}}),
     KindCase("leases.coordination.k8s.io", _lease, {"spec": {"holderIdentity": "b"}}),
+    KindCase("services", _service, {"spec": {"selector": {"app": "other"}}}),
+    KindCase("endpointslices.discovery.k8s.io", _endpoint_slice, {"ports": [{"port": 81}]}),
 )
 
 BY_RESOURCE = {c.resource: c for c in KIND_CASES}

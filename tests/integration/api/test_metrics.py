@@ -140,7 +140,9 @@ async def test_hundred_watchers_cost_one_etcd_watch(
             # A write reaches the watchers of its kind.
             await c.pods(namespace).create(pod("p"))
             pod_streams = [
-                s for i, s in enumerate(streams) if KIND_CASES[i % 15].resource == "pods"
+                s
+                for i, s in enumerate(streams)
+                if KIND_CASES[i % len(KIND_CASES)].resource == "pods"
             ]
 
             async def next_added(s) -> str:

@@ -92,6 +92,12 @@ GOOD: dict[str, dict[str, Any]] = {
         }
     },
     "Lease": {"spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}},
+    "Service": {"spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}},
+    "EndpointSlice": {
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["10.244.1.5"], "conditions": {"ready": True}}],
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+    },
 }
 
 
