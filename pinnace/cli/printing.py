@@ -12,7 +12,8 @@ from google.protobuf.message import Message
 
 from pinnace.api.apps.v1 import daemonset_pb2, deployment_pb2, replicaset_pb2, statefulset_pb2
 from pinnace.api.batch.v1 import job_pb2
-from pinnace.api.core.v1 import node_pb2, pod_pb2, volume_pb2
+from pinnace.api.core.v1 import node_pb2, pod_pb2, service_pb2, volume_pb2
+from pinnace.api.discovery.v1 import endpointslice_pb2
 from pinnace.client import object_meta
 from pinnace.machinery import codec, kinds
 from pinnace.machinery.conditions import find_condition, is_true
@@ -182,6 +183,74 @@ def _pv_claim(obj: volume_pb2.PersistentVolume) -> str:
     return f"{ref.namespace}/{ref.name}" if ref.name else ""
 
 
+def _cluster_ip(obj: service_pb2.Service) -> str:
+    return obj.spec.cluster_ips[0] if obj.spec.cluster_ips else "<none>"
+
+
+_LB_WIDTH = 16  # kubectl's loadBalancerWidth
+
+
+def _load_balancer_ips(obj: service_pb2.Service) -> str:
+    """The ingress IPs (or hostnames), cut to 16 characters as kubectl does."""
+    lb = obj.status.load_balancer
+    ingress = ",".join(i.ip or i.hostname for i in lb.ingress if i.ip or i.hostname)
+    if len(ingress) > _LB_WIDTH:
+        return ingress[: _LB_WIDTH - 3] + "..."
+    return ingress
+
+
+def _external_ip(obj: service_pb2.Service) -> str:
+    """kubectl's getServiceExternalIP: externalIPs, the load balancer's
+    ingress (``<pending>`` until a controller writes it), or the
+    ExternalName."""
+    spec = obj.spec
+    if spec.type in ("ClusterIP", "NodePort"):
+        return ",".join(spec.external_ips) or "<none>"
+    if spec.type == "LoadBalancer":
+        lb = _load_balancer_ips(obj)
+        if spec.external_ips:
+            return ",".join([*(lb.split(",") if lb else []), *spec.external_ips])
+        return lb or "<pending>"
+    if spec.type == "ExternalName":
+        return spec.external_name
+    return "<unknown>"
+
+
+def _service_ports(obj: service_pb2.Service) -> str:
+    """kubectl's makePortString: ``80/TCP``, ``80:30080/TCP``, joined by commas."""
+    shown = [
+        f"{p.port}:{p.node_port}/{p.protocol}" if p.node_port else f"{p.port}/{p.protocol}"
+        for p in obj.spec.ports
+    ]
+    return ",".join(shown) or "<none>"
+
+
+def _service_selector(obj: service_pb2.Service) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(obj.spec.selector.items())) or "<none>"
+
+
+_LIST_MAX = 3  # kubectl's formatDiscoveryPorts/Endpoints show three, then "+ N more..."
+
+
+def _with_more(items: list[str]) -> str:
+    if not items:
+        return "<unset>"
+    shown = ",".join(items[:_LIST_MAX])
+    if len(items) > _LIST_MAX:
+        shown += f" + {len(items) - _LIST_MAX} more..."
+    return shown
+
+
+def _slice_ports(obj: endpointslice_pb2.EndpointSlice) -> str:
+    return _with_more(
+        [str(p.port) if p.HasField("port") else (p.name or "<unset>") for p in obj.ports]
+    )
+
+
+def _slice_endpoints(obj: endpointslice_pb2.EndpointSlice) -> str:
+    return _with_more([a for e in obj.endpoints for a in e.addresses])
+
+
 COLUMNS: dict[str, list[Column]] = {
     "Pod": [
         ("READY", _ready_pods),
@@ -265,6 +334,19 @@ COLUMNS: dict[str, list[Column]] = {
         ("MESSAGE", _field("message")),
     ],
     "Lease": [("HOLDER", _field("spec.holder_identity")), ("AGE", _age)],
+    "Service": [
+        ("TYPE", _field("spec.type")),
+        ("CLUSTER-IP", _cluster_ip),
+        ("EXTERNAL-IP", _external_ip),
+        ("PORT(S)", _service_ports),
+        ("AGE", _age),
+    ],
+    "EndpointSlice": [
+        ("ADDRESSTYPE", _field("address_type")),
+        ("PORTS", _slice_ports),
+        ("ENDPOINTS", _slice_endpoints),
+        ("AGE", _age),
+    ],
 }
 
 
@@ -312,6 +394,7 @@ WIDE: dict[str, list[Column]] = {
     "StatefulSet": [("CONTAINERS", _containers), ("IMAGES", _images)],
     "DaemonSet": _WORKLOAD_WIDE,
     "Job": _WORKLOAD_WIDE,
+    "Service": [("SELECTOR", _service_selector)],
 }
 
 
