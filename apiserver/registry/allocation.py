@@ -15,6 +15,10 @@ reason Kubernetes needs repair loops for its RangeAllocation bitmap; we do
 not). Kubernetes' newer MultiCIDRServiceAllocator keeps one IPAddress
 object per IP in the same spirit.
 
+The claim keys sit under /registry/ but under no kind's prefix
+(/registry/<group>/<plural>/), so the watch cache's one registry watch
+skips them.
+
 Automatic allocation reads the claimed keys under the prefix, picks a free
 value and writes it with the Service; if another apiserver took the same
 value in between, the txn fails and the write is retried with a new pick.

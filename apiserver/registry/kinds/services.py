@@ -126,6 +126,13 @@ class ServiceStrategy(Strategy[service_pb2.Service]):
     def validate(self, obj: service_pb2.Service) -> list[FieldError]:
         return validate_service_spec(obj.spec, ip_range=self.ip_range, port_range=self.port_range)
 
+    def validate_status_update(
+        self, new: service_pb2.Service, old: service_pb2.Service
+    ) -> list[FieldError]:
+        """ValidateLoadBalancerStatus: each ingress has a valid IP (ipMode
+        VIP or Proxy, only with an IP) or a DNS hostname that is not an IP."""
+        return _validate_load_balancer_status(new.status.load_balancer)
+
     def prepare_for_update(self, new: service_pb2.Service, old: service_pb2.Service) -> None:
         """Keep the stored status; keep allocated values an update left out
         (patchAllocatedValues) and drop the ones the new type no longer uses
@@ -571,6 +578,47 @@ def _validate_external_ips(spec: service_pb2.ServiceSpec) -> list[FieldError]:
             errs.append(
                 invalid(path, ip, "may not be in the link-local range (169.254.0.0/16, fe80::/10)")
             )
+    return errs
+
+
+IP_MODES = ("Proxy", "VIP")
+
+
+def _validate_load_balancer_status(status: service_pb2.LoadBalancerStatus) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for i, ingress in enumerate(status.ingress):
+        path = FieldPath.root("status", "loadBalancer", "ingress").index(i)
+        if ingress.ip:
+            try:
+                ipaddress.ip_address(ingress.ip)
+            except ValueError:
+                errs.append(
+                    invalid(
+                        path.child("ip"),
+                        ingress.ip,
+                        "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                    )
+                )
+        mode = opt(ingress, "ip_mode")
+        if mode is not None:
+            if not ingress.ip:
+                errs.append(forbidden(path.child("ipMode"), "may only be set when `ip` is set"))
+            elif mode not in IP_MODES:
+                errs.append(not_supported(path.child("ipMode"), mode, IP_MODES))
+        if ingress.hostname:
+            host_path = path.child("hostname")
+            errs += [
+                invalid(host_path, ingress.hostname, m)
+                for m in is_dns1123_subdomain(ingress.hostname)
+            ]
+            try:
+                ipaddress.ip_address(ingress.hostname)
+            except ValueError:
+                pass
+            else:
+                errs.append(
+                    invalid(host_path, ingress.hostname, "must be a DNS name, not an IP address")
+                )
     return errs
 
 

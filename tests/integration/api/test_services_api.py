@@ -225,3 +225,21 @@ def test_allocations_survive_a_restart_and_a_deleted_ip_is_reused(
         services.delete("s3")
         reused = services.create(svc("s6"))
         assert reused.spec.cluster_ip == made[3].spec.cluster_ip
+
+
+def test_load_balancer_status_is_validated_and_kept_apart_from_spec(
+    client: Client, namespace: str
+) -> None:
+    services = client.services(namespace)
+    made = services.create(svc("lb", type="LoadBalancer"))
+    assert made.spec.ports[0].node_port and not made.status.load_balancer.ingress
+    made.status.load_balancer.ingress.add(ip="203.0.113.300")
+    expect_error(
+        errors.Invalid,
+        lambda: services.update_status(made),
+        contains=('status.loadBalancer.ingress[0].ip: Invalid value: "203.0.113.300"',),
+    )
+    made.status.load_balancer.ingress[0].ip = "203.0.113.7"
+    written = services.update_status(made)
+    assert written.status.load_balancer.ingress[0].ip == "203.0.113.7"
+    assert written.spec == made.spec

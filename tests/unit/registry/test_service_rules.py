@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.unit.registry.helpers import assert_only, create_errors, created, update_errors, updated
+from tests.unit.registry.helpers import (
+    assert_only,
+    create_errors,
+    created,
+    status_errors,
+    update_errors,
+    updated,
+)
 
 PORTS2 = [{"name": "http", "port": 80}, {"name": "https", "port": 443}]
 
@@ -454,3 +461,47 @@ def test_changing_from_load_balancer_drops_its_fields() -> None:
     assert not new.spec.HasField("allocate_load_balancer_node_ports")
     assert not new.spec.HasField("load_balancer_class")
     assert not new.spec.external_traffic_policy
+
+
+STATUS_CASES = [
+    ("ip", {"ip": "1.2.3.400"}, "status.loadBalancer.ingress[0].ip", "must be a valid IP address"),
+    (
+        "ip-mode",
+        {"ip": "203.0.113.7", "ipMode": "Direct"},
+        "status.loadBalancer.ingress[0].ipMode",
+        'Unsupported value: "Direct": supported values: "Proxy", "VIP"',
+    ),
+    (
+        "ip-mode-without-ip",
+        {"hostname": "lb.example.com", "ipMode": "VIP"},
+        "status.loadBalancer.ingress[0].ipMode",
+        "may only be set when `ip` is set",
+    ),
+    (
+        "hostname",
+        {"hostname": "LB_1"},
+        "status.loadBalancer.ingress[0].hostname",
+        "RFC 1123 subdomain",
+    ),
+    (
+        "hostname-ip",
+        {"hostname": "203.0.113.7"},
+        "status.loadBalancer.ingress[0].hostname",
+        "must be a DNS name, not an IP address",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("ingress", "path", "fragment"),
+    [c[1:] for c in STATUS_CASES],
+    ids=[c[0] for c in STATUS_CASES],
+)
+def test_status_rule(ingress: dict[str, Any], path: str, fragment: str) -> None:
+    errs = status_errors("Service", {"loadBalancer": {"ingress": [ingress]}})
+    assert_only(errs, path, fragment)
+
+
+def test_good_status() -> None:
+    ingress = [{"ip": "203.0.113.7", "ipMode": "VIP"}, {"hostname": "lb.example.com"}]
+    assert status_errors("Service", {"loadBalancer": {"ingress": ingress}}) == []
