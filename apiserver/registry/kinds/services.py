@@ -111,17 +111,17 @@ def default_service(obj: service_pb2.Service) -> None:
 
 
 class ServiceStrategy(Strategy[service_pb2.Service]):
+    def __init__(self, info: KindInfo, config: RegistryConfig = DEFAULT_CONFIG) -> None:
+        super().__init__(info, config)
+        self.ip_range = IPRange.parse(config.service_cluster_ip_range)
+        self.port_range = PortRange.parse(config.service_node_port_range)
+
     def validate_name(self, name: str) -> list[str]:
         """A Service name is a DNS-1035 label (it becomes a DNS name and env vars)."""
         return is_dns1035_label(name)
 
     def default(self, obj: service_pb2.Service) -> None:
         default_service(obj)
-
-    def __init__(self, info: KindInfo, config: RegistryConfig = DEFAULT_CONFIG) -> None:
-        super().__init__(info, config)
-        self.ip_range = IPRange.parse(config.service_cluster_ip_range)
-        self.port_range = PortRange.parse(config.service_node_port_range)
 
     def validate(self, obj: service_pb2.Service) -> list[FieldError]:
         return validate_service_spec(obj.spec, ip_range=self.ip_range, port_range=self.port_range)
