@@ -2,7 +2,8 @@
 
 Start: the HTTP server (its port goes into the Node), node registration
 (retried until it works; capacity and labels are needed for admission),
-the pod informer (``spec.nodeName=<node>`` only), the pod manager (admits
+the pod informer (``spec.nodeName=<node>`` only), the Service informer
+(all namespaces, for the containers' Service variables), the pod manager (admits
 the pods already bound, kills orphans, then follows events), and the
 node-status, lease and housekeeping loops.
 
@@ -73,6 +74,12 @@ class Kubelet:
             field_selector=f"spec.nodeName={cfg.node_name}",
             name=f"pods@{cfg.node_name}",
         )
+        # Services for the containers' environment variables (envvars.py):
+        # an informer rather than a list per container start, so starting a
+        # container costs no API call and sees every Service the watch has
+        # delivered by then.
+        services = Informer(self.client, "services", name=f"services@{cfg.node_name}")
+        ctx.services = services
         self.manager = PodManager(ctx, informer)
         self.server = KubeletServer(self.manager, listen=cfg.listen, node_name=cfg.node_name)
         port = await self.server.start()
@@ -86,6 +93,7 @@ class Kubelet:
         self.node = NodeManager(ctx, kubelet_port=port, machine=machine)
         await self.node.register()
         self._spawn(informer.run(), "pod-informer")
+        self._spawn(services.run(), "service-informer")
         self._spawn(self.node.lease_loop(), "lease")
         self._spawn(self.node.status_loop(), "node-status")
         await self.manager.start()

@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 from kubelet.paths import RootPaths
 from kubelet.runtime import Runtime
 from pinnace.client.aio import AsyncClient
+from pinnace.client.informer import Informer
 from pinnace.machinery.timeutil import Clock, RealClock
 
 __all__ = ["Config", "Context", "Recorder"]
@@ -75,6 +76,10 @@ class Context:
     allocatable: dict[str, str] = field(default_factory=dict)
     node_labels: dict[str, str] = field(default_factory=dict)
     clock: Clock = field(default_factory=RealClock)
+    # The Service informer (all namespaces): the Service environment
+    # variables of a container are made from its store when the container
+    # starts (None: no Service variables, as a kubelet without an apiserver).
+    services: Informer | None = None
 
     @property
     def host_ip(self) -> str:

@@ -15,8 +15,11 @@
   ``ConfigError`` unless marked optional.
 * Every container also gets ``PATH`` (the kubelet's), ``HOSTNAME`` (the
   pod's spec.hostname, else its name), ``HOME`` and ``PINNACE_POD_DIR``
-  (the pod directory, see runtime.py) before the spec's variables, which
-  may override them.
+  (the pod directory, see runtime.py) and the Service variables
+  (``MY_SVC_SERVICE_HOST`` ..., envvars.py) before the spec's variables,
+  which may override them and refer to them with ``$(VAR)`` (Kubernetes
+  adds the Service variables the container does not define itself, and
+  expands against both: the same result).
 * ``container_environment`` is the one place a container's ``Environment``
   (variables and working directory) is made: the kubelet builds it when it
   starts the container, and its probes, lifecycle hooks and exec sessions
@@ -29,13 +32,14 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from kubelet.envvars import links_enabled, service_env
 from kubelet.paths import PathError, inside
-from pinnace.api.core.v1 import container_pb2, pod_pb2, reference_pb2
+from pinnace.api.core.v1 import container_pb2, pod_pb2, reference_pb2, service_pb2
 from pinnace.machinery.quantity import parse_quantity
 
 __all__ = [
@@ -141,13 +145,16 @@ def container_env(
     pod_ip: str,
     pod_dir: str,
     allocatable: Mapping[str, str] | None = None,
+    service_vars: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment of ``container`` (see the module docstring)."""
+    """The environment of ``container`` (see the module docstring);
+    ``service_vars`` are the Service variables (envvars.service_env)."""
     env: dict[str, str] = {
         "PATH": os.environ.get("PATH") or DEFAULT_PATH,
         "HOSTNAME": pod.spec.hostname or pod.metadata.name,
         "HOME": pod_dir,
         "PINNACE_POD_DIR": pod_dir,
+        **(service_vars or {}),
     }
     for src in container.env_from:
         which = "configMap" if src.HasField("config_map_ref") else "secret"
@@ -204,9 +211,15 @@ def container_environment(
     pod_ip: str,
     pod_dir: Path,
     allocatable: Mapping[str, str] | None = None,
+    services: Iterable[service_pb2.Service] = (),
 ) -> Environment:
-    """The environment of ``container``: ``container_env`` and its
-    workingDir inside the pod directory. ConfigError if either is invalid."""
+    """The environment of ``container``: ``container_env`` with the
+    variables of ``services`` (all the kubelet knows of; the pod's are
+    picked by envvars.service_env) and its workingDir inside the pod
+    directory. ConfigError if either is invalid."""
+    service_vars = service_env(
+        services, namespace=pod.metadata.namespace, enable_links=links_enabled(pod)
+    )
     env = container_env(
         pod,
         container,
@@ -214,6 +227,7 @@ def container_environment(
         pod_ip=pod_ip,
         pod_dir=str(pod_dir),
         allocatable=allocatable,
+        service_vars=service_vars,
     )
     try:
         workdir = inside(pod_dir, container.working_dir) if container.working_dir else pod_dir

@@ -209,7 +209,15 @@ class PodState:
             log.exception("pod %s: recording event %s failed", self.key, reason)
 
     def build_environment(self, cs: ContainerState) -> envmod.Environment:
-        """The container's environment from the pod as it is now (ConfigError)."""
+        """The container's environment from the pod as it is now and the
+        Services the kubelet knows of now (ConfigError; also while the
+        Services have not been listed once, as Kubernetes, so that a pod
+        started right after a kubelet restart still gets KUBERNETES_SERVICE_HOST)."""
+        informer = self.ctx.services
+        if informer is not None and not informer.has_synced():
+            raise envmod.ConfigError(
+                "services have not yet been read at least once, cannot construct envvars"
+            )
         return envmod.container_environment(
             self.last_pod,
             cs.spec,
@@ -217,6 +225,7 @@ class PodState:
             pod_ip=self.ctx.pod_ip,
             pod_dir=self.paths.dir,
             allocatable=self.ctx.allocatable,
+            services=informer.store.list() if informer is not None else (),
         )
 
     def environment(self, cs: ContainerState) -> envmod.Environment:
