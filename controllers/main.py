@@ -61,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         )
     _node_flags(p)
     _ipam_flags(p)
+    _endpointslice_flags(p)
     args = p.parse_args(argv)
     if args.allocate_node_cidrs or args.cluster_cidr:
         try:
@@ -152,6 +153,30 @@ def _ipam_flags(p: argparse.ArgumentParser) -> None:
             default=None,
             help=f"--node-cidr-mask-size for an {family.replace('ip', 'IP')} cluster CIDR",
         )
+
+
+def _endpointslice_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the EndpointSlice controller (Kubernetes' names and defaults)."""
+    p.add_argument(
+        "--concurrent-service-endpoint-syncs",
+        dest="concurrent_endpointslice_syncs",
+        type=int,
+        default=0,
+        help="workers of the endpointslice controller (default 5)",
+    )
+    p.add_argument(
+        "--max-endpoints-per-slice",
+        type=_endpoints_per_slice,
+        default=100,
+        help="endpoints in one EndpointSlice, 1 to 1000 (default 100)",
+    )
+
+
+def _endpoints_per_slice(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError("must be between 1 and 1000")
+    return value
 
 
 def controllers_to_run(args: argparse.Namespace) -> list[str]:

@@ -7,6 +7,7 @@ from controllers.base import ControllerFactory
 from controllers.cronjob import CronJobController
 from controllers.daemonset import DaemonSetController
 from controllers.deployment import DeploymentController
+from controllers.endpointslice import EndpointSliceController
 from controllers.garbagecollector import GarbageCollector
 from controllers.job import JobController
 from controllers.nodeipam import NodeIPAMController
@@ -31,6 +32,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "nodeipam": NodeIPAMController,
     "taint-eviction-controller": TaintEvictionController,
     "podgc": PodGCController,
+    "endpointslice": EndpointSliceController,
     "persistentvolume-binder": PersistentVolumeBinder,
 }
 

@@ -139,3 +139,15 @@ REASON_TERMINATION_BY_KUBELET = "TerminationByKubelet"
 # No podCIDR could be given to a node: the cluster CIDR is full, or the one the
 # Node carries is outside the cluster CIDR or another node's.
 REASON_CIDR_NOT_AVAILABLE = "CIDRNotAvailable"
+
+# ---- EndpointSlices (discovery/v1 well_known_labels.go, core/v1 well_known_labels.go) --
+# The Service an EndpointSlice belongs to.
+LABEL_SERVICE_NAME = "kubernetes.io/service-name"
+# Who manages an EndpointSlice, and the EndpointSlice controller's value of it.
+LABEL_ENDPOINTSLICE_MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+ENDPOINTSLICE_CONTROLLER_NAME = "endpointslice-controller.k8s.io"
+# Set on the slices of a headless Service (clusterIP: None).
+LABEL_HEADLESS_SERVICE = "service.kubernetes.io/headless"
+ADDRESS_TYPE_IPV4 = "IPv4"
+# A Service of this type is a DNS alias: no selector, no endpoints.
+SERVICE_TYPE_EXTERNAL_NAME = "ExternalName"

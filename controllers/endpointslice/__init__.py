@@ -1,0 +1,5 @@
+"""The EndpointSlice controller (Kubernetes' pkg/controller/endpointslice)."""
+
+from controllers.endpointslice.controller import EndpointSliceController
+
+__all__ = ["EndpointSliceController"]
