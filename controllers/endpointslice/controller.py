@@ -124,8 +124,11 @@ class EndpointSliceController(Controller):
         if old.metadata.resource_version == cur.metadata.resource_version:
             return
         self.slice_changed(cur)
-        if managed_service_key(old) != managed_service_key(cur):
-            self.slice_changed(old)
+        old_key = managed_service_key(old)
+        if old_key is not None and old_key != managed_service_key(cur):
+            # No longer one of the Service's slices (its labels changed): as
+            # good as deleted for it.
+            self.delete_slice(old)
 
     def delete_slice(self, obj: Any) -> None:
         es = unwrap(obj)

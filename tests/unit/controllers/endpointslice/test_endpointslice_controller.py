@@ -139,3 +139,22 @@ async def test_handlers_map_pods_and_slices_to_services() -> None:
     es.metadata.labels["endpointslice.kubernetes.io/managed-by"] = "endpointslice-controller.k8s.io"
     ctl.delete_slice(es)
     assert await drain(ctl) == ["ns/web"]
+
+
+async def test_slice_relabelled_away_counts_as_deleted() -> None:
+    ctl = controller(FakeClient(), FakeClock())
+    old = es_pb2.EndpointSlice()
+    old.metadata.namespace, old.metadata.name = "ns", "web-x"
+    old.metadata.resource_version = "7"
+    old.metadata.labels["kubernetes.io/service-name"] = "web"
+    old.metadata.labels["endpointslice.kubernetes.io/managed-by"] = (
+        "endpointslice-controller.k8s.io"
+    )
+    ctl.tracker.wrote("ns/web", old)
+    cur = es_pb2.EndpointSlice()
+    cur.CopyFrom(old)
+    cur.metadata.resource_version = "8"
+    del cur.metadata.labels["endpointslice.kubernetes.io/managed-by"]
+    ctl.update_slice(old, cur)
+    assert await drain(ctl) == ["ns/web"]
+    assert not ctl.tracker.stale("ns/web", [])  # no wait for a slice that is not ours now
