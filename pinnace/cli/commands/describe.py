@@ -9,10 +9,13 @@ from typing import Any
 import yaml
 from google.protobuf.message import Message
 
+from pinnace.api.core.v1 import service_pb2
+from pinnace.cli.describe_service import describe_service
 from pinnace.cli.printing import age
 from pinnace.cli.targets import split_kind
 from pinnace.client import Client, object_meta
 from pinnace.machinery import codec
+from pinnace.machinery.wellknown import LABEL_SERVICE_NAME
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,5 +94,14 @@ def describe(args: argparse.Namespace) -> int:
         )
         if not objects:
             print(f"No resources found in {args.namespace} namespace.", file=sys.stderr)
-        print("\n\n".join(render_description(o, _events(client, o)) for o in objects))
+        print("\n\n".join(_describe_one(client, o) for o in objects))
     return 0
+
+
+def _describe_one(client: Client, obj: Message) -> str:
+    """kubectl's own text for the kinds that have one (Service), else the generic one."""
+    if isinstance(obj, service_pb2.Service):
+        ns, name = obj.metadata.namespace, obj.metadata.name
+        slices = client.endpoint_slices(ns).list(label_selector=f"{LABEL_SERVICE_NAME}={name}")
+        return describe_service(obj, slices.items, _events(client, obj), age=age)
+    return render_description(obj, _events(client, obj))
