@@ -15,6 +15,7 @@ from pinnace.cli.commands import (
     describe,
     drain,
     edit,
+    expose,
     info,
     pods,
     resources,
@@ -38,7 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (cluster, resources, edit, drain, describe, wait, pods, info, rollout, batch):
+    for module in (
+        cluster,
+        resources,
+        edit,
+        drain,
+        describe,
+        wait,
+        pods,
+        info,
+        rollout,
+        batch,
+        expose,
+    ):
         module.register(sub)
     return parser
 

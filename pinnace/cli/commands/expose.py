@@ -1,0 +1,192 @@
+"""``pinnace expose KIND/NAME --port P``: a Service for a workload, a pod or
+another Service, as kubectl expose makes it.
+
+* What can be exposed: a Pod, Service, ReplicationController, Deployment or
+  ReplicaSet (kubectl's CanBeExposed); anything else is ``cannot expose a
+  Job.batch``.
+* The selector (kubectl's MapBasedSelectorForObject, unless ``--selector``):
+  a pod's labels (``the pod has no labels and cannot be exposed``), a
+  Service's selector (``the service has no pod selector set``), a
+  ReplicationController's selector, a Deployment's or ReplicaSet's
+  ``matchLabels`` (``invalid deployment: no selectors, therefore cannot be
+  exposed`` without them; ``couldn't convert expressions - "[{Key:app
+  Operator:In Values:[web]}]" to map-based selector format`` when it also
+  has matchExpressions, which a Service selector cannot say).
+* Ports: ``--port``, else every port of the object (its containers' ports,
+  or a Service's ports; ``couldn't find port via --port flag or
+  introspection`` when none); several ports are named port-1, port-2, ...
+  Each port's protocol is ``--protocol``, else the object's protocol for
+  that port number, else TCP; its targetPort is ``--target-port`` (a
+  number or a port name), else the port itself.
+* The Service is named ``--name`` or after the object, and carries the
+  object's labels (unless ``--labels``).
+
+``pinnace expose deploy/web --port 80 --target-port 8080`` prints
+``service/web exposed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.message import Message
+
+from pinnace.api.core.v1 import service_pb2
+from pinnace.api.meta.v1 import meta_pb2
+from pinnace.cli.targets import split_kind
+from pinnace.client import Client, object_meta
+from pinnace.machinery import kinds
+
+__all__ = ["ExposeOptions", "build_service", "register", "selector_for"]
+
+EXPOSABLE = {
+    ("", "Pod"),
+    ("", "Service"),
+    ("", "ReplicationController"),
+    ("apps", "Deployment"),
+    ("apps", "ReplicaSet"),
+}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("expose", help="make a Service for a workload, pod or Service")
+    p.add_argument("kind", help="KIND/NAME or KIND NAME (deploy, rs, rc, pod, svc)")
+    p.add_argument("names", nargs="*")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("--port", type=int, default=None, help="the Service's port")
+    p.add_argument("--target-port", default="", help="the pods' port: a number or a name")
+    p.add_argument("--name", default="", help="the Service's name (default: the object's)")
+    p.add_argument("--type", default="", help="ClusterIP (default), NodePort or LoadBalancer")
+    p.add_argument("--protocol", default="", help="TCP (default) or UDP")
+    p.add_argument("--cluster-ip", default="", help='the clusterIP ("None": headless)')
+    p.add_argument("--selector", default="", help="k=v,... instead of the object's selector")
+    p.add_argument("--labels", "-l", default="", help="k=v,... labels of the Service")
+    p.set_defaults(func=expose)
+
+
+@dataclass(frozen=True)
+class ExposeOptions:
+    """The flags of one expose (see register)."""
+
+    port: int | None = None
+    target_port: str = ""
+    name: str = ""
+    type: str = ""
+    protocol: str = ""
+    cluster_ip: str = ""
+    selector: str = ""
+    labels: str = ""
+
+
+def _go_requirements(reqs: Any) -> str:
+    """Go's %+v of []LabelSelectorRequirement, as kubectl's message shows it."""
+    items = [f"{{Key:{r.key} Operator:{r.operator} Values:[{' '.join(r.values)}]}}" for r in reqs]
+    return "[" + " ".join(items) + "]"
+
+
+def selector_for(obj: Message) -> dict[str, str]:
+    """The map-based pod selector of ``obj`` (ValueError with kubectl's message)."""
+    info = kinds.by_message(obj)
+    spec: Any = getattr(obj, "spec", None)
+    if info.kind == "Pod":
+        labels = dict(object_meta(obj).labels)
+        if not labels:
+            raise ValueError("the pod has no labels and cannot be exposed")
+        return labels
+    if info.kind == "Service":
+        if not spec.selector:
+            raise ValueError("the service has no pod selector set")
+        return dict(spec.selector)
+    if info.kind == "ReplicationController":
+        return dict(spec.selector)
+    if info.kind in ("Deployment", "ReplicaSet"):
+        sel: meta_pb2.LabelSelector = spec.selector
+        if not sel.match_labels:
+            raise ValueError(
+                f"invalid {info.kind.lower()}: no selectors, therefore cannot be exposed"
+            )
+        if sel.match_expressions:
+            raise ValueError(
+                f'couldn\'t convert expressions - "{_go_requirements(sel.match_expressions)}" '
+                "to map-based selector format"
+            )
+        return dict(sel.match_labels)
+    raise ValueError(f"cannot extract pod selector from {info.kind}")
+
+
+def _object_ports(obj: Message) -> list[tuple[int, str]]:
+    """(port, protocol) of ``obj``: a Service's ports or its pods' container ports."""
+    spec: Any = getattr(obj, "spec", None)
+    if isinstance(obj, service_pb2.Service):
+        return [(p.port, p.protocol or "TCP") for p in spec.ports]
+    pod_spec = spec if kinds.by_message(obj).kind == "Pod" else spec.template.spec
+    return [(p.container_port, p.protocol or "TCP") for c in pod_spec.containers for p in c.ports]
+
+
+def _parse_map(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in filter(None, text.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ValueError(f'"{item}" is not KEY=VALUE')
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _target_port(text: str, port: int) -> dict[str, Any]:
+    if not text:
+        return {"int_val": port}
+    return {"int_val": int(text)} if text.isdigit() else {"str_val": text}
+
+
+def build_service(obj: Message, opts: ExposeOptions) -> service_pb2.Service:
+    """The Service kubectl expose makes for ``obj`` (module docstring; ValueError)."""
+    info = kinds.by_message(obj)
+    if (info.group, info.kind) not in EXPOSABLE:
+        raise ValueError(f"cannot expose a {info.kind}{'.' + info.group if info.group else ''}")
+    meta = object_meta(obj)
+    selector = _parse_map(opts.selector) if opts.selector else selector_for(obj)
+    known = _object_ports(obj)
+    ports = [opts.port] if opts.port is not None else [p for p, _ in known]
+    if not ports:
+        raise ValueError("couldn't find port via --port flag or introspection")
+    protocols = {p: proto for p, proto in reversed(known)}
+    svc = service_pb2.Service(api_version="v1", kind="Service")
+    svc.metadata.name = opts.name or meta.name
+    svc.metadata.labels.update(_parse_map(opts.labels) if opts.labels else dict(meta.labels))
+    svc.spec.selector.update(selector)
+    for i, port in enumerate(ports):
+        svc.spec.ports.add(
+            name=f"port-{i + 1}" if len(ports) > 1 else "",
+            port=port,
+            protocol=opts.protocol or protocols.get(port, "TCP"),
+            target_port=meta_pb2.IntOrString(**_target_port(opts.target_port, port)),
+        )
+    if opts.type:
+        svc.spec.type = opts.type
+    if opts.cluster_ip:
+        svc.spec.cluster_ip = opts.cluster_ip
+    return svc
+
+
+def expose(args: argparse.Namespace) -> int:
+    info, names = split_kind(args.kind, args.names)
+    if len(names) != 1:
+        raise ValueError("usage: expose KIND/NAME --port PORT (one object)")
+    opts = ExposeOptions(
+        port=args.port,
+        target_port=args.target_port,
+        name=args.name,
+        type=args.type,
+        protocol=args.protocol,
+        cluster_ip=args.cluster_ip,
+        selector=args.selector,
+        labels=args.labels,
+    )
+    with Client(args.server) as client:
+        obj = client.resource(info, args.namespace).get(names[0])
+        made = client.services(args.namespace).create(build_service(obj, opts))
+    print(f"service/{made.metadata.name} exposed")
+    return 0
