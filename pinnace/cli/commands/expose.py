@@ -4,7 +4,9 @@ another Service, as kubectl expose makes it.
 * What can be exposed: a Pod, Service, ReplicationController, Deployment or
   ReplicaSet (kubectl's CanBeExposed); anything else is ``cannot expose a
   Job.batch``.
-* The selector (kubectl's MapBasedSelectorForObject, unless ``--selector``):
+* The selector (kubectl's MapBasedSelectorForObject, unless ``--selector``;
+  its errors read ``couldn't retrieve selectors via --selector flag or
+  introspection: <why>``):
   a pod's labels (``the pod has no labels and cannot be exposed``), a
   Service's selector (``the service has no pod selector set``), a
   ReplicationController's selector, a Deployment's or ReplicaSet's
@@ -14,12 +16,14 @@ another Service, as kubectl expose makes it.
   has matchExpressions, which a Service selector cannot say).
 * Ports: ``--port``, else every port of the object (its containers' ports,
   or a Service's ports; ``couldn't find port via --port flag or
-  introspection`` when none); several ports are named port-1, port-2, ...
-  Each port's protocol is ``--protocol``, else the object's protocol for
-  that port number, else TCP; its targetPort is ``--target-port`` (a
-  number or a port name), else the port itself.
-* The Service is named ``--name`` or after the object, and carries the
-  object's labels (unless ``--labels``).
+  introspection`` when none, unless ``--cluster-ip None``); several ports
+  are named port-1, port-2, ... Each port's protocol is ``--protocol``,
+  else the object's protocol for that port number (one Service port per
+  protocol, port-N-tcp/port-N-udp, when it has several), else TCP; its
+  targetPort is ``--target-port`` (a number or a port name), else the port
+  itself.
+* The Service is named ``--name`` or after the object (cut to 63
+  characters), and carries the object's labels (unless ``--labels``).
 
 ``pinnace expose deploy/web --port 80 --target-port 8080`` prints
 ``service/web exposed``.
@@ -39,7 +43,7 @@ from pinnace.cli.targets import split_kind
 from pinnace.client import Client, object_meta
 from pinnace.machinery import kinds
 
-__all__ = ["ExposeOptions", "build_service", "register", "selector_for"]
+__all__ = ["ExposeOptions", "build_service", "parse_labels", "register", "selector_for"]
 
 EXPOSABLE = {
     ("", "Pod"),
@@ -63,6 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--cluster-ip", default="", help='the clusterIP ("None": headless)')
     p.add_argument("--selector", default="", help="k=v,... instead of the object's selector")
     p.add_argument("--labels", "-l", default="", help="k=v,... labels of the Service")
+    p.add_argument("--session-affinity", default="", help="None or ClientIP")
     p.set_defaults(func=expose)
 
 
@@ -78,6 +83,7 @@ class ExposeOptions:
     cluster_ip: str = ""
     selector: str = ""
     labels: str = ""
+    session_affinity: str = ""
 
 
 def _go_requirements(reqs: Any) -> str:
@@ -125,20 +131,55 @@ def _object_ports(obj: Message) -> list[tuple[int, str]]:
     return [(p.container_port, p.protocol or "TCP") for c in pod_spec.containers for p in c.ports]
 
 
-def _parse_map(text: str) -> dict[str, str]:
+def parse_labels(text: str) -> dict[str, str]:
+    """kubectl expose's ``k=v,k2=v2`` (its parseLabels and messages)."""
     out: dict[str, str] = {}
-    for item in filter(None, text.split(",")):
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise ValueError(f'"{item}" is not KEY=VALUE')
-        out[key.strip()] = value.strip()
+    for item in text.split(","):
+        parts = item.split("=")
+        if len(parts) != 2:
+            raise ValueError(f"unexpected label spec: {item}")
+        if not parts[0]:
+            raise ValueError("unexpected empty label key")
+        out[parts[0]] = parts[1]
     return out
 
 
-def _target_port(text: str, port: int) -> dict[str, Any]:
+def _target_port(text: str, port: int) -> meta_pb2.IntOrString:
+    """intstr.Parse of --target-port, else the port itself."""
     if not text:
-        return {"int_val": port}
-    return {"int_val": int(text)} if text.isdigit() else {"str_val": text}
+        return meta_pb2.IntOrString(int_val=port)
+    try:
+        return meta_pb2.IntOrString(int_val=int(text))
+    except ValueError:
+        return meta_pb2.IntOrString(str_val=text)
+
+
+def _port_protocols(known: list[tuple[int, str]]) -> dict[int, list[str]]:
+    """Port -> its distinct protocols, in the object's order (MultiProtocolsForObject)."""
+    out: dict[int, list[str]] = {}
+    for port, proto in known:
+        if proto not in out.setdefault(port, []):
+            out[port].append(proto)
+    return out
+
+
+def _service_ports(
+    ports: list[int], known: list[tuple[int, str]], opts: ExposeOptions
+) -> list[tuple[str, int, str]]:
+    """(name, port, protocol) of each Service port, as kubectl's createService:
+    several ports are port-1, port-2, ...; a port the object serves over
+    several protocols (53/TCP and 53/UDP) becomes one port per protocol,
+    port-N-tcp and port-N-udp, unless --protocol picks one."""
+    by_port = _port_protocols(known)
+    out: list[tuple[str, int, str]] = []
+    for i, port in enumerate(ports):
+        name = f"port-{i + 1}" if len(ports) > 1 else ""
+        protos = by_port.get(port, ["TCP"])
+        if opts.protocol or len(protos) == 1:
+            out.append((name, port, opts.protocol or protos[0]))
+            continue
+        out += [(f"port-{i + 1}-{proto.lower()}", port, proto) for proto in protos]
+    return out
 
 
 def build_service(obj: Message, opts: ExposeOptions) -> service_pb2.Service:
@@ -147,25 +188,37 @@ def build_service(obj: Message, opts: ExposeOptions) -> service_pb2.Service:
     if (info.group, info.kind) not in EXPOSABLE:
         raise ValueError(f"cannot expose a {info.kind}{'.' + info.group if info.group else ''}")
     meta = object_meta(obj)
-    selector = _parse_map(opts.selector) if opts.selector else selector_for(obj)
+    try:
+        selector = parse_labels(opts.selector) if opts.selector else selector_for(obj)
+    except ValueError as e:
+        raise ValueError(
+            f"couldn't retrieve selectors via --selector flag or introspection: {e}"
+        ) from None
     known = _object_ports(obj)
-    ports = [opts.port] if opts.port is not None else [p for p, _ in known]
-    if not ports:
+    # A port number the object lists twice (53/TCP, 53/UDP) is one entry
+    # here and one Service port per protocol below (kubectl's getPorts
+    # repeats it, and the repeat would make duplicate Service ports).
+    ports = [opts.port] if opts.port is not None else list(dict.fromkeys(p for p, _ in known))
+    if not ports and opts.cluster_ip != "None":
         raise ValueError("couldn't find port via --port flag or introspection")
-    protocols = {p: proto for p, proto in reversed(known)}
+    if opts.session_affinity not in ("", "None", "ClientIP"):
+        raise ValueError(f"unknown session affinity: {opts.session_affinity}")
     svc = service_pb2.Service(api_version="v1", kind="Service")
-    svc.metadata.name = opts.name or meta.name
-    svc.metadata.labels.update(_parse_map(opts.labels) if opts.labels else dict(meta.labels))
+    # A Service name is a DNS-1035 label: at most 63 characters.
+    svc.metadata.name = opts.name or meta.name[:63]
+    svc.metadata.labels.update(parse_labels(opts.labels) if opts.labels else dict(meta.labels))
     svc.spec.selector.update(selector)
-    for i, port in enumerate(ports):
+    for name, port, protocol in _service_ports(ports, known, opts):
         svc.spec.ports.add(
-            name=f"port-{i + 1}" if len(ports) > 1 else "",
+            name=name,
             port=port,
-            protocol=opts.protocol or protocols.get(port, "TCP"),
-            target_port=meta_pb2.IntOrString(**_target_port(opts.target_port, port)),
+            protocol=protocol,
+            target_port=_target_port(opts.target_port, port),
         )
     if opts.type:
         svc.spec.type = opts.type
+    if opts.session_affinity:
+        svc.spec.session_affinity = opts.session_affinity
     if opts.cluster_ip:
         svc.spec.cluster_ip = opts.cluster_ip
     return svc
@@ -184,6 +237,7 @@ def expose(args: argparse.Namespace) -> int:
         cluster_ip=args.cluster_ip,
         selector=args.selector,
         labels=args.labels,
+        session_affinity=args.session_affinity,
     )
     with Client(args.server) as client:
         obj = client.resource(info, args.namespace).get(names[0])

@@ -109,6 +109,7 @@ def test_expose_and_describe(apiserver: RunningApiServer, namespace: str, tmp_pa
     )
     assert bad.returncode == 1
     assert bad.stderr.strip() == (
-        'error: couldn\'t convert expressions - "[{Key:tier Operator:In Values:[front]}]" '
+        "error: couldn't retrieve selectors via --selector flag or introspection: "
+        'couldn\'t convert expressions - "[{Key:tier Operator:In Values:[front]}]" '
         "to map-based selector format"
     )

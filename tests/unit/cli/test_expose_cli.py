@@ -48,6 +48,21 @@ def _pod(labels: dict[str, str]) -> pod_pb2.Pod:
     )
 
 
+def _multi_protocol_pod() -> pod_pb2.Pod:
+    ports = [
+        {"containerPort": 53, "protocol": "TCP"},
+        {"containerPort": 53, "protocol": "UDP"},
+        {"containerPort": 9153},
+    ]
+    return codec.from_dict(
+        pod_pb2.Pod,
+        {
+            "metadata": {"name": "dns", "labels": {"k8s-app": "dns"}},
+            "spec": {"containers": [{"name": "c", "ports": ports}]},
+        },
+    )
+
+
 def _rc() -> Message:
     return codec.from_dict(
         replicationcontroller_pb2.ReplicationController,
@@ -151,6 +166,46 @@ def _dict(svc: service_pb2.Service) -> dict[str, Any]:
             },
             id="service-ports-protocol-flag",
         ),
+        pytest.param(
+            _multi_protocol_pod(),
+            ExposeOptions(),
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "dns", "labels": {"k8s-app": "dns"}},
+                "spec": {
+                    "ports": [
+                        {"name": "port-1-tcp", "protocol": "TCP", "port": 53, "targetPort": 53},
+                        {"name": "port-1-udp", "protocol": "UDP", "port": 53, "targetPort": 53},
+                        {"name": "port-2", "protocol": "TCP", "port": 9153, "targetPort": 9153},
+                    ],
+                    "selector": {"k8s-app": "dns"},
+                },
+            },
+            id="one-port-two-protocols",
+        ),
+        pytest.param(
+            _pod({"app": "p"}),
+            ExposeOptions(
+                cluster_ip="None",
+                selector="role=db,tier=back",
+                labels="x=y",
+                session_affinity="ClientIP",
+                port=5432,
+            ),
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "p", "labels": {"x": "y"}},
+                "spec": {
+                    "ports": [{"protocol": "TCP", "port": 5432, "targetPort": 5432}],
+                    "selector": {"role": "db", "tier": "back"},
+                    "clusterIP": "None",
+                    "sessionAffinity": "ClientIP",
+                },
+            },
+            id="headless-selector-labels-affinity",
+        ),
     ],
 )
 def test_build_service(obj: Message, opts: ExposeOptions, want: dict[str, Any]) -> None:
@@ -186,12 +241,44 @@ def test_build_service(obj: Message, opts: ExposeOptions, want: dict[str, Any]) 
             "invalid replicaset: no selectors, therefore cannot be exposed",
             id="replicaset-no-match-labels",
         ),
-        pytest.param(job_pb2.Job(), "cannot expose a Job.batch", id="job"),
     ],
 )
-def test_build_service_errors(obj: Message, message: str) -> None:
+def test_build_service_selector_errors(obj: Message, message: str) -> None:
     with pytest.raises(ValueError) as e:
         build_service(obj, ExposeOptions(port=80))
+    assert str(e.value) == (
+        "couldn't retrieve selectors via --selector flag or introspection: " + message
+    )
+
+
+@pytest.mark.parametrize(
+    ("obj", "opts", "message"),
+    [
+        pytest.param(job_pb2.Job(), ExposeOptions(port=80), "cannot expose a Job.batch", id="job"),
+        pytest.param(
+            _pod({"a": "b"}),
+            ExposeOptions(port=80, session_affinity="Sticky"),
+            "unknown session affinity: Sticky",
+            id="session-affinity",
+        ),
+        pytest.param(
+            _pod({"a": "b"}),
+            ExposeOptions(port=80, labels="a=b,c"),
+            "unexpected label spec: c",
+            id="labels",
+        ),
+        pytest.param(
+            _pod({"a": "b"}),
+            ExposeOptions(port=80, selector="=x"),
+            "couldn't retrieve selectors via --selector flag or introspection: "
+            "unexpected empty label key",
+            id="selector-flag",
+        ),
+    ],
+)
+def test_build_service_errors(obj: Message, opts: ExposeOptions, message: str) -> None:
+    with pytest.raises(ValueError) as e:
+        build_service(obj, opts)
     assert str(e.value) == message
 
 
