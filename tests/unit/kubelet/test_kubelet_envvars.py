@@ -3,15 +3,20 @@ and getServiceEnvVarMap), and how container_environment merges them."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kubelet.env import container_environment
+from kubelet.env import ConfigError, container_environment
 from kubelet.envvars import env_name, from_services, links_enabled, service_env
 from pinnace.api.core.v1 import pod_pb2, service_pb2
+from pinnace.client.fake import FakeClient
+from pinnace.client.informer import Informer
 from pinnace.machinery import codec
+from pinnace.machinery.timeutil import FakeClock
+from tests.unit.kubelet.kubelet_fakes import make_state
 
 
 def _svc(name: str, ip: str, ports: list[dict[str, Any]], ns: str = "ns") -> service_pb2.Service:
@@ -208,4 +213,26 @@ def test_container_environment_links_disabled(tmp_path: Path) -> None:
         services=[_MASTER, _OWN],
     ).env
     assert "MY_SVC_SERVICE_HOST" not in env
+    assert env["KUBERNETES_SERVICE_HOST"] == "10.96.0.1"
+
+
+async def test_build_environment_waits_for_the_service_informer(tmp_path: Path) -> None:
+    """As Kubernetes: no environment until the Services were listed once (a
+    ConfigError, retried), so a pod started right after a kubelet restart
+    still gets KUBERNETES_SERVICE_HOST; then the informer's Services."""
+    client = FakeClient(_MASTER, _OWN)
+    state = make_state(tmp_path, _pod(), clock=FakeClock(), client=client)
+    informer = Informer(client, "services")
+    state.ctx.services = informer
+    cs = state.apps[0]
+    with pytest.raises(ConfigError, match="services have not yet been read at least once"):
+        state.build_environment(cs)
+    task = asyncio.create_task(informer.run())
+    try:
+        assert await informer.wait_synced(timeout=5)
+        env = state.build_environment(cs).env
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert env["MY_SVC_SERVICE_HOST"] == "10.96.0.20"
     assert env["KUBERNETES_SERVICE_HOST"] == "10.96.0.1"
