@@ -114,7 +114,10 @@ def render_events(events: Sequence[Any], age: Any) -> list[str]:
     for e in events:
         when = e.last_timestamp or e.first_timestamp or e.metadata.creation_timestamp
         count = f" (x{e.count} over {age(e.first_timestamp)})" if e.count > 1 else ""
-        source = e.source.component or e.reporting_component
+        # formatEventSource: the component, then the host when there is one.
+        source = ", ".join(
+            filter(None, [e.source.component or e.reporting_component, e.source.host])
+        )
         out.append(f"  {e.type}\t{e.reason}\t{age(when)}{count}\t{source}\t{e.message.strip()}")
     return out
 

@@ -147,7 +147,7 @@ def test_describe_node_port_service_with_named_ports_and_events() -> None:
             "reason": "Created",
             "message": "made it",
             "count": 1,
-            "source": {"component": "test"},
+            "source": {"component": "test", "host": "n1"},
             "lastTimestamp": "2026-01-01T00:00:00Z",
         },
     )
@@ -162,7 +162,7 @@ def test_describe_node_port_service_with_named_ports_and_events() -> None:
         "External Traffic Policy:  Cluster",
         "Internal Traffic Policy:  Cluster",
         "Events:",
-        "  Type    Reason   Age   From  Message",
-        "  ----    ------   ----  ----  -------",
-        "  Normal  Created  5s    test  made it",
+        "  Type    Reason   Age   From      Message",
+        "  ----    ------   ----  ----      -------",
+        "  Normal  Created  5s    test, n1  made it",
     ]
