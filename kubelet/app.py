@@ -34,6 +34,9 @@ __all__ = ["Kubelet"]
 
 log = logging.getLogger(__name__)
 
+# How long start() waits for the Service informer's first list (seconds).
+SERVICES_SYNC_WAIT = 5.0
+
 
 def make_runtime(name: str) -> Runtime:
     if name == "hollow":
@@ -96,6 +99,11 @@ class Kubelet:
         self._spawn(services.run(), "service-informer")
         self._spawn(self.node.lease_loop(), "lease")
         self._spawn(self.node.status_loop(), "node-status")
+        # Pods admitted now would wait for the Services (a ConfigError,
+        # retried, see podworker/state.py); let the first list land first,
+        # but never hold the node back for it.
+        if not await services.wait_synced(timeout=SERVICES_SYNC_WAIT):
+            log.warning("services not listed after %.0fs; starting pods anyway", SERVICES_SYNC_WAIT)
         await self.manager.start()
         self._spawn(self.manager.housekeeping(), "housekeeping")
         self.ready.set()
