@@ -84,7 +84,9 @@ def test_probes_pass_and_fail(client: Client, namespace: str, kubelet) -> None:
     )
     assert not early.started and not early.ready
     wait_for(lambda: status("web").ready, what="web ready")
-    wait_for(lambda: status("flaky").restart_count >= 1, timeout=20, what="flaky restarted")
+    # A deadline for liveness only: on a loaded 2-core machine the kill and
+    # restart of the failing container can take a while.
+    wait_for(lambda: status("flaky").restart_count >= 1, timeout=60, what="flaky restarted")
     slow = wait_for(
         lambda: (s := status("slow")) and s.started and s.ready and s, what="slow started"
     )
