@@ -297,11 +297,20 @@ def _max_len_error(length: int) -> str:
 
 def is_dns1123_label(value: str) -> list[str]:
     """RFC 1123 label: at most 63 lower-case alphanumerics or '-', alphanumeric at both ends."""
+    return _label_errors(
+        value, _DNS1123_LABEL_RE, _DNS1123_LABEL_MSG, _DNS1123_LABEL_FMT, "my-name", "123-abc"
+    )
+
+
+def _label_errors(
+    value: str, pattern: re.Pattern[str], message: str, fmt: str, *examples: str
+) -> list[str]:
+    """A DNS label's errors: too long, and not matching ``pattern``."""
     errs: list[str] = []
     if len(value) > DNS1123_LABEL_MAX_LENGTH:
         errs.append(_max_len_error(DNS1123_LABEL_MAX_LENGTH))
-    if not _DNS1123_LABEL_RE.fullmatch(value):
-        errs.append(_regex_error(_DNS1123_LABEL_MSG, _DNS1123_LABEL_FMT, "my-name", "123-abc"))
+    if not pattern.fullmatch(value):
+        errs.append(_regex_error(message, fmt, *examples))
     return errs
 
 
@@ -315,12 +324,9 @@ _DNS1035_LABEL_MSG = (
 
 def is_dns1035_label(value: str) -> list[str]:
     """RFC 1035 label (Service names): like a 1123 label, but starting with a letter."""
-    errs: list[str] = []
-    if len(value) > DNS1123_LABEL_MAX_LENGTH:
-        errs.append(_max_len_error(DNS1123_LABEL_MAX_LENGTH))
-    if not _DNS1035_LABEL_RE.fullmatch(value):
-        errs.append(_regex_error(_DNS1035_LABEL_MSG, _DNS1035_LABEL_FMT, "my-name", "abc-123"))
-    return errs
+    return _label_errors(
+        value, _DNS1035_LABEL_RE, _DNS1035_LABEL_MSG, _DNS1035_LABEL_FMT, "my-name", "abc-123"
+    )
 
 
 def is_dns1123_subdomain(value: str) -> list[str]:

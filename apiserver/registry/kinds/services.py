@@ -417,12 +417,8 @@ def _validate_cluster_ips(spec: service_pb2.ServiceSpec, ip_range: IPRange) -> l
         )
     for i, ip in enumerate(spec.cluster_ips):
         path = ips_path.index(i)
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            errs.append(
-                invalid(path, ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
-            )
+        addr = _ip_address(path, ip, errs)
+        if addr is None:
             continue
         if addr.version != 4:
             errs.append(
@@ -557,16 +553,25 @@ def _validate_load_balancer_fields(spec: service_pb2.ServiceSpec) -> list[FieldE
     return errs
 
 
+def _ip_address(
+    path: FieldPath, text: str, errs: list[FieldError]
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``text`` holds, or None after adding Kubernetes' error."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        errs.append(
+            invalid(path, text, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
+        )
+        return None
+
+
 def _validate_external_ips(spec: service_pb2.ServiceSpec) -> list[FieldError]:
     errs: list[FieldError] = []
     for i, ip in enumerate(spec.external_ips):
         path = SPEC.child("externalIPs").index(i)
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            errs.append(
-                invalid(path, ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
-            )
+        addr = _ip_address(path, ip, errs)
+        if addr is None:
             continue
         if addr.is_unspecified:
             errs.append(invalid(path, ip, "may not be unspecified (0.0.0.0, ::)"))
@@ -589,16 +594,7 @@ def _validate_load_balancer_status(status: service_pb2.LoadBalancerStatus) -> li
     for i, ingress in enumerate(status.ingress):
         path = FieldPath.root("status", "loadBalancer", "ingress").index(i)
         if ingress.ip:
-            try:
-                ipaddress.ip_address(ingress.ip)
-            except ValueError:
-                errs.append(
-                    invalid(
-                        path.child("ip"),
-                        ingress.ip,
-                        "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
-                    )
-                )
+            _ip_address(path.child("ip"), ingress.ip, errs)
         mode = opt(ingress, "ip_mode")
         if mode is not None:
             if not ingress.ip:
