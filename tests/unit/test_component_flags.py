@@ -111,6 +111,7 @@ def test_every_boolean_flag_is_declared_one_way(parse: ParseArgs, needed: list[s
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(argparse.ArgumentParser, "parse_args", spy)
         parse(needed)
+    assert captured, "the component's parser was not seen: the spy checks nothing"
     actions = [a for p in captured for a in p._actions]
     stray = [a.option_strings for a in actions if isinstance(a, argparse._StoreTrueAction)]
     stray += [a.option_strings for a in actions if isinstance(a, argparse._StoreFalseAction)]
