@@ -36,6 +36,10 @@ _BARE_SECONDS = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 _PAIR = re.compile(r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)")
 
 
+# Go keeps a duration in int64 nanoseconds: about 292 years at most.
+_MAX_SECONDS = (2**63 - 1) / 1e9
+
+
 class DurationError(ValueError):
     """Text that is not a Go duration; the message is Go's."""
 
@@ -64,6 +68,8 @@ def parse_go_duration(text: str) -> float:
         if unit not in _UNITS:
             raise DurationError(f'time: unknown unit "{unit}" in duration {quoted}')
         total += float(number) * _UNITS[unit]
+        if total > _MAX_SECONDS:  # Go's overflow error
+            raise DurationError(f"time: invalid duration {quoted}")
         rest = rest[match.end() :]
     return sign * total
 

@@ -39,6 +39,11 @@ T0 = datetime(2024, 1, 1, 10, 0, tzinfo=UTC)  # a Monday
             id="every-unit",
         ),
         pytest.param(
+            "@every 99999999999999h",
+            'failed to parse duration @every 99999999999999h: time: invalid duration "99999999999999h"',
+            id="every-overflow",
+        ),
+        pytest.param(
             "@every often",
             'failed to parse duration @every often: time: invalid duration "often"',
             id="every-text",

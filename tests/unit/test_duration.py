@@ -40,6 +40,9 @@ def test_parses(text: str, seconds: float) -> None:
         pytest.param("1d", 'time: unknown unit "d" in duration "1d"', id="days"),
         pytest.param("1hx", 'time: unknown unit "hx" in duration "1hx"', id="junk-unit"),
         pytest.param("-", 'time: invalid duration "-"', id="sign-only"),
+        pytest.param(
+            "99999999999999h", 'time: invalid duration "99999999999999h"', id="over-int64-ns"
+        ),
     ],
 )
 def test_rejects_with_go_message(text: str, message: str) -> None:
