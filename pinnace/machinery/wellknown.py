@@ -151,3 +151,12 @@ LABEL_HEADLESS_SERVICE = "service.kubernetes.io/headless"
 ADDRESS_TYPE_IPV4 = "IPv4"
 # A Service of this type is a DNS alias: no selector, no endpoints.
 SERVICE_TYPE_EXTERNAL_NAME = "ExternalName"
+
+# ---- pod network (Pinnace's own) ------------------------------------------------------
+# Set by the kubelet on its Node: how its pods are networked. "bridge": each
+# pod has its own network namespace and IP; "host": the kubelet could not
+# make namespaces (not root), pods share the node's network, and the
+# scheduler treats every declared containerPort as a host port on the node.
+ANNOTATION_POD_NETWORK = "pinnace.io/pod-network"
+POD_NETWORK_BRIDGE = "bridge"
+POD_NETWORK_HOST = "host"

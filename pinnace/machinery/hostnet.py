@@ -1,0 +1,176 @@
+"""What Pinnace creates in the host's network, by name, and how it is removed.
+
+Everything Pinnace adds to a machine's network carries a Pinnace name, so
+it can be found and removed, also after a crash:
+
+* network namespaces ``pinnace-<node hash>-<pod uid>`` (one per pod; the
+  node hash lets a kubelet tell its own pods from another kubelet's on the
+  same machine), and their resolv.conf under ``/etc/netns/<namespace>/``
+  (where ``ip netns exec`` finds it);
+* one bridge per node, ``pinnacebr<6 hex>`` (a hash of the node name: at
+  most 15 characters, the kernel's limit), holding the first address of
+  the node's podCIDR;
+* one veth per pod, ``pinnace<8 hex>`` (a hash of the pod uid) on the
+  host side, ``eth0`` inside the pod's namespace;
+* routes with the protocol number ``ROUTE_PROTOCOL``: a blackhole route for
+  the whole cluster CIDR and service CIDR (so no packet for a pod or
+  Service address leaves the machine; a node bridge's own, more specific
+  route wins over it), removed with ``ip route flush proto``;
+* the nftables table ``ip pinnace`` (the service proxy's rules).
+
+``cleanup_all`` removes all of it (``pinnace down``); the kubelet and the
+proxy remove their own parts when what they belong to goes away, and on
+start what a crash left behind.
+
+Commands run ``ip`` and ``nft`` from iproute2 and nftables. ``run`` is
+blocking: callers on an event loop use ``arun`` (or a thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+__all__ = [
+    "BRIDGE_PREFIX",
+    "NETNS_DIR",
+    "NETNS_ETC_DIR",
+    "NETNS_PREFIX",
+    "NFT_TABLE",
+    "ROUTE_PROTOCOL",
+    "VETH_PREFIX",
+    "HostNetError",
+    "arun",
+    "bridge_name",
+    "cleanup_all",
+    "netns_name",
+    "netns_prefix",
+    "pod_network_unavailable",
+    "run",
+    "veth_name",
+]
+
+log = logging.getLogger(__name__)
+
+NETNS_PREFIX = "pinnace-"
+BRIDGE_PREFIX = "pinnacebr"
+VETH_PREFIX = "pinnace"
+NFT_TABLE = "pinnace"
+# The rtnetlink protocol number on every route Pinnace adds (RTPROT_* values
+# below 20 are the kernel's; routing daemons use a few fixed ones above).
+ROUTE_PROTOCOL = 147
+NETNS_DIR = Path("/run/netns")
+NETNS_ETC_DIR = Path("/etc/netns")
+
+
+class HostNetError(Exception):
+    """A command that changes the host's network failed (its stderr)."""
+
+
+def _hex(text: str, n: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def netns_prefix(node_name: str) -> str:
+    """The prefix of the network namespaces of the pods of one node."""
+    return f"{NETNS_PREFIX}{_hex(node_name, 8)}-"
+
+
+def netns_name(node_name: str, pod_uid: str) -> str:
+    return netns_prefix(node_name) + pod_uid
+
+
+def bridge_name(node_name: str) -> str:
+    return BRIDGE_PREFIX + _hex(node_name, 6)
+
+
+def veth_name(pod_uid: str) -> str:
+    return VETH_PREFIX + _hex(pod_uid, 8)
+
+
+def pod_network_unavailable() -> str:
+    """Why pods cannot get their own network here ("" when they can)."""
+    if os.geteuid() != 0:
+        return "not running as root"
+    for tool in ("ip",):
+        if shutil.which(tool) is None:
+            return f"the {tool!r} command (iproute2) is not installed"
+    return ""
+
+
+def run(*argv: str, input: str | None = None, check: bool = True) -> str:
+    """Run one command; its stdout. Raises HostNetError with its stderr."""
+    proc = subprocess.run(list(argv), input=input, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise HostNetError(f"{' '.join(argv)}: {proc.stderr.strip() or proc.returncode}")
+    return proc.stdout
+
+
+async def arun(*argv: str, input: str | None = None, check: bool = True) -> str:
+    """``run`` without blocking the event loop."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await proc.communicate(input.encode() if input is not None else None)
+    if check and proc.returncode != 0:
+        raise HostNetError(f"{' '.join(argv)}: {err.decode().strip() or proc.returncode}")
+    return out.decode()
+
+
+def pinnace_links() -> list[str]:
+    """Names of the network interfaces Pinnace made in this namespace."""
+    names = []
+    for entry in Path("/sys/class/net").iterdir():
+        if entry.name.startswith(VETH_PREFIX):  # bridges share the prefix
+            names.append(entry.name)
+    return names
+
+
+def pinnace_netns(prefix: str = NETNS_PREFIX) -> list[str]:
+    """Names of the network namespaces with the given Pinnace prefix."""
+    if not NETNS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(prefix))
+
+
+def delete_netns(name: str) -> None:
+    """Remove a pod's namespace (its veth goes with it) and its /etc/netns dir."""
+    if (NETNS_DIR / name).exists():
+        run("ip", "netns", "delete", name, check=False)
+    shutil.rmtree(NETNS_ETC_DIR / name, ignore_errors=True)
+
+
+def cleanup_all() -> list[str]:
+    """Remove everything Pinnace made in the host's network; what was removed."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return []
+    removed = []
+    for name in pinnace_netns():
+        delete_netns(name)
+        removed.append(f"netns {name}")
+    if NETNS_ETC_DIR.is_dir():
+        for d in NETNS_ETC_DIR.iterdir():
+            if d.name.startswith(NETNS_PREFIX):
+                shutil.rmtree(d, ignore_errors=True)
+    for link in pinnace_links():
+        run("ip", "link", "delete", link, check=False)
+        removed.append(f"link {link}")
+    routes = run("ip", "route", "show", "proto", str(ROUTE_PROTOCOL), check=False).strip()
+    if routes:
+        run("ip", "route", "flush", "proto", str(ROUTE_PROTOCOL), check=False)
+        removed.extend(f"route {r}" for r in routes.splitlines())
+    if shutil.which("nft") is not None:
+        if run("nft", "list", "table", "ip", NFT_TABLE, check=False):
+            run("nft", "delete", "table", "ip", NFT_TABLE, check=False)
+            removed.append(f"nftables table ip {NFT_TABLE}")
+    for item in removed:
+        log.info("removed %s", item)
+    return removed
