@@ -80,6 +80,9 @@ class Context:
     # variables of a container are made from its store when the container
     # starts (None: no Service variables, as a kubelet without an apiserver).
     services: Informer | None = None
+    # How pods are networked here (wellknown.POD_NETWORK_*): "bridge", each
+    # pod in its own network namespace, or "host", the node's network.
+    pod_network: str = "host"
 
     @property
     def host_ip(self) -> str:

@@ -145,6 +145,11 @@ class PodState:
     deleted_sent: bool = False  # the final delete (grace 0) went through
     start_time: str = ""
     done: bool = False  # the pod is gone and cleaned up: the worker ends
+    # The pod's IP: its own once its network namespace is set up (empty
+    # before), the node's for hostNetwork pods and without pod networking.
+    pod_ip: str = ""
+    # The pod's network namespace ("": the host's).
+    netns: str = ""
 
     @classmethod
     def new(
