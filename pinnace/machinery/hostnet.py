@@ -125,6 +125,15 @@ async def arun(*argv: str, input: str | None = None, check: bool = True) -> str:
     return out.decode()
 
 
+def link_exists(name: str) -> bool:
+    """Whether a network interface of that name exists in this namespace."""
+    return Path("/sys/class/net", name).exists()
+
+
+def netns_exists(name: str) -> bool:
+    return (NETNS_DIR / name).exists()
+
+
 def pinnace_links() -> list[str]:
     """Names of the network interfaces Pinnace made in this namespace."""
     names = []
@@ -143,7 +152,7 @@ def pinnace_netns(prefix: str = NETNS_PREFIX) -> list[str]:
 
 def delete_netns(name: str) -> None:
     """Remove a pod's namespace (its veth goes with it) and its /etc/netns dir."""
-    if (NETNS_DIR / name).exists():
+    if netns_exists(name):
         run("ip", "netns", "delete", name, check=False)
     shutil.rmtree(NETNS_ETC_DIR / name, ignore_errors=True)
 
