@@ -5,6 +5,23 @@ that filtering a pod against a hundred nodes does not parse quantities a
 hundred times. ``NodeInfo`` aggregates the pods on a node (assumed ones
 included): summed requests, used host ports, pods per controller owner.
 
+Host ports depend on how the node networks its pods (the kubelet's Node
+annotation ``pinnace.io/pod-network``):
+
+* ``bridge`` or no annotation (Kubernetes): a pod has its own network, so
+  only ``hostPort`` entries take a port of the node. A ``hostNetwork: true``
+  pod's container ports are host ports too, because defaulting sets each
+  ``hostPort`` to its ``containerPort`` (apiserver podspec defaults).
+* ``host`` (a kubelet without root runs every pod in the node's network):
+  every declared ``containerPort`` is bound on the node itself, so it is a
+  host port, and so is a ``hostPort`` that differs from it. Example: pods
+  with ``containerPort: 8080`` fit once per such node; on a bridge node any
+  number fit.
+
+A ``NodeInfo`` keeps both tallies (``used_ports`` and
+``used_container_ports``) for its pods, so a node that changes mode needs
+no recount; ``port_conflict`` reads the one of the node's current mode.
+
 Invariants: ``NodeInfo.requested`` and friends always equal the sum over
 ``NodeInfo.pods``; objects given to either class are never mutated (they are
 the informer's shared objects).
@@ -18,7 +35,9 @@ from typing import Any
 from pinnace.api.core.v1 import affinity_pb2
 from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.wellknown import (
+    ANNOTATION_POD_NETWORK,
     NODE_READY,
+    POD_NETWORK_HOST,
     TAINT_EFFECT_NO_SCHEDULE,
     TAINT_NODE_NOT_READY,
     TAINT_NODE_UNREACHABLE,
@@ -41,18 +60,37 @@ class HostPort:
     port: int
 
 
-def host_ports(pod: Any) -> tuple[HostPort, ...]:
-    """The host ports of the pod's containers and sidecars."""
-    out = []
+def _port_specs(pod: Any) -> list[Any]:
+    """The ContainerPorts of the pod's containers and sidecars (restartable
+    init containers), the ones that are open while the pod runs."""
     containers = list(pod.spec.containers) + [
         c
         for c in pod.spec.init_containers
         if c.HasField("restart_policy") and c.restart_policy == "Always"
     ]
-    for c in containers:
-        for p in c.ports:
-            if p.host_port > 0:
-                out.append(HostPort(p.host_ip or DEFAULT_HOST_IP, p.protocol or "TCP", p.host_port))
+    return [p for c in containers for p in c.ports]
+
+
+def host_ports(pod: Any) -> tuple[HostPort, ...]:
+    """The host ports of the pod's containers and sidecars (Kubernetes:
+    the entries with a hostPort)."""
+    return tuple(
+        HostPort(p.host_ip or DEFAULT_HOST_IP, p.protocol or "TCP", p.host_port)
+        for p in _port_specs(pod)
+        if p.host_port > 0
+    )
+
+
+def host_network_ports(pod: Any) -> tuple[HostPort, ...]:
+    """The node ports the pod takes on a node that runs pods in its own
+    network (``pinnace.io/pod-network: host``): every containerPort, and
+    a hostPort that differs from it; each once."""
+    out: dict[HostPort, None] = {}
+    for p in _port_specs(pod):
+        ip, protocol = p.host_ip or DEFAULT_HOST_IP, p.protocol or "TCP"
+        for number in (p.container_port, p.host_port):
+            if number > 0:
+                out[HostPort(ip, protocol, number)] = None
     return tuple(out)
 
 
@@ -74,6 +112,8 @@ class PodInfo:
     non_zero_requests: Resources
     ports: tuple[HostPort, ...]
     owner_uid: str
+    # The ports it takes on a node whose pods share the node's network.
+    host_network_ports: tuple[HostPort, ...] = ()
 
     @classmethod
     def of(cls, pod: Any) -> PodInfo:
@@ -84,6 +124,7 @@ class PodInfo:
             non_zero_requests=pod_requests(pod, non_zero=True),
             ports=host_ports(pod),
             owner_uid=controller_uid(pod),
+            host_network_ports=host_network_ports(pod),
         )
 
 
@@ -120,7 +161,11 @@ class NodeInfo:
     non_zero_requested: Resources = field(default_factory=Resources)
     # (protocol, port) -> host ip -> number of pods using it
     used_ports: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    # The same for every pod's host_network_ports (see the module docstring).
+    used_container_ports: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
     owner_counts: dict[str, int] = field(default_factory=dict)
+    # The node runs pods in its own network (pinnace.io/pod-network: host).
+    pods_on_host_network: bool = False
 
     @classmethod
     def for_node(cls, node: Any) -> NodeInfo:
@@ -132,6 +177,8 @@ class NodeInfo:
         self.node = node
         self.allocatable = node_allocatable(node)
         self.taints = effective_taints(node)
+        network = node.metadata.annotations.get(ANNOTATION_POD_NETWORK, "")
+        self.pods_on_host_network = network == POD_NETWORK_HOST
 
     @property
     def labels(self) -> Any:
@@ -152,15 +199,8 @@ class NodeInfo:
     def _account(self, info: PodInfo, sign: int) -> None:
         self.requested.add(info.requests, sign)
         self.non_zero_requested.add(info.non_zero_requests, sign)
-        for hp in info.ports:
-            ips = self.used_ports.setdefault((hp.protocol, hp.port), {})
-            count = ips.get(hp.ip, 0) + sign
-            if count > 0:
-                ips[hp.ip] = count
-            else:
-                ips.pop(hp.ip, None)
-                if not ips:
-                    del self.used_ports[(hp.protocol, hp.port)]
+        _count_ports(self.used_ports, info.ports, sign)
+        _count_ports(self.used_container_ports, info.host_network_ports, sign)
         if info.owner_uid:
             count = self.owner_counts.get(info.owner_uid, 0) + sign
             if count:
@@ -168,12 +208,32 @@ class NodeInfo:
             else:
                 self.owner_counts.pop(info.owner_uid, None)
 
+    def wanted_ports(self, pod: PodInfo) -> tuple[HostPort, ...]:
+        """The node ports pod would take here (by the node's pod network)."""
+        return pod.host_network_ports if self.pods_on_host_network else pod.ports
+
     def port_conflict(self, hp: HostPort) -> bool:
         """Whether hp clashes with a used port: same protocol and port, and
-        the same ip or either side on 0.0.0.0 (Kubernetes' HostPortInfo)."""
-        ips = self.used_ports.get((hp.protocol, hp.port))
+        the same ip or either side on 0.0.0.0 (Kubernetes' HostPortInfo).
+        Used ports are the pods' ``wanted_ports`` here."""
+        used = self.used_container_ports if self.pods_on_host_network else self.used_ports
+        ips = used.get((hp.protocol, hp.port))
         if not ips:
             return False
         if hp.ip == DEFAULT_HOST_IP:
             return True
         return hp.ip in ips or DEFAULT_HOST_IP in ips
+
+
+def _count_ports(
+    used: dict[tuple[str, int], dict[str, int]], ports: tuple[HostPort, ...], sign: int
+) -> None:
+    for hp in ports:
+        ips = used.setdefault((hp.protocol, hp.port), {})
+        count = ips.get(hp.ip, 0) + sign
+        if count > 0:
+            ips[hp.ip] = count
+        else:
+            ips.pop(hp.ip, None)
+            if not ips:
+                del used[(hp.protocol, hp.port)]

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from pinnace.client.informer import DeletedFinalStateUnknown
 from pinnace.machinery import errors
 from pinnace.machinery.podutil import is_pod_terminal
+from pinnace.machinery.wellknown import ANNOTATION_POD_NETWORK
 from scheduler import metrics
 from scheduler.cache import Cache
 from scheduler.control import PodControl
@@ -71,7 +72,13 @@ def node_scheduling_changed(old: Any, new: Any) -> bool:
         or old.status.allocatable != new.status.allocatable
         or old.status.capacity != new.status.capacity
         or list(effective_taints(old)) != list(effective_taints(new))
+        or _pod_network(old) != _pod_network(new)
     )
+
+
+def _pod_network(node: Any) -> str:
+    """How the node networks its pods (decides which ports are host ports)."""
+    return str(node.metadata.annotations.get(ANNOTATION_POD_NETWORK, ""))
 
 
 class Scheduler:

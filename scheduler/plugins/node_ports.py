@@ -1,5 +1,10 @@
 """NodePorts: the pod's host ports must be free on the node (same protocol
-and port on the same ip, or either side on 0.0.0.0, is a clash)."""
+and port on the same ip, or either side on 0.0.0.0, is a clash).
+
+Which ports are host ports depends on the node's pod network
+(nodeinfo.py): on a ``pinnace.io/pod-network: host`` node every declared
+containerPort is one, so replicas of a server with a fixed port spread over
+such nodes and, when none is free, stay Pending with Kubernetes' reason."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ class NodePorts:
     name = "NodePorts"
 
     def filter(self, pod: PodInfo, node: NodeInfo) -> Status:
-        for hp in pod.ports:
+        for hp in node.wanted_ports(pod):
             if node.port_conflict(hp):
                 return unschedulable(REASON)
         return SUCCESS

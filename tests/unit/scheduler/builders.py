@@ -63,9 +63,10 @@ def node(
     taints: list[dict[str, str]] | None = None,
     unschedulable: bool = False,
     ready: str | None = "True",
+    annotations: dict[str, str] | None = None,
 ) -> Any:
     body: dict[str, Any] = {
-        "metadata": {"name": name, "labels": labels or {}},
+        "metadata": {"name": name, "labels": labels or {}, "annotations": annotations or {}},
         "spec": {"unschedulable": unschedulable, "taints": taints or []},
         "status": {"allocatable": {"cpu": cpu, "memory": memory, "pods": pods}},
     }
