@@ -7,7 +7,11 @@ create, or a bind by hand), so the kubelet checks again, as Kubernetes'
 * nodeSelector labels all present on the node → else reason
   ``NodeAffinity``;
 * host ports free (protocol, hostIP, hostPort; hostIP "" or 0.0.0.0
-  conflicts with every address) → else ``NodePorts``;
+  conflicts with every address) → else ``NodePorts``. When this kubelet
+  runs pods in the node's own network (``host_network_ports``: no root, the
+  Node says ``pinnace.io/pod-network: host``) every containerPort is bound
+  on the node, so it counts as a host port too, as the scheduler's
+  NodePorts filter counts it for such a node;
 * pod count, cpu and memory requests within allocatable minus the requests
   of the admitted, non-terminal pods → else ``OutOfpods``, ``OutOfcpu``,
   ``OutOfmemory`` with Kubernetes' message "Node didn't have enough
@@ -60,12 +64,16 @@ def pod_requests(pod: pod_pb2.Pod) -> dict[str, int]:
     return total
 
 
-def _host_ports(pod: pod_pb2.Pod) -> list[tuple[str, str, int]]:
+def _host_ports(pod: pod_pb2.Pod, *, host_network: bool) -> list[tuple[str, str, int]]:
+    """(protocol, host ip, port) of each port the pod takes on the node: its
+    hostPorts, and with ``host_network`` also every containerPort."""
     out = []
     for ctr in (*pod.spec.init_containers, *pod.spec.containers):
         for p in ctr.ports:
-            if p.host_port:
-                out.append((p.protocol or "TCP", p.host_ip or "0.0.0.0", p.host_port))
+            numbers = {p.host_port, p.container_port} if host_network else {p.host_port}
+            for number in sorted(numbers):
+                if number > 0:
+                    out.append((p.protocol or "TCP", p.host_ip or "0.0.0.0", number))
     return out
 
 
@@ -81,8 +89,11 @@ def admit(
     node_labels: Mapping[str, str],
     allocatable: Mapping[str, str],
     admitted: Iterable[pod_pb2.Pod],
+    host_network_ports: bool = False,
 ) -> Rejection | None:
-    """None if ``pod`` may run next to ``admitted``, else why not."""
+    """None if ``pod`` may run next to ``admitted``, else why not.
+    ``host_network_ports``: pods here share the node's network, so every
+    containerPort is a host port (see the module docstring)."""
     for key, value in pod.spec.node_selector.items():
         if node_labels.get(key) != value:
             return Rejection(
@@ -91,8 +102,8 @@ def admit(
                 "node affinity/selector",
             )
     others = list(admitted)
-    used_ports = [p for o in others for p in _host_ports(o)]
-    for port in _host_ports(pod):
+    used_ports = [p for o in others for p in _host_ports(o, host_network=host_network_ports)]
+    for port in _host_ports(pod, host_network=host_network_ports):
         if any(_ports_conflict(port, u) for u in used_ports):
             return Rejection(
                 "NodePorts",

@@ -36,6 +36,7 @@ from kubelet.runtime import Instance, Runtime
 from kubelet.volumes import cleanup_local_volumes
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client.informer import DeletedFinalStateUnknown, Informer
+from pinnace.machinery import wellknown
 from pinnace.machinery.podutil import is_pod_terminal
 
 __all__ = ["PodManager"]
@@ -83,6 +84,7 @@ class PodManager:
                 node_labels=self.ctx.node_labels,
                 allocatable=self.ctx.allocatable,
                 admitted=[w.last_pod for w in self.workers.values() if w.active],
+                host_network_ports=self.ctx.pod_network == wellknown.POD_NETWORK_HOST,
             )
             if (
                 rejection is not None

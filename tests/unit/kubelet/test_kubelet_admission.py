@@ -60,3 +60,78 @@ def test_message_and_requests() -> None:
         "cpu": 500,
         "memory": 1024,
     }
+
+
+def ported(*ports: dict) -> pod_pb2.Pod:
+    spec = {"containers": [{"name": "c", "ports": list(ports)}]}
+    return codec.from_dict(pod_pb2.Pod, {"metadata": {"name": "p"}, "spec": spec})
+
+
+@pytest.mark.parametrize(
+    ("new", "existing", "host_network", "reason"),
+    [
+        pytest.param(
+            ported({"containerPort": 8080}),
+            [ported({"containerPort": 8080})],
+            True,
+            "NodePorts",
+            id="host-network-container-ports-clash",
+        ),
+        pytest.param(
+            ported({"containerPort": 8080}),
+            [ported({"containerPort": 8080})],
+            False,
+            None,
+            id="bridge-container-ports-free",
+        ),
+        pytest.param(
+            ported({"containerPort": 8080}),
+            [ported({"containerPort": 8081})],
+            True,
+            None,
+            id="host-network-other-port",
+        ),
+        pytest.param(
+            ported({"containerPort": 53, "protocol": "UDP"}),
+            [ported({"containerPort": 53, "protocol": "TCP"})],
+            True,
+            None,
+            id="host-network-other-protocol",
+        ),
+        pytest.param(
+            ported({"containerPort": 9090}),
+            [ported({"containerPort": 80, "hostPort": 9090})],
+            True,
+            "NodePorts",
+            id="host-network-hostport-counts",
+        ),
+        pytest.param(
+            ported({"containerPort": 80}),
+            [ported({"containerPort": 80, "hostPort": 9090})],
+            True,
+            "NodePorts",
+            id="host-network-container-port-behind-hostport",
+        ),
+        pytest.param(
+            ported({"containerPort": 80, "hostIP": "10.0.0.2"}),
+            [ported({"containerPort": 80, "hostIP": "10.0.0.1"})],
+            True,
+            None,
+            id="host-network-other-ips",
+        ),
+    ],
+)
+def test_admit_host_network_ports(new, existing, host_network, reason) -> None:
+    got = admit(
+        new,
+        node_labels=LABELS,
+        allocatable=ALLOC,
+        admitted=existing,
+        host_network_ports=host_network,
+    )
+    assert (got.reason if got else None) == reason
+    if got:
+        assert got.message == (
+            "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports "
+            "for the requested pod ports"
+        )
