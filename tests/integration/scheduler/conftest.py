@@ -66,9 +66,11 @@ class TestNodes:
         ready: str = "True",
         unschedulable: bool = False,
         isolate: bool = True,
+        annotations: dict[str, str] | None = None,
     ) -> Any:
         node: Any = kinds.by_resource("nodes").new()
         node.metadata.name = self.name(suffix)
+        node.metadata.annotations.update(annotations or {})
         node.metadata.labels["kubernetes.io/hostname"] = node.metadata.name
         if isolate:
             node.metadata.labels[RUN_KEY] = self.run_id
@@ -111,6 +113,8 @@ def make_pod(
     tolerations: list[dict[str, str]] = (),  # type: ignore[assignment]
     owner_uid: str = "",
     host_port: int = 0,
+    container_port: int = 0,
+    host_network: bool = False,
     isolate: bool = True,
 ) -> Any:
     pod: Any = kinds.by_resource("pods").new()
@@ -138,6 +142,9 @@ def make_pod(
         c.resources.requests["memory"] = memory
     if host_port:
         c.ports.add(container_port=host_port, host_port=host_port)
+    if container_port:
+        c.ports.add(container_port=container_port)
+    pod.spec.host_network = host_network
     return pod
 
 

@@ -1,0 +1,79 @@
+"""A real scheduler process and Node objects that say how their kubelet
+networks pods (``pinnace.io/pod-network``): on "host" nodes (a kubelet
+without root) every containerPort is a host port, so replicas of a server
+spread one per node and the one that fits nowhere stays Pending with
+Kubernetes' reason; on "bridge" nodes only hostPorts count (a hostNetwork
+pod's container ports are hostPorts by the apiserver's defaulting)."""
+
+from __future__ import annotations
+
+import uuid
+
+from pinnace.machinery.wellknown import (
+    ANNOTATION_POD_NETWORK,
+    POD_NETWORK_BRIDGE,
+    POD_NETWORK_HOST,
+)
+from tests.integration.scheduler.conftest import (
+    bound_pods,
+    make_pod,
+    scheduled_condition,
+    wait_bound,
+    wait_for,
+)
+
+REASON = "node(s) didn't have free ports for the requested pod ports"
+
+
+def _unschedulable_message(client, namespace: str, name: str) -> str:
+    def check() -> str:
+        cond = scheduled_condition(client.pods(namespace).get(name))
+        if cond is not None and cond.status == "False" and cond.reason == "Unschedulable":
+            return cond.message
+        return ""
+
+    return wait_for(check, what=f"{name} PodScheduled=False")
+
+
+def test_host_network_nodes_take_one_replica_each(
+    client, namespace, run_id, test_nodes, schedulers
+):
+    """4 replicas with containerPort 8080 on 3 host-network nodes: 3 bound
+    to distinct nodes, the 4th Pending with the reason for all 3 nodes."""
+    for suffix in ("a", "b", "c"):
+        test_nodes.create(suffix, annotations={ANNOTATION_POD_NETWORK: POD_NETWORK_HOST})
+    schedulers.start("--leader-elect=false")
+    owner = str(uuid.uuid4())
+    names = [f"web-{i}" for i in range(4)]
+    for name in names:
+        client.pods(namespace).create(
+            make_pod(name, namespace, run_id, owner_uid=owner, container_port=8080)
+        )
+    placed = wait_bound(client, namespace, 3)
+    assert sorted(placed.values()) == sorted(test_nodes.created)
+    (pending,) = set(names) - set(placed)
+    message = _unschedulable_message(client, namespace, pending)
+    assert f"3 {REASON}" in message
+    assert len(bound_pods(client, namespace)) == 3  # decided: it fits nowhere
+
+
+def test_bridge_node_keeps_kubernetes_host_ports(client, namespace, run_id, test_nodes, schedulers):
+    """On a bridge node container ports are the pod's own: 4 replicas of
+    port 8080 share it. Two hostNetwork pods declaring port 9000 (hostPort
+    defaulted to it) do not: one binds, the other gets the reason."""
+    (node,) = [test_nodes.create("a", annotations={ANNOTATION_POD_NETWORK: POD_NETWORK_BRIDGE})]
+    schedulers.start("--leader-elect=false")
+    for i in range(4):
+        client.pods(namespace).create(make_pod(f"web-{i}", namespace, run_id, container_port=8080))
+    assert set(wait_bound(client, namespace, 4).values()) == {node.metadata.name}
+
+    created = client.pods(namespace).create(
+        make_pod("hostnet-0", namespace, run_id, container_port=9000, host_network=True)
+    )
+    assert [p.host_port for p in created.spec.containers[0].ports] == [9000]  # defaulted
+    client.pods(namespace).create(
+        make_pod("hostnet-1", namespace, run_id, container_port=9000, host_network=True)
+    )
+    placed = wait_bound(client, namespace, 5)
+    (pending,) = {"hostnet-0", "hostnet-1"} - set(placed)
+    assert f"1 {REASON}" in _unschedulable_message(client, namespace, pending)
