@@ -1,14 +1,17 @@
 """Wiring: the kubelet's parts, started and stopped in order.
 
-Start: the HTTP server (its port goes into the Node), node registration
+Start: the pod network (kubelet/network: bridge when root, else the host's),
+the HTTP server (its port goes into the Node), node registration
 (retried until it works; capacity and labels are needed for admission),
 the pod informer (``spec.nodeName=<node>`` only), the Service informer
 (all namespaces, for the containers' Service variables), the pod manager (admits
 the pods already bound, kills orphans, then follows events), and the
-node-status, lease and housekeeping loops.
+node-status, lease and housekeeping loops. A bridge network waits for the
+node's podCIDR (the Node is NotReady until then), then is set up.
 
 Stop: the loops and pod workers end; containers keep running (a kubelet
-restart re-adopts them, runtime.py) unless ``kill_pods_on_exit`` is set.
+restart re-adopts them, runtime.py) unless ``kill_pods_on_exit`` is set,
+which also removes the pods' network namespaces and the node's bridge.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from typing import Any
 from kubelet.context import Config, Context
 from kubelet.hollow import HollowRuntime
 from kubelet.manager import PodManager
+from kubelet.network import HostNetwork, PodNetwork
+from kubelet.network.bridge import BridgeNetwork
+from kubelet.network.dnsconfig import HostResolv, parse_resolv_conf
 from kubelet.node import NodeManager, read_machine
 from kubelet.paths import RootPaths
 from kubelet.runtime import ProcessRuntime, Runtime
@@ -29,6 +35,7 @@ from kubelet.server import KubeletServer
 from pinnace.client.aio import AsyncClient
 from pinnace.client.events import EventRecorder
 from pinnace.client.informer import Informer
+from pinnace.machinery import errors, hostnet
 
 __all__ = ["Kubelet"]
 
@@ -36,6 +43,38 @@ log = logging.getLogger(__name__)
 
 # How long start() waits for the Service informer's first list (seconds).
 SERVICES_SYNC_WAIT = 5.0
+# How often the kubelet looks for its podCIDR until it has one (seconds).
+NETWORK_POLL_MIN = 0.1
+NETWORK_POLL_MAX = 2.0
+
+
+def make_network(cfg: Config) -> PodNetwork:
+    """The pod network the flags ask for (ValueError if it cannot be had)."""
+    if cfg.pod_network == "host" or cfg.runtime == "hollow":
+        return HostNetwork(cfg.node_ip)
+    unavailable = hostnet.pod_network_unavailable()
+    if unavailable:
+        if cfg.pod_network == "bridge":
+            raise ValueError(f"--pod-network bridge is not possible here: {unavailable}")
+        log.warning(
+            "pods share the host's network (%s): every pod has the node's IP %s, and the "
+            "scheduler treats declared containerPorts as host ports on this node",
+            unavailable,
+            cfg.node_ip,
+        )
+        return HostNetwork(cfg.node_ip)
+    try:
+        host_resolv = parse_resolv_conf(cfg.resolv_conf.read_text())
+    except OSError as e:
+        log.warning("reading %s failed (%s); pods get no host DNS settings", cfg.resolv_conf, e)
+        host_resolv = HostResolv()
+    return BridgeNetwork(
+        hostnet.node_identity(cfg.node_name, cfg.root_dir),
+        cfg.root_dir.resolve() / "network",
+        domain=cfg.cluster_domain,
+        cluster_dns=cfg.cluster_dns,
+        host_resolv=host_resolv,
+    )
 
 
 def make_runtime(name: str) -> Runtime:
@@ -54,6 +93,7 @@ class Kubelet:
         self.manager: PodManager | None = None
         self.node: NodeManager | None = None
         self.server: KubeletServer | None = None
+        self.ctx: Context | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
 
@@ -64,13 +104,16 @@ class Kubelet:
         recorder = EventRecorder(self.client, "kubelet", host=cfg.node_name)
         recorder.start()
         self._recorder = recorder
+        network = await asyncio.to_thread(make_network, cfg)
         ctx = Context(
             config=cfg,
             client=self.client,
             recorder=recorder,
             runtime=make_runtime(cfg.runtime),
             paths=RootPaths(cfg.root_dir.resolve()),
+            network=network,
         )
+        self.ctx = ctx
         informer = Informer(
             self.client,
             "pods",
@@ -94,7 +137,12 @@ class Kubelet:
             max_pods=cfg.max_pods,
         )
         self.node = NodeManager(ctx, kubelet_port=port, machine=machine)
-        await self.node.register()
+        node = await self.node.register()
+        if network.not_ready_reason() and (node.spec.pod_cidr or cfg.pod_cidr):
+            # A restart (or --pod-cidr): the network is set up before any pod
+            # is synced, so running pods find their sandboxes at once.
+            await network.configure(node.spec.pod_cidr or cfg.pod_cidr)
+            await self.node.sync_status(force=True)
         self._spawn(informer.run(), "pod-informer")
         self._spawn(services.run(), "service-informer")
         self._spawn(self.node.lease_loop(), "lease")
@@ -105,9 +153,34 @@ class Kubelet:
         if not await services.wait_synced(timeout=SERVICES_SYNC_WAIT):
             log.warning("services not listed after %.0fs; starting pods anyway", SERVICES_SYNC_WAIT)
         await self.manager.start()
+        if network.not_ready_reason():
+            self._spawn(self._network_setup(), "pod-network")
         self._spawn(self.manager.housekeeping(), "housekeeping")
         self.ready.set()
         log.info("kubelet %s ready (runtime %s)", cfg.node_name, cfg.runtime)
+
+    async def _network_setup(self) -> None:
+        """Wait for the node's podCIDR, set the pod network up for it, then
+        report the node Ready and wake the pods that waited."""
+        assert self.ctx is not None and self.node is not None and self.manager is not None
+        cfg, network = self.config, self.ctx.network
+        delay = NETWORK_POLL_MIN
+        while True:
+            try:
+                node = await self.ctx.client.nodes().get(cfg.node_name)
+                cidr = node.spec.pod_cidr or cfg.pod_cidr
+                if cidr:
+                    await network.configure(cidr)
+                    break
+            except errors.ApiError as e:
+                log.warning("reading node %s for its podCIDR failed: %s", cfg.node_name, e)
+            except hostnet.HostNetError as e:
+                log.error("setting up the pod network failed: %s", e)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, NETWORK_POLL_MAX)
+        with contextlib.suppress(errors.ApiError):
+            await self.node.sync_status(force=True)
+        self.manager.wake_all()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))
@@ -118,6 +191,8 @@ class Kubelet:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.manager is not None:
             await self.manager.stop(kill_containers=self.kill_pods_on_exit)
+        if self.kill_pods_on_exit and self.ctx is not None:
+            await self.ctx.network.shutdown()
         if self.server is not None:
             await self.server.stop()
         with contextlib.suppress(Exception):

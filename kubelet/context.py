@@ -13,6 +13,7 @@ from typing import Protocol
 
 from google.protobuf.message import Message
 
+from kubelet.network import HostNetwork, PodNetwork
 from kubelet.paths import RootPaths
 from kubelet.runtime import Runtime
 from pinnace.client.aio import AsyncClient
@@ -50,6 +51,14 @@ class Config:
     sync_retry_base: float = 0.5
     sync_retry_max: float = 10.0
     runtime: str = "process"
+    # auto (bridge when root, else host), bridge or host (kubelet/network).
+    pod_network: str = "auto"
+    # The podCIDR to use while the Node has none (Kubernetes' --pod-cidr).
+    pod_cidr: str = ""
+    cluster_domain: str = "cluster.local"
+    # The DNS servers of ClusterFirst pods (empty: the kubelet's own, on its bridge).
+    cluster_dns: list[str] = field(default_factory=list)
+    resolv_conf: Path = Path("/etc/resolv.conf")
     listen: str = "127.0.0.1:0"
     node_ip: str = "127.0.0.1"
     log_max_size: int = 10 * 1024 * 1024
@@ -80,14 +89,15 @@ class Context:
     # variables of a container are made from its store when the container
     # starts (None: no Service variables, as a kubelet without an apiserver).
     services: Informer | None = None
-    # How pods are networked here (wellknown.POD_NETWORK_*): "bridge", each
-    # pod in its own network namespace, or "host", the node's network.
-    pod_network: str = "host"
+    # The pod network (kubelet/network): each pod's namespace and IP.
+    network: PodNetwork = field(default_factory=lambda: HostNetwork("127.0.0.1"))
+
+    @property
+    def pod_network(self) -> str:
+        """How pods are networked here (wellknown.POD_NETWORK_*): "bridge",
+        each pod in its own network namespace, or "host", the node's network."""
+        return self.network.mode
 
     @property
     def host_ip(self) -> str:
-        return self.config.node_ip
-
-    @property
-    def pod_ip(self) -> str:
         return self.config.node_ip

@@ -38,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from kubelet.envvars import links_enabled, service_env
+from kubelet.network import netns_argv
 from kubelet.paths import PathError, inside
 from pinnace.api.core.v1 import container_pb2, pod_pb2, reference_pb2, service_pb2
 from pinnace.machinery.quantity import parse_quantity
@@ -197,10 +198,16 @@ def command_line(container: container_pb2.Container, env: Mapping[str, str]) -> 
 
 @dataclass(frozen=True)
 class Environment:
-    """What a container's processes run with: its variables and working directory."""
+    """What a container's processes run with: its variables, working
+    directory and network namespace ("" = the host's)."""
 
     env: dict[str, str]
     workdir: Path
+    netns: str = ""
+
+    def argv(self, command: list[str]) -> list[str]:
+        """``command`` as run in the container's network namespace."""
+        return netns_argv(self.netns, command)
 
 
 def container_environment(
@@ -212,6 +219,7 @@ def container_environment(
     pod_dir: Path,
     allocatable: Mapping[str, str] | None = None,
     services: Iterable[service_pb2.Service] = (),
+    netns: str = "",
 ) -> Environment:
     """The environment of ``container``: ``container_env`` with the
     variables of ``services`` (all the kubelet knows of; the pod's are
@@ -233,9 +241,9 @@ def container_environment(
         workdir = inside(pod_dir, container.working_dir) if container.working_dir else pod_dir
     except PathError as e:
         raise ConfigError(str(e)) from None
-    return Environment(env, workdir)
+    return Environment(env, workdir, netns)
 
 
-def fallback_environment(pod_dir: Path) -> Environment:
+def fallback_environment(pod_dir: Path, netns: str = "") -> Environment:
     """The environment when ``container_environment`` fails: PATH, in the pod directory."""
-    return Environment({"PATH": DEFAULT_PATH}, pod_dir)
+    return Environment({"PATH": DEFAULT_PATH}, pod_dir, netns)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -53,6 +54,34 @@ def quantity_bytes(text: str) -> int:
         return to_int(text)
     except (QuantityError, ValueError) as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def parse_cidr(value: str) -> str:
+    """An IPv4 CIDR such as 10.244.1.0/24 ("" = none)."""
+    if not value:
+        return ""
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a CIDR like 10.244.1.0/24: {e}"
+        ) from None
+    if net.version != 4 or net.prefixlen > 30:
+        raise argparse.ArgumentTypeError(f"{value!r}: need an IPv4 CIDR of /30 or larger")
+    return str(net)
+
+
+def parse_ips(value: str) -> list[str]:
+    """Comma-separated IPv4 addresses."""
+    out = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            out.append(str(ipaddress.IPv4Address(part)))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r} is not an IPv4 address") from None
+    return out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -123,7 +152,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="kubelet HTTP server host:port (port 0: any free port)",
     )
     p.add_argument(
-        "--node-ip", default="127.0.0.1", help="the node's InternalIP (also the pods' IP)"
+        "--node-ip",
+        default="127.0.0.1",
+        help="the node's InternalIP (also the pods' IP on the host network)",
+    )
+    p.add_argument(
+        "--pod-network",
+        choices=("auto", "bridge", "host"),
+        default="auto",
+        help="bridge: each pod in its own network namespace with an IP from the node's "
+        "podCIDR (needs root); host: pods share the node's network; auto (default): "
+        "bridge when root, else host",
+    )
+    p.add_argument(
+        "--pod-cidr",
+        type=parse_cidr,
+        default="",
+        help="the podCIDR to use while the Node has none (standalone; normally the "
+        "controller-manager's node IPAM gives it)",
+    )
+    p.add_argument(
+        "--cluster-domain",
+        default="cluster.local",
+        help="the cluster's DNS domain (default %(default)s)",
+    )
+    p.add_argument(
+        "--cluster-dns",
+        type=parse_ips,
+        default=[],
+        help="DNS server IPs of ClusterFirst pods, comma separated (default: the "
+        "kubelet serves cluster DNS itself on its bridge's gateway address)",
+    )
+    p.add_argument(
+        "--resolv-conf",
+        type=Path,
+        default=Path("/etc/resolv.conf"),
+        help="the host resolv.conf: upstream servers and what dnsPolicy Default pods get",
     )
     p.add_argument(
         "--container-log-max-size",
@@ -190,6 +254,11 @@ def config_from_args(args: argparse.Namespace) -> Config:
         log_max_files=args.container_log_max_files,
         housekeeping_period=args.housekeeping_period,
         local_volume_dir=args.local_volume_dir,
+        pod_network=args.pod_network,
+        pod_cidr=args.pod_cidr,
+        cluster_domain=args.cluster_domain,
+        cluster_dns=args.cluster_dns,
+        resolv_conf=args.resolv_conf,
     )
 
 

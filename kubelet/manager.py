@@ -148,7 +148,10 @@ class PodManager:
         )
 
     async def cleanup_orphans(self) -> None:
-        """Kill the processes of pod dirs that belong to no pod here; remove the dirs."""
+        """Kill the processes of pod dirs that belong to no pod here; remove
+        the dirs and the network sandboxes of pods that are not here."""
+        for ns in await self.ctx.network.cleanup(set(self.workers)):
+            log.info("removed the network namespace %s of a pod that is gone", ns)
         for uid in await asyncio.to_thread(self.ctx.paths.known_pod_uids):
             if uid in self.workers:
                 continue
@@ -229,6 +232,11 @@ class PodManager:
                 log.warning("rotating %s failed: %s", p, e)
 
     # ---- lookups (the kubelet server) -----------------------------------------------------
+
+    def wake_all(self) -> None:
+        """Every worker syncs again now (the pod network became ready)."""
+        for worker in self.workers.values():
+            worker.wake()
 
     def find(self, namespace: str, name: str) -> PodWorker | None:
         found = [

@@ -4,11 +4,13 @@
   and ``--node-labels``; taints from ``--register-with-taints``); if it
   exists already (a restart), merge our labels into it and keep the rest.
   The annotation ``pinnace.io/local-volume-dir`` publishes where this
-  node's local PersistentVolumes live (volumes.py).
+  node's local PersistentVolumes live (volumes.py), ``pinnace.io/pod-network``
+  how its pods are networked (bridge or host, kubelet/network).
   Retried until it works: no pod runs before the node is registered.
 * Status: capacity and allocatable (cpu, memory, pods, ephemeral-storage;
   from the machine unless given by flags; nothing is reserved, so
-  allocatable equals capacity), conditions Ready (KubeletReady) and
+  allocatable equals capacity), conditions Ready (KubeletReady; False
+  with NetworkPluginNotReady while the pod network waits for a podCIDR) and
   Memory/Disk/PIDPressure False, addresses (InternalIP, Hostname),
   daemonEndpoints (the kubelet server's port) and nodeInfo. Computed every
   ``--node-status-period``; written when it changed, and at least every
@@ -42,6 +44,7 @@ from pinnace.machinery.conditions import find_condition
 from pinnace.machinery.timeutil import format_rfc3339
 from pinnace.machinery.wellknown import (
     ANNOTATION_LOCAL_VOLUME_DIR,
+    ANNOTATION_POD_NETWORK,
     LABEL_ARCH,
     LABEL_HOSTNAME,
     LABEL_OS,
@@ -176,10 +179,28 @@ class NodeManager:
         node = node_pb2.Node(api_version="v1", kind="Node")
         node.metadata.name = self.cfg.node_name
         node.metadata.labels.update(self.labels)
-        node.metadata.annotations[ANNOTATION_LOCAL_VOLUME_DIR] = str(self.cfg.local_volumes)
+        node.metadata.annotations.update(self._annotations())
         for key, value, effect in self.cfg.taints:
             node.spec.taints.add(key=key, value=value, effect=effect)
         return node
+
+    def _annotations(self) -> dict[str, str]:
+        return {
+            ANNOTATION_LOCAL_VOLUME_DIR: str(self.cfg.local_volumes),
+            ANNOTATION_POD_NETWORK: self.ctx.pod_network,
+        }
+
+    def _ready(self) -> tuple[str, str, str]:
+        """The Ready condition's status, reason and message."""
+        not_ready = self.ctx.network.not_ready_reason()
+        if not_ready:
+            return (
+                "False",
+                "KubeletNotReady",
+                "container runtime network not ready: NetworkReady=false "
+                f"reason:NetworkPluginNotReady message:{not_ready}",
+            )
+        return "True", "KubeletReady", "kubelet is posting ready status"
 
     def desired_status(self, old: node_pb2.NodeStatus) -> node_pb2.NodeStatus:
         """The status to report (heartbeat times as in ``old`` when unchanged)."""
@@ -188,7 +209,7 @@ class NodeManager:
         st.allocatable.update(self.capacity)
         now = _now()
         conds = [(t, "False", r, m) for t, r, m in _PRESSURE]
-        conds.append((NODE_READY, "True", "KubeletReady", "kubelet is posting ready status"))
+        conds.append((NODE_READY, *self._ready()))
         for ctype, status, reason, message in conds:
             prev = find_condition(old.conditions, ctype)
             st.conditions.add(
@@ -228,13 +249,13 @@ class NodeManager:
                     log.info("registered node %s", self.cfg.node_name)
                 except errors.AlreadyExists:
                     node = await nodes.get(self.cfg.node_name)
-                    local_dir = str(self.cfg.local_volumes)
-                    if (
-                        any(node.metadata.labels.get(k) != v for k, v in self.labels.items())
-                        or node.metadata.annotations.get(ANNOTATION_LOCAL_VOLUME_DIR) != local_dir
+                    meta = node.metadata
+                    wanted = self._annotations()
+                    if any(meta.labels.get(k) != v for k, v in self.labels.items()) or any(
+                        meta.annotations.get(k) != v for k, v in wanted.items()
                     ):
-                        node.metadata.labels.update(self.labels)
-                        node.metadata.annotations[ANNOTATION_LOCAL_VOLUME_DIR] = local_dir
+                        meta.labels.update(self.labels)
+                        meta.annotations.update(wanted)
                         node = await nodes.update(node)
                     log.info("node %s exists; taking it over", self.cfg.node_name)
                 self.ctx.node_labels = dict(node.metadata.labels)

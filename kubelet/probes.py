@@ -41,6 +41,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from kubelet.network import netns_argv
 from pinnace.api.core.v1 import container_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.intstr import intstr_value
@@ -80,11 +81,12 @@ def resolve_port(port: meta_pb2.IntOrString, container: container_pb2.Container)
 
 
 async def run_exec(
-    command: list[str], *, env: Mapping[str, str], cwd: Path, timeout: float
+    command: list[str], *, env: Mapping[str, str], cwd: Path, timeout: float, netns: str = ""
 ) -> Outcome:
+    """Run ``command`` (in the network namespace ``netns``, "" = the host's)."""
     try:
         proc = await asyncio.create_subprocess_exec(
-            *command,
+            *netns_argv(netns, command),
             env=dict(env),
             cwd=str(cwd),
             stdin=asyncio.subprocess.DEVNULL,
@@ -192,13 +194,17 @@ async def run_handler(
     cwd: Path,
     pod_ip: str,
     timeout: float,
+    netns: str = "",
 ) -> Outcome:
-    """Run a Probe's or a LifecycleHandler's action once."""
+    """Run a Probe's or a LifecycleHandler's action once (an exec inside the
+    pod's network namespace ``netns``)."""
     try:
         if handler.HasField("exec"):
             if not handler.exec.command:
                 return Outcome(Result.FAILURE, "exec: no command")
-            return await run_exec(list(handler.exec.command), env=env, cwd=cwd, timeout=timeout)
+            return await run_exec(
+                list(handler.exec.command), env=env, cwd=cwd, timeout=timeout, netns=netns
+            )
         if handler.HasField("http_get"):
             port = resolve_port(handler.http_get.port, container)
             return await run_http_get(handler.http_get, host=pod_ip, port=port, timeout=timeout)

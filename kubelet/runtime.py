@@ -21,6 +21,9 @@ The wrapper convention: a container runs as
 
     /bin/sh -c WRAPPER pinnace-container <attempt dir> <working dir> <command> <args...>
 
+(prefixed with ``ip netns exec <pod namespace>`` when the pod has its own
+network: ``ip`` execs the shell, so the pid stays the wrapper's)
+
 started with ``posix_spawn`` in a new session, so the wrapper's pid W is
 also the process group of the container: the kubelet signals the group
 (SIGTERM, then SIGKILL) and reaches the command and everything it started.
@@ -69,6 +72,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from kubelet.network import netns_argv
 from pinnace.machinery.timeutil import format_rfc3339
 
 __all__ = [
@@ -114,6 +118,7 @@ class LaunchSpec:
     workdir: Path
     log_path: Path
     state_dir: Path
+    netns: str = ""  # the pod's network namespace ("" = the host's)
 
 
 @dataclass(frozen=True)
@@ -294,20 +299,12 @@ class ProcessRuntime:
             (state / "exit").write_text(f"{START_ERROR_EXIT_CODE}\n")
             inst.exit = Exit(START_ERROR_EXIT_CODE, started_at, "StartError", str(e))
             return inst
-        argv = [
-            "/bin/sh",
-            "-c",
-            WRAPPER,
-            WRAPPER_NAME,
-            str(state),
-            str(spec.workdir),
-            exe,
-            *spec.argv[1:],
-        ]
+        wrapped = [WRAPPER_NAME, str(state), str(spec.workdir), exe, *spec.argv[1:]]
+        argv = netns_argv(spec.netns, ["/bin/sh", "-c", WRAPPER, *wrapped])
         self._write_state(inst)  # before the spawn: a kubelet killed now still finds the dir
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         inst.pid = os.posix_spawn(
-            "/bin/sh",
+            argv[0],
             argv,
             spec.env,
             file_actions=[

@@ -1,4 +1,4 @@
-"""The kubelet's HTTP endpoint (``--listen``): logs, exec and health.
+"""The kubelet's HTTP endpoint (``--listen``): logs, exec, port-forward and health.
 
 One request per connection (the response ends when the connection
 closes), HTTP/1.1, no TLS. The node publishes the address as
@@ -28,6 +28,25 @@ closes), HTTP/1.1, no TLS. The node publishes the address as
     command could not run), always the last frame (the channel numbers
     are Kubernetes' remotecommand channels). 400 when the container is not
     running, 404 when the pod or container is not here.
+
+``POST /portForward/<namespace>/<pod>?port=P``
+    One TCP connection to port P of a running pod of this node (kubectl
+    port-forward opens one request per accepted local connection): the
+    kubelet connects to the pod's IP (the node's IP for pods in the host
+    network, or while the pod has no IP of its own yet) at P, then answers
+    ``200`` with ``Content-Type: application/vnd.pinnace.port-forward``,
+    ``Connection: Upgrade`` and ``Upgrade: pinnace-port-forward``. After
+    the blank line that ends those headers the HTTP connection is a raw
+    byte stream both ways: bytes the client sends go to the pod's socket,
+    bytes the pod sends come back. A half-close travels on: the client's
+    end of stream (shutdown for writing) becomes a shutdown for writing
+    towards the pod, the pod's end of stream does the same towards the
+    client; the connection closes when both directions have ended (or
+    either side resets). Bytes the client sends right after its request
+    head (before the answer) are kept and relayed. Errors, before the
+    stream starts, are one text line: 404 when the pod is not on this
+    node, 400 when it is not running or ``port`` is not 1..65535, 502 when
+    the connection to the pod fails (refused, unreachable, timed out).
 """
 
 from __future__ import annotations
@@ -49,7 +68,7 @@ from kubelet.podworker import PodWorker
 from kubelet.podworker.state import ContainerState
 from kubelet.runtime import Instance
 
-__all__ = ["KubeletServer", "read_exec_frames"]
+__all__ = ["KubeletServer", "read_exec_frames", "relay"]
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +85,11 @@ _REASONS = {
     411: "Length Required",
     413: "Payload Too Large",
     500: "Internal Server Error",
+    502: "Bad Gateway",
 }
+PORT_FORWARD_TYPE = "application/vnd.pinnace.port-forward"
+PORT_FORWARD_UPGRADE = "pinnace-port-forward"
+PORT_FORWARD_CONNECT_TIMEOUT = 10.0
 
 
 class HttpError(Exception):
@@ -131,7 +154,7 @@ class KubeletServer:
                 if length > MAX_BODY:
                     raise HttpError(413, f"body larger than {MAX_BODY} bytes")
                 body = await reader.readexactly(length) if length else b""
-                await self._route(method, target, body, writer)
+                await self._route(method, target, body, reader, writer)
             except HttpError as e:
                 await self._simple(writer, e.status, str(e) + "\n")
             except (asyncio.IncompleteReadError, ConnectionError):
@@ -182,7 +205,12 @@ class KubeletServer:
         await writer.drain()
 
     async def _route(
-        self, method: str, target: str, body: bytes, writer: asyncio.StreamWriter
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> None:
         url = urlsplit(target)
         segments = [unquote(s) for s in url.path.split("/") if s]
@@ -199,6 +227,11 @@ class KubeletServer:
             if method != "POST":
                 raise HttpError(405, "use POST for exec")
             await self._exec(segments[1], segments[2], segments[3], query, body, writer)
+            return
+        if len(segments) == 3 and segments[0] == "portForward":
+            if method != "POST":
+                raise HttpError(405, "use POST for portForward")
+            await self._port_forward(segments[1], segments[2], query, reader, writer)
             return
         raise HttpError(404, f"no such endpoint: {url.path}")
 
@@ -377,6 +410,94 @@ class KubeletServer:
         with contextlib.suppress(ConnectionError):
             writer.write(frame(STATUS, json.dumps(status).encode()))
             await writer.drain()
+
+    # ---- port-forward -------------------------------------------------------------------
+
+    async def _port_forward(
+        self,
+        ns: str,
+        pod: str,
+        query: dict[str, list[str]],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        worker = self.manager.find(ns, pod)
+        if worker is None:
+            raise HttpError(404, f'pod "{ns}/{pod}" not found on node "{self.node_name}"')
+        port = _port(query)
+        if not _pod_running(worker):
+            raise HttpError(400, f'pod "{ns}/{pod}" is not running')
+        ip = worker.state.pod_ip or worker.state.ctx.host_ip
+        try:
+            async with asyncio.timeout(PORT_FORWARD_CONNECT_TIMEOUT):
+                pod_reader, pod_writer = await asyncio.open_connection(ip, port)
+        except (OSError, TimeoutError) as e:
+            why = "i/o timeout" if isinstance(e, TimeoutError) else (e.strerror or str(e)).lower()
+            raise HttpError(
+                502,
+                f'error forwarding port {port} to pod "{ns}/{pod}": dial tcp {ip}:{port}: '
+                f"connect: {why}",
+            ) from None
+        try:
+            writer.write(
+                f"HTTP/1.1 200 OK\r\nContent-Type: {PORT_FORWARD_TYPE}\r\n"
+                f"Connection: Upgrade\r\nUpgrade: {PORT_FORWARD_UPGRADE}\r\n\r\n".encode()
+            )
+            await writer.drain()
+            await relay(reader, writer, pod_reader, pod_writer)
+        finally:
+            pod_writer.close()
+            with contextlib.suppress(Exception):
+                await pod_writer.wait_closed()
+
+
+async def relay(
+    a_reader: asyncio.StreamReader,
+    a_writer: asyncio.StreamWriter,
+    b_reader: asyncio.StreamReader,
+    b_writer: asyncio.StreamWriter,
+) -> None:
+    """Copy bytes a -> b and b -> a until both directions ended; an end of
+    stream is passed on as a shutdown for writing. A reset on either side
+    ends both directions. The caller closes both connections."""
+
+    async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        while chunk := await src.read(CHUNK):
+            dst.write(chunk)
+            await dst.drain()
+        if dst.can_write_eof() and not dst.is_closing():
+            dst.write_eof()
+
+    tasks = [
+        asyncio.create_task(pump(a_reader, b_writer)),
+        asyncio.create_task(pump(b_reader, a_writer)),
+    ]
+    try:
+        for done in asyncio.as_completed(tasks):
+            try:
+                await done
+            except (ConnectionError, OSError):
+                return
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _pod_running(worker: PodWorker) -> bool:
+    """Admitted, not finished, and running (phase Running or a container up)."""
+    if not worker.active:
+        return False
+    if worker.last_pod.status.phase == "Running":
+        return True
+    return any(cs.running for cs in worker.containers.values() if not cs.init)
+
+
+def _port(query: dict[str, list[str]]) -> int:
+    value = (query.get("port") or [""])[-1]
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise HttpError(400, f'port: expected a number from 1 to 65535, got "{value}"')
+    return int(value)
 
 
 def _size(path: Path) -> int:

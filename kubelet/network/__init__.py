@@ -15,6 +15,7 @@ hostNetwork pods never get a sandbox from either.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +23,10 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery.wellknown import POD_NETWORK_HOST
 
 __all__ = ["HostNetwork", "NetworkNotReady", "PodNetwork", "Sandbox", "netns_argv"]
+
+
+# iproute2's ``ip``, by absolute path: a container's PATH may not name its directory.
+IP_COMMAND = shutil.which("ip") or "/usr/sbin/ip"
 
 
 class NetworkNotReady(Exception):
@@ -42,7 +47,7 @@ def netns_argv(netns: str, argv: list[str]) -> list[str]:
     ``ip netns exec`` execs the command (same pid), and bind-mounts
     ``/etc/netns/<netns>/resolv.conf`` and ``hosts`` over ``/etc`` in a
     private mount namespace, which is how a pod gets its DNS settings."""
-    return ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
+    return [IP_COMMAND, "netns", "exec", netns, *argv] if netns else list(argv)
 
 
 class PodNetwork(Protocol):

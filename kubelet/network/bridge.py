@@ -2,7 +2,7 @@
 
 The node's side (``configure``, once the node has a podCIDR):
 
-* a bridge ``pinnacebr<hash of the node name>`` holding the podCIDR's first
+* a bridge ``pinnacebr<hash of the node's identity>`` holding the podCIDR's first
   address (the pods' gateway, and where the kubelet serves cluster DNS);
 * ``net.ipv4.ip_forward=1`` (pods of different nodes on one machine reach
   each other through the host's routing: every node bridge's subnet is a
@@ -66,20 +66,20 @@ class BridgeNetwork:
 
     def __init__(
         self,
-        node_name: str,
+        identity: str,
         state_dir: Path,
         *,
         domain: str = "cluster.local",
         cluster_dns: list[str] | None = None,
         host_resolv: HostResolv | None = None,
     ) -> None:
-        self.node_name = node_name
+        self.identity = identity  # hostnet.node_identity
         self.state_dir = state_dir
         self.domain = domain
         self._cluster_dns = list(cluster_dns or [])
         self.host_resolv = host_resolv or HostResolv()
-        self.bridge = hostnet.bridge_name(node_name)
-        self.prefix = hostnet.netns_prefix(node_name)
+        self.bridge = hostnet.bridge_name(identity)
+        self.prefix = hostnet.netns_prefix(identity)
         self.cidr = ""
         self._ipam: Ipam | None = None
         self._lock = asyncio.Lock()

@@ -124,6 +124,7 @@ async def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
         workdir=environment.workdir,
         log_path=ps.paths.attempt_log(cs.name, attempt),
         state_dir=ps.paths.attempt_state(cs.name, attempt),
+        netns=environment.netns,
     )
     if attempt == 0:
         ps.event("Normal", "Pulled", f'Container image "{ctr.image}" already present on machine')

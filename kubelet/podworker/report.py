@@ -143,7 +143,7 @@ async def write_status(
         apps,
         now=format_rfc3339(ps.ctx.clock.now()),
         host_ip=ps.ctx.host_ip,
-        pod_ip=ps.ctx.pod_ip,
+        pod_ip=ps.ip,
         start_time=pod.status.start_time or ps.start_time,
         sandbox_ready=ps.prepared,
         outcome=outcome,

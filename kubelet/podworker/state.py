@@ -150,6 +150,8 @@ class PodState:
     pod_ip: str = ""
     # The pod's network namespace ("": the host's).
     netns: str = ""
+    sandboxed: bool = False  # the network sandbox is set up (sandbox.py)
+    sandbox_removed: bool = False  # ... and was removed again
 
     @classmethod
     def new(
@@ -185,6 +187,11 @@ class PodState:
     @property
     def key(self) -> str:
         return f"{self.last_pod.metadata.namespace}/{self.last_pod.metadata.name}"
+
+    @property
+    def ip(self) -> str:
+        """The IP to report: the sandbox's, else the one reported before."""
+        return self.pod_ip or self.last_pod.status.pod_ip
 
     @property
     def terminal(self) -> bool:
@@ -227,10 +234,11 @@ class PodState:
             self.last_pod,
             cs.spec,
             host_ip=self.ctx.host_ip,
-            pod_ip=self.ctx.pod_ip,
+            pod_ip=self.ip,
             pod_dir=self.paths.dir,
             allocatable=self.ctx.allocatable,
             services=informer.store.list() if informer is not None else (),
+            netns=self.netns,
         )
 
     def environment(self, cs: ContainerState) -> envmod.Environment:
@@ -240,7 +248,7 @@ class PodState:
             try:
                 cs.environment = self.build_environment(cs)
             except envmod.ConfigError:
-                return envmod.fallback_environment(self.paths.dir)
+                return envmod.fallback_environment(self.paths.dir, self.netns)
         return cs.environment
 
 

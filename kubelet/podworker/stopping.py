@@ -29,6 +29,7 @@ import shutil
 import signal
 
 from kubelet.podworker.report import views, write_status
+from kubelet.podworker.sandbox import teardown_sandbox
 from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState, Watch
 from kubelet.probes import Result, run_handler
 from kubelet.status import PodOutcome
@@ -82,8 +83,9 @@ async def kill_container(
                     container=cs.spec,
                     env=environment.env,
                     cwd=environment.workdir,
-                    pod_ip=ps.ctx.pod_ip,
+                    pod_ip=ps.ip,
                     timeout=grace,
+                    netns=environment.netns,
                 )
             if out.result is Result.FAILURE:
                 ps.event("Warning", "FailedPreStopHook", f"PreStopHook failed: {out.message}")
@@ -131,6 +133,7 @@ async def sync_stopping(ps: PodState, pod: pod_pb2.Pod) -> float:
         await write_status(ps, *views(ps), outcome)
         return IDLE_RESYNC
     await write_status(ps, *views(ps, stopping=True), outcome)
+    await teardown_sandbox(ps)
     if deleting and not ps.deleted_sent:
         await _delete_from_api(ps, pod)
     return IDLE_RESYNC * 6
@@ -156,6 +159,7 @@ async def sync_gone(ps: PodState) -> float:
         return IDLE_RESYNC
     for cs in ps.containers.values():
         cs.cancel_tasks()
+    await teardown_sandbox(ps)
     await asyncio.to_thread(shutil.rmtree, ps.paths.dir, True)
     log.info("pod %s (%s) is gone; cleaned up", ps.key, ps.uid)
     ps.done = True

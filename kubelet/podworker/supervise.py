@@ -102,8 +102,9 @@ def _add_probe(ps: PodState, cs: ContainerState, w: Watch, kind: ProbeKind) -> N
             container=cs.spec,
             env=environment.env,
             cwd=environment.workdir,
-            pod_ip=ps.ctx.pod_ip,
+            pod_ip=ps.ip,
             timeout=timeout,
+            netns=environment.netns,
         )
 
     def changed(_: str, ok: bool, message: str) -> None:
@@ -159,8 +160,9 @@ async def _post_start(ps: PodState, cs: ContainerState, w: Watch) -> None:
         container=cs.spec,
         env=environment.env,
         cwd=environment.workdir,
-        pod_ip=ps.ctx.pod_ip,
+        pod_ip=ps.ip,
         timeout=float(grace),
+        netns=environment.netns,
     )
     cs.post_start_done = True
     if out.result is Result.FAILURE and w.instance.exit is None:

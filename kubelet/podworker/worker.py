@@ -33,6 +33,7 @@ from kubelet.podworker.containers import sync_containers
 from kubelet.podworker.prepare import prepare
 from kubelet.podworker.readopt import readopt
 from kubelet.podworker.report import views, write_status
+from kubelet.podworker.sandbox import setup_sandbox
 from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState
 from kubelet.podworker.stopping import sync_gone, sync_stopping
 from kubelet.status import PodOutcome, Waiting
@@ -178,6 +179,16 @@ class PodWorker:
                     cs.waiting = Waiting("ContainerCreating", error)
                 await write_status(ps, *views(ps))
                 raise SyncError(f"setting up the pod failed: {error}")
+        if not ps.sandboxed and not ps.terminal and not pod.metadata.deletion_timestamp:
+            error = await setup_sandbox(ps, pod)
+            if error:
+                ps.event(
+                    "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {error}"
+                )
+                for cs in ps.containers.values():
+                    cs.waiting = Waiting("ContainerCreating", error)
+                await write_status(ps, *views(ps))
+                raise SyncError(f"creating the pod sandbox failed: {error}")
         deadline_in = self._deadline_remaining(pod)
         if deadline_in is not None and deadline_in <= 0 and ps.outcome is None and not ps.terminal:
             ps.outcome = PodOutcome(

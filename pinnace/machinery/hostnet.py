@@ -3,13 +3,14 @@
 Everything Pinnace adds to a machine's network carries a Pinnace name, so
 it can be found and removed, also after a crash:
 
-* network namespaces ``pinnace-<node hash>-<pod uid>`` (one per pod; the
-  node hash lets a kubelet tell its own pods from another kubelet's on the
-  same machine), and their resolv.conf under ``/etc/netns/<namespace>/``
-  (where ``ip netns exec`` finds it);
-* one bridge per node, ``pinnacebr<6 hex>`` (a hash of the node name: at
-  most 15 characters, the kernel's limit), holding the first address of
-  the node's podCIDR;
+* network namespaces ``pinnace-<node hash>-<pod uid>`` (one per pod), and
+  their resolv.conf and hosts under ``/etc/netns/<namespace>/`` (where
+  ``ip netns exec`` finds them);
+* one bridge per node, ``pinnacebr<6 hex>`` (at most 15 characters, the
+  kernel's limit), holding the first address of the node's podCIDR.
+  The node hash is a hash of the kubelet's *identity*, its node name and
+  root dir (``node_identity``): two clusters on one machine may both have
+  a "node-1", and neither may touch the other's pods;
 * one veth per pod, ``pinnace<8 hex>`` (a hash of the pod uid) on the
   host side, ``eth0`` inside the pod's namespace;
 * routes with the protocol number ``ROUTE_PROTOCOL``: a blackhole route for
@@ -50,6 +51,7 @@ __all__ = [
     "cleanup_all",
     "netns_name",
     "netns_prefix",
+    "node_identity",
     "pod_network_unavailable",
     "run",
     "veth_name",
@@ -76,17 +78,22 @@ def _hex(text: str, n: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
-def netns_prefix(node_name: str) -> str:
-    """The prefix of the network namespaces of the pods of one node."""
-    return f"{NETNS_PREFIX}{_hex(node_name, 8)}-"
+def node_identity(node_name: str, root_dir: Path) -> str:
+    """What names a kubelet's network objects: its node and its root dir."""
+    return f"{node_name}@{root_dir.resolve()}"
 
 
-def netns_name(node_name: str, pod_uid: str) -> str:
-    return netns_prefix(node_name) + pod_uid
+def netns_prefix(identity: str) -> str:
+    """The prefix of the network namespaces of the pods of one kubelet."""
+    return f"{NETNS_PREFIX}{_hex(identity, 8)}-"
 
 
-def bridge_name(node_name: str) -> str:
-    return BRIDGE_PREFIX + _hex(node_name, 6)
+def netns_name(identity: str, pod_uid: str) -> str:
+    return netns_prefix(identity) + pod_uid
+
+
+def bridge_name(identity: str) -> str:
+    return BRIDGE_PREFIX + _hex(identity, 6)
 
 
 def veth_name(pod_uid: str) -> str:
