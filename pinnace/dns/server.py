@@ -44,11 +44,12 @@ import logging
 import random
 import struct
 from collections.abc import Sequence
+from typing import cast
 
 from pinnace.client.informer import Informer
 
 from .records import ClusterRecords
-from .upstream import forward, host_upstreams
+from .upstream import FORWARD_TIMEOUT, forward, host_upstreams
 from .wire import (
     MAX_UDP_PLAIN,
     Edns,
@@ -95,6 +96,7 @@ class ClusterDns:
         self.upstreams: list[tuple[str, int]] = (
             list(upstream) if upstream is not None else host_upstreams()
         )
+        self.forward_timeout = FORWARD_TIMEOUT  # seconds per upstream attempt
         self.address: tuple[str, int] | None = None
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
@@ -140,8 +142,11 @@ class ClusterDns:
     async def close(self) -> None:
         """Stop answering: close both sockets and the open TCP connections."""
         if self._udp is not None:
-            self._udp.close()
-            self._udp = None
+            udp, self._udp = self._udp, None
+            udp.close()
+            # The socket is closed on a later loop turn; wait, so the port is
+            # free when close() returns (a restart binds it again).
+            await cast(_UdpProtocol, udp.get_protocol()).closed
         if self._tcp is not None:
             self._tcp.close()
         tasks = list(self._tasks)
@@ -179,7 +184,7 @@ class ClusterDns:
         if self.records.in_zone(query.question.name):
             await self._answer_zone(query.question, reply, tcp=tcp)
             return build(reply, limit)
-        forwarded = await forward(data, self.upstreams, tcp=tcp)
+        forwarded = await forward(data, self.upstreams, tcp=tcp, timeout=self.forward_timeout)
         if forwarded is None:
             reply.rcode = Rcode.SERVFAIL
             return build(reply)
@@ -213,11 +218,11 @@ class ClusterDns:
             data = build(query)
         except ValueError:
             return []
-        raw = await forward(data, self.upstreams, tcp=tcp)
+        raw = await forward(data, self.upstreams, tcp=tcp, timeout=self.forward_timeout)
         try:
             answer = parse(raw) if raw is not None else None
             if answer is not None and answer.tc and not tcp:
-                raw = await forward(data, self.upstreams, tcp=True)
+                raw = await forward(data, self.upstreams, tcp=True, timeout=self.forward_timeout)
                 answer = parse(raw) if raw is not None else None
         except WireError as e:
             log.debug("upstream answer for %s is malformed: %s", target, e)
@@ -266,6 +271,10 @@ class ClusterDns:
                 await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:
+            # close() cancels the connection's own task, which ends here:
+            # asyncio's stream callback logs a cancelled client task as an error.
+            pass
         except Exception:
             log.exception("TCP connection from %s failed", writer.get_extra_info("peername"))
         finally:
@@ -276,6 +285,11 @@ class ClusterDns:
 class _UdpProtocol(asyncio.DatagramProtocol):
     def __init__(self, server: ClusterDns) -> None:
         self.server = server
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.server._on_datagram(data, addr)

@@ -5,67 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from pinnace.api.core.v1 import service_pb2
-from pinnace.api.discovery.v1 import endpointslice_pb2
 from pinnace.client.informer import Store
 from pinnace.dns.records import SLICE_SERVICE_INDEX, ClusterRecords
 from pinnace.dns.wire import Address, Name, Question, Rcode, Record, Soa, Srv, Txt, Type
-from pinnace.machinery.wellknown import LABEL_SERVICE_NAME
+from tests.unit.dns.dns_fakes import endpoint_slice, service
 
 D = "cluster.local"
-
-
-def service(
-    ns: str,
-    name: str,
-    cluster_ip: str = "",
-    *,
-    ports: tuple[tuple[str, str, int], ...] = (),
-    type_: str = "ClusterIP",
-    external_name: str = "",
-    publish_not_ready: bool = False,
-    cluster_ips: tuple[str, ...] = (),
-) -> service_pb2.Service:
-    svc = service_pb2.Service()
-    svc.metadata.namespace, svc.metadata.name = ns, name
-    svc.spec.type = type_
-    svc.spec.cluster_ip = cluster_ip
-    svc.spec.cluster_ips.extend(cluster_ips or ((cluster_ip,) if cluster_ip else ()))
-    svc.spec.external_name = external_name
-    svc.spec.publish_not_ready_addresses = publish_not_ready
-    for pname, proto, port in ports:
-        svc.spec.ports.add(name=pname, protocol=proto, port=port)
-    return svc
-
-
-Ep = tuple[str, str | None, bool | None]  # address, hostname, ready
-
-
-def endpoint_slice(
-    ns: str,
-    name: str,
-    svc: str,
-    endpoints: tuple[Ep, ...],
-    *,
-    ports: tuple[tuple[str, str, int], ...] = (),
-    address_type: str = "IPv4",
-) -> endpointslice_pb2.EndpointSlice:
-    sl = endpointslice_pb2.EndpointSlice(address_type=address_type)
-    sl.metadata.namespace, sl.metadata.name = ns, name
-    sl.metadata.labels[LABEL_SERVICE_NAME] = svc
-    for address, hostname, ready in endpoints:
-        ep = sl.endpoints.add(addresses=[address])
-        if hostname is not None:
-            ep.hostname = hostname
-        if ready is not None:
-            ep.conditions.ready = ready
-    for pname, proto, port in ports:
-        p = sl.ports.add(port=port)
-        if pname:
-            p.name = pname
-        if proto:
-            p.protocol = proto
-    return sl
 
 
 SERVICES = [
