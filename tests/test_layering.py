@@ -2,7 +2,7 @@
 module's imports.
 
 * ``pinnace/`` (API types, machinery, SDK) imports none of the components
-  (apiserver, controllers, scheduler, kubelet);
+  (apiserver, controllers, scheduler, kubelet, proxy);
 * a component imports ``pinnace`` and never another component.
 
 Imports are read from the source with ``ast``, wherever they are: at module
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPONENTS = ("apiserver", "controllers", "scheduler", "kubelet")
+COMPONENTS = ("apiserver", "controllers", "scheduler", "kubelet", "proxy")
 PACKAGES = ("pinnace", *COMPONENTS)
 
 
