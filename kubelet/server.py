@@ -432,7 +432,7 @@ class KubeletServer:
             async with asyncio.timeout(PORT_FORWARD_CONNECT_TIMEOUT):
                 pod_reader, pod_writer = await asyncio.open_connection(ip, port)
         except (OSError, TimeoutError) as e:
-            why = "i/o timeout" if isinstance(e, TimeoutError) else (e.strerror or str(e)).lower()
+            why = _dial_error(e)
             raise HttpError(
                 502,
                 f'error forwarding port {port} to pod "{ns}/{pod}": dial tcp {ip}:{port}: '
@@ -482,6 +482,13 @@ async def relay(
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _dial_error(e: OSError) -> str:
+    """Go's wording of a failed connect: "connection refused", "i/o timeout"."""
+    if isinstance(e, TimeoutError):
+        return "i/o timeout"
+    return os.strerror(e.errno).lower() if e.errno else str(e)
 
 
 def _pod_running(worker: PodWorker) -> bool:

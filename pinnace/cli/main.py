@@ -18,6 +18,7 @@ from pinnace.cli.commands import (
     expose,
     info,
     pods,
+    portforward,
     resources,
     rollout,
     wait,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         rollout,
         batch,
         expose,
+        portforward,
     ):
         module.register(sub)
     return parser
