@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import logging
 import os
 import shutil
@@ -49,6 +50,7 @@ __all__ = [
     "arun",
     "bridge_name",
     "cleanup_all",
+    "cleanup_node",
     "netns_name",
     "netns_prefix",
     "node_identity",
@@ -162,6 +164,38 @@ def delete_netns(name: str) -> None:
     if netns_exists(name):
         run("ip", "netns", "delete", name, check=False)
     shutil.rmtree(NETNS_ETC_DIR / name, ignore_errors=True)
+
+
+def cleanup_node(identity: str) -> list[str]:
+    """Remove one kubelet's network objects (its pods' namespaces, its bridge
+    and the bridge's blackhole route); what was removed. For a kubelet that
+    cannot do it itself any more (killed, or its cluster torn down)."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return []
+    removed = []
+    for name in pinnace_netns(netns_prefix(identity)):
+        delete_netns(name)
+        removed.append(f"netns {name}")
+    bridge = bridge_name(identity)
+    if link_exists(bridge):
+        for line in run("ip", "-o", "-4", "addr", "show", "dev", bridge, check=False).splitlines():
+            words = line.split()
+            if "inet" in words:
+                cidr = str(ipaddress.ip_interface(words[words.index("inet") + 1]).network)
+                run(
+                    "ip",
+                    "route",
+                    "delete",
+                    "blackhole",
+                    cidr,
+                    "proto",
+                    str(ROUTE_PROTOCOL),
+                    check=False,
+                )
+                removed.append(f"route blackhole {cidr}")
+        run("ip", "link", "delete", bridge, check=False)
+        removed.append(f"link {bridge}")
+    return removed
 
 
 def cleanup_all() -> list[str]:

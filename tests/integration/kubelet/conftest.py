@@ -18,6 +18,7 @@ import pytest
 
 from pinnace.client import Client
 from pinnace.localcluster import process
+from pinnace.machinery import hostnet
 from tests.integration.kubelet.helpers import wait_for
 
 FAST_KUBELET_FLAGS = (
@@ -105,6 +106,10 @@ def kill_leftover_containers(root: Path) -> None:
                 os.killpg(pid, signal.SIGKILL)
 
 
+# node name → the podCIDR its kubelet gets (--pod-cidr), for the session.
+_POD_CIDRS: dict[str, str] = {}
+
+
 @pytest.fixture
 def start_kubelet(
     apiserver: Any, client: Client, tmp_path: Path
@@ -118,6 +123,9 @@ def start_kubelet(
     ) -> RunningKubelet:
         node = node or f"node-{uuid.uuid4().hex[:8]}"
         root = root or tmp_path / node
+        # Root: pods in their own network namespaces, on a podCIDR of the
+        # node's own (the same one again when a test restarts the node).
+        cidr = _POD_CIDRS.setdefault(node, f"10.240.{len(_POD_CIDRS) % 250}.0/24")
         args = [
             "--apiserver",
             apiserver.endpoint,
@@ -126,6 +134,8 @@ def start_kubelet(
             "--root-dir",
             str(root),
             *FAST_KUBELET_FLAGS,
+            "--pod-cidr",
+            cidr,
             *extra,
         ]
         comp = process.Component(
@@ -145,6 +155,7 @@ def start_kubelet(
         for k in started:
             with contextlib.suppress(Exception):
                 client.nodes().delete(k.node)
+            hostnet.cleanup_node(hostnet.node_identity(k.node, k.root))
 
 
 @pytest.fixture

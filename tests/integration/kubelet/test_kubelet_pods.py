@@ -3,6 +3,8 @@ init containers, termination, deadlines, volumes and cleanup."""
 
 from __future__ import annotations
 
+import os
+
 from pinnace.client import Client, NotFound
 from tests.integration.kubelet.helpers import (
     condition,
@@ -64,12 +66,17 @@ def test_pod_runs_with_env_workdir_and_status(client: Client, namespace: str, ku
     out = wait_for(
         lambda: (workdir / "out.txt").exists() and (workdir / "out.txt").read_text(), what="out.txt"
     )
+    # Root: the pod's own IP from the node's podCIDR; else the node's.
+    pod_ip = running.status.pod_ip
+    expected_ip = "10.240." if os.geteuid() == 0 else "127.0.0.1"
+    assert pod_ip.startswith(expected_ip), pod_ip
+    assert [ip.ip for ip in running.status.pod_ips] == [pod_ip]
     assert out.split() == [
         "web",
         namespace,
         uid,
         kubelet.node,
-        "127.0.0.1",
+        pod_ip,
         "127.0.0.1",
         "front",
         "web",
@@ -91,7 +98,7 @@ def test_pod_runs_with_env_workdir_and_status(client: Client, namespace: str, ku
     cs = container_status(pod, "main")
     assert cs.state.HasField("running") and cs.ready and cs.started and cs.restart_count == 0
     assert cs.image == "busybox" and cs.container_id.startswith("pinnace://")
-    assert pod.status.pod_ip == "127.0.0.1" and pod.status.host_ip == "127.0.0.1"
+    assert pod.status.pod_ip == pod_ip and pod.status.host_ip == "127.0.0.1"
     assert pod.status.start_time and pod.status.qos_class == "BestEffort"
     types = [c.type for c in pod.status.conditions]
     for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled"):

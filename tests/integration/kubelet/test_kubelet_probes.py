@@ -27,12 +27,16 @@ def probe(handler: dict, **kw) -> dict:
 
 def test_probes_pass_and_fail(client: Client, namespace: str, kubelet) -> None:
     http_port, tcp_port = free_port(), free_port()
-    server = ["python3", "-m", "http.server", str(http_port), "--bind", "127.0.0.1"]
+    # The servers listen on the pod's IP, where the kubelet probes them (its
+    # own IP in a network namespace when root, else the node's 127.0.0.1).
+    server = ["python3", "-m", "http.server", str(http_port), "--bind", "$(POD_IP)"]
     tcp = [
         "python3",
         "-c",
-        f"import socket,time; s=socket.socket(); s.bind(('127.0.0.1',{tcp_port})); s.listen(); time.sleep(300)",
+        "import os,socket,time; s=socket.socket(); "
+        f"s.bind((os.environ['POD_IP'],{tcp_port})); s.listen(); time.sleep(300)",
     ]
+    pod_ip = {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
     pod = make_pod(
         "probes",
         [
@@ -50,6 +54,7 @@ def test_probes_pass_and_fail(client: Client, namespace: str, kubelet) -> None:
             {  # httpGet readiness against a real server, on a named port: ready
                 "name": "web",
                 "command": server,
+                "env": [pod_ip],
                 "ports": [{"name": "http", "containerPort": http_port}],
                 "readinessProbe": probe({"httpGet": {"path": "/", "port": "http"}}),
             },
@@ -61,6 +66,7 @@ def test_probes_pass_and_fail(client: Client, namespace: str, kubelet) -> None:
             {  # tcpSocket liveness on an open port: never restarted
                 "name": "tcp",
                 "command": tcp,
+                "env": [pod_ip],
                 "livenessProbe": probe(
                     {"tcpSocket": {"port": tcp_port}}, initialDelaySeconds=1, failureThreshold=3
                 ),
