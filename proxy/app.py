@@ -68,6 +68,11 @@ class Proxier:
         """An informer handler: something changed; sync soon."""
         self._dirty.set()
 
+    @property
+    def pending(self) -> bool:
+        """Whether a change waits for the next sync."""
+        return self._dirty.is_set()
+
     def handlers(self) -> tuple[Callable[..., None], Callable[..., None], Callable[..., None]]:
         """(on_add, on_update, on_delete) for an informer."""
         return self.mark_dirty, self.mark_dirty, self.mark_dirty

@@ -14,6 +14,7 @@ from apiserver.main import parse_args as apiserver_args
 from controllers.main import parse_args as controller_manager_args
 from kubelet.main import parse_args as kubelet_args
 from pinnace.machinery.flags import BoolFlag
+from proxy.main import parse_args as proxy_args
 from scheduler.main import parse_args as scheduler_args
 
 ParseArgs = Callable[[list[str]], argparse.Namespace]
@@ -45,6 +46,7 @@ CASES: list[tuple[str, ParseArgs, list[str], str, str, bool]] = [
         "kill_pods_on_exit",
         False,
     ),
+    ("proxy", proxy_args, ["--apiserver", "127.0.0.1:1"], "--cleanup", "cleanup", False),
 ]
 IDS = [f"{c[0]}{c[3]}" for c in CASES]
 
@@ -96,6 +98,7 @@ def test_bad_bool_value_is_an_argument_error(
         pytest.param(controller_manager_args, ["--apiserver", "127.0.0.1:1"], id="cm"),
         pytest.param(scheduler_args, [], id="scheduler"),
         pytest.param(kubelet_args, ["--node-name", "n", "--root-dir", "/tmp/x"], id="kubelet"),
+        pytest.param(proxy_args, ["--apiserver", "127.0.0.1:1"], id="proxy"),
     ],
 )
 def test_every_boolean_flag_is_declared_one_way(parse: ParseArgs, needed: list[str]) -> None:
