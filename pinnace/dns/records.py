@@ -45,6 +45,13 @@ through the ``SLICE_SERVICE_INDEX`` index of the slice store (the slices of
 that Service only), so a store of 1,000 Services is not scanned. The
 namespace check uses the store's namespace index.
 
+Reverse names (as CoreDNS serving ``in-addr.arpa ip6.arpa`` with
+fallthrough): a PTR question for the address of a Service (its ClusterIP) or
+of a ready endpoint is answered with ``<svc>.<ns>.svc.<domain>`` or
+``<ep>.<svc>.<ns>.svc.<domain>``; ``reverse`` returns None for any other
+address, which the server forwards. Both are found through indexes
+(``SERVICE_IP_INDEX``, ``SLICE_ADDRESS_INDEX``).
+
 ExternalName chains: a target inside the cluster domain is answered here
 (at most ``MAX_CHAIN`` CNAMEs); one outside is returned as ``Answer.chase``
 for the server to ask upstream about and append.
@@ -66,10 +73,14 @@ from .wire import Address, Name, Question, Rcode, Record, Soa, Srv, Txt, Type
 __all__ = [
     "DNS_SCHEMA_VERSION",
     "MAX_CHAIN",
+    "SERVICE_IP_INDEX",
+    "SLICE_ADDRESS_INDEX",
     "SLICE_SERVICE_INDEX",
     "TTL",
     "Answer",
     "ClusterRecords",
+    "service_ip_index",
+    "slice_address_index",
     "slice_service_index",
 ]
 
@@ -77,6 +88,8 @@ TTL = 5
 MAX_CHAIN = 8
 DNS_SCHEMA_VERSION = b"1.1.0"
 SLICE_SERVICE_INDEX = "pinnace.dns/service"
+SLICE_ADDRESS_INDEX = "pinnace.dns/address"
+SERVICE_IP_INDEX = "pinnace.dns/ip"
 HEADLESS = "None"
 EXTERNAL_NAME = "ExternalName"
 # SOA timers (CoreDNS's: refresh 2 h, retry 30 min, expire 1 day); minimum = TTL.
@@ -88,6 +101,19 @@ def slice_service_index(obj: Any) -> list[str]:
     from the ``kubernetes.io/service-name`` label."""
     name = obj.metadata.labels.get(LABEL_SERVICE_NAME, "")
     return [f"{obj.metadata.namespace}/{name}"] if name else []
+
+
+def slice_address_index(obj: Any) -> list[str]:
+    """Index of EndpointSlices by their endpoints' addresses (in the
+    canonical text form, as a reverse name gives them)."""
+    if obj.address_type == "FQDN":
+        return []
+    return [_canonical(a) for ep in obj.endpoints for a in ep.addresses if _address_type(a)]
+
+
+def service_ip_index(obj: Any) -> list[str]:
+    """Index of Services by their ClusterIPs."""
+    return [_canonical(ip) for ip in _cluster_ips(obj.spec) if _address_type(ip)]
 
 
 @dataclass(frozen=True)
@@ -122,7 +148,10 @@ class ClusterRecords:
         self.ttl = ttl
         self._services = services
         self._slices = slices
-        slices.add_indexers({SLICE_SERVICE_INDEX: slice_service_index})
+        slices.add_indexers(
+            {SLICE_SERVICE_INDEX: slice_service_index, SLICE_ADDRESS_INDEX: slice_address_index}
+        )
+        services.add_indexers({SERVICE_IP_INDEX: service_ip_index})
         self._soa = Record(
             self.domain,
             Type.SOA,
@@ -145,6 +174,31 @@ class ClusterRecords:
     def answer(self, q: Question) -> Answer:
         """The answer to ``q``, whose name ``in_zone``."""
         return self._answer(q, MAX_CHAIN)
+
+    def reverse(self, q: Question) -> Answer | None:
+        """The answer for a reverse name (``5.1.244.10.in-addr.arpa``) of a
+        Service's or a ready endpoint's address; None for any other name."""
+        ip = _reverse_address(q.name)
+        if ip is None:
+            return None
+        names = [
+            f"{svc.metadata.name}.{svc.metadata.namespace}.svc.{self.domain}"
+            for svc in self._services.by_index(SERVICE_IP_INDEX, ip)
+        ]
+        for sl in self._slices.by_index(SLICE_ADDRESS_INDEX, ip):
+            svc = self._services.get_by_name(
+                sl.metadata.namespace, sl.metadata.labels.get(LABEL_SERVICE_NAME, "")
+            )
+            if svc is None:
+                continue
+            base = f"{svc.metadata.name}.{svc.metadata.namespace}.svc.{self.domain}"
+            for e in _slice_endpoints(sl, svc.spec.publish_not_ready_addresses):
+                if _canonical(e.address) == ip:
+                    names.append(f"{e.name}.{base}")
+        if not names:
+            return None
+        unique = dict.fromkeys(names)
+        return self._node(q, [self._record(q.name, Type.PTR, Name(n)) for n in unique])
 
     # ---- dispatch ------------------------------------------------------------------
 
@@ -305,6 +359,29 @@ class ClusterRecords:
 def _cluster_ips(spec: service_pb2.ServiceSpec) -> list[str]:
     ips = list(spec.cluster_ips) or [spec.cluster_ip]
     return [ip for ip in ips if ip and ip != HEADLESS]
+
+
+def _canonical(text: str) -> str:
+    return str(ipaddress.ip_address(text))
+
+
+def _reverse_address(name: str) -> str | None:
+    """The address a reverse name stands for, or None (not a reverse name,
+    or not a whole address)."""
+    labels = name.lower().rstrip(".").split(".")
+    try:
+        if labels[-2:] == ["in-addr", "arpa"] and len(labels) == 6:
+            if not all(x.isdigit() and len(x) <= 3 for x in labels[:4]):
+                return None
+            return str(ipaddress.IPv4Address(".".join(reversed(labels[:4]))))
+        if labels[-2:] == ["ip6", "arpa"] and len(labels) == 34:
+            if not all(len(x) == 1 for x in labels[:32]):
+                return None
+            nibbles = "".join(reversed(labels[:32]))
+            return str(ipaddress.IPv6Address(int(nibbles, 16)))
+    except ValueError:
+        return None
+    return None
 
 
 def _address_type(text: str) -> int:

@@ -21,7 +21,9 @@ Per query, in this order (the first that applies decides):
    target is outside the zone gets the target's records from upstream
    appended to its CNAME (as a recursive server gives the whole chain; a stub
    resolver does not follow a bare CNAME itself).
-4. Any other name: the query bytes go to the upstreams (``upstream.forward``)
+4. A reverse name (``in-addr.arpa``, ``ip6.arpa``) of a Service's or a
+   ready endpoint's address: its PTR records (``records.reverse``).
+5. Any other name: the query bytes go to the upstreams (``upstream.forward``)
    over the transport the client used; SERVFAIL when none answers.
 
 A UDP reply longer than the client's limit (512 bytes, or the EDNS0 size it
@@ -183,7 +185,9 @@ class ClusterDns:
         limit = MAX_TCP_MESSAGE if tcp else _udp_limit(query.edns)
         if self.records.in_zone(query.question.name):
             await self._answer_zone(query.question, reply, tcp=tcp)
-            return build(reply, limit)
+            return _built(reply, limit)
+        if self._reverse(query.question, reply):
+            return _built(reply, limit)
         forwarded = await forward(data, self.upstreams, tcp=tcp, timeout=self.forward_timeout)
         if forwarded is None:
             reply.rcode = Rcode.SERVFAIL
@@ -205,6 +209,21 @@ class ClusterDns:
         reply.additional.extend(answer.additional)
         if answer.chase is not None:
             reply.answers.extend(await self._chase(answer.chase, q.qtype, tcp=tcp))
+
+    def _reverse(self, q: Question, reply: Message) -> bool:
+        """Answer a PTR question for a cluster address; False to forward it."""
+        if not (self._services.has_synced() and self._slices.has_synced()):
+            return False
+        if q.qclass not in (CLASS_IN, CLASS_ANY):
+            return False
+        answer = self.records.reverse(q)
+        if answer is None:
+            return False
+        reply.aa = True
+        reply.rcode = answer.rcode
+        reply.answers.extend(answer.answers)
+        reply.authority.extend(answer.authority)
+        return True
 
     async def _chase(self, target: str, qtype: int, *, tcp: bool) -> list[Record]:
         """The upstream's answer records for ``target`` ([] if none)."""
@@ -313,6 +332,26 @@ def _formerr(data: bytes) -> bytes | None:
     return build(
         Message(id=int.from_bytes(data[:2], "big"), qr=True, opcode=opcode, rcode=Rcode.FORMERR)
     )
+
+
+def _built(reply: Message, limit: int) -> bytes:
+    """The bytes of a zone reply; SERVFAIL if a record cannot be encoded (a
+    name from an object that no validation stopped, e.g. a 64-byte label)."""
+    try:
+        return build(reply, limit)
+    except ValueError as e:
+        log.warning("cannot encode the answer to %s: %s", reply.questions, e)
+        failed = Message(
+            id=reply.id,
+            qr=True,
+            opcode=reply.opcode,
+            rd=reply.rd,
+            ra=True,
+            rcode=Rcode.SERVFAIL,
+            questions=reply.questions,
+            edns=reply.edns,
+        )
+        return build(failed)
 
 
 def _truncated(forwarded: bytes, reply: Message, limit: int) -> bytes:

@@ -220,6 +220,35 @@ def test_service_names_over_udp_and_tcp(
             ), where
 
 
+def reverse_name(ip: str) -> str:
+    return ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
+
+
+def test_reverse_names_of_cluster_addresses(
+    server: DnsOnItsOwnLoop, client: Client, namespace: str
+) -> None:
+    """PTR for a ClusterIP and for a ready endpoint's address; another
+    test's objects (the informers see every namespace) may add names to the
+    endpoint's, never remove ours."""
+    ns = namespace
+    web_ip = create_objects(client, ns)
+    web0 = f"web-0.nginx.{ns}.svc.cluster.local."
+    wait_for(
+        lambda: any(
+            r.endswith(f"PTR {web0}")
+            for r in records(server.ask(reverse_name("10.244.1.5"), "PTR"))
+        ),
+        10,
+        "web-0's address has its PTR record",
+    )
+    got = server.ask(reverse_name(web_ip), "PTR", tcp=True)
+    assert got.flags & dns.flags.AA
+    assert records(got) == [f"{reverse_name(web_ip)} PTR web.{ns}.svc.cluster.local."]
+    assert f"{reverse_name('10.244.1.5')} PTR {web0}" in records(
+        server.ask(reverse_name("10.244.1.5"), "PTR")
+    )
+
+
 def test_endpoint_slice_change_is_answered(
     server: DnsOnItsOwnLoop, client: Client, namespace: str
 ) -> None:

@@ -317,6 +317,73 @@ def test_zone_answers(
     assert all(r.ttl == 5 for r in got.answers + got.authority + got.additional)
 
 
+@pytest.mark.parametrize(
+    ("name", "qtype", "answers"),
+    [
+        pytest.param(
+            "7.0.96.10.in-addr.arpa", Type.PTR, ["web.default.svc.cluster.local"], id="service"
+        ),
+        pytest.param(
+            "7.0.96.10.IN-ADDR.ARPA.", Type.PTR, ["web.default.svc.cluster.local"], id="case"
+        ),
+        pytest.param("7.0.96.10.in-addr.arpa", Type.A, [], id="nodata"),
+        pytest.param(
+            "5.1.244.10.in-addr.arpa",
+            Type.PTR,
+            ["web-0.nginx.default.svc.cluster.local"],
+            id="hostname",
+        ),
+        pytest.param(
+            "7.1.244.10.in-addr.arpa",
+            Type.PTR,
+            ["10-244-1-7.nginx.default.svc.cluster.local"],
+            id="dashed",
+        ),
+        pytest.param(
+            ".".join(reversed("fd00" + "0" * 26 + "08")) + ".ip6.arpa",
+            Type.PTR,
+            ["dual.default.svc.cluster.local"],
+            id="service-v6",
+        ),
+        pytest.param(
+            ".".join(reversed("fd00" + "0" * 26 + "10")) + ".ip6.arpa",
+            Type.PTR,
+            ["web-6.nginx.default.svc.cluster.local"],
+            id="endpoint-v6",
+        ),
+        pytest.param(
+            "1.4.244.10.in-addr.arpa",
+            Type.PTR,
+            ["p.publish.default.svc.cluster.local"],
+            id="publish",
+        ),
+    ],
+)
+def test_reverse_names_of_cluster_addresses(
+    zone: ClusterRecords, name: str, qtype: int, answers: list[str]
+) -> None:
+    got = zone.reverse(Question(name, qtype))
+    assert got is not None and got.rcode == Rcode.NOERROR
+    assert sorted(r.rdata.target for r in got.answers if isinstance(r.rdata, Name)) == answers
+    assert all(r.name == name for r in got.answers)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("8.3.244.10.in-addr.arpa", id="not-ready-endpoint"),
+        pytest.param("1.1.1.1.in-addr.arpa", id="unknown"),
+        pytest.param("0.96.10.in-addr.arpa", id="partial"),
+        pytest.param("x.0.96.10.in-addr.arpa", id="not-a-number"),
+        pytest.param("007.0.96.10.in-addr.arpa", id="leading-zeros"),
+        pytest.param(".".join(["ab"] * 16) + ".ip6.arpa", id="v6-wide-labels"),
+        pytest.param("web.default.svc.cluster.local", id="forward-name"),
+    ],
+)
+def test_other_reverse_names_are_not_ours(zone: ClusterRecords, name: str) -> None:
+    assert zone.reverse(Question(name, Type.PTR)) is None
+
+
 def test_external_name_outside_the_zone_is_chased(zone: ClusterRecords) -> None:
     assert zone.answer(Question("ext.default.svc.cluster.local", Type.A)).chase == "db.example.com"
     assert zone.answer(Question("ext.default.svc.cluster.local", Type.CNAME)).chase is None

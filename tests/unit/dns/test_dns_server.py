@@ -151,6 +151,18 @@ async def test_forwarding_over_udp_and_tcp(setup: Setup) -> None:
     ]
 
 
+async def test_reverse_lookup_of_a_service_ip_and_forwarding_of_others(setup: Setup) -> None:
+    host, port = setup.addr
+    got = await dns.asyncquery.udp(q("7.0.96.10.in-addr.arpa", "PTR"), host, port=port, timeout=T)
+    assert got.flags & dns.flags.AA
+    assert [rd.to_text() for rrset in got.answer for rd in rrset] == [
+        "web.default.svc.cluster.local."
+    ]
+    got = await dns.asyncquery.udp(q("9.9.9.10.in-addr.arpa", "PTR"), host, port=port, timeout=T)
+    assert not got.flags & dns.flags.AA
+    assert setup.upstream.asked == [("9.9.9.10.in-addr.arpa", "udp")]
+
+
 async def test_forwarded_answer_past_the_client_limit_is_truncated(setup: Setup) -> None:
     """The fake upstream ignores the 512-byte limit; the server does not."""
     host, port = setup.addr
