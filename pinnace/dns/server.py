@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
+import secrets
 import struct
 from collections.abc import Sequence
 from typing import cast
@@ -104,7 +104,6 @@ class ClusterDns:
         self._tcp: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
-        self._rng = random.Random()
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -228,7 +227,7 @@ class ClusterDns:
     async def _chase(self, target: str, qtype: int, *, tcp: bool) -> list[Record]:
         """The upstream's answer records for ``target`` ([] if none)."""
         query = Message(
-            id=self._rng.getrandbits(16),
+            id=secrets.randbits(16),  # with a fresh source port: hard to spoof
             rd=True,
             questions=[Question(target, qtype)],
             edns=Edns(),
