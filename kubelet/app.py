@@ -7,7 +7,9 @@ the pod informer (``spec.nodeName=<node>`` only), the Service informer
 (all namespaces, for the containers' Service variables), the pod manager (admits
 the pods already bound, kills orphans, then follows events), and the
 node-status, lease and housekeeping loops. A bridge network waits for the
-node's podCIDR (the Node is NotReady until then), then is set up.
+node's podCIDR (the Node is NotReady until then), then is set up, and the
+kubelet serves cluster DNS (pinnace/dns) on the bridge's gateway address,
+port 53: the nameserver of its ClusterFirst pods.
 
 Stop: the loops and pod workers end; containers keep running (a kubelet
 restart re-adopts them, runtime.py) unless ``kill_pods_on_exit`` is set,
@@ -35,6 +37,7 @@ from kubelet.server import KubeletServer
 from pinnace.client.aio import AsyncClient
 from pinnace.client.events import EventRecorder
 from pinnace.client.informer import Informer
+from pinnace.dns import ClusterDns, host_upstreams
 from pinnace.machinery import errors, hostnet
 
 __all__ = ["Kubelet"]
@@ -46,6 +49,7 @@ SERVICES_SYNC_WAIT = 5.0
 # How often the kubelet looks for its podCIDR until it has one (seconds).
 NETWORK_POLL_MIN = 0.1
 NETWORK_POLL_MAX = 2.0
+DNS_PORT = 53
 
 
 def make_network(cfg: Config) -> PodNetwork:
@@ -94,6 +98,7 @@ class Kubelet:
         self.node: NodeManager | None = None
         self.server: KubeletServer | None = None
         self.ctx: Context | None = None
+        self.dns: ClusterDns | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
 
@@ -142,6 +147,7 @@ class Kubelet:
             # A restart (or --pod-cidr): the network is set up before any pod
             # is synced, so running pods find their sandboxes at once.
             await network.configure(node.spec.pod_cidr or cfg.pod_cidr)
+            await self._start_dns()
             await self.node.sync_status(force=True)
         self._spawn(informer.run(), "pod-informer")
         self._spawn(services.run(), "service-informer")
@@ -178,9 +184,30 @@ class Kubelet:
                 log.error("setting up the pod network failed: %s", e)
             await asyncio.sleep(delay)
             delay = min(delay * 2, NETWORK_POLL_MAX)
+        await self._start_dns()
         with contextlib.suppress(errors.ApiError):
             await self.node.sync_status(force=True)
         self.manager.wake_all()
+
+    async def _start_dns(self) -> None:
+        """Serve cluster DNS on the bridge's gateway address (port 53), the
+        nameserver of this node's ClusterFirst pods; not with --cluster-dns."""
+        assert self.ctx is not None and self.client is not None
+        network, cfg = self.ctx.network, self.config
+        if not isinstance(network, BridgeNetwork) or cfg.cluster_dns or self.dns is not None:
+            return
+        slices = Informer(self.client, "endpointslices", name=f"endpointslices@{cfg.node_name}")
+        self._spawn(slices.run(), "endpointslice-informer")
+        assert self.ctx.services is not None
+        upstream = await asyncio.to_thread(host_upstreams, cfg.resolv_conf)
+        dns = ClusterDns(self.ctx.services, slices, domain=cfg.cluster_domain, upstream=upstream)
+        try:
+            await dns.serve(network.gateway, DNS_PORT)
+        except OSError as e:
+            log.error("cannot serve cluster DNS on %s:%d: %s", network.gateway, DNS_PORT, e)
+            return
+        self.dns = dns
+        log.info("serving cluster DNS (%s) on %s:%d", cfg.cluster_domain, network.gateway, DNS_PORT)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))
@@ -191,6 +218,8 @@ class Kubelet:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.manager is not None:
             await self.manager.stop(kill_containers=self.kill_pods_on_exit)
+        if self.dns is not None:
+            await self.dns.close()
         if self.kill_pods_on_exit and self.ctx is not None:
             await self.ctx.network.shutdown()
         if self.server is not None:

@@ -1,6 +1,10 @@
 """A whole local cluster in one command: etcd, the apiserver and, as they
 exist, the scheduler, the kubelets and the controller-manager.
 
+Pods get IPs from ``cluster_cidr`` (node IPAM gives each node a /24; the
+kubelets put pods in network namespaces when root) and Services ClusterIPs
+from ``service_cidr``.
+
 State lives under the data dir (etcd data, component logs, ``cluster.json``
 with the ports), so starting again on the same data dir resumes the same
 cluster. Components run as child processes in their own process groups and
@@ -19,6 +23,7 @@ from pathlib import Path
 from pinnace.client import Client
 from pinnace.localcluster import process
 from pinnace.localcluster.etcd import EtcdServer, free_port
+from pinnace.machinery import hostnet
 from pinnace.machinery.conditions import is_true
 from pinnace.machinery.wellknown import NODE_READY
 
@@ -28,6 +33,10 @@ STATE_FILE = "cluster.json"
 PID_FILE = "up.pid"
 
 
+DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
+DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
+
+
 @dataclass
 class ClusterConfig:
     data_dir: Path
@@ -35,6 +44,10 @@ class ClusterConfig:
     port: int = 6443
     etcd_binary: str | None = None
     extra_component_flags: dict[str, list[str]] = field(default_factory=dict)
+    # Pod IPs: each node gets a /24 of it (node IPAM in the controller-manager).
+    cluster_cidr: str = DEFAULT_CLUSTER_CIDR
+    # ClusterIPs of Services (the apiserver allocates them).
+    service_cidr: str = DEFAULT_SERVICE_CIDR
 
 
 def _available(module: str) -> bool:
@@ -88,6 +101,8 @@ class LocalCluster:
             self.etcd.endpoint,
             self.config.port,
             logs / "apiserver.log",
+            "--service-cluster-ip-range",
+            self.config.service_cidr,
             *self.config.extra_component_flags.get("apiserver", []),
         )
         self._launch(api)
@@ -135,11 +150,15 @@ class LocalCluster:
     def _workers(self) -> list[tuple[str, str, list[str]]]:
         server = ["--apiserver", self.server]
         flags = self.config.extra_component_flags
+        cidrs = [
+            *("--cluster-cidr", self.config.cluster_cidr),
+            *("--service-cluster-ip-range", self.config.service_cidr),
+        ]
         out = [
             (
                 "controller-manager",
                 "controllers.main",
-                [*server, *flags.get("controller-manager", [])],
+                [*server, "--allocate-node-cidrs", *cidrs, *flags.get("controller-manager", [])],
             ),
             ("scheduler", "scheduler.main", [*server, *flags.get("scheduler", [])]),
         ]
@@ -175,10 +194,16 @@ class LocalCluster:
         return dead
 
     def stop(self) -> None:
-        """Stop components in reverse start order, then etcd."""
+        """Stop components in reverse start order, then etcd; then remove
+        what a kubelet that did not stop cleanly left in the host's network."""
         for comp in reversed(self.components):
             comp.stop()
         self.components.clear()
+        for i in range(1, self.config.nodes + 1):
+            node = f"node-{i}"
+            root = self.data_dir / "nodes" / node
+            for item in hostnet.cleanup_node(hostnet.node_identity(node, root)):
+                log.info("removed %s left by kubelet %s", item, node)
         if self.etcd is not None:
             self.etcd.stop()
             self.etcd = None

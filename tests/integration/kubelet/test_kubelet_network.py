@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pinnace.api.core.v1 import node_pb2
+from pinnace.api.core.v1 import node_pb2, service_pb2
+from pinnace.api.discovery.v1 import endpointslice_pb2
 from pinnace.client import Client, NotFound
-from pinnace.machinery import hostnet
+from pinnace.machinery import codec, hostnet
 from tests.integration.kubelet.helpers import (
     condition,
     container_status,
@@ -201,3 +202,48 @@ def test_node_is_not_ready_until_it_has_a_pod_cidr(
     run_pod(client, namespace, k.node, server_pod("late", 8082, "late"))
     assert running_ip(client, namespace, "late").startswith("10.240.251.")
     assert wait_for(lambda: condition(get_pod(client, namespace, "late"), "Ready").status == "True")
+
+
+def test_pods_resolve_service_names_through_the_kubelets_dns(
+    client: Client, namespace: str, kubelet
+) -> None:
+    """The kubelet serves cluster DNS on its bridge: a pod resolves a Service's
+    short name (search domains) to its ClusterIP, and a headless Service's
+    endpoint hostname to the endpoint's address."""
+    svc = codec.from_dict(
+        service_pb2.Service,
+        {"metadata": {"name": "db"}, "spec": {"ports": [{"port": 5432}]}},
+    )
+    cluster_ip = client.services(namespace).create(svc).spec.cluster_ip
+    headless = codec.from_dict(
+        service_pb2.Service,
+        {"metadata": {"name": "peers"}, "spec": {"clusterIP": "None", "ports": [{"port": 80}]}},
+    )
+    client.services(namespace).create(headless)
+    slice_ = codec.from_dict(
+        endpointslice_pb2.EndpointSlice,
+        {
+            "metadata": {"name": "peers-1", "labels": {"kubernetes.io/service-name": "peers"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["10.240.250.7"], "hostname": "peer-0"}],
+            "ports": [{"port": 80}],
+        },
+    )
+    client.endpoint_slices(namespace).create(slice_)
+    lookup = (
+        "import socket,time\n"
+        "for _ in range(200):\n"
+        "    try:\n"
+        f"        got = [socket.gethostbyname(n) for n in ('db', 'peer-0.peers', 'db.{namespace}.svc.cluster.local')]\n"
+        "        open('got','w').write(' '.join(got)); break\n"
+        "    except OSError: time.sleep(0.05)\n"
+        "time.sleep(300)\n"
+    )
+    uid = run_pod(
+        client,
+        namespace,
+        kubelet.node,
+        make_pod("asker", [{"name": "c", "command": ["python3", "-c", lookup]}]),
+    ).metadata.uid
+    got = wait_for(lambda: _read(kubelet.root / "pods" / uid / "got"), what="names resolved")
+    assert got.split() == [cluster_ip, "10.240.250.7", cluster_ip]
