@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import json
 import os
 import random
 import shutil
@@ -97,6 +98,10 @@ def _make_backend(net: TestNet, tag: str, i: int, name: str, root: Path) -> Back
     sh("ip", "-n", b.netns, "link", "set", "lo", "up")
     sh("ip", "link", "add", host_end, "type", "veth", "peer", "name", "eth0", "netns", b.netns)
     sh("ip", "link", "set", host_end, "master", net.bridge, "up")
+    # Hairpin, as the kubelet must set it (CNI bridge's hairpinMode): with
+    # br_netfilter loaded, a pod's connection to its own Service is DNATed
+    # back to itself and bridged out of the port it came in on.
+    sh("ip", "link", "set", host_end, "type", "bridge_slave", "hairpin", "on")
     sh("ip", "-n", b.netns, "addr", "add", f"{b.ip}/24", "dev", "eth0")
     sh("ip", "-n", b.netns, "link", "set", "eth0", "up")
     sh("ip", "-n", b.netns, "route", "add", "default", "via", net.gateway)
@@ -134,7 +139,12 @@ def testnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestNet]:
         sh("ip", "link", "add", net.bridge, "type", "bridge")
         sh("ip", "addr", "add", f"{net.gateway}/24", "dev", net.bridge)
         sh("ip", "link", "set", net.bridge, "up")
-        Path(f"/proc/sys/net/ipv4/conf/{net.bridge}/route_localnet").write_text("1")
+        conf = Path("/proc/sys/net/ipv4/conf", net.bridge)
+        (conf / "route_localnet").write_text("1")
+        # Pods reaching a Service are forwarded by the host (in on the bridge,
+        # DNAT, out again): forwarding for this bridge only, not the global
+        # net.ipv4.ip_forward; it goes with the bridge.
+        (conf / "forwarding").write_text("1")
         for i, name in enumerate(("alpha", "beta")):
             _make_backend(net, tag, i, name, root)
         for b in net.backends:
@@ -165,6 +175,26 @@ def _get_id(host: str, port: int, timeout: float = 2.0) -> str:
 
 def _ids(host: str, port: int, n: int = REQUESTS) -> set[str]:
     return {_get_id(host, port) for _ in range(n)}
+
+
+FETCH_IN_POD = """
+import http.client, json, sys
+seen = set()
+for _ in range(int(sys.argv[3])):
+    c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=5)
+    c.request("GET", "/id")
+    seen.add(c.getresponse().read().decode())
+    c.close()
+print(json.dumps(sorted(seen)))
+"""
+
+
+def _ids_from_pod(b: Backend, host: str, port: int, n: int = REQUESTS) -> set[str]:
+    """The backends seen by n new connections made inside b's namespace."""
+    out = sh(
+        "ip", "netns", "exec", b.netns, sys.executable, "-c", FETCH_IN_POD, host, str(port), str(n)
+    )
+    return set(json.loads(out))
 
 
 # ---- API objects -------------------------------------------------------------------
@@ -280,6 +310,18 @@ def test_cluster_ip_spreads_over_both_backends(
         not_yet=(OSError, http.client.HTTPException),
     )
     assert _ids(ip, 80) == {"alpha", "beta"}
+
+
+def test_pods_reach_the_service_on_their_own_bridge(
+    proxy: process.Component, services: Services, testnet: TestNet
+) -> None:
+    """alpha → ClusterIP → alpha (hairpin) or beta (same bridge): both work,
+    because the proxy masquerades cluster-sourced connections, so replies go
+    back through the host where conntrack undoes the DNAT (and the veth
+    ports have hairpin on)."""
+    ip = services.web.spec.cluster_ip
+    wait_for(lambda: _get_id(ip, 80), TIMEOUT, f"{ip}:80", not_yet=(OSError,))
+    assert _ids_from_pod(testnet.backends[0], ip, 80) == {"alpha", "beta"}
 
 
 def test_node_port_on_loopback(proxy: process.Component, services: Services) -> None:
