@@ -170,6 +170,9 @@ class BridgeNetwork:
             f"netns add {ns}\n"
             f"link add {veth} type veth peer name eth0 netns {ns}\n"
             f"link set {veth} master {self.bridge} up\n"
+            # A pod reaching itself through its Service: the reply leaves by
+            # the port it came in on (with br_netfilter, packets stay bridged).
+            f"link set dev {veth} type bridge_slave hairpin on\n"
         )
         await hostnet.arun("ip", "-batch", "-", input=host_side)
         pod_side = (
