@@ -26,6 +26,7 @@ import ipaddress
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -291,6 +292,11 @@ def _table() -> str:
     return sh("nft", "list", "table", "ip", "pinnace", check=False)
 
 
+def _in_rules(ip: str) -> bool:
+    """Whether the proxy's table mentions this address (not as part of a longer one)."""
+    return re.search(rf"(?<![\d.]){re.escape(ip)}(?![\d])", _table()) is not None
+
+
 def _our_routes() -> str:
     return sh("ip", "route", "show", "proto", "147")
 
@@ -338,7 +344,7 @@ def test_node_port_on_loopback(proxy: process.Component, services: Services) -> 
 
 def test_service_without_endpoints_is_refused(proxy: process.Component, services: Services) -> None:
     ip = services.empty.spec.cluster_ip
-    wait_for(lambda: ip in _table(), TIMEOUT, f"{ip} in the proxy's rules")
+    wait_for(lambda: _in_rules(ip), TIMEOUT, f"{ip} in the proxy's rules")
     # A reset, not a timeout: connect() fails at once, well before the 10 s limit.
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((ip, 80), timeout=10).close()
@@ -361,7 +367,7 @@ def test_removed_endpoint_stops_getting_traffic_and_open_connections_survive(
         api.endpoint_slices(ns).update(_with_rv(api, ns, _slice("web", [remaining.ip])))
         changed = time.monotonic()
         wait_for(
-            lambda: other.ip not in _table(),
+            lambda: not _in_rules(other.ip),
             TIMEOUT,
             f"{other.name} gone from the rules",
         )
@@ -385,6 +391,23 @@ def _with_rv(
         api.endpoint_slices(ns).get(s.metadata.name).metadata.resource_version
     )
     return s
+
+
+def test_rules_outlive_a_crash_and_a_new_proxy_takes_over(
+    api: Client, ns: str, proxy: process.Component, services: Services
+) -> None:
+    """SIGKILL: Services keep working from the kernel's rules; a proxy started
+    again replaces the table it finds and follows the API from there."""
+    ip = services.web.spec.cluster_ip
+    proxy.kill()
+    assert _ids(ip, 80) == {"alpha", "beta"}
+    proxy.start()
+    proxy.wait_serving(proxy.args[proxy.args.index("--health-listen") + 1], timeout=TIMEOUT)
+    empty_ip = services.empty.spec.cluster_ip
+    assert _in_rules(empty_ip)
+    api.services(ns).delete("empty")
+    wait_for(lambda: not _in_rules(empty_ip), TIMEOUT, "the deleted Service's rules gone")
+    assert _ids(ip, 80) == {"alpha", "beta"}
 
 
 def test_stop_keeps_rules_and_cleanup_removes_them(proxy: process.Component) -> None:
