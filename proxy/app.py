@@ -82,7 +82,11 @@ class Proxier:
         HostNetError if nft failed (the old rules stay)."""
         started = self._clock()
         self._last_sync = started
-        ruleset = render(self.services.list(), self.slices.list(), self.config)
+        # The caches' lists are taken here, on the loop; rendering them (40 ms
+        # for 1,000 Services with 3,000 endpoints) runs in a thread. Cached
+        # objects are replaced on change, never mutated, so this is safe.
+        services, slices = self.services.list(), self.slices.list()
+        ruleset = await asyncio.to_thread(render, services, slices, self.config)
         if ruleset.script == self._applied and not force:
             log.debug("sync: no change (%.1f ms)", (self._clock() - started) * 1000)
             return False
