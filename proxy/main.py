@@ -40,6 +40,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -99,6 +100,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=30.0,
         help="rewrite the rules at least this often (default 30s)",
     )
+    p.add_argument(
+        "--nft-table",
+        type=table_name,
+        default=hostnet.NFT_TABLE,
+        help="the nftables table (ip family) the proxy owns (default %(default)s; a second "
+        "cluster on the same machine needs its own, e.g. pinnace_b)",
+    )
     add_bool_flag(
         p, "--cleanup", default=False, help="remove the proxy's table and routes, then exit"
     )
@@ -115,6 +123,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             f"{args.service_cluster_ip_range} overlap: pods and Services need separate ranges"
         )
     return args
+
+
+def table_name(text: str) -> str:
+    """An nftables table name with Pinnace's prefix (argparse type)."""
+    if not re.fullmatch(r"pinnace[a-z0-9_]{0,24}", text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be 'pinnace' followed by at most 24 of a-z, 0-9 and _"
+        )
+    return text
 
 
 def ipv4_cidr(text: str) -> ipaddress.IPv4Network:
@@ -165,6 +182,7 @@ def config_from(args: argparse.Namespace) -> ProxyConfig:
         cluster_cidr=args.cluster_cidr,
         service_cidr=args.service_cluster_ip_range,
         nodeport_addresses=tuple(args.nodeport_addresses),
+        table=args.nft_table,
     )
 
 
@@ -182,7 +200,8 @@ async def cleanup(config: ProxyConfig) -> int:
     removed = []
     if await nft.delete_table(config.table):
         removed.append(f"nftables table ip {config.table}")
-    removed += await routes.remove(config.cluster_cidr, config.service_cidr)
+    link = routes.service_link(config.table)
+    removed += await routes.remove(config.cluster_cidr, config.service_cidr, link)
     for item in removed:
         log.info("removed %s", item)
     if not removed:
@@ -195,7 +214,9 @@ async def run(args: argparse.Namespace) -> int:
     if args.cleanup:
         return await cleanup(config)
     try:
-        await routes.ensure(config.cluster_cidr, config.service_cidr)
+        await routes.ensure(
+            config.cluster_cidr, config.service_cidr, routes.service_link(config.table)
+        )
     except (hostnet.HostNetError, OSError) as e:
         log.error("cannot add the proxy's routes: %s", e)
         return 1

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import logging
 from pathlib import Path
 
 from pinnace.machinery import hostnet
 
-__all__ = ["BLACKHOLE_METRIC", "SERVICE_LINK", "ensure", "remove", "route_specs"]
+__all__ = ["BLACKHOLE_METRIC", "SERVICE_LINK", "ensure", "remove", "route_specs", "service_link"]
 
 log = logging.getLogger(__name__)
 
@@ -47,51 +48,68 @@ BLACKHOLE_METRIC = 4000
 _PROTO = ("proto", str(hostnet.ROUTE_PROTOCOL))
 
 
+def service_link(table: str) -> str:
+    """The empty bridge of the proxy that owns nftables table ``table``:
+    ``pinnacesvc`` for the default table, else one of its own (a second
+    cluster's proxy on this machine)."""
+    if table == hostnet.NFT_TABLE:
+        return SERVICE_LINK
+    return "pinnacesv" + hashlib.sha256(table.encode()).hexdigest()[:6]
+
+
 def route_specs(
-    cluster_cidr: ipaddress.IPv4Network, service_cidr: ipaddress.IPv4Network
+    cluster_cidr: ipaddress.IPv4Network,
+    service_cidr: ipaddress.IPv4Network,
+    link: str = SERVICE_LINK,
 ) -> list[list[str]]:
     """The ``ip route`` arguments (after replace/delete) of each route."""
     metric = ("metric", str(BLACKHOLE_METRIC))
     return [
         ["blackhole", str(cluster_cidr), *metric, *_PROTO],
         ["blackhole", str(service_cidr), *metric, *_PROTO],
-        [str(service_cidr), "dev", SERVICE_LINK, "src", "127.0.0.1", "metric", "0", *_PROTO],
+        [str(service_cidr), "dev", link, "src", "127.0.0.1", "metric", "0", *_PROTO],
     ]
 
 
-async def ensure(cluster_cidr: ipaddress.IPv4Network, service_cidr: ipaddress.IPv4Network) -> None:
+async def ensure(
+    cluster_cidr: ipaddress.IPv4Network,
+    service_cidr: ipaddress.IPv4Network,
+    link: str = SERVICE_LINK,
+) -> None:
     """Add (or replace) the bridge and routes; HostNetError if that fails."""
-    if not await asyncio.to_thread(hostnet.link_exists, SERVICE_LINK):
-        await hostnet.arun("ip", "link", "add", SERVICE_LINK, "type", "bridge")
-    await asyncio.to_thread(_sysctl, f"net/ipv4/conf/{SERVICE_LINK}/route_localnet", "1")
+    if not await asyncio.to_thread(hostnet.link_exists, link):
+        await hostnet.arun("ip", "link", "add", link, "type", "bridge")
+    await asyncio.to_thread(_sysctl, f"net/ipv4/conf/{link}/route_localnet", "1")
     with contextlib.suppress(OSError):  # no IPv6 on this machine: nothing to silence
-        await asyncio.to_thread(_sysctl, f"net/ipv6/conf/{SERVICE_LINK}/disable_ipv6", "1")
-    await hostnet.arun("ip", "link", "set", SERVICE_LINK, "up")
-    for spec in route_specs(cluster_cidr, service_cidr):
+        await asyncio.to_thread(_sysctl, f"net/ipv6/conf/{link}/disable_ipv6", "1")
+    await hostnet.arun("ip", "link", "set", link, "up")
+    for spec in route_specs(cluster_cidr, service_cidr, link):
         await hostnet.arun("ip", "route", "replace", *spec)
     log.info(
         "routes: blackhole %s and %s, %s via %s",
         cluster_cidr,
         service_cidr,
         service_cidr,
-        SERVICE_LINK,
+        link,
     )
 
 
 async def remove(
-    cluster_cidr: ipaddress.IPv4Network, service_cidr: ipaddress.IPv4Network
+    cluster_cidr: ipaddress.IPv4Network,
+    service_cidr: ipaddress.IPv4Network,
+    link: str = SERVICE_LINK,
 ) -> list[str]:
     """Delete the routes and the bridge; what was there."""
     removed = []
-    for spec in route_specs(cluster_cidr, service_cidr):
+    for spec in route_specs(cluster_cidr, service_cidr, link):
         try:
             await hostnet.arun("ip", "route", "delete", *spec)
             removed.append("route " + " ".join(spec))
         except hostnet.HostNetError:
             pass  # not there
-    if await asyncio.to_thread(hostnet.link_exists, SERVICE_LINK):
-        await hostnet.arun("ip", "link", "delete", SERVICE_LINK, check=False)
-        removed.append(f"link {SERVICE_LINK}")
+    if await asyncio.to_thread(hostnet.link_exists, link):
+        await hostnet.arun("ip", "link", "delete", link, check=False)
+        removed.append(f"link {link}")
     return removed
 
 

@@ -37,7 +37,10 @@ our own names):
   reset, other protocols ICMP port unreachable, so a client fails at once
   instead of timing out.
 * Safety: ``filter-forward`` drops what a Pinnace bridge (``pinnacebr*``)
-  forwards to addresses outside the cluster and service CIDRs, and rejects
+  forwards out of a non-Pinnace interface to addresses outside the cluster
+  and service CIDRs (so nothing of a pod leaves the machine but to another
+  machine's pods; another cluster's bridges on this machine are not
+  affected), and rejects
   (``filter-forward``, ``filter-output``, after DNAT) anything still
   addressed to the service CIDR: a ClusterIP no Service has, or a port a
   Service does not serve.
@@ -66,6 +69,9 @@ __all__ = ["MASQUERADE_MARK", "ProxyConfig", "Ruleset", "render", "render_ports"
 MASQUERADE_MARK = 0x4000
 # Interfaces whose forwarded packets may only go to cluster and service addresses.
 BRIDGE_PATTERN = hostnet.BRIDGE_PREFIX + "*"
+# Forwarding between Pinnace's own interfaces (the node bridges of every
+# cluster on this machine) stays on the machine and is never dropped here.
+PINNACE_LINKS = hostnet.VETH_PREFIX + "*"
 LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 
 
@@ -201,7 +207,8 @@ def _filter_chains(config: ProxyConfig) -> list[str]:
             "chain filter-forward",
             [
                 "type filter hook forward priority 0; policy accept;",
-                f'iifname "{BRIDGE_PATTERN}" ip daddr != {{ {cluster}, {svc} }} drop',
+                f'iifname "{BRIDGE_PATTERN}" oifname != "{PINNACE_LINKS}" '
+                f"ip daddr != {{ {cluster}, {svc} }} drop",
                 f"ip daddr {svc} jump reject-chain",
             ],
         ),

@@ -13,6 +13,7 @@ are stopped (SIGTERM, then SIGKILL) when the cluster stops.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
@@ -162,6 +163,8 @@ class LocalCluster:
             ),
             ("scheduler", "scheduler.main", [*server, *flags.get("scheduler", [])]),
         ]
+        if not hostnet.service_proxy_unavailable():
+            out.append(("proxy", "proxy.main", [*server, *cidrs, *self._proxy_table()]))
         for i in range(1, self.config.nodes + 1):
             node = f"node-{i}"
             out.append(
@@ -182,6 +185,11 @@ class LocalCluster:
             )
         return out
 
+    def _proxy_table(self) -> list[str]:
+        """This cluster's own nftables table (another may run beside it)."""
+        suffix = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:8]
+        return ["--nft-table", f"{hostnet.NFT_TABLE}_{suffix}"]
+
     def _launch(self, comp: process.Component) -> None:
         comp.start()
         self.components.append(comp)
@@ -196,9 +204,22 @@ class LocalCluster:
     def stop(self) -> None:
         """Stop components in reverse start order, then etcd; then remove
         what a kubelet that did not stop cleanly left in the host's network."""
+        proxied = any(c.name == "proxy" for c in self.components)
         for comp in reversed(self.components):
             comp.stop()
         self.components.clear()
+        if proxied:  # a stopped proxy leaves its rules (as kube-proxy): remove them
+            cidrs = [
+                *("--cluster-cidr", self.config.cluster_cidr),
+                *("--service-cluster-ip-range", self.config.service_cidr),
+            ]
+            cleanup = process.Component(
+                "proxy-cleanup",
+                "proxy.main",
+                ["--cleanup", *cidrs, *self._proxy_table()],
+                log_file=self.data_dir / "logs" / "proxy.log",
+            )
+            cleanup.run_to_end(timeout=30)
         for i in range(1, self.config.nodes + 1):
             node = f"node-{i}"
             root = self.data_dir / "nodes" / node

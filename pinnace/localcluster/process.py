@@ -120,6 +120,16 @@ class Component:
         self._signal_group(signal.SIGKILL)  # anything the component left behind
         return self.proc.returncode
 
+    def run_to_end(self, timeout: float = 30.0) -> int | None:
+        """Start it and wait until it exits (a one-shot command); its exit code."""
+        self.start()
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return None
+
     def kill(self) -> int | None:
         """SIGKILL the process (as a crash would), not its children."""
         if self.proc is None:

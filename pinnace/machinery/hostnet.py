@@ -17,7 +17,12 @@ it can be found and removed, also after a crash:
   the whole cluster CIDR and service CIDR (so no packet for a pod or
   Service address leaves the machine; a node bridge's own, more specific
   route wins over it), removed with ``ip route flush proto``;
-* the nftables table ``ip pinnace`` (the service proxy's rules).
+* the nftables table ``ip pinnace`` (the service proxy's rules; a second
+  cluster's proxy on the machine has ``ip pinnace_<suffix>``), and the
+  proxy's empty bridge ``pinnacesvc`` (or ``pinnacesv<6 hex>``) with a route
+  for the service CIDR through it (metric 0, src 127.0.0.1), so the host's
+  own connections to a ClusterIP pass the route lookup and reach the
+  proxy's DNAT (a blackhole route would refuse them first).
 
 ``cleanup_all`` removes all of it (``pinnace down``); the kubelet and the
 proxy remove their own parts when what they belong to goes away, and on
@@ -56,6 +61,7 @@ __all__ = [
     "node_identity",
     "pod_network_unavailable",
     "run",
+    "service_proxy_unavailable",
     "veth_name",
 ]
 
@@ -110,6 +116,14 @@ def pod_network_unavailable() -> str:
         if shutil.which(tool) is None:
             return f"the {tool!r} command (iproute2) is not installed"
     return ""
+
+
+def service_proxy_unavailable() -> str:
+    """Why the service proxy (nftables) cannot run here ("" when it can)."""
+    reason = pod_network_unavailable()
+    if not reason and shutil.which("nft") is None:
+        reason = "the 'nft' command (nftables) is not installed"
+    return reason
 
 
 def run(*argv: str, input: str | None = None, check: bool = True) -> str:
@@ -218,9 +232,11 @@ def cleanup_all() -> list[str]:
         run("ip", "route", "flush", "proto", str(ROUTE_PROTOCOL), check=False)
         removed.extend(f"route {r}" for r in routes.splitlines())
     if shutil.which("nft") is not None:
-        if run("nft", "list", "table", "ip", NFT_TABLE, check=False):
-            run("nft", "delete", "table", "ip", NFT_TABLE, check=False)
-            removed.append(f"nftables table ip {NFT_TABLE}")
+        for line in run("nft", "list", "tables", "ip", check=False).splitlines():
+            words = line.split()
+            if len(words) == 3 and words[2].startswith(NFT_TABLE):
+                run("nft", "delete", "table", "ip", words[2], check=False)
+                removed.append(f"nftables table ip {words[2]}")
     for item in removed:
         log.info("removed %s", item)
     return removed

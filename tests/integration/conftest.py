@@ -171,6 +171,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
             port=free_port(),
             etcd_binary=os.environ.get("PINNACE_ETCD_BINARY") or None,
             extra_component_flags=FAST_CLUSTER_FLAGS,
+            # Ranges of its own: `pinnace up` in a CLI test may run beside it.
+            cluster_cidr="10.245.0.0/16",
+            service_cidr="10.112.0.0/16",
         )
     )
     try:

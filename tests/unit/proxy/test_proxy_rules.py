@@ -103,7 +103,7 @@ CASES: list[tuple[str, list[Any], list[Any], list[str], list[str]]] = [
         [],
         [
             "add table ip pinnace\ndelete table ip pinnace\ntable ip pinnace {",
-            'iifname "pinnacebr*" ip daddr != { 10.244.0.0/16, 10.96.0.0/12 } drop',
+            'iifname "pinnacebr*" oifname != "pinnace*" ip daddr != { 10.244.0.0/16, 10.96.0.0/12 } drop',
             "ip daddr 10.96.0.0/12 jump reject-chain",
             "ip saddr { 10.244.0.0/16, 127.0.0.0/8 } masquerade fully-random",
             "type nat hook output priority -100;",
