@@ -349,7 +349,7 @@ class KubeletServer:
         await self._start_response(writer, 200, "application/vnd.pinnace.exec-stream")
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv,
+                *environment.argv(argv),  # inside the pod's network namespace
                 env=environment.env,
                 cwd=str(environment.workdir),
                 stdin=asyncio.subprocess.PIPE,
