@@ -148,7 +148,7 @@ class Kubelet:
             # is synced, so running pods find their sandboxes at once.
             await network.configure(node.spec.pod_cidr or cfg.pod_cidr)
             await self._start_dns()
-            await self.node.sync_status(force=True)
+            await self.node.report_now()
         self._spawn(informer.run(), "pod-informer")
         self._spawn(services.run(), "service-informer")
         self._spawn(self.node.lease_loop(), "lease")
@@ -185,8 +185,7 @@ class Kubelet:
             await asyncio.sleep(delay)
             delay = min(delay * 2, NETWORK_POLL_MAX)
         await self._start_dns()
-        with contextlib.suppress(errors.ApiError):
-            await self.node.sync_status(force=True)
+        await self.node.report_now()
         self.manager.wake_all()
 
     async def _start_dns(self) -> None:

@@ -294,6 +294,19 @@ class NodeManager:
         await nodes.update_status(node)
         self._last_write = time.monotonic()
 
+    async def report_now(self) -> None:
+        """Write the status now (a change such as the network becoming
+        ready), retrying conflicts; the status loop catches up after errors."""
+        for _ in range(5):
+            try:
+                await self.sync_status(force=True)
+                return
+            except errors.Conflict:
+                continue
+            except errors.ApiError as e:
+                log.warning("updating node status failed: %s", e)
+                return
+
     async def status_loop(self) -> None:
         while True:
             await asyncio.sleep(self.cfg.node_status_period)
