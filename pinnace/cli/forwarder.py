@@ -191,6 +191,11 @@ class PortForwarder:
         self._conns.add(task)
         try:
             await self._handle(reader, writer, port)
+        except asyncio.CancelledError:
+            # Cancelled by _close on stop. The task belongs to asyncio's
+            # server, whose done-callback (3.11) calls task.exception(),
+            # which would log a cancelled task as an error: end normally.
+            pass
         finally:
             self._conns.discard(task)
             writer.close()

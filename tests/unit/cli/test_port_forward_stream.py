@@ -258,7 +258,7 @@ async def test_forwarder_ends_when_pod_is_gone(kubelet, echo_port) -> None:
     assert 'pod "default/gone" not found on node "n1"' in fw.err.getvalue()
 
 
-async def test_forwarder_stop_cuts_open_connections(kubelet, echo_port) -> None:
+async def test_forwarder_stop_cuts_open_connections(kubelet, echo_port, caplog) -> None:
     server, pods = kubelet
     pods.add("web")
     fw = await _start_forwarder(server, echo_port)
@@ -269,6 +269,8 @@ async def test_forwarder_stop_cuts_open_connections(kubelet, echo_port) -> None:
     await fw.task
     assert await reader.read() == b""  # cut, not hanging
     writer.close()
+    await asyncio.sleep(0)  # let the server's done-callbacks run
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
 
 
 async def test_listen_failure_on_every_address(kubelet, echo_port) -> None:
