@@ -4,6 +4,8 @@ data dir resumes the same cluster state."""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import os
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from pinnace.client import Client
 from pinnace.localcluster.etcd import free_port
+from pinnace.machinery import hostnet
 
 POD = """
 apiVersion: v1
@@ -67,9 +70,37 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
 
 
+# Ranges of this test's cluster (the session's cluster runs beside it).
+CLUSTER_CIDR, SERVICE_CIDR = "10.248.0.0/16", "10.115.0.0/16"
+
+
+def network_leftovers(data: Path, nodes: int) -> list[str]:
+    """What of this cluster is in the host's network: its kubelets' pod
+    namespaces and bridges, its routes, its proxy's table and bridge."""
+    found = []
+    for i in range(1, nodes + 1):
+        identity = hostnet.node_identity(f"node-{i}", data / "nodes" / f"node-{i}")
+        found += hostnet.pinnace_netns(hostnet.netns_prefix(identity))
+        if hostnet.link_exists(hostnet.bridge_name(identity)):
+            found.append(hostnet.bridge_name(identity))
+    ranges = [ipaddress.ip_network(CLUSTER_CIDR), ipaddress.ip_network(SERVICE_CIDR)]
+    for route in hostnet.run(
+        "ip", "route", "show", "proto", str(hostnet.ROUTE_PROTOCOL)
+    ).splitlines():
+        words = route.split()
+        dest = ipaddress.ip_network(words[1] if words[0] == "blackhole" else words[0])
+        if any(dest.subnet_of(r) for r in ranges):  # the node /24s too
+            found.append(route)
+    tables = hostnet.run("nft", "list", "tables", "ip", check=False)
+    suffix = hashlib.sha256(str(data.resolve()).encode()).hexdigest()[:8]
+    found += [t for t in tables.splitlines() if t.endswith(suffix)]
+    return found
+
+
 def test_up_down_and_resume(tmp_path: Path) -> None:
     data = tmp_path / "cluster"
     port = free_port()
+    networked = os.geteuid() == 0 and not hostnet.service_proxy_unavailable()
     env = {**os.environ, "PINNACE_CONFIG": str(tmp_path / "config.json")}
     manifest = tmp_path / "pod.yaml"
     manifest.write_text(POD)
@@ -83,6 +114,10 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
             str(data),
             "--port",
             str(port),
+            "--cluster-cidr",
+            CLUSTER_CIDR,
+            "--service-cluster-ip-range",
+            SERVICE_CIDR,
             "-f",
             str(manifest),
             env=env,
@@ -93,7 +128,12 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
         assert nodes == ["node/node-1", "node/node-2"]
         with Client(f"127.0.0.1:{port}") as client:
             first = running_pid(client, data)
-            uid = client.pods("default").get("keeper").metadata.uid
+            keeper = client.pods("default").get("keeper")
+            uid = keeper.metadata.uid
+        if networked:  # the pod has its own IP in this cluster's range, and there is a proxy
+            assert ipaddress.ip_address(keeper.status.pod_ip) in ipaddress.ip_network(CLUSTER_CIDR)
+            assert (data / "logs" / "proxy.log").exists()
+            assert network_leftovers(data, 2)
         assert (data / "logs" / "apiserver.log").exists() and (
             data / "logs" / "kubelet-node-1.log"
         ).exists()
@@ -103,9 +143,23 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
         while alive(first) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not alive(first), "down must stop the pods' processes too"
+        if networked:
+            assert network_leftovers(data, 2) == [], "down must remove what it made"
 
         pinnace(
-            "up", "--detach", "--nodes", "2", "--data-dir", str(data), "--port", str(port), env=env
+            "up",
+            "--detach",
+            "--nodes",
+            "2",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--cluster-cidr",
+            CLUSTER_CIDR,
+            "--service-cluster-ip-range",
+            SERVICE_CIDR,
+            env=env,
         )
         with Client(f"127.0.0.1:{port}") as client:
             assert client.pods("default").get("keeper").metadata.uid == uid, "state must survive"
@@ -118,3 +172,5 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
             timeout=60,
             env=env,
         )
+    if networked:
+        assert network_leftovers(data, 2) == []
