@@ -67,8 +67,9 @@ from kubelet import logs as logmod
 from kubelet.podworker import PodWorker
 from kubelet.podworker.state import ContainerState
 from kubelet.runtime import Instance
+from pinnace.machinery import portforward
 
-__all__ = ["KubeletServer", "read_exec_frames", "relay"]
+__all__ = ["KubeletServer", "read_exec_frames"]
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,6 @@ _REASONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
-PORT_FORWARD_TYPE = "application/vnd.pinnace.port-forward"
-PORT_FORWARD_UPGRADE = "pinnace-port-forward"
-PORT_FORWARD_CONNECT_TIMEOUT = 10.0
 
 
 class HttpError(Exception):
@@ -429,7 +427,7 @@ class KubeletServer:
             raise HttpError(400, f'pod "{ns}/{pod}" is not running')
         ip = worker.state.pod_ip or worker.state.ctx.host_ip
         try:
-            async with asyncio.timeout(PORT_FORWARD_CONNECT_TIMEOUT):
+            async with asyncio.timeout(portforward.CONNECT_TIMEOUT):
                 pod_reader, pod_writer = await asyncio.open_connection(ip, port)
         except (OSError, TimeoutError) as e:
             why = _dial_error(e)
@@ -440,48 +438,15 @@ class KubeletServer:
             ) from None
         try:
             writer.write(
-                f"HTTP/1.1 200 OK\r\nContent-Type: {PORT_FORWARD_TYPE}\r\n"
-                f"Connection: Upgrade\r\nUpgrade: {PORT_FORWARD_UPGRADE}\r\n\r\n".encode()
+                f"HTTP/1.1 200 OK\r\nContent-Type: {portforward.CONTENT_TYPE}\r\n"
+                f"Connection: Upgrade\r\nUpgrade: {portforward.UPGRADE}\r\n\r\n".encode()
             )
             await writer.drain()
-            await relay(reader, writer, pod_reader, pod_writer)
+            await portforward.relay(reader, writer, pod_reader, pod_writer)
         finally:
             pod_writer.close()
             with contextlib.suppress(Exception):
                 await pod_writer.wait_closed()
-
-
-async def relay(
-    a_reader: asyncio.StreamReader,
-    a_writer: asyncio.StreamWriter,
-    b_reader: asyncio.StreamReader,
-    b_writer: asyncio.StreamWriter,
-) -> None:
-    """Copy bytes a -> b and b -> a until both directions ended; an end of
-    stream is passed on as a shutdown for writing. A reset on either side
-    ends both directions. The caller closes both connections."""
-
-    async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-        while chunk := await src.read(CHUNK):
-            dst.write(chunk)
-            await dst.drain()
-        if dst.can_write_eof() and not dst.is_closing():
-            dst.write_eof()
-
-    tasks = [
-        asyncio.create_task(pump(a_reader, b_writer)),
-        asyncio.create_task(pump(b_reader, a_writer)),
-    ]
-    try:
-        for done in asyncio.as_completed(tasks):
-            try:
-                await done
-            except (ConnectionError, OSError):
-                return
-    finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _dial_error(e: OSError) -> str:

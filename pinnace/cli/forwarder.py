@@ -30,14 +30,12 @@ from typing import TextIO
 from urllib.parse import quote
 
 from pinnace.cli.portspec import FAIL_ALL, FAIL_ANY, ForwardedPort, ListenAddress
+from pinnace.machinery.portforward import CONNECT_TIMEOUT, UPGRADE, relay
 
-__all__ = ["KubeletTarget", "LostConnection", "PortForwarder", "relay"]
+__all__ = ["KubeletTarget", "LostConnection", "PortForwarder"]
 
-CHUNK = 64 * 1024
-CONNECT_TIMEOUT = 10.0
 MAX_HEAD = 16 * 1024
 MAX_ERROR_BODY = 64 * 1024
-UPGRADE = "pinnace-port-forward"
 
 
 class LostConnection(Exception):
@@ -64,39 +62,6 @@ class KubeletTarget:
 def _join_host_port(host: str, port: int) -> str:
     """Go's net.JoinHostPort: brackets around an IPv6 address."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-async def relay(
-    a_reader: asyncio.StreamReader,
-    a_writer: asyncio.StreamWriter,
-    b_reader: asyncio.StreamReader,
-    b_writer: asyncio.StreamWriter,
-) -> None:
-    """Copy bytes a -> b and b -> a until both directions ended; an end of
-    stream is passed on as a shutdown for writing. A reset on either side
-    ends both directions. The caller closes both connections."""
-
-    async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-        while chunk := await src.read(CHUNK):
-            dst.write(chunk)
-            await dst.drain()
-        if dst.can_write_eof() and not dst.is_closing():
-            dst.write_eof()
-
-    tasks = [
-        asyncio.create_task(pump(a_reader, b_writer)),
-        asyncio.create_task(pump(b_reader, a_writer)),
-    ]
-    try:
-        for done in asyncio.as_completed(tasks):
-            try:
-                await done
-            except OSError:  # ConnectionError included
-                return
-    finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class PortForwarder:
