@@ -27,7 +27,7 @@ from typing import Any
 from kubelet.context import Config, Context
 from kubelet.hollow import HollowRuntime
 from kubelet.manager import PodManager
-from kubelet.network import HostNetwork, PodNetwork
+from kubelet.network import HostNetwork, NetworkUnavailable, PodNetwork
 from kubelet.network.bridge import BridgeNetwork
 from kubelet.network.dnsconfig import HostResolv, parse_resolv_conf
 from kubelet.node import NodeManager, read_machine
@@ -53,13 +53,13 @@ DNS_PORT = 53
 
 
 def make_network(cfg: Config) -> PodNetwork:
-    """The pod network the flags ask for (ValueError if it cannot be had)."""
+    """The pod network the flags ask for (NetworkUnavailable if it cannot be had)."""
     if cfg.pod_network == "host" or cfg.runtime == "hollow":
         return HostNetwork(cfg.node_ip)
     unavailable = hostnet.pod_network_unavailable()
     if unavailable:
         if cfg.pod_network == "bridge":
-            raise ValueError(f"--pod-network bridge is not possible here: {unavailable}")
+            raise NetworkUnavailable(f"--pod-network bridge is not possible here: {unavailable}")
         log.warning(
             "pods share the host's network (%s): every pod has the node's IP %s, and the "
             "scheduler treats declared containerPorts as host ports on this node",

@@ -17,6 +17,7 @@ from pathlib import Path
 from kubelet.app import Kubelet
 from kubelet.context import Config
 from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
+from kubelet.network import NetworkUnavailable
 from pinnace.machinery.flags import Parser, add_bool_flag
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
@@ -297,6 +298,9 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(run(args))
     except KeyboardInterrupt:
         pass
+    except NetworkUnavailable as e:
+        log.error("%s", e)
+        sys.exit(1)
     sys.exit(0)
 
 

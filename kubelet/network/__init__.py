@@ -22,11 +22,22 @@ from typing import Protocol
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery.wellknown import POD_NETWORK_HOST
 
-__all__ = ["HostNetwork", "NetworkNotReady", "PodNetwork", "Sandbox", "netns_argv"]
+__all__ = [
+    "HostNetwork",
+    "NetworkNotReady",
+    "NetworkUnavailable",
+    "PodNetwork",
+    "Sandbox",
+    "netns_argv",
+]
 
 
 # iproute2's ``ip``, by absolute path: a container's PATH may not name its directory.
 IP_COMMAND = shutil.which("ip") or "/usr/sbin/ip"
+
+
+class NetworkUnavailable(Exception):
+    """The pod network the flags ask for cannot be had on this machine."""
 
 
 class NetworkNotReady(Exception):
