@@ -13,6 +13,7 @@ import shutil
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.skipif(
     "(without them pods share the host network and Services have no proxy)",
 )
 
+REPO = Path(__file__).resolve().parents[3]
 TIMEOUT = 60  # seconds: a whole cluster on a loaded 2-core machine
 # Each replica serves its own pod name at /id, on the same port; it is
 # ready while it serves /ready (an httpGet readiness probe).
@@ -339,3 +341,23 @@ def test_statefulset_docs_example_has_stable_dns_names(
         what="web-0.nginx follows the new pod",
     )
     assert web1.status.pod_ip != web0.status.pod_ip
+
+
+def test_quick_start_example_serves_through_its_node_port(
+    cluster: LocalCluster, cluster_client: Client, cluster_namespace: str
+) -> None:
+    """deploy/examples/web.yaml, as the README's Quick start applies it:
+    curl 127.0.0.1:30080 reaches each of the three replicas."""
+    ns = cluster_namespace
+    example = REPO / "deploy" / "examples" / "web.yaml"
+    out = pinnace_cli(cluster.server, "apply", "-n", ns, "-f", str(example))
+    assert out.stdout.split("\n")[:2] == ["deployment.apps/web created", "service/web created"]
+    pods = wait_ready_replicas(cluster_client, ns, 3)
+    expected = {
+        f"hello from {p.metadata.name} ({p.status.pod_ip}) on {p.spec.node_name}" for p in pods
+    }
+    wait_for(
+        lambda: set(spread("http://127.0.0.1:30080/", 30)) == expected,
+        timeout=TIMEOUT,
+        what="every replica answers on the NodePort",
+    )
