@@ -18,7 +18,7 @@ from kubelet.app import Kubelet
 from kubelet.context import Config
 from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
 from kubelet.network import NetworkUnavailable
-from pinnace.machinery.flags import Parser, add_bool_flag
+from pinnace.machinery.flags import Parser, add_bool_flag, ipv4_cidr
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 from pinnace.machinery.quantity import QuantityError, to_int
@@ -55,21 +55,6 @@ def quantity_bytes(text: str) -> int:
         return to_int(text)
     except (QuantityError, ValueError) as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def parse_cidr(value: str) -> str:
-    """An IPv4 CIDR such as 10.244.1.0/24 ("" = none)."""
-    if not value:
-        return ""
-    try:
-        net = ipaddress.ip_network(value, strict=True)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a CIDR like 10.244.1.0/24: {e}"
-        ) from None
-    if net.version != 4 or net.prefixlen > 30:
-        raise argparse.ArgumentTypeError(f"{value!r}: need an IPv4 CIDR of /30 or larger")
-    return str(net)
 
 
 def parse_ips(value: str) -> list[str]:
@@ -167,8 +152,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--pod-cidr",
-        type=parse_cidr,
-        default="",
+        type=ipv4_cidr(30),
+        default=None,
         help="the podCIDR to use while the Node has none (standalone; normally the "
         "controller-manager's node IPAM gives it)",
     )
@@ -256,7 +241,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         housekeeping_period=args.housekeeping_period,
         local_volume_dir=args.local_volume_dir,
         pod_network=args.pod_network,
-        pod_cidr=args.pod_cidr,
+        pod_cidr=str(args.pod_cidr or ""),
         cluster_domain=args.cluster_domain,
         cluster_dns=args.cluster_dns,
         resolv_conf=args.resolv_conf,

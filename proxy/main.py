@@ -51,7 +51,7 @@ from pinnace.client.aio import AsyncClient
 from pinnace.client.informer import Informer
 from pinnace.machinery import hostnet
 from pinnace.machinery.duration import parse_duration
-from pinnace.machinery.flags import Parser, add_bool_flag
+from pinnace.machinery.flags import Parser, add_bool_flag, ipv4_cidr
 from pinnace.machinery.health import HealthEndpoint
 from pinnace.machinery.logging_setup import setup_logging
 from proxy import nft, routes
@@ -71,13 +71,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--cluster-cidr",
-        type=ipv4_cidr,
+        type=ipv4_cidr(),
         default=ipaddress.IPv4Network("10.244.0.0/16"),
         help="the pods' range (default %(default)s)",
     )
     p.add_argument(
         "--service-cluster-ip-range",
-        type=ipv4_cidr,
+        type=ipv4_cidr(),
         default=ipaddress.IPv4Network("10.96.0.0/12"),
         help="the Services' ClusterIP range (default %(default)s)",
     )
@@ -134,25 +134,12 @@ def table_name(text: str) -> str:
     return text
 
 
-def ipv4_cidr(text: str) -> ipaddress.IPv4Network:
-    """An IPv4 CIDR such as 10.244.0.0/16 (argparse type)."""
-    try:
-        net = ipaddress.ip_network(text.strip(), strict=True)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an IPv4 CIDR such as 10.244.0.0/16 ({e})"
-        ) from None
-    if not isinstance(net, ipaddress.IPv4Network):
-        raise argparse.ArgumentTypeError(f"{text!r}: only IPv4 is supported")
-    return net
-
-
 def cidr_list(text: str) -> tuple[ipaddress.IPv4Network, ...]:
     """Comma-separated IPv4 addresses (as /32) and CIDRs, at least one."""
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
         raise argparse.ArgumentTypeError("give at least one IPv4 address or CIDR")
-    return tuple(ipv4_cidr(t if "/" in t else f"{t}/32") for t in items)
+    return tuple(ipv4_cidr()(t if "/" in t else f"{t}/32") for t in items)
 
 
 def seconds(*, allow_zero: bool) -> Callable[[str], float]:

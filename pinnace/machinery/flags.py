@@ -31,8 +31,9 @@ parsed, so a bad one is an argument error like any other.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, overload
 
 from pinnace.machinery.duration import parse_duration
@@ -58,6 +59,26 @@ def duration(text: str) -> float:
         return parse_duration(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def ipv4_cidr(largest_prefix: int = 32) -> Callable[[str], ipaddress.IPv4Network]:
+    """An argparse ``type=``: an IPv4 CIDR such as 10.244.0.0/16 (no host
+    bits set) of at most ``largest_prefix`` bits of prefix."""
+
+    def parse(text: str) -> ipaddress.IPv4Network:
+        try:
+            net = ipaddress.ip_network(text.strip(), strict=True)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not an IPv4 CIDR such as 10.244.0.0/16 ({e})"
+            ) from None
+        if not isinstance(net, ipaddress.IPv4Network):
+            raise argparse.ArgumentTypeError(f"{text!r}: only IPv4 is supported")
+        if net.prefixlen > largest_prefix:
+            raise argparse.ArgumentTypeError(f"{text!r}: need a /{largest_prefix} or larger range")
+        return net
+
+    return parse
 
 
 class BoolFlag(argparse.Action):

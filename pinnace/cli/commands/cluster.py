@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from pinnace.client.config import write_config
@@ -21,7 +20,7 @@ from pinnace.localcluster.cluster import (
     ClusterConfig,
     LocalCluster,
 )
-from pinnace.machinery.flags import add_bool_flag
+from pinnace.machinery.flags import add_bool_flag, ipv4_cidr
 
 DEFAULT_DATA_DIR = Path.home() / ".pinnace" / "cluster"
 READY_LINE = "Press Ctrl-C to stop."
@@ -39,14 +38,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--cluster-cidr",
-        type=_cidr(24),  # each node takes a /24
-        default=DEFAULT_CLUSTER_CIDR,
+        type=ipv4_cidr(24),  # each node takes a /24
+        default=ipaddress.IPv4Network(DEFAULT_CLUSTER_CIDR),
         help="pod IPs: each node gets a /24 of it (default %(default)s)",
     )
     p.add_argument(
         "--service-cluster-ip-range",
-        type=_cidr(28),
-        default=DEFAULT_SERVICE_CIDR,
+        type=ipv4_cidr(28),
+        default=ipaddress.IPv4Network(DEFAULT_SERVICE_CIDR),
         help="Service ClusterIPs (default %(default)s)",
     )
     p.add_argument(
@@ -59,31 +58,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=down)
 
 
-def _cidr(largest_prefix: int) -> Callable[[str], str]:
-    """An argparse type: an IPv4 CIDR of /``largest_prefix`` or larger."""
-
-    def parse(value: str) -> str:
-        try:
-            net = ipaddress.IPv4Network(value, strict=True)
-        except ValueError as e:
-            raise argparse.ArgumentTypeError(
-                f"{value!r} is not an IPv4 CIDR like 10.244.0.0/16: {e}"
-            ) from None
-        if net.prefixlen > largest_prefix:
-            raise argparse.ArgumentTypeError(f"{value!r}: need a /{largest_prefix} or larger range")
-        return str(net)
-
-    return parse
-
-
 def up(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir.resolve()
     if args.detach:
         return _detach(args, data_dir)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if ipaddress.ip_network(args.cluster_cidr).overlaps(
-        ipaddress.ip_network(args.service_cluster_ip_range)
-    ):
+    if args.cluster_cidr.overlaps(args.service_cluster_ip_range):
         print(
             f"error: --cluster-cidr {args.cluster_cidr} and --service-cluster-ip-range "
             f"{args.service_cluster_ip_range} overlap: pods and Services need separate ranges",
@@ -96,8 +76,8 @@ def up(args: argparse.Namespace) -> int:
             nodes=args.nodes,
             port=args.port,
             etcd_binary=args.etcd_binary,
-            cluster_cidr=args.cluster_cidr,
-            service_cidr=args.service_cluster_ip_range,
+            cluster_cidr=str(args.cluster_cidr),
+            service_cidr=str(args.service_cluster_ip_range),
         )
     )
     stop = {"now": False}
@@ -162,9 +142,9 @@ def _detach(args: argparse.Namespace, data_dir: Path) -> int:
         "--port",
         str(args.port),
         "--cluster-cidr",
-        args.cluster_cidr,
+        str(args.cluster_cidr),
         "--service-cluster-ip-range",
-        args.service_cluster_ip_range,
+        str(args.service_cluster_ip_range),
     ]
     if args.etcd_binary:
         argv += ["--etcd-binary", args.etcd_binary]

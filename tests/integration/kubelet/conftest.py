@@ -119,7 +119,11 @@ def start_kubelet(
     started: list[RunningKubelet] = []
 
     def start(
-        *extra: str, node: str | None = None, root: Path | None = None, wait: bool = True
+        *extra: str,
+        node: str | None = None,
+        root: Path | None = None,
+        wait: bool = True,
+        pod_cidr: bool = True,
     ) -> RunningKubelet:
         node = node or f"node-{uuid.uuid4().hex[:8]}"
         root = root or tmp_path / node
@@ -134,8 +138,7 @@ def start_kubelet(
             "--root-dir",
             str(root),
             *FAST_KUBELET_FLAGS,
-            "--pod-cidr",
-            cidr,
+            *(("--pod-cidr", cidr) if pod_cidr else ()),
             *extra,
         ]
         comp = process.Component(

@@ -184,7 +184,7 @@ def test_node_is_not_ready_until_it_has_a_pod_cidr(
 ) -> None:
     """Without --pod-cidr and without node IPAM the node waits, NotReady with
     Kubernetes' NetworkPluginNotReady; a podCIDR set on the Node brings it up."""
-    k = start_kubelet("--pod-cidr", "", wait=False)
+    k = start_kubelet(pod_cidr=False, wait=False)
 
     def not_ready() -> node_pb2.Node | None:
         node = client.nodes().get(k.node)
