@@ -104,24 +104,10 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
     env = {**os.environ, "PINNACE_CONFIG": str(tmp_path / "config.json")}
     manifest = tmp_path / "pod.yaml"
     manifest.write_text(POD)
+    up = ["up", "--detach", "--nodes", "2", "--data-dir", str(data), "--port", str(port)]
+    up += ["--cluster-cidr", CLUSTER_CIDR, "--service-cluster-ip-range", SERVICE_CIDR]
     try:
-        out = pinnace(
-            "up",
-            "--detach",
-            "--nodes",
-            "2",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-            "--cluster-cidr",
-            CLUSTER_CIDR,
-            "--service-cluster-ip-range",
-            SERVICE_CIDR,
-            "-f",
-            str(manifest),
-            env=env,
-        )
+        out = pinnace(*up, "-f", str(manifest), env=env)
         assert f"API at 127.0.0.1:{port}" in out.stdout and "pod/keeper created" in out.stdout
         # The CLI config written by up points later commands at the cluster.
         nodes = pinnace("get", "nodes", "-o", "name", env=env).stdout.split()
@@ -146,21 +132,7 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
         if networked:
             assert network_leftovers(data, 2) == [], "down must remove what it made"
 
-        pinnace(
-            "up",
-            "--detach",
-            "--nodes",
-            "2",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-            "--cluster-cidr",
-            CLUSTER_CIDR,
-            "--service-cluster-ip-range",
-            SERVICE_CIDR,
-            env=env,
-        )
+        pinnace(*up, env=env)
         with Client(f"127.0.0.1:{port}") as client:
             assert client.pods("default").get("keeper").metadata.uid == uid, "state must survive"
             second = running_pid(client, data)
