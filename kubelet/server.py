@@ -32,8 +32,11 @@ closes), HTTP/1.1, no TLS. The node publishes the address as
 ``POST /portForward/<namespace>/<pod>?port=P``
     One TCP connection to port P of a running pod of this node (kubectl
     port-forward opens one request per accepted local connection): the
-    kubelet connects to the pod's IP (the node's IP for pods in the host
-    network, or while the pod has no IP of its own yet) at P, then answers
+    kubelet connects to 127.0.0.1:P inside the pod's network namespace, as
+    Kubernetes does (so a server bound only to the pod's loopback is
+    reached); for a pod in the host network (no namespace of its own) to
+    the pod's IP, which is the node's, or the node's IP while the pod has
+    no IP yet. Then it answers
     ``200`` with ``Content-Type: application/vnd.pinnace.port-forward``,
     ``Connection: Upgrade`` and ``Upgrade: pinnace-port-forward``. After
     the blank line that ends those headers the HTTP connection is a raw
@@ -57,6 +60,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -67,7 +71,7 @@ from kubelet import logs as logmod
 from kubelet.podworker import PodWorker
 from kubelet.podworker.state import ContainerState
 from kubelet.runtime import Instance
-from pinnace.machinery import portforward
+from pinnace.machinery import hostnet, portforward
 
 __all__ = ["KubeletServer", "read_exec_frames"]
 
@@ -425,10 +429,12 @@ class KubeletServer:
         port = _port(query)
         if not _pod_running(worker):
             raise HttpError(400, f'pod "{ns}/{pod}" is not running')
-        ip = worker.state.pod_ip or worker.state.ctx.host_ip
+        netns = worker.state.netns
+        ip = "127.0.0.1" if netns else (worker.state.pod_ip or worker.state.ctx.host_ip)
         try:
-            async with asyncio.timeout(portforward.CONNECT_TIMEOUT):
-                pod_reader, pod_writer = await asyncio.open_connection(ip, port)
+            pod_reader, pod_writer = await _dial(netns, ip, port)
+        except hostnet.HostNetError as e:
+            raise HttpError(502, f'error forwarding port {port} to pod "{ns}/{pod}": {e}') from None
         except (OSError, TimeoutError) as e:
             why = _dial_error(e)
             raise HttpError(
@@ -447,6 +453,36 @@ class KubeletServer:
             pod_writer.close()
             with contextlib.suppress(Exception):
                 await pod_writer.wait_closed()
+
+
+async def _dial(
+    netns: str, ip: str, port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to ``ip:port``: made inside the network namespace
+    ``netns`` (hostnet.connect_in_netns, in a thread) when there is one,
+    from the kubelet's own otherwise. Both give up after CONNECT_TIMEOUT."""
+    if not netns:
+        async with asyncio.timeout(portforward.CONNECT_TIMEOUT):
+            return await asyncio.open_connection(ip, port)
+    connecting = asyncio.ensure_future(
+        asyncio.to_thread(hostnet.connect_in_netns, netns, ip, port, portforward.CONNECT_TIMEOUT)
+    )
+    try:
+        sock = await asyncio.shield(connecting)
+    except asyncio.CancelledError:
+        # The thread finishes anyway; a socket it still makes is closed.
+        connecting.add_done_callback(_close_socket)
+        raise
+    try:
+        return await asyncio.open_connection(sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _close_socket(done: asyncio.Future[socket.socket]) -> None:
+    if not done.cancelled() and done.exception() is None:
+        done.result().close()
 
 
 def _dial_error(e: OSError) -> str:

@@ -35,12 +35,15 @@ blocking: callers on an event loop use ``arun`` (or a thread).
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import hashlib
 import ipaddress
 import logging
 import os
 import shutil
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "bridge_name",
     "cleanup_all",
     "cleanup_node",
+    "connect_in_netns",
     "netns_name",
     "netns_prefix",
     "node_identity",
@@ -240,3 +244,70 @@ def cleanup_all() -> list[str]:
     for item in removed:
         log.info("removed %s", item)
     return removed
+
+
+def connect_in_netns(netns: str, host: str, port: int, timeout: float) -> socket.socket:
+    """A TCP socket connected to ``host:port`` from inside the network
+    namespace ``netns`` (a name under NETNS_DIR): how port-forward reaches a
+    server that listens only on a pod's own 127.0.0.1. Blocking (up to
+    ``timeout`` for the connect): callers on an event loop use a thread.
+
+    Python 3.11 has no ``os.setns``. A dedicated thread, started here and
+    ended before this returns, enters the namespace with libc's setns(2),
+    creates and connects the socket (a socket keeps the namespace it was
+    made in) and always switches back; the calling thread never changes
+    namespace, so should the switch back fail (logged as critical, raised)
+    the wrong namespace ends with that thread instead of leaking into
+    other work.
+
+    Raises ValueError for a name that is not a plain file name, HostNetError
+    when the namespace cannot be entered or left, and connect's OSError
+    otherwise (ConnectionRefusedError; TimeoutError after ``timeout``)."""
+    if netns in ("", ".", "..") or "/" in netns or "\0" in netns:
+        raise ValueError(f"netns: expected the name of a namespace in {NETNS_DIR}, got {netns!r}")
+    clone_newnet = 0x40000000  # setns(2) nstype: the fd must be a network namespace
+    libc = ctypes.CDLL(None, use_errno=True)
+    outcome: list[socket.socket | BaseException] = []
+
+    def setns(fd: int, what: str) -> None:
+        if libc.setns(fd, clone_newnet) != 0:
+            raise HostNetError(f"setns {what}: {os.strerror(ctypes.get_errno())}")
+
+    def connect_inside(own: int, target: int) -> socket.socket:
+        setns(target, f"into network namespace {netns}")
+        sock: socket.socket | None = None
+        try:
+            sock = socket.create_connection((host, port), timeout)
+            return sock
+        finally:
+            try:
+                setns(own, f"back from network namespace {netns}")
+            except HostNetError as e:
+                log.critical("%s; the thread that made it ends there", e)
+                if sock is not None:
+                    sock.close()
+                raise
+
+    def in_thread() -> None:
+        try:
+            try:
+                target = os.open(NETNS_DIR / netns, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as e:
+                raise HostNetError(f"network namespace {netns}: {e.strerror or e}") from None
+            try:
+                own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    outcome.append(connect_inside(own, target))
+                finally:
+                    os.close(own)
+            finally:
+                os.close(target)
+        except BaseException as e:  # handed to the calling thread
+            outcome.append(e)
+
+    thread = threading.Thread(target=in_thread, name=f"connect in netns {netns}", daemon=True)
+    thread.start()
+    thread.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]

@@ -18,6 +18,7 @@ import pytest
 from kubelet.server import KubeletServer
 from pinnace.cli.forwarder import KubeletTarget, LostConnection, PortForwarder
 from pinnace.cli.portspec import FAIL_ALL, ForwardedPort, ListenAddress
+from tests.unit.test_hostnet_netns import NEEDS_ROOT_AND_IP, netns_server
 
 
 class FakePods:
@@ -26,12 +27,16 @@ class FakePods:
     def __init__(self) -> None:
         self.pods: dict[str, Any] = {}
 
-    def add(self, name: str, *, pod_ip: str = "127.0.0.1", phase: str = "Running") -> Any:
+    def add(
+        self, name: str, *, pod_ip: str = "127.0.0.1", phase: str = "Running", netns: str = ""
+    ) -> Any:
         worker = SimpleNamespace(
             active=phase not in ("Succeeded", "Failed"),
             last_pod=SimpleNamespace(status=SimpleNamespace(phase=phase)),
             containers={},
-            state=SimpleNamespace(pod_ip=pod_ip, ctx=SimpleNamespace(host_ip="127.0.0.1")),
+            state=SimpleNamespace(
+                pod_ip=pod_ip, netns=netns, ctx=SimpleNamespace(host_ip="127.0.0.1")
+            ),
         )
         self.pods[f"default/{name}"] = worker
         return worker
@@ -57,8 +62,11 @@ async def echo_port() -> AsyncIterator[int]:
     server.close()
 
 
+Kubelet = tuple[KubeletServer, FakePods]
+
+
 @pytest.fixture
-async def kubelet() -> AsyncIterator[tuple[KubeletServer, FakePods]]:
+async def kubelet() -> AsyncIterator[Kubelet]:
     pods = FakePods()
     server = KubeletServer(pods, listen="127.0.0.1:0", node_name="n1")
     await server.start()
@@ -83,7 +91,9 @@ async def raw_request(port: int, path: str, method: str = "POST") -> tuple[int, 
     return int(head.split(b" ")[1]), body
 
 
-async def test_kubelet_stream_relays_both_ways_with_half_close(kubelet, echo_port) -> None:
+async def test_kubelet_stream_relays_both_ways_with_half_close(
+    kubelet: Kubelet, echo_port: int
+) -> None:
     server, pods = kubelet
     pods.add("web")
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -141,18 +151,26 @@ async def test_kubelet_stream_relays_both_ways_with_half_close(kubelet, echo_por
             "connect: connection refused",
             id="refused",
         ),
+        pytest.param(
+            "/portForward/default/netns-gone?port=80",
+            502,
+            'error forwarding port 80 to pod "default/netns-gone": '
+            "network namespace pinnace-test-gone: No such file or directory",
+            id="netns-gone",
+        ),
     ],
 )
-async def test_kubelet_errors(kubelet, path, status, message) -> None:
+async def test_kubelet_errors(kubelet: Kubelet, path: str, status: int, message: str) -> None:
     server, pods = kubelet
     pods.add("web")
     pods.add("pending", phase="Pending")
+    pods.add("netns-gone", pod_ip="10.0.0.9", netns="pinnace-test-gone")
     refused = str(closed_port())
     got_status, body = await raw_request(server.port, path.replace("REFUSED", refused))
     assert (got_status, body.decode().strip()) == (status, message.replace("REFUSED", refused))
 
 
-async def test_kubelet_uses_host_ip_while_pod_has_none(kubelet, echo_port) -> None:
+async def test_kubelet_uses_host_ip_while_pod_has_none(kubelet: Kubelet, echo_port: int) -> None:
     server, pods = kubelet
     pods.add("web", pod_ip="")
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -163,7 +181,31 @@ async def test_kubelet_uses_host_ip_while_pod_has_none(kubelet, echo_port) -> No
     writer.close()
 
 
-async def test_get_is_refused(kubelet) -> None:
+@NEEDS_ROOT_AND_IP
+async def test_kubelet_dials_localhost_inside_the_pod_namespace(kubelet: Kubelet) -> None:
+    """A pod with a network namespace is reached at its own 127.0.0.1 (the
+    server there listens on nothing else); a closed port there is refused."""
+    server, pods = kubelet
+    with netns_server() as ns_server:
+        pods.add("web", pod_ip="10.0.0.9", netns=ns_server.name)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            f"POST /portForward/default/web?port={ns_server.port} HTTP/1.1\r\n\r\n".encode()
+        )
+        data = await reader.read()
+        writer.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK") and int(body) == ns_server.inode
+        closed = ns_server.port + 1 if ns_server.port < 65535 else ns_server.port - 1
+        status, message = await raw_request(server.port, f"/portForward/default/web?port={closed}")
+    assert (status, message.decode().strip()) == (
+        502,
+        f'error forwarding port {closed} to pod "default/web": dial tcp 127.0.0.1:{closed}: '
+        "connect: connection refused",
+    )
+
+
+async def test_get_is_refused(kubelet: Kubelet) -> None:
     server, pods = kubelet
     pods.add("web")
     status, body = await raw_request(server.port, "/portForward/default/web?port=80", "GET")
@@ -203,7 +245,9 @@ async def exchange(port: int, payload: bytes) -> bytes:
     return data
 
 
-async def test_forwarder_random_local_port_concurrent_streams(kubelet, echo_port) -> None:
+async def test_forwarder_random_local_port_concurrent_streams(
+    kubelet: Kubelet, echo_port: int
+) -> None:
     server, pods = kubelet
     pods.add("web")
     fw = await _start_forwarder(server, echo_port)
@@ -234,7 +278,7 @@ async def test_forwarder_random_local_port_concurrent_streams(kubelet, echo_port
         await asyncio.open_connection("127.0.0.1", fw.local)  # listener closed on stop
 
 
-async def test_forwarder_refused_connection_keeps_forwarding(kubelet) -> None:
+async def test_forwarder_refused_connection_keeps_forwarding(kubelet: Kubelet) -> None:
     server, pods = kubelet
     pods.add("web")
     refused = closed_port()
@@ -249,7 +293,7 @@ async def test_forwarder_refused_connection_keeps_forwarding(kubelet) -> None:
     await fw.task
 
 
-async def test_forwarder_ends_when_pod_is_gone(kubelet, echo_port) -> None:
+async def test_forwarder_ends_when_pod_is_gone(kubelet: Kubelet, echo_port: int) -> None:
     server, _ = kubelet
     fw = await _start_forwarder(server, echo_port, pod="gone")
     assert await exchange(fw.local, b"x") == b""
@@ -258,7 +302,9 @@ async def test_forwarder_ends_when_pod_is_gone(kubelet, echo_port) -> None:
     assert 'pod "default/gone" not found on node "n1"' in fw.err.getvalue()
 
 
-async def test_forwarder_stop_cuts_open_connections(kubelet, echo_port, caplog) -> None:
+async def test_forwarder_stop_cuts_open_connections(
+    kubelet: Kubelet, echo_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
     server, pods = kubelet
     pods.add("web")
     fw = await _start_forwarder(server, echo_port)
@@ -273,7 +319,7 @@ async def test_forwarder_stop_cuts_open_connections(kubelet, echo_port, caplog) 
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
 
 
-async def test_listen_failure_on_every_address(kubelet, echo_port) -> None:
+async def test_listen_failure_on_every_address(kubelet: Kubelet, echo_port: int) -> None:
     server, _ = kubelet
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
