@@ -5,7 +5,9 @@ the pod's kubelet and the pod's own address. Traffic goes only to
 
 from __future__ import annotations
 
+import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from pinnace.client import Client
 from pinnace.localcluster.cluster import LocalCluster
@@ -53,6 +57,26 @@ metadata:
 spec:
   selector: {app: pf}
   ports: [{name: web, port: 80, targetPort: http}]
+"""
+
+# Listens on the pod's 127.0.0.1 only; the exec probe runs inside the pod's namespace.
+LOOPBACK_ONLY = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: lo
+spec:
+  containers:
+  - name: web
+    image: python
+    command:
+    - sh
+    - -c
+    - echo loopback-only > index.html && exec python3 -m http.server --bind 127.0.0.1 PORT
+    readinessProbe:
+      exec:
+        command: [python3, -c, "import socket; socket.create_connection(('127.0.0.1', PORT), 1)"]
+      periodSeconds: 1
 """
 
 
@@ -174,6 +198,38 @@ def test_port_forward_pod_deploy_and_service(
     with port_forward(cluster, "svc/pf", ":web", "-n", ns) as fwd:
         local = fwd.local_port(port)
         assert fetch(local) == "hello-from-pod\n"
+        assert fwd.interrupt() == 0
+        assert fwd.stderr_after_exit() == ""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("ip") is None,
+    reason="pods get network namespaces of their own only as root with iproute2's ip",
+)
+def test_port_forward_reaches_the_pods_loopback(
+    cluster: LocalCluster, cluster_namespace: str, cluster_client: Client, tmp_path: Path
+) -> None:
+    """As in Kubernetes, the kubelet connects to localhost inside the pod's
+    network namespace: a server bound only to the pod's 127.0.0.1 is
+    reached, though nothing answers at the pod's IP."""
+    ns = cluster_namespace
+    port = free_port()
+    manifest = tmp_path / "lo.yaml"
+    manifest.write_text(LOOPBACK_ONLY.replace("PORT", str(port)))
+    pinnace_cli(cluster.server, "apply", "-f", str(manifest), "-n", ns)
+
+    def ready() -> Any:
+        pod = cluster_client.pods(ns).get("lo")
+        return pod if is_pod_ready(pod) else None
+
+    pod = wait_for(ready, 60, "the loopback-only pod Ready")
+    assert pod.status.pod_ip and pod.status.pod_ip != pod.status.host_ip, "no pod network"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((pod.status.pod_ip, port), timeout=10).close()
+    with port_forward(cluster, "pod/lo", f":{port}", "-n", ns) as fwd:
+        local = fwd.local_port(port)
+        for _ in range(3):
+            assert fetch(local) == "loopback-only\n"
         assert fwd.interrupt() == 0
         assert fwd.stderr_after_exit() == ""
 
