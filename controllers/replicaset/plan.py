@@ -41,12 +41,11 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery.podutil import (
     is_pod_active,
     is_pod_ready,
+    less_active_by_state,
     max_container_restarts,
     parse_time,
     ready_since,
 )
-
-_PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 
 
 def pods_to_delete(
@@ -84,19 +83,11 @@ def deleted_before(
     a: pod_pb2.Pod, rank_a: int, b: pod_pb2.Pod, rank_b: int, *, now: datetime | None
 ) -> bool:
     """Whether a is preferred for deletion over b (Kubernetes' Less)."""
-    # 1. unassigned < assigned
-    node_a, node_b = a.spec.node_name, b.spec.node_name
-    if node_a != node_b and (not node_a or not node_b):
-        return not node_a
-    # 2. Pending < Unknown < Running
-    phase_a = _PHASE_ORDINAL.get(a.status.phase, 0)
-    phase_b = _PHASE_ORDINAL.get(b.status.phase, 0)
-    if phase_a != phase_b:
-        return phase_a < phase_b
-    # 3. not ready < ready
-    ready_a, ready_b = is_pod_ready(a), is_pod_ready(b)
-    if ready_a != ready_b:
-        return not ready_a
+    # 1-3. unassigned < assigned; Pending < Unknown < Running; not ready < ready
+    by_state = less_active_by_state(a, b)
+    if by_state is not None:
+        return by_state
+    both_ready = is_pod_ready(a)  # the tie above: both ready or neither
     # 4. lower deletion cost < higher
     cost_a, cost_b = deletion_cost(a), deletion_cost(b)
     if cost_a != cost_b:
@@ -105,7 +96,7 @@ def deleted_before(
     if rank_a != rank_b:
         return rank_a > rank_b
     # 6. ready for less time < more time
-    if ready_a and ready_b:
+    if both_ready:
         since_a, since_b = ready_since(a), ready_since(b)
         if since_a != since_b:
             return _newer_first(since_a, since_b, a, b, now)

@@ -31,11 +31,16 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import Client, object_meta
 from pinnace.machinery import kinds
 from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
-from pinnace.machinery.podutil import is_pod_ready, max_container_restarts, parse_time, ready_since
+from pinnace.machinery.podutil import (
+    is_pod_ready,
+    less_active_by_state,
+    max_container_restarts,
+    parse_time,
+    ready_since,
+)
 
 __all__ = ["attachable_pod", "less_active", "most_active", "selector_for_object", "target_object"]
 
-_PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 _MAP_SELECTOR_KINDS = ("Service", "ReplicationController")
 _LABEL_SELECTOR_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job")
 POLL_INTERVAL = 0.25
@@ -75,16 +80,10 @@ def selector_for_object(obj: Message) -> str:
 
 def less_active(a: pod_pb2.Pod, b: pod_pb2.Pod) -> bool:
     """Whether a is less active than b (kubectl's ActivePods.Less)."""
-    if a.spec.node_name != b.spec.node_name and (not a.spec.node_name or not b.spec.node_name):
-        return not a.spec.node_name
-    phase_a = _PHASE_ORDINAL.get(a.status.phase, 0)
-    phase_b = _PHASE_ORDINAL.get(b.status.phase, 0)
-    if phase_a != phase_b:
-        return phase_a < phase_b
-    ready_a, ready_b = is_pod_ready(a), is_pod_ready(b)
-    if ready_a != ready_b:
-        return not ready_a
-    if ready_a and ready_b:
+    by_state = less_active_by_state(a, b)
+    if by_state is not None:
+        return by_state
+    if is_pod_ready(a):  # both ready
         since_a, since_b = ready_since(a), ready_since(b)
         if since_a != since_b:
             return _after_or_zero(since_a, since_b)

@@ -89,3 +89,25 @@ def max_container_restarts(pod: pod_pb2.Pod) -> int:
     counts = [c.restart_count for c in pod.status.container_statuses]
     counts += [c.restart_count for c in pod.status.init_container_statuses if c.name in sidecars]
     return max(counts, default=0)
+
+
+# Pending < Unknown < Running, the phase order of Kubernetes' pod rankings.
+_PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+
+def less_active_by_state(a: pod_pb2.Pod, b: pod_pb2.Pod) -> bool | None:
+    """The first criteria Kubernetes' pod orderings share (controller_utils.go
+    ActivePods, and ActivePodsWithRanks for scale-down): unassigned before
+    assigned, Pending before Unknown before Running, not ready before ready.
+    Whether a comes before b, or None when these criteria tie."""
+    node_a, node_b = a.spec.node_name, b.spec.node_name
+    if node_a != node_b and (not node_a or not node_b):
+        return not node_a
+    phase_a = _PHASE_ORDINAL.get(a.status.phase, 0)
+    phase_b = _PHASE_ORDINAL.get(b.status.phase, 0)
+    if phase_a != phase_b:
+        return phase_a < phase_b
+    ready_a, ready_b = is_pod_ready(a), is_pod_ready(b)
+    if ready_a != ready_b:
+        return not ready_a
+    return None
