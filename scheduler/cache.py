@@ -20,6 +20,16 @@ An assumed pod ends one of three ways:
 
 Terminal pods (Succeeded / Failed) use nothing: ``add_pod`` / ``update_pod``
 treat them as removed. The cache belongs to one event loop; no locking.
+
+Host-network nodes (``pinnace.io/pod-network: host``) of one machine share
+one port tally (nodeinfo.py ``MachinePorts``, one per ``machine_key``):
+``add_node`` / ``update_node`` attach a host node's ``NodeInfo`` to its
+machine's tally and move it when the annotation or the machine key
+changes; pods placed or unplaced on it count there through
+``NodeInfo.add_pod`` / ``remove_pod``. A deleted node whose pods are still
+counted stays attached (their processes still hold the ports on the
+machine) until its last pod goes; a tally no node is attached to is
+dropped.
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinnace.machinery.podutil import is_pod_terminal
-from scheduler.nodeinfo import NodeInfo, PodInfo, pod_key
+from scheduler.nodeinfo import MachineKey, MachinePorts, NodeInfo, PodInfo, pod_key
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +67,7 @@ class Cache:
         self._clock = clock
         self._nodes: dict[str, NodeInfo] = {}
         self._pods: dict[str, _PodState] = {}
+        self._machines: dict[MachineKey, MachinePorts] = {}
         self._schedulable: list[NodeInfo] | None = None  # memo of node_infos()
 
     # ---- reads -----------------------------------------------------------------
@@ -80,6 +91,10 @@ class Cache:
         state = self._pods.get(key)
         return state.node if state else None
 
+    def machine_ports(self, key: MachineKey) -> MachinePorts | None:
+        """The shared port tally of the host nodes of machine key (do not mutate)."""
+        return self._machines.get(key)
+
     def __len__(self) -> int:
         return len(self._pods)
 
@@ -95,6 +110,7 @@ class Cache:
             if info.node is None:
                 self._schedulable = None
             info.set_node(node)
+        self._sync_machine(self._nodes[name])
 
     update_node = add_node
 
@@ -106,7 +122,7 @@ class Cache:
         if info.pods:
             info.node = None  # keep the pods' accounting until they go
         else:
-            del self._nodes[name]
+            self._drop_node(info)
 
     # ---- pods ------------------------------------------------------------------
 
@@ -178,4 +194,26 @@ class Cache:
             return
         ni.remove_pod(key)
         if ni.node is None and not ni.pods:
-            del self._nodes[node]
+            self._drop_node(ni)
+
+    def _drop_node(self, info: NodeInfo) -> None:
+        self._move_to_machine(info, None)
+        del self._nodes[info.name]
+
+    def _sync_machine(self, info: NodeInfo) -> None:
+        """Count a host node's container ports in its machine's tally; a
+        bridge node or one without a machine key counts in its own."""
+        key = info.machine_key if info.pods_on_host_network else None
+        if key is None:
+            self._move_to_machine(info, None)
+            return
+        machine = self._machines.get(key)
+        if machine is None:
+            machine = self._machines[key] = MachinePorts(key)
+        self._move_to_machine(info, machine)
+
+    def _move_to_machine(self, info: NodeInfo, new: MachinePorts | None) -> None:
+        old = info.machine
+        info.join_machine(new)
+        if old is not None and old is not new and not old.nodes:
+            del self._machines[old.key]

@@ -22,8 +22,32 @@ A ``NodeInfo`` keeps both tallies (``used_ports`` and
 ``used_container_ports``) for its pods, so a node that changes mode needs
 no recount; ``port_conflict`` reads the one of the node's current mode.
 
+Host-network nodes of one machine share one port space. ``pinnace up
+--nodes 3`` runs three kubelets on one machine; in host mode a pod with
+``containerPort: 8080`` on node-1 and another on node-2 both bind the
+machine's 8080, and the second crashes with "Address already in use". So
+on host nodes the tally that counts is the machine's (``MachinePorts``):
+the sum of ``used_container_ports`` over every host node of the same
+``machine_key`` (``status.nodeInfo`` machineID + bootID, which every
+kubelet of one machine and boot reports alike; a node missing either is a
+machine of its own). Example, 4 replicas of port 8080:
+
+* 3 host nodes of one machine: 1 binds, 3 stay Pending with "0/3 nodes are
+  available: 3 node(s) didn't have free ports for the requested pod ports."
+* 3 host nodes of 3 machines: 3 bind, one per node, 1 stays Pending.
+* bridge nodes (any machine): all 4 bind; each pod has its own IP, so
+  only hostPorts count, per node as in Kubernetes.
+
+The cache (cache.py) attaches a host node's ``NodeInfo`` to its machine's
+``MachinePorts`` and moves it when the annotation or the machine key
+changes; ``NodeInfo.add_pod`` / ``remove_pod`` update the shared tally
+too, so a filter call is one dict lookup, never a scan over nodes. A
+``NodeInfo`` that no cache attached (unit tests, a node without ids) is its
+own machine.
+
 Invariants: ``NodeInfo.requested`` and friends always equal the sum over
-``NodeInfo.pods``; objects given to either class are never mutated (they are
+``NodeInfo.pods``; ``MachinePorts.used`` always equals the sum of
+``used_container_ports`` over the ``NodeInfo``s attached to it; objects given to either class are never mutated (they are
 the informer's shared objects).
 """
 
@@ -128,6 +152,34 @@ class PodInfo:
         )
 
 
+# (protocol, port) -> host ip -> number of pods using it
+PortTally = dict[tuple[str, int], dict[str, int]]
+# (machineID, bootID): kubelets on one machine, in one boot, report the same.
+MachineKey = tuple[str, str]
+
+
+def machine_key(node: Any) -> MachineKey | None:
+    """The machine the node's kubelet runs on, from ``status.nodeInfo``;
+    None when machineID or bootID is missing (the node is a machine of its
+    own: two such nodes are never taken for one machine)."""
+    system = node.status.node_info
+    if system.machine_id and system.boot_id:
+        return (system.machine_id, system.boot_id)
+    return None
+
+
+@dataclass(eq=False)
+class MachinePorts:
+    """The container ports used on one machine by the pods of its host
+    network nodes, shared by those nodes' ``NodeInfo`` (attached by the
+    cache, ``NodeInfo.join_machine``). ``nodes`` names them; the cache drops
+    the object when none is left."""
+
+    key: MachineKey
+    used: PortTally = field(default_factory=dict)
+    nodes: set[str] = field(default_factory=set)
+
+
 def effective_taints(node: Any) -> tuple[Any, ...]:
     """The node's taints plus the NoSchedule taint the node lifecycle
     controller would add for its Ready condition (Kubernetes'
@@ -160,12 +212,17 @@ class NodeInfo:
     requested: Resources = field(default_factory=Resources)
     non_zero_requested: Resources = field(default_factory=Resources)
     # (protocol, port) -> host ip -> number of pods using it
-    used_ports: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    used_ports: PortTally = field(default_factory=dict)
     # The same for every pod's host_network_ports (see the module docstring).
-    used_container_ports: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    used_container_ports: PortTally = field(default_factory=dict)
     owner_counts: dict[str, int] = field(default_factory=dict)
     # The node runs pods in its own network (pinnace.io/pod-network: host).
     pods_on_host_network: bool = False
+    # The machine the node's kubelet runs on (None: unknown, its own).
+    machine_key: MachineKey | None = None
+    # The shared tally of that machine, while the node is a host node and
+    # the cache attached it; None: the node counts its own ports alone.
+    machine: MachinePorts | None = None
 
     @classmethod
     def for_node(cls, node: Any) -> NodeInfo:
@@ -179,6 +236,20 @@ class NodeInfo:
         self.taints = effective_taints(node)
         network = node.metadata.annotations.get(ANNOTATION_POD_NETWORK, "")
         self.pods_on_host_network = network == POD_NETWORK_HOST
+        self.machine_key = machine_key(node)
+
+    def join_machine(self, machine: MachinePorts | None) -> None:
+        """Count this node's container ports in machine's tally (None: in
+        its own only), taking them out of the machine it counted in before."""
+        if machine is self.machine:
+            return
+        if self.machine is not None:
+            _add_tally(self.machine.used, self.used_container_ports, -1)
+            self.machine.nodes.discard(self.name)
+        self.machine = machine
+        if machine is not None:
+            _add_tally(machine.used, self.used_container_ports, 1)
+            machine.nodes.add(self.name)
 
     @property
     def labels(self) -> Any:
@@ -201,6 +272,8 @@ class NodeInfo:
         self.non_zero_requested.add(info.non_zero_requests, sign)
         _count_ports(self.used_ports, info.ports, sign)
         _count_ports(self.used_container_ports, info.host_network_ports, sign)
+        if self.machine is not None:
+            _count_ports(self.machine.used, info.host_network_ports, sign)
         if info.owner_uid:
             count = self.owner_counts.get(info.owner_uid, 0) + sign
             if count:
@@ -215,25 +288,41 @@ class NodeInfo:
     def port_conflict(self, hp: HostPort) -> bool:
         """Whether hp clashes with a used port: same protocol and port, and
         the same ip or either side on 0.0.0.0 (Kubernetes' HostPortInfo).
-        Used ports are the pods' ``wanted_ports`` here."""
-        used = self.used_container_ports if self.pods_on_host_network else self.used_ports
-        ips = used.get((hp.protocol, hp.port))
+        Used ports are the pods' ``wanted_ports`` here, and on a host node
+        those of every host node of its machine (one dict lookup)."""
+        ips = self._used_here().get((hp.protocol, hp.port))
         if not ips:
             return False
         if hp.ip == DEFAULT_HOST_IP:
             return True
         return hp.ip in ips or DEFAULT_HOST_IP in ips
 
+    def _used_here(self) -> PortTally:
+        if not self.pods_on_host_network:
+            return self.used_ports
+        if self.machine is not None:
+            return self.machine.used
+        return self.used_container_ports
 
-def _count_ports(
-    used: dict[tuple[str, int], dict[str, int]], ports: tuple[HostPort, ...], sign: int
-) -> None:
+
+def _count_ports(used: PortTally, ports: tuple[HostPort, ...], sign: int) -> None:
     for hp in ports:
-        ips = used.setdefault((hp.protocol, hp.port), {})
-        count = ips.get(hp.ip, 0) + sign
-        if count > 0:
-            ips[hp.ip] = count
-        else:
-            ips.pop(hp.ip, None)
-            if not ips:
-                del used[(hp.protocol, hp.port)]
+        _bump(used, (hp.protocol, hp.port), hp.ip, sign)
+
+
+def _add_tally(used: PortTally, other: PortTally, sign: int) -> None:
+    """Add (sign 1) or take out (sign -1) every count of other."""
+    for protocol_port, ips in other.items():
+        for ip, count in ips.items():
+            _bump(used, protocol_port, ip, sign * count)
+
+
+def _bump(used: PortTally, protocol_port: tuple[str, int], ip: str, delta: int) -> None:
+    ips = used.setdefault(protocol_port, {})
+    count = ips.get(ip, 0) + delta
+    if count > 0:
+        ips[ip] = count
+    else:
+        ips.pop(ip, None)
+        if not ips:
+            del used[protocol_port]

@@ -40,7 +40,7 @@ from scheduler.cache import Cache
 from scheduler.control import PodControl
 from scheduler.failure import fit_error_message
 from scheduler.framework import Framework, num_feasible_nodes_to_find
-from scheduler.nodeinfo import NodeInfo, PodInfo, effective_taints, pod_key
+from scheduler.nodeinfo import NodeInfo, PodInfo, effective_taints, machine_key, pod_key
 from scheduler.queue import QueuedPod, SchedulingQueue
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def node_scheduling_changed(old: Any, new: Any) -> bool:
         or old.status.capacity != new.status.capacity
         or list(effective_taints(old)) != list(effective_taints(new))
         or _pod_network(old) != _pod_network(new)
+        or machine_key(old) != machine_key(new)
     )
 
 

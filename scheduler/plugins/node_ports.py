@@ -4,7 +4,15 @@ and port on the same ip, or either side on 0.0.0.0, is a clash).
 Which ports are host ports depends on the node's pod network
 (nodeinfo.py): on a ``pinnace.io/pod-network: host`` node every declared
 containerPort is one, so replicas of a server with a fixed port spread over
-such nodes and, when none is free, stay Pending with Kubernetes' reason."""
+such nodes and, when none is free, stay Pending with Kubernetes' reason.
+
+Host nodes on one machine (same ``status.nodeInfo`` machineID and bootID,
+as the kubelets of ``pinnace up --nodes 3`` report) share the machine's
+ports: a port used by a pod on node-1 is taken on node-2 and node-3 too.
+4 replicas of port 8080 on 3 host nodes of one machine: 1 binds, 3 stay
+Pending; on 3 machines: 3 bind, 1 stays Pending. Bridge nodes count only
+hostPorts, per node. The check is a dict lookup in the node's (or its
+machine's) tally per wanted port; no scan over nodes."""
 
 from __future__ import annotations
 

@@ -64,11 +64,16 @@ def node(
     unschedulable: bool = False,
     ready: str | None = "True",
     annotations: dict[str, str] | None = None,
+    machine_id: str = "",
+    boot_id: str = "",
 ) -> Any:
     body: dict[str, Any] = {
         "metadata": {"name": name, "labels": labels or {}, "annotations": annotations or {}},
         "spec": {"unschedulable": unschedulable, "taints": taints or []},
-        "status": {"allocatable": {"cpu": cpu, "memory": memory, "pods": pods}},
+        "status": {
+            "allocatable": {"cpu": cpu, "memory": memory, "pods": pods},
+            "nodeInfo": {"machineID": machine_id, "bootID": boot_id},
+        },
     }
     if ready is not None:
         body["status"]["conditions"] = [{"type": "Ready", "status": ready}]
