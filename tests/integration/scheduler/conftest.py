@@ -67,6 +67,8 @@ class TestNodes:
         unschedulable: bool = False,
         isolate: bool = True,
         annotations: dict[str, str] | None = None,
+        machine_id: str = "",
+        boot_id: str = "",
     ) -> Any:
         node: Any = kinds.by_resource("nodes").new()
         node.metadata.name = self.name(suffix)
@@ -82,6 +84,8 @@ class TestNodes:
         for field in (node.status.capacity, node.status.allocatable):
             field.update({"cpu": cpu, "memory": memory, "pods": pods})
         node.status.conditions.add(type="Ready", status=ready, reason="Test")
+        node.status.node_info.machine_id = machine_id
+        node.status.node_info.boot_id = boot_id
         return node
 
     def create(self, *args: Any, **kwargs: Any) -> Any:

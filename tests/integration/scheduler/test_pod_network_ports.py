@@ -1,9 +1,12 @@
 """A real scheduler process and Node objects that say how their kubelet
 networks pods (``pinnace.io/pod-network``): on "host" nodes (a kubelet
 without root) every containerPort is a host port, so replicas of a server
-spread one per node and the one that fits nowhere stays Pending with
-Kubernetes' reason; on "bridge" nodes only hostPorts count (a hostNetwork
-pod's container ports are hostPorts by the apiserver's defaulting)."""
+spread one per machine and the ones that fit nowhere stay Pending with
+Kubernetes' reason. Host nodes reporting the same ``status.nodeInfo``
+machineID and bootID (``pinnace up --nodes 3``: three kubelets, one
+machine) share its ports; on "bridge" nodes only hostPorts count (a
+hostNetwork pod's container ports are hostPorts by the apiserver's
+defaulting)."""
 
 from __future__ import annotations
 
@@ -35,26 +38,63 @@ def _unschedulable_message(client, namespace: str, name: str) -> str:
     return wait_for(check, what=f"{name} PodScheduled=False")
 
 
-def test_host_network_nodes_take_one_replica_each(
-    client, namespace, run_id, test_nodes, schedulers
-):
-    """4 replicas with containerPort 8080 on 3 host-network nodes: 3 bound
-    to distinct nodes, the 4th Pending with the reason for all 3 nodes."""
-    for suffix in ("a", "b", "c"):
-        test_nodes.create(suffix, annotations={ANNOTATION_POD_NETWORK: POD_NETWORK_HOST})
-    schedulers.start("--leader-elect=false")
+def _create_replicas(client, namespace: str, run_id: str, count: int) -> list[str]:
     owner = str(uuid.uuid4())
-    names = [f"web-{i}" for i in range(4)]
+    names = [f"web-{i}" for i in range(count)]
     for name in names:
         client.pods(namespace).create(
             make_pod(name, namespace, run_id, owner_uid=owner, container_port=8080)
         )
+    return names
+
+
+def test_host_network_nodes_of_distinct_machines_take_one_replica_each(
+    client, namespace, run_id, test_nodes, schedulers
+):
+    """4 replicas with containerPort 8080 on 3 host-network nodes of 3
+    machines: 3 bound to distinct nodes, the 4th Pending with the reason
+    for all 3 nodes."""
+    for suffix in ("a", "b", "c"):
+        test_nodes.create(
+            suffix,
+            annotations={ANNOTATION_POD_NETWORK: POD_NETWORK_HOST},
+            machine_id=f"machine-{run_id}-{suffix}",
+            boot_id=f"boot-{run_id}",
+        )
+    schedulers.start("--leader-elect=false")
+    names = _create_replicas(client, namespace, run_id, 4)
     placed = wait_bound(client, namespace, 3)
     assert sorted(placed.values()) == sorted(test_nodes.created)
     (pending,) = set(names) - set(placed)
     message = _unschedulable_message(client, namespace, pending)
     assert f"3 {REASON}" in message
     assert len(bound_pods(client, namespace)) == 3  # decided: it fits nowhere
+
+
+def test_host_network_nodes_of_one_machine_share_its_ports(
+    client, namespace, run_id, test_nodes, schedulers
+):
+    """3 host-network nodes reporting one machineID and bootID (as the
+    kubelets of ``pinnace up --nodes 3`` do): one replica of port 8080
+    binds, the other 3 stay Pending with the reason for all 3 nodes."""
+    created = [
+        test_nodes.create(
+            suffix,
+            annotations={ANNOTATION_POD_NETWORK: POD_NETWORK_HOST},
+            machine_id=f"machine-{run_id}",
+            boot_id=f"boot-{run_id}",
+        )
+        for suffix in ("a", "b", "c")
+    ]
+    assert {n.status.node_info.machine_id for n in created} == {f"machine-{run_id}"}
+    schedulers.start("--leader-elect=false")
+    names = _create_replicas(client, namespace, run_id, 4)
+    placed = wait_bound(client, namespace, 1)
+    pending = sorted(set(names) - set(placed))
+    assert len(pending) == 3
+    for name in pending:
+        assert f"3 {REASON}" in _unschedulable_message(client, namespace, name)
+    assert bound_pods(client, namespace) == placed  # decided: they fit nowhere
 
 
 def test_bridge_node_keeps_kubernetes_host_ports(client, namespace, run_id, test_nodes, schedulers):
