@@ -47,8 +47,9 @@ own machine.
 
 Invariants: ``NodeInfo.requested`` and friends always equal the sum over
 ``NodeInfo.pods``; ``MachinePorts.used`` always equals the sum of
-``used_container_ports`` over the ``NodeInfo``s attached to it; objects given to either class are never mutated (they are
-the informer's shared objects).
+``used_container_ports`` over the ``NodeInfo``s attached to it; objects
+given to these classes are never mutated (they are the informer's shared
+objects).
 """
 
 from __future__ import annotations
