@@ -38,8 +38,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from kubelet.envvars import links_enabled, service_env
-from kubelet.network import netns_argv
 from kubelet.paths import PathError, inside
+from kubelet.runtime import command_in_netns
 from pinnace.api.core.v1 import container_pb2, pod_pb2, reference_pb2, service_pb2
 from pinnace.machinery.quantity import parse_quantity
 
@@ -206,8 +206,11 @@ class Environment:
     netns: str = ""
 
     def argv(self, command: list[str]) -> list[str]:
-        """``command`` as run in the container's network namespace."""
-        return netns_argv(self.netns, command)
+        """``command`` as run in the container's network namespace
+        (FileNotFoundError if its executable does not exist)."""
+        return command_in_netns(
+            command, netns=self.netns, path=self.env.get("PATH", ""), workdir=self.workdir
+        )
 
 
 def container_environment(

@@ -41,7 +41,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from kubelet.network import netns_argv
+from kubelet.runtime import command_in_netns
 from pinnace.api.core.v1 import container_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.intstr import intstr_value
@@ -85,8 +85,9 @@ async def run_exec(
 ) -> Outcome:
     """Run ``command`` (in the network namespace ``netns``, "" = the host's)."""
     try:
+        argv = command_in_netns(command, netns=netns, path=env.get("PATH", ""), workdir=cwd)
         proc = await asyncio.create_subprocess_exec(
-            *netns_argv(netns, command),
+            *argv,
             env=dict(env),
             cwd=str(cwd),
             stdin=asyncio.subprocess.DEVNULL,

@@ -83,6 +83,7 @@ __all__ = [
     "ProcessRuntime",
     "Runtime",
     "StartError",
+    "command_in_netns",
     "exit_from_status",
 ]
 
@@ -244,6 +245,19 @@ def resolve_command(argv0: str, *, path: str, workdir: Path) -> str:
     if found is None:
         raise StartError(f'exec: "{argv0}": executable file not found in $PATH')
     return found
+
+
+def command_in_netns(command: list[str], *, netns: str, path: str, workdir: Path) -> list[str]:
+    """``command`` as run inside the network namespace ``netns`` ("" = as
+    is). Its executable is resolved first, so a missing one fails here with
+    FileNotFoundError, as an exec would, rather than as ``ip``'s exit code."""
+    if not netns:
+        return list(command)
+    try:
+        exe = resolve_command(command[0], path=path, workdir=workdir)
+    except StartError as e:
+        raise FileNotFoundError(str(e)) from None
+    return netns_argv(netns, [exe, *command[1:]])
 
 
 async def wait_pid_gone(pid: int, is_same: Callable[[int], bool]) -> None:
