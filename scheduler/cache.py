@@ -21,15 +21,17 @@ An assumed pod ends one of three ways:
 Terminal pods (Succeeded / Failed) use nothing: ``add_pod`` / ``update_pod``
 treat them as removed. The cache belongs to one event loop; no locking.
 
-Host-network nodes (``pinnace.io/pod-network: host``) of one machine share
-one port tally (nodeinfo.py ``MachinePorts``, one per ``machine_key``):
-``add_node`` / ``update_node`` attach a host node's ``NodeInfo`` to its
-machine's tally and move it when the annotation or the machine key
-changes; pods placed or unplaced on it count there through
-``NodeInfo.add_pod`` / ``remove_pod``. A deleted node whose pods are still
-counted stays attached (their processes still hold the ports on the
-machine) until its last pod goes; a tally no node is attached to is
-dropped.
+The nodes of one machine share one tally of the ports bound in the
+machine's own network (nodeinfo.py ``MachinePorts``, one per
+``machine_key``): every pod's container ports on a host node
+(``pinnace.io/pod-network: host``), hostNetwork pods' ports on a bridge
+node. ``add_node`` / ``update_node`` attach every node with a machine key
+to its machine's tally (bridge and host alike), recount it there when the
+annotation changes and move it when the machine key changes; pods placed
+or unplaced on it count there through ``NodeInfo.add_pod`` /
+``remove_pod``. A deleted node whose pods are still counted stays attached
+(their processes still hold the ports on the machine) until its last pod
+goes; a tally no node is attached to is dropped.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ class Cache:
         return state.node if state else None
 
     def machine_ports(self, key: MachineKey) -> MachinePorts | None:
-        """The shared port tally of the host nodes of machine key (do not mutate)."""
+        """The shared port tally of the nodes of machine key (do not mutate)."""
         return self._machines.get(key)
 
     def __len__(self) -> int:
@@ -201,9 +203,9 @@ class Cache:
         del self._nodes[info.name]
 
     def _sync_machine(self, info: NodeInfo) -> None:
-        """Count a host node's container ports in its machine's tally; a
-        bridge node or one without a machine key counts in its own."""
-        key = info.machine_key if info.pods_on_host_network else None
+        """Count the node's machine ports (``NodeInfo.machine_tally``) in its
+        machine's tally; a node without a machine key counts in its own."""
+        key = info.machine_key
         if key is None:
             self._move_to_machine(info, None)
             return

@@ -18,37 +18,63 @@ annotation ``pinnace.io/pod-network``):
   with ``containerPort: 8080`` fit once per such node; on a bridge node any
   number fit.
 
-A ``NodeInfo`` keeps both tallies (``used_ports`` and
-``used_container_ports``) for its pods, so a node that changes mode needs
-no recount; ``port_conflict`` reads the one of the node's current mode.
+Several nodes can be one machine. ``pinnace up --nodes 3`` runs three
+kubelets on one machine, and a port bound in the machine's own network by
+a pod of node-1 is taken for node-2 and node-3 too (the second bind fails
+with "Address already in use"). So there are two tallies, and a wanted
+port must be free in each that applies:
 
-Host-network nodes of one machine share one port space. ``pinnace up
---nodes 3`` runs three kubelets on one machine; in host mode a pod with
-``containerPort: 8080`` on node-1 and another on node-2 both bind the
-machine's 8080, and the second crashes with "Address already in use". So
-on host nodes the tally that counts is the machine's (``MachinePorts``):
-the sum of ``used_container_ports`` over every host node of the same
-``machine_key`` (``status.nodeInfo`` machineID + bootID, which every
-kubelet of one machine and boot reports alike; a node missing either is a
-machine of its own). Example, 4 replicas of port 8080:
+* the node's hostPorts (``used_ports``), per node as in Kubernetes (on a
+  host node the machine check below covers them). On a bridge node a
+  hostPort of a pod with its own network is only a reservation: the
+  kubelet forwards no hostPort into pods (no portmap), so nothing binds it
+  on the machine, and it stays per node. (Should the kubelet ever forward
+  hostPorts from the node's address, they would bind on the machine and
+  belong in the machine tally below.)
+* the machine's ports (``MachinePorts.used``): every port a pod binds in
+  the machine's own network namespace, summed over all nodes of one
+  ``machine_key`` (``status.nodeInfo`` machineID + bootID, which every
+  kubelet of one machine and boot reports alike; a node missing either is
+  a machine of its own). A pod binds there
+  - on a host node: its ``host_network_ports`` (every containerPort, and a
+    differing hostPort, counted as bound too);
+  - on a bridge node: its ``host_network_ports`` if it is a
+    ``hostNetwork: true`` pod (``bridge_machine_ports``), else nothing.
 
-* 3 host nodes of one machine: 1 binds, 3 stay Pending with "0/3 nodes are
-  available: 3 node(s) didn't have free ports for the requested pod ports."
-* 3 host nodes of 3 machines: 3 bind, one per node, 1 stays Pending.
-* bridge nodes (any machine): all 4 bind; each pod has its own IP, so
-  only hostPorts count, per node as in Kubernetes.
+Examples, machine m with kubelets n1, n2, n3:
 
-The cache (cache.py) attaches a host node's ``NodeInfo`` to its machine's
-``MachinePorts`` and moves it when the annotation or the machine key
-changes; ``NodeInfo.add_pod`` / ``remove_pod`` update the shared tally
-too, so a filter call is one dict lookup, never a scan over nodes. A
-``NodeInfo`` that no cache attached (unit tests, a node without ids) is its
-own machine.
+* 4 replicas of ``containerPort: 8080`` on 3 host nodes of m: 1 binds, 3
+  stay Pending with "0/3 nodes are available: 3 node(s) didn't have free
+  ports for the requested pod ports."; on 3 host nodes of 3 machines: 3
+  bind, one per node, 1 stays Pending.
+* the same on bridge nodes (any machine): all 4 bind; each pod has its own
+  IP.
+* 2 ``hostNetwork`` pods with port 9000 on bridge nodes n1, n2 of m: one
+  binds, the other stays Pending (both would bind m's 9000); on bridge
+  nodes of 2 machines both bind. A ``hostNetwork`` pod with port 9000 on
+  bridge n1 and a pod with ``containerPort: 9000`` on host node n2 of m
+  clash the same way.
+* a pod with ``hostPort: 9000`` (own network) on bridge n1 and a
+  ``hostNetwork`` pod with port 9000 on bridge n2 of m: both bind (the
+  hostPort binds nothing on m); on the same bridge node they clash
+  (Kubernetes).
+
+A ``NodeInfo`` keeps a tally per kind (``used_ports``,
+``used_container_ports`` and ``used_bridge_machine_ports``) for its pods,
+so a node that changes mode needs no recount of its pods: the cache
+(cache.py) attaches every node with a machine key to its machine's
+``MachinePorts`` (``join_machine`` adds the node's ``machine_tally()``, the
+one of its current mode), ``set_node`` swaps that tally there when the
+annotation changes, and the cache moves it when the machine key changes;
+``NodeInfo.add_pod`` / ``remove_pod`` update the shared tally too, so a
+filter call is a dict lookup per wanted port per tally, never a scan over
+nodes. A ``NodeInfo`` that no cache attached (unit tests, a node without
+ids) is its own machine.
 
 Invariants: ``NodeInfo.requested`` and friends always equal the sum over
 ``NodeInfo.pods``; ``MachinePorts.used`` always equals the sum of
-``used_container_ports`` over the ``NodeInfo``s attached to it; objects
-given to these classes are never mutated (they are the informer's shared
+``machine_tally()`` over the ``NodeInfo``s attached to it; objects given
+to these classes are never mutated (they are the informer's shared
 objects).
 """
 
@@ -107,9 +133,10 @@ def host_ports(pod: Any) -> tuple[HostPort, ...]:
 
 
 def host_network_ports(pod: Any) -> tuple[HostPort, ...]:
-    """The node ports the pod takes on a node that runs pods in its own
-    network (``pinnace.io/pod-network: host``): every containerPort, and
-    a hostPort that differs from it; each once."""
+    """The ports the pod takes in the network it shares with the machine
+    (on a ``pinnace.io/pod-network: host`` node, or as a ``hostNetwork``
+    pod): every containerPort, and a hostPort that differs from it; each
+    once."""
     out: dict[HostPort, None] = {}
     for p in _port_specs(pod):
         ip, protocol = p.host_ip or DEFAULT_HOST_IP, p.protocol or "TCP"
@@ -139,9 +166,13 @@ class PodInfo:
     owner_uid: str
     # The ports it takes on a node whose pods share the node's network.
     host_network_ports: tuple[HostPort, ...] = ()
+    # The ports it binds on the machine when on a bridge node: a hostNetwork
+    # pod's host_network_ports; none for a pod with its own network.
+    bridge_machine_ports: tuple[HostPort, ...] = ()
 
     @classmethod
     def of(cls, pod: Any) -> PodInfo:
+        shared = host_network_ports(pod)
         return cls(
             pod=pod,
             key=pod_key(pod),
@@ -149,8 +180,14 @@ class PodInfo:
             non_zero_requests=pod_requests(pod, non_zero=True),
             ports=host_ports(pod),
             owner_uid=controller_uid(pod),
-            host_network_ports=host_network_ports(pod),
+            host_network_ports=shared,
+            bridge_machine_ports=shared if pod.spec.host_network else (),
         )
+
+    def machine_ports(self, on_host_node: bool) -> tuple[HostPort, ...]:
+        """The ports the pod binds in the machine's network on a host node
+        (True) or a bridge node (False)."""
+        return self.host_network_ports if on_host_node else self.bridge_machine_ports
 
 
 # (protocol, port) -> host ip -> number of pods using it
@@ -171,10 +208,11 @@ def machine_key(node: Any) -> MachineKey | None:
 
 @dataclass(eq=False)
 class MachinePorts:
-    """The container ports used on one machine by the pods of its host
-    network nodes, shared by those nodes' ``NodeInfo`` (attached by the
-    cache, ``NodeInfo.join_machine``). ``nodes`` names them; the cache drops
-    the object when none is left."""
+    """The ports bound in one machine's own network by the pods of its
+    nodes (each node's ``machine_tally()``: every pod's container ports on
+    a host node, hostNetwork pods' on a bridge node), shared by those
+    nodes' ``NodeInfo`` (attached by the cache, ``NodeInfo.join_machine``).
+    ``nodes`` names them; the cache drops the object when none is left."""
 
     key: MachineKey
     used: PortTally = field(default_factory=dict)
@@ -216,13 +254,15 @@ class NodeInfo:
     used_ports: PortTally = field(default_factory=dict)
     # The same for every pod's host_network_ports (see the module docstring).
     used_container_ports: PortTally = field(default_factory=dict)
+    # The same for every pod's bridge_machine_ports (hostNetwork pods).
+    used_bridge_machine_ports: PortTally = field(default_factory=dict)
     owner_counts: dict[str, int] = field(default_factory=dict)
     # The node runs pods in its own network (pinnace.io/pod-network: host).
     pods_on_host_network: bool = False
     # The machine the node's kubelet runs on (None: unknown, its own).
     machine_key: MachineKey | None = None
-    # The shared tally of that machine, while the node is a host node and
-    # the cache attached it; None: the node counts its own ports alone.
+    # The shared tally of that machine, while the cache has the node
+    # attached to it; None: the node counts its own ports alone.
     machine: MachinePorts | None = None
 
     @classmethod
@@ -236,20 +276,34 @@ class NodeInfo:
         self.allocatable = node_allocatable(node)
         self.taints = effective_taints(node)
         network = node.metadata.annotations.get(ANNOTATION_POD_NETWORK, "")
-        self.pods_on_host_network = network == POD_NETWORK_HOST
+        host = network == POD_NETWORK_HOST
+        if host != self.pods_on_host_network:
+            # The machine tally holds this node's ports by its mode: recount.
+            machine = self.machine
+            self.join_machine(None)
+            self.pods_on_host_network = host
+            self.join_machine(machine)
         self.machine_key = machine_key(node)
 
+    def machine_tally(self) -> PortTally:
+        """What this node's pods bind in the machine's network, by the
+        node's mode: all container ports on a host node, hostNetwork pods'
+        on a bridge node."""
+        if self.pods_on_host_network:
+            return self.used_container_ports
+        return self.used_bridge_machine_ports
+
     def join_machine(self, machine: MachinePorts | None) -> None:
-        """Count this node's container ports in machine's tally (None: in
-        its own only), taking them out of the machine it counted in before."""
+        """Count this node's ``machine_tally()`` in machine's tally (None:
+        in its own only), taking it out of the machine it counted in before."""
         if machine is self.machine:
             return
         if self.machine is not None:
-            _add_tally(self.machine.used, self.used_container_ports, -1)
+            _add_tally(self.machine.used, self.machine_tally(), -1)
             self.machine.nodes.discard(self.name)
         self.machine = machine
         if machine is not None:
-            _add_tally(machine.used, self.used_container_ports, 1)
+            _add_tally(machine.used, self.machine_tally(), 1)
             machine.nodes.add(self.name)
 
     @property
@@ -273,8 +327,10 @@ class NodeInfo:
         self.non_zero_requested.add(info.non_zero_requests, sign)
         _count_ports(self.used_ports, info.ports, sign)
         _count_ports(self.used_container_ports, info.host_network_ports, sign)
+        _count_ports(self.used_bridge_machine_ports, info.bridge_machine_ports, sign)
         if self.machine is not None:
-            _count_ports(self.machine.used, info.host_network_ports, sign)
+            machine_ports = info.machine_ports(self.pods_on_host_network)
+            _count_ports(self.machine.used, machine_ports, sign)
         if info.owner_uid:
             count = self.owner_counts.get(info.owner_uid, 0) + sign
             if count:
@@ -282,28 +338,35 @@ class NodeInfo:
             else:
                 self.owner_counts.pop(info.owner_uid, None)
 
-    def wanted_ports(self, pod: PodInfo) -> tuple[HostPort, ...]:
-        """The node ports pod would take here (by the node's pod network)."""
-        return pod.host_network_ports if self.pods_on_host_network else pod.ports
-
-    def port_conflict(self, hp: HostPort) -> bool:
-        """Whether hp clashes with a used port: same protocol and port, and
-        the same ip or either side on 0.0.0.0 (Kubernetes' HostPortInfo).
-        Used ports are the pods' ``wanted_ports`` here, and on a host node
-        those of every host node of its machine (one dict lookup)."""
-        ips = self._used_here().get((hp.protocol, hp.port))
-        if not ips:
-            return False
-        if hp.ip == DEFAULT_HOST_IP:
+    def ports_clash(self, pod: PodInfo) -> bool:
+        """Whether a port pod would take here is used (see the module
+        docstring): on a host node, its container ports against the
+        machine's tally; on a bridge node, its hostPorts against this
+        node's and, for a hostNetwork pod, its ports against the machine's.
+        A dict lookup per wanted port per tally."""
+        host = self.pods_on_host_network
+        if not host and _any_clash(pod.ports, self.used_ports):
             return True
-        return hp.ip in ips or DEFAULT_HOST_IP in ips
+        return _any_clash(pod.machine_ports(host), self._machine_used())
 
-    def _used_here(self) -> PortTally:
-        if not self.pods_on_host_network:
-            return self.used_ports
-        if self.machine is not None:
-            return self.machine.used
-        return self.used_container_ports
+    def _machine_used(self) -> PortTally:
+        """The ports bound on this node's machine (its own, unattached)."""
+        return self.machine.used if self.machine is not None else self.machine_tally()
+
+
+def port_conflict(used: PortTally, hp: HostPort) -> bool:
+    """Whether hp clashes with a port in used: same protocol and port, and
+    the same ip or either side on 0.0.0.0 (Kubernetes' HostPortInfo)."""
+    ips = used.get((hp.protocol, hp.port))
+    if not ips:
+        return False
+    if hp.ip == DEFAULT_HOST_IP:
+        return True
+    return hp.ip in ips or DEFAULT_HOST_IP in ips
+
+
+def _any_clash(ports: tuple[HostPort, ...], used: PortTally) -> bool:
+    return any(port_conflict(used, hp) for hp in ports)
 
 
 def _count_ports(used: PortTally, ports: tuple[HostPort, ...], sign: int) -> None:

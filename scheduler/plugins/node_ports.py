@@ -6,13 +6,18 @@ Which ports are host ports depends on the node's pod network
 containerPort is one, so replicas of a server with a fixed port spread over
 such nodes and, when none is free, stay Pending with Kubernetes' reason.
 
-Host nodes on one machine (same ``status.nodeInfo`` machineID and bootID,
-as the kubelets of ``pinnace up --nodes 3`` report) share the machine's
-ports: a port used by a pod on node-1 is taken on node-2 and node-3 too.
-4 replicas of port 8080 on 3 host nodes of one machine: 1 binds, 3 stay
-Pending; on 3 machines: 3 bind, 1 stays Pending. Bridge nodes count only
-hostPorts, per node. The check is a dict lookup in the node's (or its
-machine's) tally per wanted port; no scan over nodes."""
+Nodes on one machine (same ``status.nodeInfo`` machineID and bootID, as
+the kubelets of ``pinnace up --nodes 3`` report) share the ports bound in
+the machine's own network: every containerPort of a pod on a host node,
+and the ports of a ``hostNetwork: true`` pod on any node. A port so used by
+a pod on node-1 is taken on node-2 and node-3 too. 4 replicas of port 8080
+on 3 host nodes of one machine: 1 binds, 3 stay Pending; on 3 machines: 3
+bind, 1 stays Pending. Two hostNetwork pods with port 9000 on two bridge
+nodes of one machine: 1 binds, 1 stays Pending. A hostPort of a pod with
+its own network (bridge node) is only a reservation (the kubelet forwards
+no hostPorts) and stays per node, as in Kubernetes. The check is a dict
+lookup per wanted port in the node's hostPort tally and in its machine's
+tally; no scan over nodes."""
 
 from __future__ import annotations
 
@@ -26,7 +31,6 @@ class NodePorts:
     name = "NodePorts"
 
     def filter(self, pod: PodInfo, node: NodeInfo) -> Status:
-        for hp in node.wanted_ports(pod):
-            if node.port_conflict(hp):
-                return unschedulable(REASON)
+        if node.ports_clash(pod):
+            return unschedulable(REASON)
         return SUCCESS

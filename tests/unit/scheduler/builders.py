@@ -3,11 +3,13 @@ typed objects (and NodeInfo / PodInfo) out."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import codec
-from scheduler.nodeinfo import NodeInfo, PodInfo
+from scheduler.cache import Cache
+from scheduler.nodeinfo import MachinePorts, NodeInfo, PodInfo, PortTally
 
 
 def pod(
@@ -89,3 +91,30 @@ def node_info(n: Any = None, *pods_on_it: Any, **kwargs: Any) -> NodeInfo:
 
 def info(p: Any) -> PodInfo:
     return PodInfo.of(p)
+
+
+def assert_machines_consistent(cache: Cache, names: Iterable[str]) -> None:
+    """Every named node with a machine key is attached to its machine's
+    tally, and every shared tally they reach equals the sum of the
+    ``machine_tally()`` of the nodes it names, each attached to it."""
+    machines: dict[int, MachinePorts] = {}
+    for name in names:
+        ni = cache.node_info(name)
+        if ni is None:
+            continue
+        if ni.machine is None:
+            assert ni.machine_key is None
+            continue
+        assert ni.machine.key == ni.machine_key
+        assert cache.machine_ports(ni.machine.key) is ni.machine
+        machines[id(ni.machine)] = ni.machine
+    for machine in machines.values():
+        total: PortTally = {}
+        for name in machine.nodes:
+            ni = cache.node_info(name)
+            assert ni is not None and ni.machine is machine
+            for protocol_port, ips in ni.machine_tally().items():
+                for ip, count in ips.items():
+                    slot = total.setdefault(protocol_port, {})
+                    slot[ip] = slot.get(ip, 0) + count
+        assert machine.used == total

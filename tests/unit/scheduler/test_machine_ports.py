@@ -1,8 +1,10 @@
 """Host-network nodes of one machine share one port space: the cache keeps
 one tally per machine key (``status.nodeInfo`` machineID + bootID) for the
 nodes annotated ``pinnace.io/pod-network: host``, so a containerPort used
-on node-1 is taken on every host node of that machine; bridge nodes and
-nodes without ids count alone."""
+on node-1 is taken on every host node of that machine; a pod with its own
+network on a bridge node takes no port of the machine, and nodes without
+ids count alone. (hostNetwork pods on bridge nodes:
+test_machine_host_network_pods.py.)"""
 
 from __future__ import annotations
 
@@ -19,11 +21,11 @@ from pinnace.machinery.wellknown import (
 from scheduler.cache import Cache
 from scheduler.failure import fit_error_message
 from scheduler.framework import Code, Status
-from scheduler.nodeinfo import MachinePorts, PortTally, machine_key
+from scheduler.nodeinfo import machine_key
 from scheduler.plugins import default_framework
 from scheduler.plugins.node_ports import REASON, NodePorts
 from scheduler.scheduler import node_scheduling_changed
-from tests.unit.scheduler.builders import bound, info, node, pod
+from tests.unit.scheduler.builders import assert_machines_consistent, bound, info, node, pod
 
 OK = Status()
 CLASH = Status(Code.UNSCHEDULABLE, (REASON,))
@@ -51,28 +53,6 @@ def verdicts(cache: Cache, names: tuple[str, ...] = NAMES) -> list[Status]:
         assert ni is not None
         out.append(NodePorts().filter(new, ni))
     return out
-
-
-def assert_consistent(cache: Cache, names: tuple[str, ...] = NAMES) -> None:
-    """Every shared tally equals the sum of its attached nodes' own tallies,
-    and names exactly them."""
-    machines: dict[int, tuple[MachinePorts, list[str]]] = {}
-    for name in names:
-        ni = cache.node_info(name)
-        if ni is not None and ni.machine is not None:
-            assert cache.machine_ports(ni.machine.key) is ni.machine
-            machines.setdefault(id(ni.machine), (ni.machine, []))[1].append(name)
-    for machine, members in machines.values():
-        assert machine.nodes == set(members)
-        total: PortTally = {}
-        for name in members:
-            ni = cache.node_info(name)
-            assert ni is not None
-            for protocol_port, ips in ni.used_container_ports.items():
-                for ip, count in ips.items():
-                    slot = total.setdefault(protocol_port, {})
-                    slot[ip] = slot.get(ip, 0) + count
-        assert machine.used == total
 
 
 @pytest.mark.parametrize(
@@ -114,7 +94,7 @@ def test_port_used_on_n1_by_machine(
         cache.add_node(host_node(name, machine, boot, annotations=network))
     cache.add_pod(bound(web(), "n1"))
     assert verdicts(cache) == want
-    assert_consistent(cache)
+    assert_machines_consistent(cache, NAMES)
 
 
 @pytest.mark.parametrize(
@@ -155,7 +135,7 @@ def test_four_replicas_on_three_host_nodes(
             messages.append(fit_error_message(3, result.failed.values()))
     assert len(placed) == len(set(placed)) == bound_count
     assert messages == [message] * (4 - bound_count)
-    assert_consistent(cache)
+    assert_machines_consistent(cache, NAMES)
 
 
 def _delete(cache: Cache) -> None:
@@ -203,7 +183,7 @@ def test_pod_going_frees_the_port_on_every_node_of_the_machine(
     assert verdicts(cache) == [CLASH] * 3
     remove(cache)
     assert verdicts(cache) == [OK] * 3
-    assert_consistent(cache)
+    assert_machines_consistent(cache, NAMES)
     machine = cache.machine_ports(("m1", "b1"))
     assert machine is not None and machine.used == {}
 
@@ -229,7 +209,7 @@ def test_node_changes_move_its_ports(change: Any, want: list[Status]) -> None:
     cache.add_pod(bound(web(), "n1"))
     cache.update_node(change)
     assert verdicts(cache) == want
-    assert_consistent(cache)
+    assert_machines_consistent(cache, NAMES)
 
 
 def test_back_to_host_counts_again() -> None:
@@ -240,7 +220,7 @@ def test_back_to_host_counts_again() -> None:
     cache.update_node(host_node("n1", annotations=BRIDGE))
     cache.update_node(host_node("n1"))
     assert verdicts(cache) == [CLASH] * 3
-    assert_consistent(cache)
+    assert_machines_consistent(cache, NAMES)
 
 
 def test_deleted_node_keeps_its_pods_ports_until_they_go() -> None:
@@ -254,7 +234,7 @@ def test_deleted_node_keeps_its_pods_ports_until_they_go() -> None:
     cache.remove_node("n1")
     assert [n.name for n in cache.node_infos()] == ["n2", "n3"]
     assert verdicts(cache, ("n2", "n3")) == [CLASH, CLASH]
-    assert_consistent(cache)
+    assert_machines_consistent(cache, NAMES)
     cache.remove_pod(bound(web(), "n1"))
     assert cache.node_info("n1") is None
     assert verdicts(cache, ("n2", "n3")) == [OK, OK]
@@ -287,7 +267,7 @@ def test_pods_seen_before_their_node_count_once_it_arrives() -> None:
     for name in NAMES:
         cache.add_node(host_node(name))
     assert verdicts(cache) == [CLASH] * 3
-    assert_consistent(cache)
+    assert_machines_consistent(cache, NAMES)
 
 
 @pytest.mark.parametrize(
