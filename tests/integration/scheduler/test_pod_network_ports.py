@@ -6,7 +6,8 @@ Kubernetes' reason. Host nodes reporting the same ``status.nodeInfo``
 machineID and bootID (``pinnace up --nodes 3``: three kubelets, one
 machine) share its ports; on "bridge" nodes only hostPorts count (a
 hostNetwork pod's container ports are hostPorts by the apiserver's
-defaulting)."""
+defaulting), and a hostNetwork pod's ports are its machine's, shared by
+all nodes of that machine, bridge ones too."""
 
 from __future__ import annotations
 
@@ -117,3 +118,48 @@ def test_bridge_node_keeps_kubernetes_host_ports(client, namespace, run_id, test
     placed = wait_bound(client, namespace, 5)
     (pending,) = {"hostnet-0", "hostnet-1"} - set(placed)
     assert f"1 {REASON}" in _unschedulable_message(client, namespace, pending)
+
+
+def test_hostnetwork_pods_on_bridge_nodes_of_one_machine_share_its_ports(
+    client, namespace, run_id, test_nodes, schedulers
+):
+    """3 bridge nodes of one machine, 3 hostNetwork pods with port 9000:
+    one binds, two stay Pending with the reason for all 3 nodes. A pod with
+    its own network and hostPort 9000 is only a reservation on its node
+    (Kubernetes), so it binds to another node of the machine. Deleting the
+    bound hostNetwork pod frees 9000 on the machine: exactly one of the
+    Pending ones binds, on a node without the hostPort reservation."""
+    for suffix in ("a", "b", "c"):
+        test_nodes.create(
+            suffix,
+            annotations={ANNOTATION_POD_NETWORK: POD_NETWORK_BRIDGE},
+            machine_id=f"machine-{run_id}",
+            boot_id=f"boot-{run_id}",
+        )
+    schedulers.start("--leader-elect=false")
+    agents = [f"agent-{i}" for i in range(3)]
+    for name in agents:
+        client.pods(namespace).create(
+            make_pod(name, namespace, run_id, container_port=9000, host_network=True)
+        )
+    ((first, first_node),) = wait_bound(client, namespace, 1).items()
+    pending = sorted(set(agents) - {first})
+    for name in pending:
+        assert f"3 {REASON}" in _unschedulable_message(client, namespace, name)
+
+    reserve = make_pod("reserve", namespace, run_id)
+    reserve.spec.containers[0].ports.add(container_port=80, host_port=9000)
+    client.pods(namespace).create(reserve)
+    reserve_node = wait_bound(client, namespace, 2)["reserve"]
+    assert reserve_node != first_node  # per node: it clashes only with the hostNetwork pod
+
+    client.pods(namespace).delete(first, grace_period_seconds=0)
+
+    def one_pending_bound() -> dict[str, str] | None:
+        bound = bound_pods(client, namespace)
+        return bound if set(pending) & set(bound) else None
+
+    bound = wait_for(one_pending_bound, what="a Pending hostNetwork pod bound")
+    (second,) = set(pending) & set(bound)
+    assert bound[second] != reserve_node
+    assert set(bound) == {"reserve", second}
