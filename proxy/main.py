@@ -25,8 +25,7 @@ several machines give the node's address.
 On SIGTERM / SIGINT the proxy exits and leaves its rules and routes in
 place, as kube-proxy does: Services keep working until a proxy starts
 again. ``--cleanup`` removes the table, the routes and the ``pinnacesvc``
-bridge, then exits 0 (``pinnace down`` does the same through
-``hostnet.cleanup_all``).
+bridge, then exits 0 (``pinnace down`` runs it for its cluster).
 
 Needs root and the ``nft`` and ``ip`` commands; without them it logs why
 and exits 1. The health service (``--health-listen``) says SERVING once the

@@ -31,6 +31,8 @@ from pinnace.machinery.wellknown import NODE_READY
 log = logging.getLogger(__name__)
 
 STATE_FILE = "cluster.json"
+# The ranges and node count of the last start: what cleanup_network removes.
+NETWORK_FILE = "network.json"
 PID_FILE = "up.pid"
 
 
@@ -89,6 +91,16 @@ class LocalCluster:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         ports = self._ports()
+        (self.data_dir / NETWORK_FILE).write_text(
+            json.dumps(
+                {
+                    "nodes": self.config.nodes,
+                    "cluster_cidr": self.config.cluster_cidr,
+                    "service_cidr": self.config.service_cidr,
+                }
+            )
+            + "\n"
+        )
         self.etcd = EtcdServer(
             self.data_dir / "etcd",
             binary=self.config.etcd_binary,
@@ -186,9 +198,7 @@ class LocalCluster:
         return out
 
     def _proxy_table(self) -> list[str]:
-        """This cluster's own nftables table (another may run beside it)."""
-        suffix = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:8]
-        return ["--nft-table", f"{hostnet.NFT_TABLE}_{suffix}"]
+        return ["--nft-table", proxy_table(self.data_dir)]
 
     def _launch(self, comp: process.Component) -> None:
         comp.start()
@@ -203,28 +213,54 @@ class LocalCluster:
 
     def stop(self) -> None:
         """Stop components in reverse start order, then etcd; then remove
-        what a kubelet that did not stop cleanly left in the host's network."""
-        proxied = any(c.name == "proxy" for c in self.components)
+        what the kubelets and the proxy made in the host's network (the
+        proxy leaves its rules when it stops, as kube-proxy does)."""
         for comp in reversed(self.components):
             comp.stop()
         self.components.clear()
-        if proxied:  # a stopped proxy leaves its rules (as kube-proxy): remove them
-            cidrs = [
-                *("--cluster-cidr", self.config.cluster_cidr),
-                *("--service-cluster-ip-range", self.config.service_cidr),
-            ]
-            cleanup = process.Component(
-                "proxy-cleanup",
-                "proxy.main",
-                ["--cleanup", *cidrs, *self._proxy_table()],
-                log_file=self.data_dir / "logs" / "proxy.log",
-            )
-            cleanup.run_to_end(timeout=30)
-        for i in range(1, self.config.nodes + 1):
-            node = f"node-{i}"
-            root = self.data_dir / "nodes" / node
-            for item in hostnet.cleanup_node(hostnet.node_identity(node, root)):
-                log.info("removed %s left by kubelet %s", item, node)
+        for item in cleanup_network(self.data_dir):
+            log.info("removed %s", item)
         if self.etcd is not None:
             self.etcd.stop()
             self.etcd = None
+
+
+def proxy_table(data_dir: Path) -> str:
+    """The nftables table of the cluster in ``data_dir`` (another may run beside it)."""
+    suffix = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+    return f"{hostnet.NFT_TABLE}_{suffix}"
+
+
+def cleanup_network(data_dir: Path) -> list[str]:
+    """Remove what the cluster in ``data_dir`` made in the host's network:
+    its kubelets' pod namespaces, bridges and routes, and its proxy's table,
+    bridge and routes; what was removed. For a stop, and after a crash
+    (``pinnace down`` of a cluster that is not running)."""
+    data_dir = data_dir.resolve()
+    try:
+        net = json.loads((data_dir / NETWORK_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    removed = []
+    nodes_dir = data_dir / "nodes"
+    for root in sorted(nodes_dir.iterdir()) if nodes_dir.is_dir() else []:
+        removed += hostnet.cleanup_node(hostnet.node_identity(root.name, root))
+    if not hostnet.service_proxy_unavailable() and _available("proxy.main"):
+        cleanup = process.Component(
+            "proxy-cleanup",
+            "proxy.main",
+            [
+                "--cleanup",
+                *("--cluster-cidr", net["cluster_cidr"]),
+                *("--service-cluster-ip-range", net["service_cidr"]),
+                *("--nft-table", proxy_table(data_dir)),
+            ],
+            log_file=data_dir / "logs" / "proxy.log",
+        )
+        offset = cleanup.log_file.stat().st_size if cleanup.log_file.exists() else 0
+        cleanup.run_to_end(timeout=30)
+        tail = cleanup.log_file.read_text(errors="replace")[offset:]
+        removed += [
+            line.split("removed ", 1)[1] for line in tail.splitlines() if "removed " in line
+        ]
+    return removed

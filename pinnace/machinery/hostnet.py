@@ -24,9 +24,10 @@ it can be found and removed, also after a crash:
   own connections to a ClusterIP pass the route lookup and reach the
   proxy's DNAT (a blackhole route would refuse them first).
 
-``cleanup_all`` removes all of it (``pinnace down``); the kubelet and the
-proxy remove their own parts when what they belong to goes away, and on
-start what a crash left behind.
+The kubelet and the proxy remove their own parts when what they belong to
+goes away, and on start what a crash left behind; ``cleanup_node`` removes
+a kubelet's for it when it cannot (``pinnace down``, also of a cluster that
+crashed: pinnace/localcluster ``cleanup_network``).
 
 Commands run ``ip`` and ``nft`` from iproute2 and nftables. ``run`` is
 blocking: callers on an event loop use ``arun`` (or a thread).
@@ -57,7 +58,6 @@ __all__ = [
     "HostNetError",
     "arun",
     "bridge_name",
-    "cleanup_all",
     "cleanup_node",
     "connect_in_netns",
     "netns_name",
@@ -161,15 +161,6 @@ def netns_exists(name: str) -> bool:
     return (NETNS_DIR / name).exists()
 
 
-def pinnace_links() -> list[str]:
-    """Names of the network interfaces Pinnace made in this namespace."""
-    names = []
-    for entry in Path("/sys/class/net").iterdir():
-        if entry.name.startswith(VETH_PREFIX):  # bridges share the prefix
-            names.append(entry.name)
-    return names
-
-
 def pinnace_netns(prefix: str = NETNS_PREFIX) -> list[str]:
     """Names of the network namespaces with the given Pinnace prefix."""
     if not NETNS_DIR.is_dir():
@@ -213,36 +204,6 @@ def cleanup_node(identity: str) -> list[str]:
                 removed.append(f"route blackhole {cidr}")
         run("ip", "link", "delete", bridge, check=False)
         removed.append(f"link {bridge}")
-    return removed
-
-
-def cleanup_all() -> list[str]:
-    """Remove everything Pinnace made in the host's network; what was removed."""
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        return []
-    removed = []
-    for name in pinnace_netns():
-        delete_netns(name)
-        removed.append(f"netns {name}")
-    if NETNS_ETC_DIR.is_dir():
-        for d in NETNS_ETC_DIR.iterdir():
-            if d.name.startswith(NETNS_PREFIX):
-                shutil.rmtree(d, ignore_errors=True)
-    for link in pinnace_links():
-        run("ip", "link", "delete", link, check=False)
-        removed.append(f"link {link}")
-    routes = run("ip", "route", "show", "proto", str(ROUTE_PROTOCOL), check=False).strip()
-    if routes:
-        run("ip", "route", "flush", "proto", str(ROUTE_PROTOCOL), check=False)
-        removed.extend(f"route {r}" for r in routes.splitlines())
-    if shutil.which("nft") is not None:
-        for line in run("nft", "list", "tables", "ip", check=False).splitlines():
-            words = line.split()
-            if len(words) == 3 and words[2].startswith(NFT_TABLE):
-                run("nft", "delete", "table", "ip", words[2], check=False)
-                removed.append(f"nftables table ip {words[2]}")
-    for item in removed:
-        log.info("removed %s", item)
     return removed
 
 

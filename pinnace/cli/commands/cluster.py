@@ -19,6 +19,7 @@ from pinnace.localcluster.cluster import (
     PID_FILE,
     ClusterConfig,
     LocalCluster,
+    cleanup_network,
 )
 from pinnace.machinery.flags import add_bool_flag, ipv4_cidr
 
@@ -176,20 +177,40 @@ def _detach(args: argparse.Namespace, data_dir: Path) -> int:
     return 0 if proc.poll() is None else 1
 
 
+def _clean_after_crash(data_dir: Path) -> None:
+    """What a cluster that did not stop cleanly left in the host's network."""
+    for item in cleanup_network(data_dir):
+        print(f"removed {item} (left by an earlier run)")
+
+
 def down(args: argparse.Namespace) -> int:
-    pid_file = args.data_dir.resolve() / PID_FILE
+    data_dir = args.data_dir.resolve()
+    pid_file = data_dir / PID_FILE
     if not pid_file.exists():
+        _clean_after_crash(data_dir)
         print(f"no cluster is running from {args.data_dir}", file=sys.stderr)
         return 1
     pid = int(pid_file.read_text())
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
+    if not _alive(pid):  # up was killed: nothing stopped its cluster
         pid_file.unlink(missing_ok=True)
+        _clean_after_crash(data_dir)
         print("the cluster was not running", file=sys.stderr)
         return 1
+    os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 30
-    while pid_file.exists() and time.monotonic() < deadline:
+    while pid_file.exists() and _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
+    if pid_file.exists():
+        print(f"pinnace up (pid {pid}) did not stop within 30s", file=sys.stderr)
+        return 1
     print("Pinnace is down.")
     return 0
+
+
+def _alive(pid: int) -> bool:
+    """Whether pid runs (a zombie, killed but not reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :][:1] not in ("Z", "X")

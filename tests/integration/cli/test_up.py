@@ -4,13 +4,17 @@ data dir resumes the same cluster state."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from pinnace.client import Client
 from pinnace.localcluster.etcd import free_port
@@ -146,3 +150,58 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
         )
     if networked:
         assert network_leftovers(data, 2) == []
+
+
+def cluster_processes(data: Path, port: int) -> list[int]:
+    """Pids of every process of the cluster: `up`, etcd and the kubelets
+    (their command lines name the data dir), the components that talk to its
+    apiserver, and the pods (their working directories are under it)."""
+    pids = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            cmdline = path.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(path.parent / "cwd")
+        except OSError:
+            continue
+        if str(data) in cmdline or f"127.0.0.1:{port}" in cmdline or cwd.startswith(str(data)):
+            pids.append(int(path.parent.name))
+    return [p for p in pids if p != os.getpid()]
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or bool(hostnet.service_proxy_unavailable()),
+    reason="pod networks and the service proxy need root, iproute2 and nftables",
+)
+def test_down_after_a_crash_removes_what_the_cluster_left(tmp_path: Path) -> None:
+    """Every process of the cluster SIGKILLed (a crash): the namespaces,
+    bridges, routes and nftables table stay behind; `pinnace down` removes them."""
+    data = tmp_path / "cluster"
+    port = free_port()
+    env = {**os.environ, "PINNACE_CONFIG": str(tmp_path / "config.json")}
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(POD)
+    up = ["up", "--detach", "--nodes", "2", "--data-dir", str(data), "--port", str(port)]
+    up += ["--cluster-cidr", CLUSTER_CIDR, "--service-cluster-ip-range", SERVICE_CIDR]
+    try:
+        pinnace(*up, "-f", str(manifest), env=env)
+        with Client(f"127.0.0.1:{port}") as client:
+            running_pid(client, data)
+        for pid in cluster_processes(data, port):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        left = network_leftovers(data, 2)
+        assert any(item.startswith(hostnet.NETNS_PREFIX) for item in left), left
+        out = subprocess.run(
+            [sys.executable, "-m", "pinnace.cli.main", "down", "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert out.returncode == 1 and "the cluster was not running" in out.stderr
+        assert "(left by an earlier run)" in out.stdout
+        assert network_leftovers(data, 2) == []
+    finally:
+        for pid in cluster_processes(data, port):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
