@@ -176,6 +176,21 @@ def test_replicas_behind_a_service(
     out = pinnace_cli(cluster.server, "exec", "-n", ns, client_pod, "--", "python3", "-c", script)
     assert set(out.stdout.split()) == names(pods)
 
+    # Pod to pod, directly by IP, across the nodes' bridges (no NAT: each
+    # server sees the client pod's own IP).
+    direct = (
+        "import sys,urllib.request\n"
+        "print(' '.join(urllib.request.urlopen(f'http://{ip}:8080/id',timeout=3).read().decode().strip() "
+        "for ip in sys.argv[1:]))\n"
+    )
+    out = pinnace_cli(
+        cluster.server, "exec", "-n", ns, client_pod, "--", "python3", "-c", direct, *ips
+    )
+    assert set(out.stdout.split()) == names(pods)
+    elsewhere = next(p for p in pods if p.spec.node_name != pods[0].spec.node_name)
+    logs = pinnace_cli(cluster.server, "logs", "-n", ns, elsewhere.metadata.name).stdout
+    assert f"{pods[0].status.pod_ip} - - " in logs  # http.server's access log: the client's IP
+
     # Scale to 6 and to 2: the Service follows.
     for n in (6, 2):
         pinnace_cli(cluster.server, "scale", "-n", ns, "deployment", "web", "--replicas", str(n))
