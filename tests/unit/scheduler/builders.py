@@ -8,8 +8,21 @@ from typing import Any
 
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import codec
+from pinnace.machinery.wellknown import (
+    ANNOTATION_POD_NETWORK,
+    POD_NETWORK_BRIDGE,
+    POD_NETWORK_HOST,
+)
 from scheduler.cache import Cache
+from scheduler.framework import Code, Status
 from scheduler.nodeinfo import MachinePorts, NodeInfo, PodInfo, PortTally
+from scheduler.plugins.node_ports import REASON
+
+# NodePorts' verdicts, and the annotations of a node's pod network.
+PORTS_OK = Status()
+PORTS_CLASH = Status(Code.UNSCHEDULABLE, (REASON,))
+HOST_NETWORK_NODE = {ANNOTATION_POD_NETWORK: POD_NETWORK_HOST}
+BRIDGE_NETWORK_NODE = {ANNOTATION_POD_NETWORK: POD_NETWORK_BRIDGE}
 
 
 def pod(

@@ -10,22 +10,28 @@ import pytest
 
 from pinnace.machinery.wellknown import (
     ANNOTATION_POD_NETWORK,
-    POD_NETWORK_BRIDGE,
-    POD_NETWORK_HOST,
 )
 from scheduler.cache import Cache
 from scheduler.failure import fit_error_message
-from scheduler.framework import Code, Status
+from scheduler.framework import Status
 from scheduler.nodeinfo import DEFAULT_HOST_IP, HostPort, host_network_ports
 from scheduler.plugins import default_framework
 from scheduler.plugins.node_ports import REASON, NodePorts
 from scheduler.scheduler import node_scheduling_changed
-from tests.unit.scheduler.builders import bound, info, node, node_info, pod
+from tests.unit.scheduler.builders import (
+    BRIDGE_NETWORK_NODE,
+    HOST_NETWORK_NODE,
+    PORTS_CLASH,
+    PORTS_OK,
+    bound,
+    info,
+    node,
+    node_info,
+    pod,
+)
 
-OK = Status()
-CLASH = Status(Code.UNSCHEDULABLE, (REASON,))
-HOST = {ANNOTATION_POD_NETWORK: POD_NETWORK_HOST}
-BRIDGE = {ANNOTATION_POD_NETWORK: POD_NETWORK_BRIDGE}
+OK, CLASH = PORTS_OK, PORTS_CLASH
+HOST, BRIDGE = HOST_NETWORK_NODE, BRIDGE_NETWORK_NODE
 
 
 def cport(number: int, *, host_port: int = 0, protocol: str = "", host_ip: str = "") -> dict:

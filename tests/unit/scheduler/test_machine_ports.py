@@ -13,24 +13,27 @@ from typing import Any
 
 import pytest
 
-from pinnace.machinery.wellknown import (
-    ANNOTATION_POD_NETWORK,
-    POD_NETWORK_BRIDGE,
-    POD_NETWORK_HOST,
-)
 from scheduler.cache import Cache
 from scheduler.failure import fit_error_message
-from scheduler.framework import Code, Status
+from scheduler.framework import Status
 from scheduler.nodeinfo import machine_key
 from scheduler.plugins import default_framework
-from scheduler.plugins.node_ports import REASON, NodePorts
+from scheduler.plugins.node_ports import NodePorts
 from scheduler.scheduler import node_scheduling_changed
-from tests.unit.scheduler.builders import assert_machines_consistent, bound, info, node, pod
+from tests.unit.scheduler.builders import (
+    BRIDGE_NETWORK_NODE,
+    HOST_NETWORK_NODE,
+    PORTS_CLASH,
+    PORTS_OK,
+    assert_machines_consistent,
+    bound,
+    info,
+    node,
+    pod,
+)
 
-OK = Status()
-CLASH = Status(Code.UNSCHEDULABLE, (REASON,))
-HOST = {ANNOTATION_POD_NETWORK: POD_NETWORK_HOST}
-BRIDGE = {ANNOTATION_POD_NETWORK: POD_NETWORK_BRIDGE}
+OK, CLASH = PORTS_OK, PORTS_CLASH
+HOST, BRIDGE = HOST_NETWORK_NODE, BRIDGE_NETWORK_NODE
 NAMES = ("n1", "n2", "n3")
 PORT_8080 = [{"containerPort": 8080}]
 
