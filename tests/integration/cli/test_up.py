@@ -101,6 +101,12 @@ def network_leftovers(data: Path, nodes: int) -> list[str]:
     return found
 
 
+def up_command(data: Path, port: int) -> list[str]:
+    """`pinnace up` of this test's 2-node cluster, in the background."""
+    up = ["up", "--detach", "--nodes", "2", "--data-dir", str(data), "--port", str(port)]
+    return [*up, "--cluster-cidr", CLUSTER_CIDR, "--service-cluster-ip-range", SERVICE_CIDR]
+
+
 def test_up_down_and_resume(tmp_path: Path) -> None:
     data = tmp_path / "cluster"
     port = free_port()
@@ -108,8 +114,7 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
     env = {**os.environ, "PINNACE_CONFIG": str(tmp_path / "config.json")}
     manifest = tmp_path / "pod.yaml"
     manifest.write_text(POD)
-    up = ["up", "--detach", "--nodes", "2", "--data-dir", str(data), "--port", str(port)]
-    up += ["--cluster-cidr", CLUSTER_CIDR, "--service-cluster-ip-range", SERVICE_CIDR]
+    up = up_command(data, port)
     try:
         out = pinnace(*up, "-f", str(manifest), env=env)
         assert f"API at 127.0.0.1:{port}" in out.stdout and "pod/keeper created" in out.stdout
@@ -180,8 +185,7 @@ def test_down_after_a_crash_removes_what_the_cluster_left(tmp_path: Path) -> Non
     env = {**os.environ, "PINNACE_CONFIG": str(tmp_path / "config.json")}
     manifest = tmp_path / "pod.yaml"
     manifest.write_text(POD)
-    up = ["up", "--detach", "--nodes", "2", "--data-dir", str(data), "--port", str(port)]
-    up += ["--cluster-cidr", CLUSTER_CIDR, "--service-cluster-ip-range", SERVICE_CIDR]
+    up = up_command(data, port)
     try:
         pinnace(*up, "-f", str(manifest), env=env)
         with Client(f"127.0.0.1:{port}") as client:
