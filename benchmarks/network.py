@@ -82,7 +82,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pinnace.api.core.v1 import pod_pb2, service_pb2
 from pinnace.client import AsyncClient, Client, NotFound
-from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
+from pinnace.localcluster.cluster import ClusterConfig, LocalCluster, proxy_table
 from pinnace.localcluster.etcd import free_port
 from pinnace.machinery import codec, hostnet
 from proxy.routes import service_link
@@ -247,11 +247,9 @@ class Owned:
             self.links.add(hostnet.bridge_name(identity))
 
     def add_proxy(self, cluster: LocalCluster) -> None:
-        for comp in cluster.components:
-            if comp.name == "proxy" and "--nft-table" in comp.args:
-                table = comp.args[comp.args.index("--nft-table") + 1]
-                self.tables.add(table)
-                self.links.add(service_link(table))
+        table = proxy_table(cluster.data_dir)
+        self.tables.add(table)
+        self.links.add(service_link(table))
 
     def add_pod(self, pod: pod_pb2.Pod) -> None:
         self.pod_uids.add(pod.metadata.uid)

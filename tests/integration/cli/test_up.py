@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pinnace.client import Client
+from pinnace.localcluster.cluster import cleanup_network
 from pinnace.localcluster.etcd import free_port
 from pinnace.machinery import hostnet
 
@@ -209,3 +210,4 @@ def test_down_after_a_crash_removes_what_the_cluster_left(tmp_path: Path) -> Non
         for pid in cluster_processes(data, port):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        cleanup_network(data)  # also when the test failed before `down` did it
