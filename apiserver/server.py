@@ -21,6 +21,7 @@ from google.protobuf.message import DecodeError, Message
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS, WATCHERS
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
+from apiserver.registry.watching import open_watch
 from apiserver.storage.watchcache import BOOKMARK, CacheEvent
 from apiserver.wire import list_response
 from pinnace.api.autoscaling.v1 import scale_pb2
@@ -33,10 +34,6 @@ log = logging.getLogger(__name__)
 
 SERVICE = "pinnace.api.service.v1.Api"
 VERSION = "pinnace-0.1.0 (Kubernetes API v1.32 semantics)"
-# How long a watch from a resourceVersion ahead of this apiserver's cache
-# waits for the cache before failing with Timeout (Kubernetes: "Too large
-# resource version").
-WATCH_CATCH_UP_SECONDS = 3.0
 
 
 # What a unary handler answers: a message, or bytes already encoded (List).
@@ -261,21 +258,9 @@ class ApiService:
             flt = self._verbs.make_filter(
                 res, req.namespace, req.label_selector, req.field_selector
             )
-            since: int | None = None
-            if req.resource_version not in ("", "0"):
-                try:
-                    since = int(req.resource_version)
-                except ValueError:
-                    raise errors.BadRequest(
-                        f'invalid resourceVersion "{req.resource_version}"'
-                    ) from None
-            elif req.resource_version == "":
-                await res.cache.wait_fresh(await res.store.current_revision())
-            if since is not None and since > res.cache.rv:
-                # A client that failed over from a newer apiserver: wait for
-                # this cache to catch up rather than replay older events.
-                await res.cache.wait_fresh(since, timeout=WATCH_CATCH_UP_SECONDS)
-            watcher = res.cache.watch(flt, since=since, bookmarks=req.allow_bookmarks)
+            watcher = await open_watch(
+                res, flt, req.resource_version, bookmarks=req.allow_bookmarks
+            )
         except errors.ApiError as e:
             REQUESTS.labels("watch", req.resource, e.grpc_code.name).inc()
             await context.abort(e.grpc_code, e.message, trailing_metadata=e.trailing_metadata())
