@@ -30,39 +30,20 @@ the table and the protos agree).
 from __future__ import annotations
 
 import argparse
-import importlib
-import re
-import subprocess
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
-from google.protobuf.descriptor import Descriptor
+from goapi import (
+    ROOT,
+    GoField,
+    GoTypes,
+    add_source_arguments,
+    load_from_args,
+    pinnace_messages,
+    write_generated,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "pinnace" / "machinery" / "omitempty.py"
-sys.path.insert(0, str(ROOT))
 
-# Pinnace proto package -> (checkout, path of the Go types file).
-GO_FILES = {
-    "pinnace.api.core.v1": ("api", "core/v1/types.go"),
-    "pinnace.api.apps.v1": ("api", "apps/v1/types.go"),
-    "pinnace.api.batch.v1": ("api", "batch/v1/types.go"),
-    "pinnace.api.coordination.v1": ("api", "coordination/v1/types.go"),
-    "pinnace.api.autoscaling.v1": ("api", "autoscaling/v1/types.go"),
-    "pinnace.api.discovery.v1": ("api", "discovery/v1/types.go"),
-    "pinnace.api.meta.v1": ("apimachinery", "pkg/apis/meta/v1/types.go"),
-}
-# Go import path -> Pinnace proto package.
-IMPORTS = {
-    "k8s.io/api/core/v1": "pinnace.api.core.v1",
-    "k8s.io/api/apps/v1": "pinnace.api.apps.v1",
-    "k8s.io/api/batch/v1": "pinnace.api.batch.v1",
-    "k8s.io/api/coordination/v1": "pinnace.api.coordination.v1",
-    "k8s.io/api/autoscaling/v1": "pinnace.api.autoscaling.v1",
-    "k8s.io/api/discovery/v1": "pinnace.api.discovery.v1",
-    "k8s.io/apimachinery/pkg/apis/meta/v1": "pinnace.api.meta.v1",
-}
 # Go types from outside these files, by (import path, name): how each
 # writes its zero value.
 FOREIGN = {
@@ -73,8 +54,6 @@ FOREIGN = {
     ("k8s.io/apimachinery/pkg/runtime", "RawExtension"): "null",  # nil Raw -> null
     ("k8s.io/apimachinery/pkg/types", "UID"): "scalar",  # a string
 }
-# Pinnace messages that are not Go structs of these files.
-SKIP_MESSAGES = {"pinnace.api.meta.v1.IntOrString"}  # the codec prints it specially
 SCALARS = {
     "string",
     "bool",
@@ -94,182 +73,56 @@ SCALARS = {
 }
 
 
-@dataclass(frozen=True)
-class GoField:
-    json_name: str
-    go_type: str  # as written, e.g. "*int32", "[]Container", "metav1.Time"
-    options: frozenset[str]  # json tag options: omitempty, omitzero
-    package: str  # the Go import path whose scope the type is written in
-    optional_parent: bool  # inside an embedded pointer: nil when the parent is
-
-
-@dataclass
-class GoFile:
-    import_path: str
-    imports: dict[str, str]  # qualifier -> import path
-    structs: dict[str, list[tuple[str, str, str]]]  # name -> [(go name, type, tag)]
-    named: dict[str, str]  # name -> underlying type (non-struct declarations)
-
-
-_STRUCT = re.compile(r"^type (\w+) struct \{\n(.*?)^\}", re.M | re.S)
-_NAMED = re.compile(r"^type (\w+) (?:= )?(\S.*)$", re.M)
-_IMPORT = re.compile(r'^\t(?:(\w+) )?"([^"]+)"$', re.M)
-_FIELD = re.compile(r"^\t(\w+)\s+([^\s`]+)\s*(?:`([^`]*)`)?\s*(?://.*)?$")
-_EMBEDDED = re.compile(r"^\t(\*?[\w.]+)\s*(?:`([^`]*)`)?\s*(?://.*)?$")
-_JSON_TAG = re.compile(r'json:"([^"]*)"')
-
-
-def parse_go(text: str, import_path: str) -> GoFile:
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)  # block comments
-    block = re.search(r"^import \((.*?)^\)", text, re.M | re.S)
-    imports: dict[str, str] = {}
-    for alias, path in _IMPORT.findall(block.group(1) if block else ""):
-        imports[alias or path.rsplit("/", 1)[-1]] = path
-    structs: dict[str, list[tuple[str, str, str]]] = {}
-    for match in _STRUCT.finditer(text):
-        fields = []
-        for line in match.group(2).splitlines():
-            if not line.strip() or line.strip().startswith("//"):
-                continue
-            field = _FIELD.match(line)
-            if field:
-                fields.append((field.group(1), field.group(2), field.group(3) or ""))
-                continue
-            embedded = _EMBEDDED.match(line)
-            if not embedded:
-                raise SystemExit(f"{import_path}: cannot read struct line {line!r}")
-            fields.append(("", embedded.group(1), embedded.group(2) or ""))
-        structs[match.group(1)] = fields
-    named = {
-        name: underlying.strip()
-        for name, underlying in _NAMED.findall(text)
-        if not underlying.startswith(("struct", "interface"))
-    }
-    return GoFile(import_path, imports, structs, named)
-
-
-class GoTypes:
-    """Every struct and named type of the Go files, by import path."""
-
-    def __init__(self, files: dict[str, GoFile]) -> None:
-        self.files = files
-
-    def resolve(self, go_type: str, package: str) -> tuple[str, str]:
-        """(import path, bare name) of a named type written in `package`'s scope."""
-        if "." in go_type:
-            qualifier, name = go_type.split(".", 1)
-            return self.files[package].imports[qualifier], name
-        return package, go_type
-
-    def fields(self, package: str, struct: str, *, optional: bool = False) -> list[GoField]:
-        """The JSON fields of a struct, embedded structs flattened, in Go order."""
-        out: list[GoField] = []
-        for go_name, go_type, tag in self.files[package].structs[struct]:
-            json_tag = _JSON_TAG.search(tag)
-            parts = (json_tag.group(1) if json_tag else "").split(",")
-            name, options = parts[0], frozenset(parts[1:])
-            if name == "-":
-                continue
-            if not go_name and not name:  # embedded without a JSON name: inlined
-                inner_package, inner = self.resolve(go_type.lstrip("*"), package)
-                out += self.fields(
-                    inner_package, inner, optional=optional or go_type.startswith("*")
-                )
-                continue
-            json_name = name or go_name
-            out.append(GoField(json_name, go_type, options, package, optional))
-        return out
-
-    def zero_rule(self, field: GoField) -> str:
-        """How encoding/json writes this field when it holds its zero value."""
-        go_type = field.go_type
-        if field.optional_parent or go_type.startswith("*") or "omitzero" in field.options:
+def zero_rule(types: GoTypes, field: GoField) -> str:
+    """How encoding/json writes this field when it holds its zero value."""
+    go_type = field.go_type
+    if field.optional_parent or go_type.startswith("*") or "omitzero" in field.options:
+        return "OMIT"
+    omitempty = "omitempty" in field.options
+    kind = go_kind(types, go_type, field.package)
+    if kind in ("scalar", "collection"):
+        if omitempty:
             return "OMIT"
-        omitempty = "omitempty" in field.options
-        kind = self.kind(go_type, field.package)
-        if kind in ("scalar", "collection"):
-            if omitempty:
-                return "OMIT"
-            return "ZERO" if kind == "scalar" else "NULL"
-        # A struct is written whatever its tag says (omitempty never omits
-        # a struct); its own MarshalJSON decides the form.
-        return {"struct": "ZERO", "null": "NULL", "quantity": "QUANTITY"}[kind]
-
-    def kind(self, go_type: str, package: str) -> str:
-        """scalar, collection, struct, or the form of a foreign type (null, quantity)."""
-        if go_type.startswith(("[]", "map[")):
-            return "collection"
-        if go_type in SCALARS:
-            return "scalar"
-        where, name = self.resolve(go_type, package)
-        if (where, name) in FOREIGN:
-            return FOREIGN[(where, name)]
-        file = self.files.get(where)
-        if file is None:
-            raise SystemExit(f"unknown Go type {go_type} (from {where})")
-        if name in file.structs:
-            return "struct"
-        if name in file.named:
-            return self.kind(file.named[name], where)
-        raise SystemExit(f"unknown Go type {name} in {where}")
+        return "ZERO" if kind == "scalar" else "NULL"
+    # A struct is written whatever its tag says (omitempty never omits
+    # a struct); its own MarshalJSON decides the form.
+    return {"struct": "ZERO", "null": "NULL", "quantity": "QUANTITY"}[kind]
 
 
-def load(api: Path, apimachinery: Path) -> tuple[GoTypes, dict[str, str]]:
-    """The Go types, and the commit each checkout is at (for the header)."""
-    roots = {"api": api, "apimachinery": apimachinery}
-    by_package = {pkg: path for path, pkg in IMPORTS.items()}
-    files = {}
-    for pinnace_package, (root, rel) in GO_FILES.items():
-        import_path = by_package[pinnace_package]
-        files[import_path] = parse_go((roots[root] / rel).read_text(), import_path)
-    commits = {name: _commit(path) for name, path in roots.items()}
-    return GoTypes(files), commits
-
-
-def _commit(path: Path) -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip()
-
-
-def pinnace_messages() -> list[Descriptor]:
-    """Every message of the Pinnace API protos, except the API service's."""
-    out = []
-    for proto in sorted(ROOT.glob("protos/pinnace/api/*/v1/*.proto")):
-        rel = proto.relative_to(ROOT / "protos").with_suffix("")
-        if rel.parts[2] == "service":
-            continue
-        module = importlib.import_module(".".join(rel.parts) + "_pb2")
-        for message in module.DESCRIPTOR.message_types_by_name.values():
-            if message.full_name not in SKIP_MESSAGES:
-                out.append(message)
-    return out
+def go_kind(types: GoTypes, go_type: str, package: str) -> str:
+    """scalar, collection, struct, or the form of a foreign type (null, quantity)."""
+    if go_type.startswith(("[]", "map[")):
+        return "collection"
+    if go_type in SCALARS:
+        return "scalar"
+    where, name = types.resolve(go_type, package)
+    if (where, name) in FOREIGN:
+        return FOREIGN[(where, name)]
+    file = types.files.get(where)
+    if file is None:
+        raise SystemExit(f"unknown Go type {go_type} (from {where})")
+    if name in file.structs:
+        return "struct"
+    if name in file.named:
+        return go_kind(types, file.named[name], where)
+    raise SystemExit(f"unknown Go type {name} in {where}")
 
 
 def build_table(types: GoTypes) -> dict[str, dict[str, str]]:
-    by_package = {pkg: path for path, pkg in IMPORTS.items()}
     table: dict[str, dict[str, str]] = {}
     problems = []
     for message in pinnace_messages():
-        package = by_package[message.file.package]
-        if message.name not in types.files[package].structs:
+        go_fields = types.message_fields(message)
+        if go_fields is None:
             problems.append(f"{message.full_name}: no Go struct {message.name}")
             continue
-        go_fields = {f.json_name: f for f in types.fields(package, message.name)}
         rules = {}
         for fd in message.fields:
             go_field = go_fields.get(fd.json_name)
             if go_field is None:
                 problems.append(f"{message.full_name}.{fd.json_name}: no such Go field")
                 continue
-            rules[fd.json_name] = types.zero_rule(go_field)
+            rules[fd.json_name] = zero_rule(types, go_field)
         table[message.full_name] = rules
     if problems:
         raise SystemExit("\n".join(problems))
@@ -336,32 +189,10 @@ def render(table: dict[str, dict[str, str]], commits: dict[str, str]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--api", type=Path, required=True, help="a kubernetes/api checkout")
-    parser.add_argument(
-        "--apimachinery", type=Path, required=True, help="a kubernetes/apimachinery checkout"
-    )
-    parser.add_argument("--api-commit", help="the commit of --api (default: git rev-parse)")
-    parser.add_argument("--apimachinery-commit", help="the commit of --apimachinery")
-    parser.add_argument("--check", action="store_true", help="compare, do not write")
+    add_source_arguments(parser)
     args = parser.parse_args()
-    types, commits = load(args.api, args.apimachinery)
-    commits["api"] = args.api_commit or commits["api"]
-    commits["apimachinery"] = args.apimachinery_commit or commits["apimachinery"]
-    text = render(build_table(types), commits)
-    text = subprocess.run(
-        ["ruff", "format", "--stdin-filename", str(OUT), "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if args.check:
-        if OUT.read_text() != text:
-            print(f"{OUT.relative_to(ROOT)} is out of date", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text)
-    return 0
+    types, commits = load_from_args(args)
+    return write_generated(OUT, render(build_table(types), commits), check=args.check)
 
 
 if __name__ == "__main__":
