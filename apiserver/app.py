@@ -19,6 +19,7 @@ from apiserver.registry.config import RegistryConfig
 from apiserver.registry.kinds import STRATEGIES
 from apiserver.registry.resource import Resource, resource_prefix
 from apiserver.registry.verbs import Verbs
+from apiserver.rest.app import RestServer
 from apiserver.server import SERVICE, ApiService, generic_handler
 from apiserver.storage.hub import CacheHub
 from apiserver.storage.store import Store
@@ -43,6 +44,11 @@ class Options:
     default_unreachable_toleration_seconds: int = 300
     service_cluster_ip_range: str = "10.96.0.0/12"
     service_node_port_range: str = "30000-32767"
+    # The Kubernetes HTTP API (rest/): host:port, "" = not served.
+    rest_listen: str = ""
+    tls_cert_file: str = ""
+    tls_private_key_file: str = ""
+    rest_plain_http: bool = False
 
     def registry_config(self) -> RegistryConfig:
         """The registry settings these options choose."""
@@ -82,7 +88,9 @@ class ApiServer:
         self.hub = CacheHub(self.etcd, [r.cache for r in self.resources.values()])
         self.finalizer: NamespaceFinalizer | None = None
         self.server: grpc.aio.Server | None = None
+        self.rest: RestServer | None = None
         self.port = 0
+        self.rest_port = 0
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -113,6 +121,14 @@ class ApiServer:
             raise OSError(f"cannot listen on {self.opts.listen}")
         await server.start()
         self.server = server
+        if self.opts.rest_listen:
+            self.rest = RestServer(self.resources, verbs)
+            self.rest_port = await self.rest.start(
+                self.opts.rest_listen,
+                cert_file=self.opts.tls_cert_file,
+                key_file=self.opts.tls_private_key_file,
+                plain_http=self.opts.rest_plain_http,
+            )
         await _set_serving(health_servicer)
         self._tasks = [
             asyncio.create_task(self.finalizer.run(), name="namespace-finalizer"),
@@ -140,6 +156,8 @@ class ApiServer:
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
+        if self.rest is not None:
+            await self.rest.stop()
         if self.server is not None:
             await self.server.stop(grace)
         await self.hub.stop()

@@ -12,7 +12,7 @@ import signal
 
 from apiserver.app import ApiServer, Options
 from apiserver.registry.allocation import IPRange, PortRange
-from pinnace.machinery.flags import Parser
+from pinnace.machinery.flags import Parser, add_bool_flag
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 
@@ -77,8 +77,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="30000-32767",
         help="ports (lo-hi, inclusive) NodePort Services are allocated from (default %(default)s)",
     )
+    p.add_argument(
+        "--rest-listen",
+        default="",
+        help="serve the Kubernetes HTTP API (what kubectl speaks) on host:port, HTTPS with "
+        "--tls-cert-file/--tls-private-key-file (default: off)",
+    )
+    p.add_argument("--tls-cert-file", default="", help="PEM certificate of the HTTP API")
+    p.add_argument("--tls-private-key-file", default="", help="PEM private key of the HTTP API")
+    add_bool_flag(
+        p,
+        "--rest-plain-http",
+        help="serve the HTTP API without TLS (local experiments only)",
+    )
     p.add_argument("--log-level", default="info", help="debug, info, warning or error")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.rest_listen and not args.rest_plain_http:
+        if not (args.tls_cert_file and args.tls_private_key_file):
+            p.error(
+                "--rest-listen needs --tls-cert-file and --tls-private-key-file "
+                "(or --rest-plain-http for plain HTTP)"
+            )
+    return args
 
 
 def _cidr(text: str) -> str:
@@ -111,6 +131,10 @@ async def run(args: argparse.Namespace) -> None:
         default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,
         service_cluster_ip_range=args.service_cluster_ip_range,
         service_node_port_range=args.service_node_port_range,
+        rest_listen=args.rest_listen,
+        tls_cert_file=args.tls_cert_file,
+        tls_private_key_file=args.tls_private_key_file,
+        rest_plain_http=args.rest_plain_http,
     )
     server = ApiServer(opts)
     stop = asyncio.Event()

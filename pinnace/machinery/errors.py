@@ -116,6 +116,10 @@ class MethodNotAllowed(ApiError):
     reason, http_code, grpc_code = "MethodNotAllowed", 405, grpc.StatusCode.UNIMPLEMENTED
 
 
+class UnsupportedMediaType(ApiError):
+    reason, http_code, grpc_code = "UnsupportedMediaType", 415, grpc.StatusCode.INVALID_ARGUMENT
+
+
 class Timeout(ApiError):
     reason, http_code, grpc_code = "Timeout", 504, grpc.StatusCode.DEADLINE_EXCEEDED
 
@@ -140,6 +144,7 @@ _BY_REASON: dict[str, type[ApiError]] = {
         Forbidden,
         TooLarge,
         MethodNotAllowed,
+        UnsupportedMediaType,
         Timeout,
         Unavailable,
         InternalError,

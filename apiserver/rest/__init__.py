@@ -1,0 +1,1 @@
+"""The Kubernetes HTTP/JSON API: the apiserver's second front door (app.py)."""

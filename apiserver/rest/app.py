@@ -1,0 +1,325 @@
+"""The Kubernetes HTTP/JSON API (``--rest-listen``), the apiserver's second
+front door beside gRPC: the same resources, registry verbs, validation,
+storage and watch cache, so kubectl and Kubernetes' client libraries work.
+
+Every request goes through ``_serve``: parse the URL (paths.py), find the
+resource, run the verb (handlers.py), answer JSON. An ``ApiError`` becomes
+its HTTP code with a ``Status`` body, as kube-apiserver answers; anything
+else is a 500 InternalError, logged. Authentication and authorization will
+run at one place before the verb for both front doors (issue 13).
+
+Watches (``?watch=1``) stream newline-delimited JSON events (``{"type":
+"ADDED", "object": {...}}``) until ``timeoutSeconds`` or the client goes;
+BOOKMARK events carry only the resourceVersion; a resourceVersion older
+than the cache's window is an ERROR event with a 410 Expired Status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import time
+from typing import Any
+
+from aiohttp import web
+
+from apiserver.metrics import REQUEST_LATENCY, REQUESTS
+from apiserver.registry.resource import Resource
+from apiserver.registry.verbs import Verbs
+from apiserver.registry.watching import open_watch
+from apiserver.rest import discovery
+from apiserver.rest.handlers import Handlers, decode_body, object_dict
+from apiserver.rest.paths import RequestInfo, request_info
+from apiserver.storage.watchcache import BOOKMARK
+from pinnace.api.meta.v1 import meta_pb2
+from pinnace.machinery import codec, errors
+from pinnace.machinery.codec import CodecError
+
+__all__ = ["RestServer"]
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+MAX_BODY = 3 * 1024 * 1024
+VERSION_INFO = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.0-pinnace.0.1.0",
+    "gitCommit": "",
+    "gitTreeState": "clean",
+    "buildDate": "2026-12-01T00:00:00Z",
+    "goVersion": "python",
+    "compiler": "cpython",
+    "platform": "linux/amd64",
+}
+
+
+def _json(body: Any, status: int = 200, content_type: str = JSON) -> web.Response:
+    return web.Response(
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
+        status=status,
+        headers={"Content-Type": content_type},
+    )
+
+
+def _status_body(err: errors.ApiError) -> dict[str, Any]:
+    body = codec.to_dict(err.status)
+    body["apiVersion"], body["kind"] = "v1", "Status"
+    body.setdefault("metadata", {})
+    return body
+
+
+def _error(err: errors.ApiError) -> web.Response:
+    return _json(_status_body(err), status=err.http_code)
+
+
+def _dry_run(query: dict[str, str]) -> bool:
+    value = query.get("dryRun", "")
+    if value and value != "All":
+        raise errors.BadRequest(f'unsupported dryRun value "{value}": only "All" is supported')
+    return value == "All"
+
+
+def _delete_options(query: dict[str, str], body: bytes) -> meta_pb2.DeleteOptions:
+    data: dict[str, Any] = {}
+    if body.strip():
+        data = decode_body(body, JSON)
+        data.pop("apiVersion", None)
+        data.pop("kind", None)
+    if "gracePeriodSeconds" in query:
+        try:
+            data["gracePeriodSeconds"] = int(query["gracePeriodSeconds"])
+        except ValueError:
+            raise errors.BadRequest(
+                f'invalid gracePeriodSeconds "{query["gracePeriodSeconds"]}"'
+            ) from None
+    if "propagationPolicy" in query:
+        data["propagationPolicy"] = query["propagationPolicy"]
+    if "dryRun" in query:
+        data["dryRun"] = [query["dryRun"]]
+    try:
+        return codec.from_dict(meta_pb2.DeleteOptions, data)
+    except CodecError as e:
+        raise errors.BadRequest(f"invalid DeleteOptions: {e}") from None
+
+
+class RestServer:
+    """The HTTP(S) front door over the apiserver's resources and verbs."""
+
+    def __init__(self, resources: dict[str, Resource], verbs: Verbs) -> None:
+        self.resources = resources
+        self.handlers = Handlers(verbs)
+        self.verbs = verbs
+        self._by_path = {
+            (r.info.group, r.info.version, r.info.plural): r for r in resources.values()
+        }
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+        self.app = web.Application(client_max_size=MAX_BODY)
+        self.app.router.add_route("*", "/{tail:.*}", self._serve)
+
+    async def start(
+        self, listen: str, *, cert_file: str = "", key_file: str = "", plain_http: bool = False
+    ) -> int:
+        host, _, port = listen.rpartition(":")
+        context = None
+        if not plain_http:
+            if not cert_file or not key_file:
+                raise ValueError(
+                    "--rest-listen needs --tls-cert-file and --tls-private-key-file "
+                    "(or --rest-plain-http to serve plain HTTP)"
+                )
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert_file, key_file)
+        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self.runner.setup()
+        site = web.TCPSite(
+            self.runner, host.strip("[]") or "127.0.0.1", int(port), ssl_context=context
+        )
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else int(port)
+        log.info("serving the Kubernetes HTTP API on %s:%d (%s)", host, self.port,
+                 "plain HTTP" if plain_http else "HTTPS")  # fmt: skip
+        return self.port
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    # ---- dispatch --------------------------------------------------------------------
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        start = time.perf_counter()
+        verb, resource, code = request.method.lower(), "", "200"
+        try:
+            response = await self._route(request)
+            code = str(response.status)
+            return response
+        except errors.ApiError as e:
+            code = str(e.http_code)
+            return _error(e)
+        except asyncio.CancelledError:
+            code = "cancelled"
+            raise
+        except Exception as e:
+            log.exception("%s %s failed", request.method, request.path)
+            code = "500"
+            return _error(errors.InternalError(f"internal error: {type(e).__name__}: {e}"))
+        finally:
+            REQUESTS.labels(f"rest-{verb}", resource, code).inc()
+            REQUEST_LATENCY.labels(f"rest-{verb}", resource).observe(time.perf_counter() - start)
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
+        path = request.path.rstrip("/") or "/"
+        if request.method == "GET":
+            static = self._static(path, request)
+            if static is not None:
+                return static
+        query = {k: v for k, v in request.query.items()}
+        watch = query.get("watch", "") in ("1", "true")
+        ri = request_info(request.method, path, watch=watch)
+        if ri is None:
+            raise errors.NotFound(f'the server could not find the requested resource ("{path}")')
+        res = self._by_path.get((ri.group, ri.version, ri.resource))
+        if res is None:
+            raise errors.NotFound("the server could not find the requested resource")
+        if not res.info.namespaced:
+            ri = RequestInfo(
+                ri.verb, ri.group, ri.version, ri.resource, "", ri.name, ri.subresource
+            )
+        return await self._verb(request, res, ri, query)
+
+    def _static(self, path: str, request: web.Request) -> web.Response | None:
+        accept = request.headers.get("Accept", "")
+        if path in ("/healthz", "/livez", "/readyz") or path.startswith(
+            ("/healthz/", "/livez/", "/readyz/")
+        ):
+            return web.Response(text="ok", content_type="text/plain")
+        if path == "/version":
+            return _json(VERSION_INFO)
+        if path == "/api":
+            if discovery.wants_aggregated(accept):
+                return _json(
+                    discovery.aggregated(legacy=True), content_type=discovery.AGGREGATED_TYPE
+                )
+            return _json(discovery.api_versions(request.host))
+        if path == "/apis":
+            if discovery.wants_aggregated(accept):
+                return _json(
+                    discovery.aggregated(legacy=False), content_type=discovery.AGGREGATED_TYPE
+                )
+            return _json(discovery.api_group_list())
+        parts = path.strip("/").split("/")
+        if parts[0] == "api" and len(parts) == 2:
+            found = discovery.resource_list("", parts[1])
+        elif parts[0] == "apis" and len(parts) == 3:
+            found = discovery.resource_list(parts[1], parts[2])
+        elif parts[0] == "apis" and len(parts) == 2:
+            groups = [g for g in discovery.api_group_list()["groups"] if g["name"] == parts[1]]
+            found = {"kind": "APIGroup", "apiVersion": "v1", **groups[0]} if groups else None
+        else:
+            return None
+        if found is None:
+            raise errors.NotFound("the server could not find the requested resource")
+        return _json(found)
+
+    async def _verb(
+        self, request: web.Request, res: Resource, ri: RequestInfo, query: dict[str, str]
+    ) -> web.StreamResponse:
+        h = self.handlers
+        if ri.verb == "get":
+            return _json(await h.get(res, ri))
+        if ri.verb == "list":
+            items, lm = await h.list_items(res, ri, query)
+            return _json(h.list_dict(res, items, lm))
+        if ri.verb == "watch":
+            return await self._watch(request, res, ri, query)
+        body = await request.read()
+        content_type = request.headers.get("Content-Type", JSON)
+        if ri.verb == "create":
+            code, out = await h.create(
+                res, ri, decode_body(body, content_type), dry_run=_dry_run(query)
+            )
+            return _json(out, status=code)
+        if ri.verb == "update":
+            return _json(
+                await h.update(res, ri, decode_body(body, content_type), dry_run=_dry_run(query))
+            )
+        if ri.verb == "patch":
+            return _json(await h.patch(res, ri, body, content_type, dry_run=_dry_run(query)))
+        if ri.verb == "delete":
+            return _json(await h.delete(res, ri, _delete_options(query, body)))
+        if ri.verb == "deletecollection":
+            return _json(await h.delete_collection(res, ri, query, _delete_options(query, body)))
+        raise errors.MethodNotAllowed(
+            "the server does not allow this method on the requested resource"
+        )
+
+    # ---- watch -----------------------------------------------------------------------
+
+    async def _watch(
+        self, request: web.Request, res: Resource, ri: RequestInfo, query: dict[str, str]
+    ) -> web.StreamResponse:
+        flt = self.verbs.make_filter(
+            res, ri.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
+        )
+        if ri.name:  # a watch of one object (GET .../name?watch=1, deprecated but served)
+            flt = self.verbs.make_filter(
+                res, ri.namespace, query.get("labelSelector", ""),
+                ",".join(f for f in (query.get("fieldSelector", ""), f"metadata.name={ri.name}") if f),
+            )  # fmt: skip
+        timeout = _timeout_seconds(query)
+        bookmarks = query.get("allowWatchBookmarks", "") in ("1", "true")
+        response = web.StreamResponse(
+            status=200, headers={"Content-Type": JSON, "Transfer-Encoding": "chunked"}
+        )
+        try:
+            watcher = await open_watch(
+                res, flt, query.get("resourceVersion", ""), bookmarks=bookmarks
+            )
+        except errors.Expired as e:
+            await response.prepare(request)
+            await response.write(_line({"type": "ERROR", "object": _status_body(e)}))
+            await response.write_eof()
+            return response
+        await response.prepare(request)
+        cls = res.info.message_class
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    ev = await watcher.queue.get()
+                    if ev is None:
+                        break
+                    if ev.type == BOOKMARK:
+                        obj = {
+                            "kind": res.info.kind,
+                            "apiVersion": res.info.api_version,
+                            "metadata": {"resourceVersion": str(ev.rv)},
+                        }
+                    else:
+                        obj = object_dict(res, cls.FromString(ev.obj.raw))
+                    await response.write(_line({"type": ev.type, "object": obj}))
+        except (TimeoutError, ConnectionResetError):
+            pass
+        finally:
+            res.cache.unwatch(watcher)
+        return response
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
+def _timeout_seconds(query: dict[str, str]) -> float | None:
+    raw = query.get("timeoutSeconds", "")
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.BadRequest(f'invalid timeoutSeconds "{raw}"') from None
+    return float(value) if value > 0 else None
