@@ -21,6 +21,7 @@ import json
 import logging
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -37,7 +38,7 @@ from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, errors
 from pinnace.machinery.codec import CodecError
 
-__all__ = ["RestServer"]
+__all__ = ["RestServer", "SubresourceHandler"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,12 @@ VERSION_INFO = {
     "compiler": "cpython",
     "platform": "linux/amd64",
 }
+
+
+# Serves one request to a subresource: (request, resource, what the URL names, query).
+SubresourceHandler = Callable[
+    [web.Request, Resource, RequestInfo, dict[str, str]], Awaitable[web.StreamResponse]
+]
 
 
 def _json(body: Any, status: int = 200, content_type: str = JSON) -> web.Response:
@@ -115,6 +122,9 @@ class RestServer:
         self._by_path = {
             (r.info.group, r.info.version, r.info.plural): r for r in resources.values()
         }
+        # (resource plural, subresource) → handler of the request, for the
+        # subresources served apart from the generic verbs (pods/log, ...).
+        self.subresources: dict[tuple[str, str], SubresourceHandler] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.app = web.Application(client_max_size=MAX_BODY)
@@ -230,6 +240,9 @@ class RestServer:
     async def _verb(
         self, request: web.Request, res: Resource, ri: RequestInfo, query: dict[str, str]
     ) -> web.StreamResponse:
+        special = self.subresources.get((ri.resource, ri.subresource)) if ri.subresource else None
+        if special is not None:
+            return await special(request, res, ri, query)
         h = self.handlers
         if ri.verb == "get":
             return _json(await h.get(res, ri))
