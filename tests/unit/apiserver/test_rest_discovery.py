@@ -25,12 +25,11 @@ def test_wants_aggregated(accept: str, aggregated: bool) -> None:
 
 
 def test_every_kind_is_discoverable_both_ways() -> None:
-    legacy = {
-        (i.group, i.version): {
-            r["name"] for r in discovery.resource_list(i.group, i.version)["resources"]
-        }  # type: ignore[index]
-        for i in kinds.KINDS
-    }
+    legacy: dict[tuple[str, str], set[str]] = {}
+    for info in kinds.KINDS:
+        listed = discovery.resource_list(info.group, info.version)
+        assert listed is not None
+        legacy[(info.group, info.version)] = {r["name"] for r in listed["resources"]}
     groups = (
         discovery.aggregated(legacy=False)["items"] + discovery.aggregated(legacy=True)["items"]
     )
