@@ -30,6 +30,9 @@ from pinnace.machinery.patch import json_patch, merge_patch
 
 __all__ = ["PATCH_TYPES", "Handlers", "decode_body", "object_dict"]
 
+JSON_TYPE = "application/json"
+# The media types a create or update body may have.
+BODY_TYPES = (JSON_TYPE, "application/yaml")
 # Content-Type of a PATCH → the registry's patch type.
 PATCH_TYPES = {
     "application/merge-patch+json": "merge",
@@ -47,7 +50,15 @@ def object_dict(res: Resource, obj: Message) -> dict[str, Any]:
 
 
 def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
-    """A request body as a dict (JSON, or YAML for application/yaml)."""
+    """A request body as a dict (JSON, or YAML for application/yaml).
+    Other media types (Kubernetes' protobuf, CBOR) are 415, after which
+    client-go sends JSON."""
+    media = content_type.split(";")[0].strip() or JSON_TYPE
+    if media not in BODY_TYPES:
+        raise errors.UnsupportedMediaType(
+            f"the body of the request was in an unknown format - accepted media types "
+            f"include: {', '.join(BODY_TYPES)}"
+        )
     if not body.strip():
         raise errors.BadRequest("the request body is empty; an object is required")
     try:
