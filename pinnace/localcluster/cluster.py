@@ -6,9 +6,11 @@ kubelets put pods in network namespaces when root) and Services ClusterIPs
 from ``service_cidr``.
 
 State lives under the data dir (etcd data, component logs, ``cluster.json``
-with the ports), so starting again on the same data dir resumes the same
-cluster. Components run as child processes in their own process groups and
-are stopped (SIGTERM, then SIGKILL) when the cluster stops.
+with the ports, ``pki/`` with the cluster CA and certificates, ``kubeconfig``
+for kubectl), so starting again on the same data dir resumes the same
+cluster, with the same CA. Components run as child processes in their own
+process groups and are stopped (SIGTERM, then SIGKILL) when the cluster
+stops.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from pathlib import Path
 from pinnace.client import Client
 from pinnace.localcluster import process
 from pinnace.localcluster.etcd import EtcdServer, free_port
-from pinnace.machinery import hostnet
+from pinnace.machinery import hostnet, pki
 from pinnace.machinery.conditions import is_true
+from pinnace.machinery.kubeconfig import kubeconfig, write_kubeconfig
 from pinnace.machinery.wellknown import NODE_READY
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,13 @@ STATE_FILE = "cluster.json"
 # The ranges and node count of the last start: what cleanup_network removes.
 NETWORK_FILE = "network.json"
 PID_FILE = "up.pid"
+PKI_DIR = "pki"
+KUBECONFIG_FILE = "kubeconfig"
+
+# Whether the apiserver takes --rest-listen (the Kubernetes HTTP API, issue
+# 12). Until it does, a start writes the PKI and the kubeconfig but starts no
+# HTTP listener; flip this once `python -m apiserver.main --help` lists it.
+APISERVER_SERVES_REST = False
 
 
 DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
@@ -45,6 +55,8 @@ class ClusterConfig:
     data_dir: Path
     nodes: int = 3
     port: int = 6443
+    # The Kubernetes HTTP API (kubectl) on 127.0.0.1; 0: a free port each start.
+    rest_port: int = 0
     etcd_binary: str | None = None
     extra_component_flags: dict[str, list[str]] = field(default_factory=dict)
     # Pod IPs: each node gets a /24 of it (node IPAM in the controller-manager).
@@ -70,10 +82,25 @@ class LocalCluster:
         self.etcd: EtcdServer | None = None
         self.components: list[process.Component] = []
         self.skipped: list[str] = []
+        self.pki = pki.ClusterPKI(self.data_dir / PKI_DIR)
+        self.kubeconfig = self.data_dir / KUBECONFIG_FILE
+        # The HTTP API's port once started (config.rest_port, or the free one).
+        self.rest_port: int | None = None
 
     @property
     def server(self) -> str:
         return f"127.0.0.1:{self.config.port}"
+
+    @property
+    def rest_address(self) -> str:
+        return f"127.0.0.1:{self.rest_port}"
+
+    @property
+    def rest_server(self) -> str | None:
+        """The Kubernetes HTTP API's URL; None while it is not served."""
+        if self.rest_port is None or not APISERVER_SERVES_REST:
+            return None
+        return f"https://{self.rest_address}"
 
     def _ports(self) -> dict[str, int]:
         path = self.data_dir / STATE_FILE
@@ -116,10 +143,13 @@ class LocalCluster:
             logs / "apiserver.log",
             "--service-cluster-ip-range",
             self.config.service_cidr,
+            *self._rest_flags(),
             *self.config.extra_component_flags.get("apiserver", []),
         )
         self._launch(api)
         api.wait_serving(self.server, timeout)
+        if self.rest_server is not None:
+            api.wait_listening(self.rest_address, timeout)
         waits: list[tuple[process.Component, str]] = []
         nodes = 0
         for name, module, args in self._workers():
@@ -141,6 +171,26 @@ class LocalCluster:
         if nodes:
             self._wait_nodes_ready(nodes, deadline=start + timeout)
         log.info("cluster up in %.2fs", time.monotonic() - start)
+
+    def _rest_flags(self) -> list[str]:
+        """Make (or keep) the PKI, write the kubeconfig for this start's HTTP
+        API port, and return the apiserver's flags that serve it."""
+        self.rest_port = self.config.rest_port or free_port()
+        pki.ensure_cluster_pki(self.pki.dir)
+        config = kubeconfig(
+            server=f"https://{self.rest_address}",
+            ca_pem=self.pki.ca.cert.read_bytes(),
+            client_cert_pem=self.pki.admin.cert.read_bytes(),
+            client_key_pem=self.pki.admin.key.read_bytes(),
+        )
+        write_kubeconfig(self.kubeconfig, config)
+        if not APISERVER_SERVES_REST:
+            return []
+        return [
+            *("--rest-listen", self.rest_address),
+            *("--tls-cert-file", str(self.pki.apiserver.cert)),
+            *("--tls-private-key-file", str(self.pki.apiserver.key)),
+        ]
 
     def _wait_nodes_ready(self, count: int, *, deadline: float) -> None:
         with Client(self.server, timeout=5) as client:

