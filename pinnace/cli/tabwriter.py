@@ -1,6 +1,8 @@
-"""Go's ``text/tabwriter`` as kubectl's describers use it (minwidth 0,
-padding 2, spaces): lines of tab-terminated cells, the last cell of a line
-not aligned.
+"""Go's ``text/tabwriter`` with spaces, as kubectl uses it: its describers
+(minwidth 0, padding 2, the default) and its table printer (minwidth 6,
+padding 3). Lines of tab-terminated cells, the last cell of a line not
+aligned; a column is as wide as its widest cell plus the padding, and at
+least minwidth.
 
 A column is aligned over a block of consecutive lines that all have a
 tab-terminated cell in it; a line with fewer cells ends the block. So in
@@ -21,7 +23,7 @@ __all__ = ["tabbed"]
 PADDING = 2
 
 
-def tabbed(lines: list[str]) -> str:
+def tabbed(lines: list[str], *, minwidth: int = 0, padding: int = PADDING) -> str:
     """``lines`` aligned as Go's tabwriter would (module docstring)."""
     rows = [line.split("\t") for line in lines]
     widths = [[0] * len(r) for r in rows]
@@ -35,7 +37,7 @@ def tabbed(lines: list[str]) -> str:
             j = i
             while j < end and len(rows[j]) - 1 > col:
                 j += 1
-            width = max(len(rows[k][col]) for k in range(i, j)) + PADDING
+            width = max(minwidth, max(len(rows[k][col]) for k in range(i, j)) + padding)
             for k in range(i, j):
                 widths[k][col] = width
             align(i, j, col + 1)
