@@ -1,8 +1,15 @@
-"""JSON merge patch (RFC 7386) and JSON patch (RFC 6902) over plain dicts.
+"""JSON merge patch (RFC 7386) and JSON patch (RFC 6902) over plain dicts,
+and ``apply_patch``, the one dispatch over every patch type the API takes.
 
-Both return a new document and never modify their inputs. A JSON patch that
+All return a new document and never modify their inputs. A JSON patch that
 cannot apply (missing path, failed ``test``) raises ``PatchError`` naming the
-operation and the path.
+operation and the path; so does a malformed strategic merge patch
+(pinnace/machinery/strategicpatch.py), through ``apply_patch``.
+
+Patch types, by the names the API service takes (``PATCH_TYPES``) and the
+HTTP Content-Types they stand for (``CONTENT_TYPES``): "merge"
+(application/merge-patch+json), "json" (application/json-patch+json) and
+"strategic" (application/strategic-merge-patch+json).
 """
 
 from __future__ import annotations
@@ -10,9 +17,43 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from google.protobuf.descriptor import Descriptor
+
+from .strategicpatch import StrategicPatchError, strategic_merge_patch
+
+PATCH_TYPES = ("merge", "json", "strategic")
+CONTENT_TYPES = {
+    "application/merge-patch+json": "merge",
+    "application/json-patch+json": "json",
+    "application/strategic-merge-patch+json": "strategic",
+}
+
 
 class PatchError(ValueError):
     """A patch is malformed or does not apply to the document."""
+
+
+def apply_patch(patch_type: str, document: Any, patch: Any, *, schema: Descriptor) -> Any:
+    """`document` with `patch` of `patch_type` (one of PATCH_TYPES) applied.
+
+    `schema` is the message descriptor of the document's kind (the strategic
+    merge patch reads the patch strategies of its fields). Raises PatchError
+    for an unknown type, or a patch that is malformed or does not apply.
+    """
+    if patch_type == "merge":
+        if not isinstance(patch, dict):
+            raise PatchError("a merge patch must be a JSON object")
+        return merge_patch(document, patch)
+    if patch_type == "json":
+        return json_patch(document, patch)
+    if patch_type == "strategic":
+        if not isinstance(patch, dict) or not isinstance(document, dict):
+            raise PatchError("a strategic merge patch must be a JSON object")
+        try:
+            return strategic_merge_patch(document, patch, schema)
+        except StrategicPatchError as e:
+            raise PatchError(str(e)) from None
+    raise PatchError(f'unsupported patch type "{patch_type}"; supported: {", ".join(PATCH_TYPES)}')
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
