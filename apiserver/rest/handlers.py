@@ -40,7 +40,9 @@ PATCH_TYPES = {
     "application/strategic-merge-patch+json": "strategic",
 }
 # Kinds whose DELETE answers with the object itself (ReturnDeletedObject).
-_RETURN_DELETED = frozenset({"Pod", "PersistentVolume", "PersistentVolumeClaim", "ServiceAccount"})
+_RETURN_DELETED = frozenset(
+    {"Pod", "Service", "PersistentVolume", "PersistentVolumeClaim", "ServiceAccount"}
+)
 
 
 def object_dict(res: Resource, obj: Message) -> dict[str, Any]:
