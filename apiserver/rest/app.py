@@ -43,6 +43,7 @@ __all__ = ["RestServer", "SubresourceHandler"]
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 MAX_BODY = 3 * 1024 * 1024
 VERSION_INFO = {
     "major": "1",
@@ -287,13 +288,20 @@ class RestServer:
             )  # fmt: skip
         timeout = _timeout_seconds(query)
         bookmarks = query.get("allowWatchBookmarks", "") in ("1", "true")
+        # sendInitialEvents (WatchList): the current state as ADDED events,
+        # then a bookmark annotated "k8s.io/initial-events-end".
+        initial = query.get("sendInitialEvents", "") == "true"
+        if initial and not bookmarks:
+            raise errors.Invalid(
+                "sendInitialEvents requires allowWatchBookmarks=true",
+                kind=res.info.kind,
+            )
+        since = "" if initial else query.get("resourceVersion", "")
         response = web.StreamResponse(
             status=200, headers={"Content-Type": JSON, "Transfer-Encoding": "chunked"}
         )
         try:
-            watcher = await open_watch(
-                res, flt, query.get("resourceVersion", ""), bookmarks=bookmarks
-            )
+            watcher = await open_watch(res, flt, since, bookmarks=bookmarks)
         except errors.Expired as e:
             await response.prepare(request)
             await response.write(_line({"type": "ERROR", "object": _status_body(e)}))
@@ -308,10 +316,14 @@ class RestServer:
                     if ev is None:
                         break
                     if ev.type == BOOKMARK:
+                        bookmark_meta: dict[str, Any] = {"resourceVersion": str(ev.rv)}
+                        if initial:  # the first bookmark ends the initial events
+                            bookmark_meta["annotations"] = {INITIAL_EVENTS_END: "true"}
+                            initial = False
                         obj = {
                             "kind": res.info.kind,
                             "apiVersion": res.info.api_version,
-                            "metadata": {"resourceVersion": str(ev.rv)},
+                            "metadata": bookmark_meta,
                         }
                     else:
                         obj = object_dict(res, cls.FromString(ev.obj.raw))

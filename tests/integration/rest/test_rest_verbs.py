@@ -240,3 +240,27 @@ def test_watch_streams_events_and_expires(http: Http, ns: str) -> None:
         first = json.loads(resp.readline())
     assert first["type"] == "ERROR" and first["object"]["code"] == 410
     assert first["object"]["reason"] == "Expired"
+
+
+def test_watch_list_sends_initial_events_then_the_end_bookmark(http: Http, ns: str) -> None:
+    """sendInitialEvents=true (client-go's WatchList): every current object as
+    ADDED, then a BOOKMARK annotated k8s.io/initial-events-end."""
+    base = f"/apis/apps/v1/namespaces/{ns}/deployments"
+    for name in ("a", "b"):
+        http.call("POST", base, deployment(name))
+    query = (
+        "watch=1&sendInitialEvents=true&allowWatchBookmarks=true"
+        "&resourceVersionMatch=NotOlderThan&timeoutSeconds=2"
+    )
+    req = urllib.request.Request(f"{http.base}{base}?{query}")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        events = [json.loads(resp.readline()) for _ in range(3)]
+    assert [(e["type"], e["object"]["metadata"].get("name")) for e in events[:2]] == [
+        ("ADDED", "a"),
+        ("ADDED", "b"),
+    ]
+    end = events[2]
+    assert end["type"] == "BOOKMARK"
+    assert end["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    code, _, status = http.call("GET", f"{base}?watch=1&sendInitialEvents=true")
+    assert (code, status["reason"]) == (422, "Invalid")
