@@ -32,6 +32,7 @@ from apiserver.registry.verbs import Verbs
 from apiserver.registry.watching import open_watch
 from apiserver.rest import discovery
 from apiserver.rest.handlers import Handlers, decode_body, object_dict
+from apiserver.rest.negotiation import media_type, representation
 from apiserver.rest.paths import RequestInfo, request_info
 from apiserver.storage.watchcache import BOOKMARK
 from pinnace.api.meta.v1 import meta_pb2
@@ -245,11 +246,24 @@ class RestServer:
         if special is not None:
             return await special(request, res, ri, query)
         h = self.handlers
+        rep = representation(request.headers.get("Accept", ""))
         if ri.verb == "get":
-            return _json(await h.get(res, ri))
+            got = await h.get(res, ri)
+            if rep == "partial" and not ri.subresource:
+                return _json(_partial(got), content_type=media_type(rep, is_list=False))
+            return _json(got)
         if ri.verb == "list":
             items, lm = await h.list_items(res, ri, query)
-            return _json(h.list_dict(res, items, lm))
+            listed = h.list_dict(res, items, lm)
+            if rep == "partial":
+                partial = {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": listed["metadata"],
+                    "items": [_partial(i) for i in listed["items"]],
+                }
+                return _json(partial, content_type=media_type(rep, is_list=True))
+            return _json(listed)
         if ri.verb == "watch":
             return await self._watch(request, res, ri, query)
         body = await request.read()
@@ -333,6 +347,15 @@ class RestServer:
         finally:
             res.cache.unwatch(watcher)
         return response
+
+
+def _partial(obj: dict[str, Any]) -> dict[str, Any]:
+    """An object as PartialObjectMetadata (its metadata only)."""
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata", {}),
+    }
 
 
 def _line(event: dict[str, Any]) -> bytes:

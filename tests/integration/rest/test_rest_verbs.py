@@ -264,3 +264,16 @@ def test_watch_list_sends_initial_events_then_the_end_bookmark(http: Http, ns: s
     assert end["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
     code, _, status = http.call("GET", f"{base}?watch=1&sendInitialEvents=true")
     assert (code, status["reason"]) == (422, "Invalid")
+
+
+def test_partial_object_metadata_when_asked(http: Http, ns: str) -> None:
+    base = f"/apis/apps/v1/namespaces/{ns}/deployments"
+    http.call("POST", base, deployment("m"))
+    accept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+    code, headers, one = http.call("GET", f"{base}/m", accept=accept)
+    assert code == 200 and one["kind"] == "PartialObjectMetadata" and "spec" not in one
+    assert one["metadata"]["name"] == "m" and "as=PartialObjectMetadata" in headers["Content-Type"]
+    accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+    code, _, many = http.call("GET", base, accept=accept)
+    assert many["kind"] == "PartialObjectMetadataList"
+    assert [i["metadata"]["name"] for i in many["items"]] == ["m"]
