@@ -40,11 +40,6 @@ PID_FILE = "up.pid"
 PKI_DIR = "pki"
 KUBECONFIG_FILE = "kubeconfig"
 
-# Whether the apiserver takes --rest-listen (the Kubernetes HTTP API, issue
-# 12). Until it does, a start writes the PKI and the kubeconfig but starts no
-# HTTP listener; flip this once `python -m apiserver.main --help` lists it.
-APISERVER_SERVES_REST = False
-
 
 DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
 DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
@@ -97,8 +92,8 @@ class LocalCluster:
 
     @property
     def rest_server(self) -> str | None:
-        """The Kubernetes HTTP API's URL; None while it is not served."""
-        if self.rest_port is None or not APISERVER_SERVES_REST:
+        """The Kubernetes HTTP API's URL; None before the first start."""
+        if self.rest_port is None:
             return None
         return f"https://{self.rest_address}"
 
@@ -148,8 +143,7 @@ class LocalCluster:
         )
         self._launch(api)
         api.wait_serving(self.server, timeout)
-        if self.rest_server is not None:
-            api.wait_listening(self.rest_address, timeout)
+        api.wait_listening(self.rest_address, timeout)
         waits: list[tuple[process.Component, str]] = []
         nodes = 0
         for name, module, args in self._workers():
@@ -184,8 +178,6 @@ class LocalCluster:
             client_key_pem=self.pki.admin.key.read_bytes(),
         )
         write_kubeconfig(self.kubeconfig, config)
-        if not APISERVER_SERVES_REST:
-            return []
         return [
             *("--rest-listen", self.rest_address),
             *("--tls-cert-file", str(self.pki.apiserver.cert)),

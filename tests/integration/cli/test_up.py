@@ -1,6 +1,7 @@
 """pinnace up --detach / down / up again: one command starts a working
 multi-node cluster, down stops every process (pods included), and the same
-data dir resumes the same cluster state."""
+data dir resumes the same cluster state, and the same CA; a real kubectl and
+the official Python client work with the kubeconfig that up writes."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ import sys
 import time
 from pathlib import Path
 
+import kubernetes
 import pytest
 
 from pinnace.client import Client
 from pinnace.localcluster.cluster import cleanup_network
 from pinnace.localcluster.etcd import free_port
 from pinnace.machinery import hostnet
+from tests.kubectl import run_kubectl
 
 POD = """
 apiVersion: v1
@@ -105,7 +108,20 @@ def network_leftovers(data: Path, nodes: int) -> list[str]:
 def up_command(data: Path, port: int) -> list[str]:
     """`pinnace up` of this test's 2-node cluster, in the background."""
     up = ["up", "--detach", "--nodes", "2", "--data-dir", str(data), "--port", str(port)]
+    up += ["--rest-port", str(free_port())]
     return [*up, "--cluster-cidr", CLUSTER_CIDR, "--service-cluster-ip-range", SERVICE_CIDR]
+
+
+def kubectl_and_client_see_nodes(kubeconfig: Path) -> None:
+    """kubectl and the official Python client, given only the kubeconfig,
+    verify the apiserver's certificate and list the nodes."""
+    result = run_kubectl(kubeconfig, "get", "nodes", "-o", "name")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["node/node-1", "node/node-2"]
+    api = kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
+    with api:
+        nodes = kubernetes.client.CoreV1Api(api).list_node().items
+    assert sorted(n.metadata.name for n in nodes) == ["node-1", "node-2"]
 
 
 def test_up_down_and_resume(tmp_path: Path) -> None:
@@ -119,6 +135,9 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
     try:
         out = pinnace(*up, "-f", str(manifest), env=env)
         assert f"API at 127.0.0.1:{port}" in out.stdout and "pod/keeper created" in out.stdout
+        assert f"export KUBECONFIG={data / 'kubeconfig'}\n" in out.stdout
+        kubectl_and_client_see_nodes(data / "kubeconfig")
+        ca = (data / "pki" / "ca.crt").read_bytes()
         # The CLI config written by up points later commands at the cluster.
         nodes = pinnace("get", "nodes", "-o", "name", env=env).stdout.split()
         assert nodes == ["node/node-1", "node/node-2"]
@@ -147,6 +166,8 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
             assert client.pods("default").get("keeper").metadata.uid == uid, "state must survive"
             second = running_pid(client, data)
         assert second != first
+        assert (data / "pki" / "ca.crt").read_bytes() == ca, "the CA must survive"
+        kubectl_and_client_see_nodes(data / "kubeconfig")
     finally:
         subprocess.run(
             [sys.executable, "-m", "pinnace.cli.main", "down", "--data-dir", str(data)],
