@@ -19,6 +19,11 @@ and the live file is truncated; because the writer appends, its next write
 lands at the new end. Output written between the copy and the truncate
 (microseconds) can be lost; that is the price of not sitting in the
 container's output path.
+
+For the same reason the files hold no per-line times: ``since`` (the
+kubelet's ``sinceSeconds``) keeps or drops whole files by their last write
+(a file written to since then is sent whole, older lines of it included),
+and per-line timestamps (``timestamps=true``) cannot be given.
 """
 
 from __future__ import annotations
@@ -92,13 +97,23 @@ def prune_attempts(container_dir: Path, keep: Iterable[int]) -> None:
             (container_dir / name).unlink(missing_ok=True)
 
 
-def read_log(live: Path, *, tail_lines: int | None = None, limit_bytes: int | None = None) -> bytes:
+def read_log(
+    live: Path,
+    *,
+    tail_lines: int | None = None,
+    limit_bytes: int | None = None,
+    since: float | None = None,
+) -> bytes:
     """The whole output of one attempt (rotated files included), or its
-    last ``tail_lines`` lines, cut to the first ``limit_bytes`` bytes.
-    Blocking file I/O: call it in a thread."""
+    last ``tail_lines`` lines, cut to the first ``limit_bytes`` bytes;
+    with ``since`` (a time.time()) only the files written to at or after
+    it (whole files: there are no per-line times). Blocking file I/O: call
+    it in a thread."""
     parts = []
     for p in log_files(live):
         try:
+            if since is not None and p.stat().st_mtime < since:
+                continue
             parts.append(p.read_bytes())
         except FileNotFoundError:
             continue

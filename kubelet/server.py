@@ -7,12 +7,15 @@ closes), HTTP/1.1, no TLS. The node publishes the address as
 ``GET /healthz``
     200 ``ok``.
 
-``GET /containerLogs/<namespace>/<pod>/<container>?previous=&tailLines=&limitBytes=&follow=``
+``GET /containerLogs/<namespace>/<pod>/<container>?previous=&tailLines=&limitBytes=&follow=&sinceSeconds=``
     200 ``text/plain; charset=utf-8``: the container's stdout and stderr
     as written (interleaved, no timestamps). ``previous=true``: the
     instance before the current one. ``tailLines=N``: only the last N
     lines. ``limitBytes=N``: at most N bytes. ``follow=true``: keep
     streaming new output until the instance exits (or the client goes).
+    ``sinceSeconds=N``: only the log files written to in the last N
+    seconds, whole (the files have no per-line times, logs.py), then what
+    follows. ``timestamps=true`` is a 400: no per-line times to give.
     404 when the pod or container is not on this node, 400 when there is
     no such instance (never started, or no previous one) or a parameter is
     bad; the body is then one line saying why.
@@ -20,8 +23,12 @@ closes), HTTP/1.1, no TLS. The node publishes the address as
 ``POST /exec/<namespace>/<pod>/<container>?command=<arg>&command=<arg>...[&timeout=S]``
     Runs the command (argv from the repeated ``command`` parameters, not
     through a shell) with the container's environment and working
-    directory, in its own session; the request body (Content-Length) is
-    its stdin. 200 ``application/vnd.pinnace.exec-stream``: a sequence of
+    directory, in its own session; the request body is its stdin: with a
+    Content-Length, all of it at once; with ``Transfer-Encoding: chunked``
+    streamed, each chunk written to the command's stdin as it arrives
+    while output flows back, the last (empty) chunk closing stdin (so an
+    interactive ``exec -i`` works). A client that goes away in the middle
+    of the chunks has the command killed. 200 ``application/vnd.pinnace.exec-stream``: a sequence of
     frames ``<channel: 1 byte><length: 4 bytes big-endian><payload>``,
     channel 1 stdout, 2 stderr, 3 the final status as JSON
     ``{"exitCode": N}`` (or ``{"exitCode": -1, "error": "..."}`` when the
@@ -62,7 +69,8 @@ import os
 import signal
 import socket
 import struct
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -150,12 +158,15 @@ class KubeletServer:
         try:
             try:
                 method, target, headers = await self._read_head(reader)
-                length = int(headers.get("content-length", "0") or 0)
-                if headers.get("transfer-encoding"):
-                    raise HttpError(411, "send the body with a Content-Length")
-                if length > MAX_BODY:
-                    raise HttpError(413, f"body larger than {MAX_BODY} bytes")
-                body = await reader.readexactly(length) if length else b""
+                body: bytes | None = None  # None: a chunked body, left on `reader`
+                encoding = headers.get("transfer-encoding", "").lower()
+                if encoding and encoding != "chunked":
+                    raise HttpError(411, "send the body with a Content-Length or chunked")
+                if not encoding:
+                    length = int(headers.get("content-length", "0") or 0)
+                    if length > MAX_BODY:
+                        raise HttpError(413, f"body larger than {MAX_BODY} bytes")
+                    body = await reader.readexactly(length) if length else b""
                 await self._route(method, target, body, reader, writer)
             except HttpError as e:
                 await self._simple(writer, e.status, str(e) + "\n")
@@ -210,7 +221,7 @@ class KubeletServer:
         self,
         method: str,
         target: str,
-        body: bytes,
+        body: bytes | None,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:
@@ -228,8 +239,11 @@ class KubeletServer:
         if len(segments) == 4 and segments[0] == "exec":
             if method != "POST":
                 raise HttpError(405, "use POST for exec")
-            await self._exec(segments[1], segments[2], segments[3], query, body, writer)
+            stdin = _ChunkedBody(reader) if body is None else body
+            await self._exec(segments[1], segments[2], segments[3], query, stdin, writer)
             return
+        if body is None:
+            raise HttpError(411, "only exec takes a chunked body")
         if len(segments) == 3 and segments[0] == "portForward":
             if method != "POST":
                 raise HttpError(405, "use POST for portForward")
@@ -268,6 +282,13 @@ class KubeletServer:
         follow = _flag(query, "follow")
         tail = _int(query, "tailLines")
         limit = _int(query, "limitBytes")
+        since_seconds = _int(query, "sinceSeconds")
+        since = None if since_seconds is None else time.time() - since_seconds
+        if "timestamps" in query and _flag(query, "timestamps"):
+            raise HttpError(
+                400,
+                "timestamps=true is not supported: container log files have no per-line times",
+            )
         if previous:
             inst = cs.previous  # the instance before the newest one, exited or not
             if inst is None:
@@ -286,7 +307,7 @@ class KubeletServer:
         data = b""
         if path is not None:
             data = await asyncio.to_thread(
-                logmod.read_log, path, tail_lines=tail, limit_bytes=limit
+                logmod.read_log, path, tail_lines=tail, limit_bytes=limit, since=since
             )
         await self._start_response(writer, 200, "text/plain; charset=utf-8")
         writer.write(data)
@@ -337,7 +358,7 @@ class KubeletServer:
         pod: str,
         container: str,
         query: dict[str, list[str]],
-        body: bytes,
+        body: bytes | _ChunkedBody,
         writer: asyncio.StreamWriter,
     ) -> None:
         worker, cs = self._container(ns, pod, container)
@@ -372,29 +393,45 @@ class KubeletServer:
             return
         assert proc.stdin and proc.stdout and proc.stderr
         stdin = proc.stdin  # narrowed here; a closure does not keep the narrowing
+        client_gone = False
 
         async def feed() -> None:
-            with contextlib.suppress(ConnectionError):
-                if body:
-                    stdin.write(body)
-                    await stdin.drain()
-                stdin.close()
+            nonlocal client_gone
+            try:
+                chunks = [body] if isinstance(body, bytes) else body.chunks()
+                async for chunk in _iterate(chunks):
+                    if chunk:
+                        stdin.write(chunk)
+                        await stdin.drain()
+            except (asyncio.IncompleteReadError, ValueError):
+                client_gone = True  # the chunked body broke off: nobody to answer
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            except ConnectionError:
+                pass  # the command closed its stdin (or exited)
+            finally:
+                with contextlib.suppress(ConnectionError):
+                    stdin.close()
 
         async def pump(stream: asyncio.StreamReader, channel: int) -> None:
             while chunk := await stream.read(CHUNK):
                 writer.write(frame(channel, chunk))
                 await writer.drain()
 
+        feeder = asyncio.create_task(feed())
         tasks = [
-            asyncio.create_task(feed()),
+            feeder,
             asyncio.create_task(pump(proc.stdout, STDOUT)),
             asyncio.create_task(pump(proc.stderr, STDERR)),
         ]
         error = ""
         try:
             async with asyncio.timeout(timeout):
-                await asyncio.gather(*tasks)
+                # Not waiting for stdin: a command may exit before its input ends.
+                await asyncio.gather(*tasks[1:])
                 await proc.wait()
+            if client_gone:
+                error = "client went away"
         except TimeoutError:
             error = f"command timed out after {timeout:g}s"
         except ConnectionError:
@@ -453,6 +490,40 @@ class KubeletServer:
             pod_writer.close()
             with contextlib.suppress(Exception):
                 await pod_writer.wait_closed()
+
+
+class _ChunkedBody:
+    """A request body in HTTP/1.1 chunks, read from the connection as it comes."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Each chunk's data until the last (empty) chunk. IncompleteReadError
+        when the connection ends first, ValueError on a malformed chunk."""
+        while True:
+            line = await self.reader.readuntil(b"\r\n")
+            size = int(line.split(b";")[0].strip(), 16)
+            if size < 0 or size > MAX_BODY:
+                raise ValueError(f"chunk size {size}")
+            if size == 0:
+                while await self.reader.readuntil(b"\r\n") != b"\r\n":
+                    pass  # trailers
+                return
+            data = await self.reader.readexactly(size)
+            if await self.reader.readexactly(2) != b"\r\n":
+                raise ValueError("chunk not followed by CRLF")
+            yield data
+
+
+async def _iterate(chunks: list[bytes] | AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """A list or an async iterator of chunks, as an async iterator."""
+    if isinstance(chunks, list):
+        for chunk in chunks:
+            yield chunk
+    else:
+        async for chunk in chunks:
+            yield chunk
 
 
 async def _dial(

@@ -30,7 +30,7 @@ from apiserver.metrics import REQUEST_LATENCY, REQUESTS
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
 from apiserver.registry.watching import open_watch
-from apiserver.rest import discovery
+from apiserver.rest import discovery, pods
 from apiserver.rest.handlers import Handlers, decode_body, object_dict
 from apiserver.rest.negotiation import media_type, representation
 from apiserver.rest.paths import RequestInfo, request_info
@@ -131,6 +131,7 @@ class RestServer:
         self.port = 0
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_route("*", "/{tail:.*}", self._serve)
+        pods.register(self)
 
     async def start(
         self, listen: str, *, cert_file: str = "", key_file: str = "", plain_http: bool = False

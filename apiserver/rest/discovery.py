@@ -49,6 +49,9 @@ _SUBRESOURCES: dict[str, tuple[tuple[str, str, str], list[str]]] = {
     "status": (("", "", ""), ["get", "patch", "update"]),
     "scale": (("autoscaling", "v1", "Scale"), ["get", "patch", "update"]),
     "binding": (("", "v1", "Binding"), ["create"]),
+    "eviction": (("policy", "v1", "Eviction"), ["create"]),
+    "exec": (("", "v1", "PodExecOptions"), ["create", "get"]),
+    "log": (("", "v1", "Pod"), ["get"]),
 }
 
 

@@ -89,7 +89,13 @@ def _k(
 
 
 KINDS: tuple[KindInfo, ...] = (
-    _k("", "Pod", "pods", short=("po",), sub=("status", "binding")),
+    _k(
+        "",
+        "Pod",
+        "pods",
+        short=("po",),
+        sub=("status", "binding", "eviction", "exec", "log"),
+    ),
     _k("", "Node", "nodes", namespaced=False, short=("no",), sub=("status",)),
     _k("", "Namespace", "namespaces", namespaced=False, short=("ns",), sub=("status",)),
     _k("", "Event", "events", short=("ev",)),
