@@ -5647,6 +5647,21 @@ SCHEMA: dict[str, MessageDoc] = {
                 False,
                 "Time",
             ),
+            "fieldsType": FieldDoc(
+                'FieldsType is the discriminator for the different fields format and version. There is currently only one possible value: "FieldsV1"',
+                False,
+                "",
+            ),
+            "fieldsV1": FieldDoc(
+                'FieldsV1 holds the first JSON version format as described in the "FieldsV1" type.',
+                False,
+                "",
+            ),
+            "subresource": FieldDoc(
+                "Subresource is the name of the subresource used to update that object, or empty string if the object was updated through the main resource. The value of this field is used to distinguish between managers, even if they share the same name. For example, a status update will be distinct from a regular update using the same manager name. Note that the APIVersion field is not related to the Subresource field and it always corresponds to the version of the main resource.",
+                False,
+                "",
+            ),
         },
     ),
     "pinnace.api.meta.v1.ObjectMeta": MessageDoc(

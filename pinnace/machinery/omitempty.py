@@ -1446,6 +1446,9 @@ RULES: dict[str, dict[str, str]] = {
         "operation": OMIT,
         "apiVersion": OMIT,
         "time": OMIT,
+        "fieldsType": OMIT,
+        "fieldsV1": OMIT,
+        "subresource": OMIT,
     },
     "pinnace.api.meta.v1.ObjectMeta": {
         "name": OMIT,
