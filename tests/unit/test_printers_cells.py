@@ -204,3 +204,11 @@ def test_selectors_print_as_kubernetes() -> None:
     bad = {"selector": {"matchExpressions": [{"key": "k", "operator": "Near"}]}}
     assert cells("ReplicaSet", spec=bad)[7] == "<error>"
     assert cells("Deployment", spec=bad)[7] == "<invalid>"
+
+
+def test_single_ip_fields_read_as_their_lists() -> None:
+    """v1 podIP / clusterIP without the plural lists (Kubernetes' conversion
+    fills the lists from them)."""
+    pod = cells("Pod", spec={"containers": [{"name": "c"}]}, status={"podIP": "10.0.0.7"})
+    assert pod[5] == "10.0.0.7"
+    assert cells("Service", spec={"type": "ClusterIP", "clusterIP": "None"})[2] == "None"

@@ -50,12 +50,20 @@ def _ports(ports: Iterable[service_pb2.ServicePort]) -> str:
     )
 
 
+def _cluster_ip(spec: service_pb2.ServiceSpec) -> str:
+    """clusterIPs[0]; a spec with only clusterIP reads as Kubernetes
+    converts it ("None" for a headless Service)."""
+    if spec.cluster_ips:
+        return spec.cluster_ips[0]
+    return spec.cluster_ip or "<none>"
+
+
 def _service_cells(svc: service_pb2.Service, now: datetime) -> list[Cell]:
     spec = svc.spec
     return [
         svc.metadata.name,
         spec.type,
-        spec.cluster_ips[0] if spec.cluster_ips else "<none>",
+        _cluster_ip(spec),
         _external_ip(svc),
         _ports(spec.ports) or "<none>",
         age(svc, now),

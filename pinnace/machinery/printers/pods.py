@@ -194,14 +194,16 @@ def _cells(pod: pod_pb2.Pod, now: datetime) -> list[Cell]:
     if tally.restarts and tally.last_restart is not None:
         ago = human_duration((now - tally.last_restart).total_seconds())
         restarts = f"{tally.restarts} ({ago} ago)"
+    # podIPs[0]; a status with only podIP reads as Kubernetes converts it.
     ips = pod.status.pod_ips
+    ip = ips[0].ip if ips else pod.status.pod_ip
     return [
         pod.metadata.name,
         f"{tally.ready}/{_total_containers(pod)}",
         status,
         restarts,
         age(pod, now),
-        (ips[0].ip if ips else "") or "<none>",
+        ip or "<none>",
         pod.spec.node_name or "<none>",
         pod.status.nominated_node_name or "<none>",
         _readiness_gates(pod),
