@@ -32,7 +32,53 @@ def _c(name: str, **fields: Any) -> dict[str, Any]:
     return {"name": name, **fields}
 
 
+# What kubectl 1.36 sent for `kubectl apply` of a Deployment whose live
+# object had a RollingUpdate strategy and containers [a, b], applying
+# strategy Recreate and containers [a, c, b:7] (captured against these
+# OpenAPI documents: it read retainKeys and the containers' merge key there).
+KUBECTL_APPLY_LIVE = {
+    "spec": {
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
+        "template": {"spec": {"containers": [_c("a", image="nginx"), _c("b", image="redis")]}},
+    }
+}
+KUBECTL_APPLY_PATCH = {
+    "spec": {
+        "strategy": {"$retainKeys": ["type"], "rollingUpdate": None, "type": "Recreate"},
+        "template": {
+            "spec": {
+                "$setElementOrder/containers": [{"name": "a"}, {"name": "c"}, {"name": "b"}],
+                "containers": [
+                    {"image": "busybox", "name": "c"},
+                    {"image": "redis:7", "name": "b"},
+                ],
+            }
+        },
+    }
+}
+KUBECTL_APPLY_RESULT = {
+    "spec": {
+        "strategy": {"type": "Recreate"},
+        "template": {
+            "spec": {
+                "containers": [
+                    _c("a", image="nginx"),
+                    _c("c", image="busybox"),
+                    _c("b", image="redis:7"),
+                ]
+            }
+        },
+    }
+}
+
 CASES = [
+    pytest.param(
+        DEPLOYMENT,
+        KUBECTL_APPLY_LIVE,
+        KUBECTL_APPLY_PATCH,
+        KUBECTL_APPLY_RESULT,
+        id="kubectl-apply-three-way-patch",
+    ),
     pytest.param(
         POD,
         _pod_spec(containers=[_c("a", image="nginx")]),
