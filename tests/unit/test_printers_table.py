@@ -164,3 +164,16 @@ def test_human_duration(seconds: float, want: str) -> None:
 def test_age_of_a_zero_or_unreadable_time_is_unknown() -> None:
     assert printers.since("", NOW) == "<unknown>"
     assert printers.since("yesterday", NOW) == "<unknown>"
+
+
+def test_partial_object_metadata_list() -> None:
+    """What ``as=PartialObjectMetadataList`` answers: items with their own
+    kind and apiVersion; no items is null, as a nil Go slice."""
+    obj = deployment()
+    doc = printers.partial_object_metadata_list([obj], meta_pb2.ListMeta(resource_version="42"))
+    assert doc["kind"] == "PartialObjectMetadataList"
+    assert doc["apiVersion"] == "meta.k8s.io/v1"
+    assert doc["metadata"] == {"resourceVersion": "42"}
+    assert doc["items"] == [printers.partial_object_metadata(obj)]
+    assert doc["items"][0]["kind"] == "PartialObjectMetadata"
+    assert printers.partial_object_metadata_list([])["items"] is None

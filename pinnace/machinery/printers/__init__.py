@@ -16,7 +16,9 @@ Interface:
   priority-1 columns itself);
 * `table(kind, objects, now=..., include_object=..., list_meta=...,
   no_headers=...)` - the exact meta.k8s.io/v1 Table JSON;
-* `human_duration` / `since` - the AGE format ("45s", "3m20s", "3d4h").
+* `human_duration` / `since` - the AGE format ("45s", "3m20s", "3d4h");
+* `partial_object_metadata(obj)` / `partial_object_metadata_list(objects,
+  list_meta)` - the metadata-only answers (``as=PartialObjectMetadata``).
 
 A kind without a printer gets Kubernetes' default columns: Name and
 Created At (type date, an RFC 3339 cell).
@@ -25,6 +27,11 @@ Created At (type date, an RFC 3339 cell).
 from __future__ import annotations
 
 from pinnace.machinery.printers.columns import Cell, ColumnDefinition, human_duration, since
+from pinnace.machinery.printers.partial import (
+    list_meta_dict,
+    partial_object_metadata,
+    partial_object_metadata_list,
+)
 from pinnace.machinery.printers.registry import printer_for
 from pinnace.machinery.printers.table import (
     INCLUDE_OBJECT_POLICIES,
@@ -42,6 +49,9 @@ __all__ = [
     "IncludeObjectError",
     "column_definitions",
     "human_duration",
+    "list_meta_dict",
+    "partial_object_metadata",
+    "partial_object_metadata_list",
     "printer_for",
     "row_cells",
     "rows",

@@ -29,8 +29,12 @@ from google.protobuf.message import Message
 
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, kinds
-from pinnace.machinery.objects import object_meta
 from pinnace.machinery.printers.columns import Cell, ColumnDefinition
+from pinnace.machinery.printers.partial import (
+    META_API_VERSION,
+    list_meta_dict,
+    partial_object_metadata,
+)
 from pinnace.machinery.printers.registry import printer_for
 
 __all__ = [
@@ -42,7 +46,6 @@ __all__ = [
     "table",
 ]
 
-TABLE_API_VERSION = "meta.k8s.io/v1"
 INCLUDE_OBJECT_POLICIES = ("None", "Object", "Metadata")
 
 
@@ -72,27 +75,6 @@ def rows(objects: Sequence[Message], now: datetime) -> list[list[Cell]]:
     return [fill(obj, now) for obj in objects]
 
 
-def _list_meta(list_meta: meta_pb2.ListMeta | None) -> dict[str, Any]:
-    if list_meta is None:
-        return {}
-    out: dict[str, Any] = {}
-    if list_meta.resource_version:
-        out["resourceVersion"] = list_meta.resource_version
-    if list_meta.continue_token:
-        out["continue"] = list_meta.continue_token
-    if list_meta.HasField("remaining_item_count"):  # a pointer: 0 is sent
-        out["remainingItemCount"] = list_meta.remaining_item_count
-    return out
-
-
-def _partial_metadata(obj: Message) -> dict[str, Any]:
-    return {
-        "kind": "PartialObjectMetadata",
-        "apiVersion": TABLE_API_VERSION,
-        "metadata": codec.to_dict(object_meta(obj)),
-    }
-
-
 def _whole_object(obj: Message) -> dict[str, Any]:
     doc = codec.to_dict(obj)
     if doc.get("apiVersion") and doc.get("kind"):
@@ -103,7 +85,7 @@ def _whole_object(obj: Message) -> dict[str, Any]:
 
 def _object_encoder(include_object: str) -> Callable[[Message], dict[str, Any] | None]:
     if include_object in ("Metadata", ""):
-        return _partial_metadata
+        return partial_object_metadata
     if include_object == "Object":
         return _whole_object
     if include_object == "None":
@@ -137,8 +119,8 @@ def table(
         out_rows.append(row)
     return {
         "kind": "Table",
-        "apiVersion": TABLE_API_VERSION,
-        "metadata": _list_meta(list_meta),
+        "apiVersion": META_API_VERSION,
+        "metadata": list_meta_dict(list_meta),
         "columnDefinitions": None if no_headers else [c.to_dict() for c in printer.columns],
         "rows": out_rows,
     }
