@@ -180,9 +180,9 @@ def render(table: dict[str, tuple[str, dict[str, Field]]], commits: dict[str, st
     lines = [HEADER.format(**commits)]
     for name in sorted(table):
         doc, fields = table[name]
-        lines.append(f"    {name!r}: MessageDoc(\n        {doc!r},\n        {{\n")
+        lines.append(f"    {name!r}: MessageDoc(\n        {doc!a},\n        {{\n")
         for field, (text, req, kind) in fields.items():
-            lines.append(f"            {field!r}: FieldDoc({text!r}, {req!r}, {kind!r}),\n")
+            lines.append(f"            {field!r}: FieldDoc({text!a}, {req!r}, {kind!r}),\n")
         lines.append("        },\n    ),\n")
     lines.append("}\n")
     return "".join(lines)

@@ -1428,7 +1428,7 @@ SCHEMA: dict[str, MessageDoc] = {
                 "driver is the name of the driver to use for this volume. Required.", True, ""
             ),
             "volumeHandle": FieldDoc(
-                "volumeHandle is the unique volume name returned by the CSI volume plugin’s CreateVolume to refer to the volume on all subsequent calls. Required.",
+                "volumeHandle is the unique volume name returned by the CSI volume plugin\u2019s CreateVolume to refer to the volume on all subsequent calls. Required.",
                 True,
                 "",
             ),
