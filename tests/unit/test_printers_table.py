@@ -177,3 +177,14 @@ def test_partial_object_metadata_list() -> None:
     assert doc["items"] == [printers.partial_object_metadata(obj)]
     assert doc["items"][0]["kind"] == "PartialObjectMetadata"
     assert printers.partial_object_metadata_list([])["items"] is None
+
+
+def test_the_caller_can_encode_whole_objects() -> None:
+    (row,) = printers.table(
+        "Deployment",
+        [deployment()],
+        now=NOW,
+        include_object="Object",
+        encode_object=lambda obj: {"encoded": True},
+    )["rows"]
+    assert row["object"] == {"encoded": True}

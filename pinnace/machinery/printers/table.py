@@ -83,11 +83,14 @@ def _whole_object(obj: Message) -> dict[str, Any]:
     return {"apiVersion": info.api_version, "kind": info.kind, **doc}
 
 
-def _object_encoder(include_object: str) -> Callable[[Message], dict[str, Any] | None]:
+Encoder = Callable[[Message], dict[str, Any] | None]
+
+
+def _object_encoder(include_object: str, whole: Encoder | None) -> Encoder:
     if include_object in ("Metadata", ""):
         return partial_object_metadata
     if include_object == "Object":
-        return _whole_object
+        return whole or _whole_object
     if include_object == "None":
         return lambda obj: None
     raise IncludeObjectError(include_object)
@@ -101,13 +104,16 @@ def table(
     include_object: str = "Metadata",
     list_meta: meta_pb2.ListMeta | None = None,
     no_headers: bool = False,
+    encode_object: Encoder | None = None,
 ) -> dict[str, Any]:
     """The Table JSON of ``objects`` (all of ``kind``), module docstring.
 
     For a single GET pass the object's resourceVersion in ``list_meta``, as
-    Kubernetes puts it in the Table's metadata.
+    Kubernetes puts it in the Table's metadata. ``encode_object`` encodes a
+    row's whole object for includeObject=Object (default: the codec's JSON
+    with apiVersion and kind).
     """
-    encode = _object_encoder(include_object)
+    encode = _object_encoder(include_object, encode_object)
     printer = printer_for(kind)
     out_rows = []
     for obj in objects:
