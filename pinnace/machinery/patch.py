@@ -18,6 +18,7 @@ import copy
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor
+from google.protobuf.message import Message
 
 from .strategicpatch import StrategicPatchError, strategic_merge_patch
 
@@ -33,10 +34,12 @@ class PatchError(ValueError):
     """A patch is malformed or does not apply to the document."""
 
 
-def apply_patch(patch_type: str, document: Any, patch: Any, *, schema: Descriptor) -> Any:
+def apply_patch(
+    patch_type: str, document: Any, patch: Any, *, schema: Descriptor | type[Message]
+) -> Any:
     """`document` with `patch` of `patch_type` (one of PATCH_TYPES) applied.
 
-    `schema` is the message descriptor of the document's kind (the strategic
+    `schema` is the message class (or descriptor) of the document's kind (the strategic
     merge patch reads the patch strategies of its fields). Raises PatchError
     for an unknown type, or a patch that is malformed or does not apply.
     """

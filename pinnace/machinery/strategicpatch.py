@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
 
 from .patchmeta import PATCH, FieldPatch
 
@@ -78,12 +79,23 @@ Schema = Descriptor | _MapOf | None
 
 
 def strategic_merge_patch(
-    original: dict[str, Any], patch: dict[str, Any], schema: Descriptor
+    original: dict[str, Any], patch: dict[str, Any], schema: Descriptor | type[Message]
 ) -> dict[str, Any]:
-    """The object `original` with `patch` applied; see the module doc."""
+    """The object `original` with `patch` applied; see the module doc.
+    `schema`: the object's message class or descriptor."""
     if not isinstance(patch, dict):
         raise StrategicPatchError("a strategic merge patch must be a JSON object")
-    return _merge_map(copy.deepcopy(original), copy.deepcopy(patch), schema, "")
+    root = schema if isinstance(schema, Descriptor) else _descriptor(schema)
+    return _merge_map(copy.deepcopy(original), copy.deepcopy(patch), root, "")
+
+
+def _descriptor(cls: type[Message]) -> Descriptor:
+    """A generated class's descriptor (the stubs type it as the Python or the
+    C class; ``Descriptor`` is both at run time)."""
+    descriptor = cls.DESCRIPTOR
+    if not isinstance(descriptor, Descriptor):  # pragma: no cover - every implementation passes
+        raise TypeError(f"not a message descriptor: {descriptor!r}")
+    return descriptor
 
 
 # ---- schema lookups ---------------------------------------------------------------

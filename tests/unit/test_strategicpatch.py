@@ -408,7 +408,9 @@ def test_apply_patch_dispatches_every_type(
     patch_type: str, patch: Any, expected_replicas: int
 ) -> None:
     assert patch_type in PATCH_TYPES
-    result = apply_patch(patch_type, {"spec": {"replicas": 1}}, patch, schema=DEPLOYMENT)
+    result = apply_patch(
+        patch_type, {"spec": {"replicas": 1}}, patch, schema=deployment_pb2.Deployment
+    )
     assert result == {"spec": {"replicas": expected_replicas}}
 
 
