@@ -23,7 +23,7 @@ from apiserver.rest.paths import RequestInfo
 from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.core.v1 import binding_pb2
 from pinnace.api.meta.v1 import meta_pb2
-from pinnace.machinery import codec, errors
+from pinnace.machinery import codec, errors, k8sproto
 from pinnace.machinery.codec import CodecError
 from pinnace.machinery.objects import object_meta
 from pinnace.machinery.patch import json_patch, merge_patch
@@ -52,10 +52,12 @@ def object_dict(res: Resource, obj: Message) -> dict[str, Any]:
 
 
 def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
-    """A request body as a dict (JSON, or YAML for application/yaml).
-    Other media types (Kubernetes' protobuf, CBOR) are 415, after which
-    client-go sends JSON."""
+    """A request body as a dict (JSON, YAML for application/yaml, or
+    Kubernetes' protobuf read into the same JSON shape). Other media types
+    (CBOR) are 415, after which client-go sends JSON."""
     media = content_type.split(";")[0].strip() or JSON_TYPE
+    if media == k8sproto.MEDIA_TYPE:
+        return k8sproto.decode_body(body)
     if media not in BODY_TYPES:
         raise errors.UnsupportedMediaType(
             f"the body of the request was in an unknown format - accepted media types "
