@@ -39,7 +39,7 @@ from pinnace.machinery.conditions import set_condition
 from pinnace.machinery.fields import FieldSelector, parse_field_selector
 from pinnace.machinery.labels import Selector, parse_selector
 from pinnace.machinery.objects import copy_message, object_meta, replace_field, set_type_meta
-from pinnace.machinery.patch import PatchError, json_patch, merge_patch
+from pinnace.machinery.patch import PATCH_TYPES, PatchError, apply_patch
 from pinnace.machinery.timeutil import now_rfc3339
 from pinnace.machinery.validation import FieldError
 from pinnace.machinery.wellknown import POD_SCHEDULED
@@ -455,22 +455,17 @@ class Verbs:
             doc = json.loads(patch or b"null")
         except ValueError as e:
             raise errors.BadRequest(f"the patch is not valid JSON: {e}") from None
-        if patch_type == "merge":
-            if not isinstance(doc, dict):
-                raise errors.BadRequest("a merge patch must be a JSON object")
-        elif patch_type != "json":
+        if patch_type not in PATCH_TYPES:
             raise errors.BadRequest(
-                f'unsupported patch type "{patch_type}"; supported: merge, json'
+                f'unsupported patch type "{patch_type}"; supported: {", ".join(PATCH_TYPES)}'
             )
+        if patch_type in ("merge", "strategic") and not isinstance(doc, dict):
+            raise errors.BadRequest(f"a {patch_type} patch must be a JSON object")
 
         async def mutate(current: Message, rv: int) -> Message | None:
             original = codec.to_dict(current)
             try:
-                patched = (
-                    merge_patch(original, doc)
-                    if patch_type == "merge"
-                    else json_patch(original, doc)
-                )
+                patched = apply_patch(patch_type, original, doc, schema=type(current))
             except PatchError as e:
                 raise errors.Invalid(f"the patch cannot be applied: {e}") from None
             if not isinstance(patched, dict):
