@@ -19,10 +19,14 @@ from typing import Any
 
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
+from google.protobuf.descriptor import FieldDescriptor
 from grpc_tools import protoc
 
+from apiserver.rest import handlers
+from pinnace.machinery import errors
 from pinnace.machinery.k8sproto import decode_body
 from pinnace.machinery.k8sproto.decode import MAGIC
+from pinnace.machinery.k8sproto.schema import MESSAGES
 
 PROTOS = Path(__file__).parent / "k8sproto_protos"
 CORE, APPS, BATCH, POLICY = (
@@ -583,3 +587,62 @@ def test_decode_body(
 ) -> None:
     body = envelope(pool, api_version, kind, encode(pool, message, fields))
     assert decode_body(body) == expected
+
+
+_PROTO_KINDS = {
+    FieldDescriptor.TYPE_STRING: "string",
+    FieldDescriptor.TYPE_BYTES: "bytes",
+    FieldDescriptor.TYPE_BOOL: "bool",
+    FieldDescriptor.TYPE_INT32: "int32",
+    FieldDescriptor.TYPE_INT64: "int64",
+    FieldDescriptor.TYPE_MESSAGE: "message",
+}
+
+
+def test_schema_matches_the_protos(pool: descriptor_pool.DescriptorPool) -> None:
+    """Every message of schema.py has exactly the fields of the compiled
+    proto, with the same types (a hand edit or a stale copy shows here)."""
+    problems = []
+    for name, fields in MESSAGES.items():
+        descriptor = pool.FindMessageTypeByName(name)
+        if set(fields) != {f.number for f in descriptor.fields}:
+            problems.append(f"{name}: numbers differ")
+            continue
+        for fd in descriptor.fields:
+            field = fields[fd.number]
+            entry = (
+                fd.message_type
+                if fd.message_type and fd.message_type.GetOptions().map_entry
+                else None
+            )
+            value = entry.fields_by_name["value"] if entry else fd
+            want = (
+                _PROTO_KINDS[value.type],
+                value.message_type.full_name if value.message_type else "",
+                fd.is_repeated and not entry,
+                _PROTO_KINDS[entry.fields_by_name["key"].type] if entry else "",
+            )
+            if (field.kind, field.message, field.repeated, field.map_key) != want:
+                problems.append(f"{name}.{fd.name}: {field} is not {want}")
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "error"),
+    [
+        pytest.param("application/vnd.kubernetes.protobuf", None, id="protobuf"),
+        pytest.param("application/vnd.kubernetes.protobuf; charset=x", None, id="with-parameter"),
+        pytest.param("application/cbor", errors.UnsupportedMediaType, id="cbor-415"),
+    ],
+)
+def test_rest_decode_body(
+    pool: descriptor_pool.DescriptorPool, content_type: str, error: type[Exception] | None
+) -> None:
+    """The HTTP front door hands protobuf bodies to the decoder; other
+    binary types stay 415."""
+    body = envelope(pool, "apps/v1", "Deployment", encode(pool, f"{APPS}.Deployment", DEPLOYMENT))
+    if error is None:
+        assert handlers.decode_body(body, content_type) == DEPLOYMENT_JSON
+    else:
+        with pytest.raises(error):
+            handlers.decode_body(body, content_type)
