@@ -30,7 +30,7 @@ from apiserver.metrics import REQUEST_LATENCY, REQUESTS
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
 from apiserver.registry.watching import open_watch
-from apiserver.rest import discovery, pods
+from apiserver.rest import discovery, openapi, pods
 from apiserver.rest.handlers import Handlers, decode_body, object_dict
 from apiserver.rest.negotiation import media_type, representation
 from apiserver.rest.paths import RequestInfo, request_info
@@ -214,6 +214,8 @@ class RestServer:
             return web.Response(text="ok", content_type="text/plain")
         if path == "/version":
             return _json(VERSION_INFO)
+        if path == "/openapi/v2" or path.startswith("/openapi/v3"):
+            return _openapi(path, accept)
         if path == "/api":
             if discovery.wants_aggregated(accept):
                 return _json(
@@ -348,6 +350,34 @@ class RestServer:
         finally:
             res.cache.unwatch(watcher)
         return response
+
+
+def _openapi(path: str, accept: str) -> web.Response:
+    """The OpenAPI documents (openapi.py): v2 as JSON (a protobuf-only Accept
+    is 406; kubectl then reads v3), the v3 index and one document per group
+    version, cacheable for good under its hash as kube-apiserver serves them."""
+    if path == "/openapi/v2":
+        if "json" not in accept and accept not in ("", "*/*"):
+            raise errors.NotAcceptable(
+                "only application/json is served for /openapi/v2; read /openapi/v3"
+            )
+        return web.Response(body=openapi.v2_json(), headers={"Content-Type": JSON})
+    if path == "/openapi/v3":
+        return web.Response(body=openapi.v3_index_json(), headers={"Content-Type": JSON})
+    group_version = path.removeprefix("/openapi/v3/")
+    try:
+        body = openapi.v3_json(group_version)
+    except KeyError:
+        raise errors.NotFound(f'no OpenAPI document for "{group_version}"') from None
+    etag = openapi.v3_hash(group_version)
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": JSON,
+            "ETag": f'"{etag}"',
+            "Cache-Control": "public, immutable",
+        },
+    )
 
 
 def _partial(obj: dict[str, Any]) -> dict[str, Any]:

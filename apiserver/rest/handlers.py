@@ -26,7 +26,7 @@ from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, errors, k8sproto
 from pinnace.machinery.codec import CodecError
 from pinnace.machinery.objects import object_meta
-from pinnace.machinery.patch import json_patch, merge_patch
+from pinnace.machinery.patch import CONTENT_TYPES, PatchError, apply_patch
 
 __all__ = ["PATCH_TYPES", "Handlers", "decode_body", "object_dict"]
 
@@ -34,11 +34,7 @@ JSON_TYPE = "application/json"
 # The media types a create or update body may have.
 BODY_TYPES = (JSON_TYPE, "application/yaml")
 # Content-Type of a PATCH → the registry's patch type.
-PATCH_TYPES = {
-    "application/merge-patch+json": "merge",
-    "application/json-patch+json": "json",
-    "application/strategic-merge-patch+json": "strategic",
-}
+PATCH_TYPES = CONTENT_TYPES
 # Kinds whose DELETE answers with the object itself (ReturnDeletedObject).
 _RETURN_DELETED = frozenset(
     {"Pod", "Service", "PersistentVolume", "PersistentVolumeClaim", "ServiceAccount"}
@@ -271,6 +267,10 @@ def _apply_scale_patch(doc: dict[str, Any], body: bytes, patch_type: str) -> dic
         patch = json.loads(body)
     except ValueError as e:
         raise errors.BadRequest(f"the patch is not valid JSON: {e}") from None
-    if patch_type == "json":
-        return json_patch(doc, patch)
-    return merge_patch(doc, patch)
+    try:
+        patched = apply_patch(patch_type, doc, patch, schema=scale_pb2.Scale)
+    except PatchError as e:
+        raise errors.Invalid(f"the patch cannot be applied: {e}") from None
+    if not isinstance(patched, dict):
+        raise errors.BadRequest("the patched object is not a JSON object")
+    return patched

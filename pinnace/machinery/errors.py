@@ -116,6 +116,10 @@ class MethodNotAllowed(ApiError):
     reason, http_code, grpc_code = "MethodNotAllowed", 405, grpc.StatusCode.UNIMPLEMENTED
 
 
+class NotAcceptable(ApiError):
+    reason, http_code, grpc_code = "NotAcceptable", 406, grpc.StatusCode.INVALID_ARGUMENT
+
+
 class UnsupportedMediaType(ApiError):
     reason, http_code, grpc_code = "UnsupportedMediaType", 415, grpc.StatusCode.INVALID_ARGUMENT
 
@@ -144,6 +148,7 @@ _BY_REASON: dict[str, type[ApiError]] = {
         Forbidden,
         TooLarge,
         MethodNotAllowed,
+        NotAcceptable,
         UnsupportedMediaType,
         Timeout,
         Unavailable,
