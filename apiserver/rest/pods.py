@@ -39,7 +39,7 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
@@ -51,6 +51,7 @@ from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
 from apiserver.rest import remotecommand as rc
 from apiserver.rest.handlers import decode_body
+from apiserver.rest.kubeletclient import KubeletConnection, open_request
 from apiserver.rest.paths import RequestInfo
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.api.meta.v1 import meta_pb2
@@ -61,7 +62,6 @@ from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
 __all__ = ["SubresourceHost", "container_for", "kubelet_endpoint", "register"]
 
 CLIENT_CHECK = 1.0  # seconds between checks that a quiet log's client is still there
-CONNECT_TIMEOUT = 5.0
 EVICTION_VERSIONS = ("policy/v1", "policy/v1beta1")
 _LOG_INTS = ("tailLines", "limitBytes", "sinceSeconds")
 _LOG_FLAGS = ("follow", "previous", "timestamps")
@@ -185,9 +185,18 @@ class PodSubresources:
         assert isinstance(pod, pod_pb2.Pod)
         return pod
 
-    async def _kubelet_url(
-        self, pod: pod_pb2.Pod, container: str, endpoint: str, query: list[tuple[str, str]]
-    ) -> str:
+    async def _kubelet(
+        self,
+        pod: pod_pb2.Pod,
+        container: str,
+        endpoint: str,
+        query: list[tuple[str, str]],
+        *,
+        method: str = "GET",
+        chunked: bool = False,
+    ) -> KubeletConnection:
+        """The request to the kubelet of the pod's node, its response head read;
+        the kubelet's refusal as kube-apiserver words it."""
         if not pod.spec.node_name:
             raise errors.BadRequest(waiting_message(pod, container))
         node = (await self.verbs.get(self.resources["nodes"], "", pod.spec.node_name)).obj
@@ -197,21 +206,20 @@ class PodSubresources:
             raise errors.Unavailable(
                 f'node "{node.metadata.name}" does not publish its kubelet endpoint'
             )
-        host, port = address
-        path = "/".join(quote(p, safe="") for p in (pod.metadata.namespace, pod.metadata.name))
-        return (
-            f"http://{host}:{port}/{endpoint}/{path}/{quote(container, safe='')}?{urlencode(query)}"
-        )
-
-    async def _kubelet_error(
-        self, resp: aiohttp.ClientResponse, pod: pod_pb2.Pod, container: str
-    ) -> errors.ApiError:
-        text = (await resp.text(errors="replace")).strip() or f"kubelet answered {resp.status}"
-        if resp.status == 400:
-            return errors.BadRequest(text)
-        if resp.status == 404:  # the kubelet has not taken the pod (or container) up yet
-            return errors.BadRequest(waiting_message(pod, container))
-        return errors.InternalError(f"the kubelet failed the request: {text}")
+        names = (pod.metadata.namespace, pod.metadata.name, container)
+        target = f"/{endpoint}/{'/'.join(quote(n, safe='') for n in names)}?{urlencode(query)}"
+        conn = await open_request(*address, method, target, chunked=chunked)
+        if conn.status == 200:
+            return conn
+        try:
+            text = await conn.text() or f"the kubelet answered {conn.status}"
+        finally:
+            await conn.close()
+        if conn.status == 400:
+            raise errors.BadRequest(text)
+        if conn.status == 404:  # the kubelet has not taken the pod (or container) up yet
+            raise errors.BadRequest(waiting_message(pod, container))
+        raise errors.InternalError(f"the kubelet failed the request: {text}")
 
     # ---- log ---------------------------------------------------------------------
 
@@ -223,20 +231,14 @@ class PodSubresources:
         kubelet_query = log_query(query, now=time.time())
         pod = await self._pod(res, ri)
         container = container_for(pod, query.get("container", ""))
-        url = await self._kubelet_url(pod, container, "containerLogs", list(kubelet_query.items()))
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            try:
-                resp = await session.get(url)
-            except aiohttp.ClientError as e:
-                raise errors.InternalError(f"cannot reach the kubelet: {e}") from None
-            async with resp:
-                if resp.status != 200:
-                    raise await self._kubelet_error(resp, pod, container)
-                response = web.StreamResponse(status=200, headers={"Content-Type": "text/plain"})
-                await response.prepare(request)
-                await _relay(request, resp, response)
-                return response
+        conn = await self._kubelet(pod, container, "containerLogs", list(kubelet_query.items()))
+        try:
+            response = web.StreamResponse(status=200, headers={"Content-Type": "text/plain"})
+            await response.prepare(request)
+            await _relay(request, conn, response)
+            return response
+        finally:
+            await conn.close()
 
     # ---- exec --------------------------------------------------------------------
 
@@ -267,21 +269,19 @@ class PodSubresources:
             raise errors.BadRequest(
                 f"no supported remote command subprotocol offered: use {' or '.join(rc.PROTOCOLS)}"
             )
-        url = await self._kubelet_url(pod, container, "exec", [("command", c) for c in command])
-        stdin: asyncio.Queue[bytes | None] = asyncio.Queue()
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            body: bytes | AsyncIterator[bytes] = _drain(stdin) if want["stdin"] else b""
-            try:
-                resp = await session.post(url, data=body)
-            except aiohttp.ClientError as e:
-                raise errors.InternalError(f"cannot reach the kubelet: {e}") from None
-            async with resp:
-                if resp.status != 200:
-                    raise await self._kubelet_error(resp, pod, container)
-                await ws.prepare(request)
-                bridge = _ExecBridge(ws, protocol, want, command)
-                await bridge.run(resp, stdin)
+        conn = await self._kubelet(
+            pod,
+            container,
+            "exec",
+            [("command", c) for c in command],
+            method="POST",
+            chunked=want["stdin"],
+        )
+        try:
+            await ws.prepare(request)
+            await _ExecBridge(ws, protocol, want, command).run(conn)
+        finally:
+            await conn.close()
         return ws
 
     # ---- eviction ----------------------------------------------------------------
@@ -327,14 +327,12 @@ def eviction_delete_options(data: dict[str, Any], name: str) -> meta_pb2.DeleteO
 # ---- streaming -----------------------------------------------------------------------
 
 
-async def _relay(
-    request: web.Request, source: aiohttp.ClientResponse, sink: web.StreamResponse
-) -> None:
+async def _relay(request: web.Request, source: KubeletConnection, sink: web.StreamResponse) -> None:
     """Copy ``source``'s body to ``sink`` until it ends or the client goes."""
     while True:
         try:
             async with asyncio.timeout(CLIENT_CHECK):
-                chunk = await source.content.readany()
+                chunk = await source.read()
         except TimeoutError:
             if _client_gone(request):
                 return
@@ -349,12 +347,6 @@ async def _relay(
             return
 
 
-async def _drain(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
-    """The client's stdin, as it comes, until its end (None)."""
-    while (chunk := await queue.get()) is not None:
-        yield chunk
-
-
 class _ExecBridge:
     """One exec: the client's WebSocket ⇄ the kubelet's exec stream."""
 
@@ -366,38 +358,41 @@ class _ExecBridge:
         self.want = want
         self.command = command
 
-    async def run(self, resp: aiohttp.ClientResponse, stdin: asyncio.Queue[bytes | None]) -> None:
+    async def run(self, kubelet: KubeletConnection) -> None:
         first = rc.STDOUT if self.want["stdout"] else rc.STDERR if self.want["stderr"] else rc.ERROR
         await self.ws.send_bytes(rc.message(first))  # the streams are up
-        from_client = asyncio.create_task(self._from_client(stdin))
-        to_client = asyncio.create_task(self._to_client(resp))
+        from_client = asyncio.create_task(self._from_client(kubelet))
+        to_client = asyncio.create_task(self._to_client(kubelet))
         try:
             await asyncio.wait({from_client, to_client}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in (from_client, to_client):
                 task.cancel()
             await asyncio.gather(from_client, to_client, return_exceptions=True)
-            stdin.put_nowait(None)
             await self.ws.close()
 
-    async def _from_client(self, stdin: asyncio.Queue[bytes | None]) -> None:
-        """Client messages until it closes: stdin data, its end; resizes ignored."""
+    async def _from_client(self, kubelet: KubeletConnection) -> None:
+        """Client messages until it closes: stdin data and its end go to the
+        kubelet as they come; resizes are ignored."""
         async for msg in self.ws:
             if msg.type != aiohttp.WSMsgType.BINARY:
                 continue
             incoming = rc.parse(msg.data, self.protocol)
             if incoming.channel != rc.STDIN or not self.want["stdin"]:
                 continue
-            stdin.put_nowait(None if incoming.close else incoming.data)
+            if incoming.close:
+                await kubelet.end()
+            else:
+                await kubelet.send(incoming.data)
 
-    async def _to_client(self, resp: aiohttp.ClientResponse) -> None:
+    async def _to_client(self, kubelet: KubeletConnection) -> None:
         """The kubelet's frames to the client's channels, then the exit Status."""
         frames = FrameReader()
         status: bytes | None = None
         stderr_to = rc.STDERR if self.want["stderr"] else rc.STDOUT if self.want["tty"] else None
         routes = {STDOUT: rc.STDOUT if self.want["stdout"] else None, STDERR: stderr_to}
-        with contextlib.suppress(aiohttp.ClientError):
-            while chunk := await resp.content.readany():
+        with contextlib.suppress(ConnectionError):
+            while chunk := await kubelet.read():
                 for channel, payload in frames.feed(chunk):
                     if channel == STATUS:
                         status = self._status(payload)
