@@ -22,9 +22,11 @@ import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from google.protobuf.message import Message
 
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS
 from apiserver.registry.resource import Resource
@@ -36,8 +38,10 @@ from apiserver.rest.negotiation import media_type, representation
 from apiserver.rest.paths import RequestInfo, request_info
 from apiserver.storage.watchcache import BOOKMARK
 from pinnace.api.meta.v1 import meta_pb2
-from pinnace.machinery import codec, errors
+from pinnace.machinery import codec, errors, printers
 from pinnace.machinery.codec import CodecError
+from pinnace.machinery.objects import object_meta
+from pinnace.machinery.printers import partial_object_metadata, partial_object_metadata_list
 
 __all__ = ["RestServer", "SubresourceHandler"]
 
@@ -251,22 +255,27 @@ class RestServer:
         h = self.handlers
         rep = representation(request.headers.get("Accept", ""))
         if ri.verb == "get":
-            got = await h.get(res, ri)
-            if rep == "partial" and not ri.subresource:
-                return _json(_partial(got), content_type=media_type(rep, is_list=False))
-            return _json(got)
+            if rep == "object" or ri.subresource not in ("", "status"):
+                return _json(await h.get(res, ri))
+            obj = (await self.verbs.get(res, ri.namespace, ri.name)).obj
+            if rep == "partial":
+                return _json(
+                    partial_object_metadata(obj), content_type=media_type(rep, is_list=False)
+                )
+            rv = meta_pb2.ListMeta(resource_version=object_meta(obj).resource_version)
+            return _json(
+                self._table(res, [obj], query, rv), content_type=media_type(rep, is_list=False)
+            )
         if ri.verb == "list":
             items, lm = await h.list_items(res, ri, query)
-            listed = h.list_dict(res, items, lm)
             if rep == "partial":
-                partial = {
-                    "kind": "PartialObjectMetadataList",
-                    "apiVersion": "meta.k8s.io/v1",
-                    "metadata": listed["metadata"],
-                    "items": [_partial(i) for i in listed["items"]],
-                }
-                return _json(partial, content_type=media_type(rep, is_list=True))
-            return _json(listed)
+                body = partial_object_metadata_list(items, lm)
+                return _json(body, content_type=media_type(rep, is_list=True))
+            if rep == "table":
+                return _json(
+                    self._table(res, items, query, lm), content_type=media_type(rep, is_list=True)
+                )
+            return _json(h.list_dict(res, items, lm))
         if ri.verb == "watch":
             return await self._watch(request, res, ri, query)
         body = await request.read()
@@ -289,6 +298,29 @@ class RestServer:
         raise errors.MethodNotAllowed(
             "the server does not allow this method on the requested resource"
         )
+
+    def _table(
+        self,
+        res: Resource,
+        objects: list[Message],
+        query: dict[str, str],
+        list_meta: meta_pb2.ListMeta | None,
+        *,
+        no_headers: bool = False,
+    ) -> dict[str, Any]:
+        """A meta.k8s.io/v1 Table of ``objects`` (includeObject: Metadata by default)."""
+        try:
+            return printers.table(
+                res.info.kind,
+                objects,
+                now=datetime.now(UTC),
+                include_object=query.get("includeObject", "Metadata"),
+                list_meta=list_meta,
+                no_headers=no_headers,
+                encode_object=lambda o: object_dict(res, o),
+            )
+        except printers.IncludeObjectError as e:
+            raise errors.BadRequest(str(e)) from None
 
     # ---- watch -----------------------------------------------------------------------
 
@@ -326,6 +358,8 @@ class RestServer:
             return response
         await response.prepare(request)
         cls = res.info.message_class
+        table = representation(request.headers.get("Accept", "")) == "table"
+        first = True
         try:
             async with asyncio.timeout(timeout):
                 while True:
@@ -342,6 +376,10 @@ class RestServer:
                             "apiVersion": res.info.api_version,
                             "metadata": bookmark_meta,
                         }
+                    elif table:  # kubectl get -w: each event a one-row Table
+                        msg = cls.FromString(ev.obj.raw)
+                        obj = self._table(res, [msg], query, None, no_headers=not first)
+                        first = False
                     else:
                         obj = object_dict(res, cls.FromString(ev.obj.raw))
                     await response.write(_line({"type": ev.type, "object": obj}))
@@ -378,15 +416,6 @@ def _openapi(path: str, accept: str) -> web.Response:
             "Cache-Control": "public, immutable",
         },
     )
-
-
-def _partial(obj: dict[str, Any]) -> dict[str, Any]:
-    """An object as PartialObjectMetadata (its metadata only)."""
-    return {
-        "kind": "PartialObjectMetadata",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": obj.get("metadata", {}),
-    }
 
 
 def _line(event: dict[str, Any]) -> bytes:
