@@ -94,3 +94,29 @@ def test_kubectl_create_kinds(kubeconfig: Path) -> None:
     (port,) = service["spec"]["ports"]
     assert (port["port"], port["targetPort"], port["protocol"]) == (80, 8080, "TCP")
     assert service["spec"]["selector"] == {"app": "s"}
+
+
+def test_kubectl_create_job_from_cronjob(kubeconfig: Path) -> None:
+    """The Job kubectl builds from a CronJob carries an owner reference and
+    kubectl's annotation, all through the protobuf body."""
+    ns = f"pb-{uuid.uuid4().hex[:8]}"
+    kubectl(kubeconfig, "create", "namespace", ns)
+    kubectl(
+        kubeconfig,
+        *("create", "cronjob", "cj", "--image=busybox", "--schedule=*/5 * * * *", "-n", ns),
+        *("--", "date"),
+    )
+    cronjob = get(kubeconfig, ns, "cronjob/cj")
+    assert cronjob["spec"]["schedule"] == "*/5 * * * *"
+    kubectl(kubeconfig, "create", "job", "manual", "--from=cronjob/cj", "-n", ns)
+    job = get(kubeconfig, ns, "job/manual")
+    assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+    (owner,) = job["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["name"], owner["uid"]) == (
+        "CronJob",
+        "cj",
+        cronjob["metadata"]["uid"],
+    )
+    assert owner["controller"] is True
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["date"]
