@@ -226,7 +226,7 @@ def message_entries(src: Sources, full_name: str) -> dict[int, Entry]:
     proto = src.protos[package]
     fields = proto.messages[name]
     if full_name in SPECIAL or full_name in ENVELOPE or not fields:
-        return {f.number: _entry(f, JsonField(f.name, True, False, False)) for f in fields}
+        return {f.number: json_entry(f, JsonField(f.name, True, False, False)) for f in fields}
     found = src.go_struct(proto.go_package, name)
     if found is None:
         raise SystemExit(f"{full_name}: no Go struct {name} in {proto.go_package}")
@@ -235,11 +235,11 @@ def message_entries(src: Sources, full_name: str) -> dict[int, Entry]:
     for f in fields:
         if f.number not in by_number:
             raise SystemExit(f"{full_name}.{f.name}: no Go field with protobuf number {f.number}")
-        out[f.number] = _entry(f, by_number[f.number])
+        out[f.number] = json_entry(f, by_number[f.number])
     return out
 
 
-def _entry(f: ProtoField, go: JsonField) -> Entry:
+def json_entry(f: ProtoField, go: JsonField) -> Entry:
     """How the decoder writes the field: JSON name, and whether a zero value
     is left out (a non-pointer scalar tagged omitempty, anything omitzero;
     encoding/json never leaves out a struct for omitempty)."""
