@@ -12,6 +12,8 @@ from pinnace.machinery.k8sproto import decode_body
 from pinnace.machinery.k8sproto.decode import MAGIC, decode_message, format_go_duration
 
 EXIT_CODES = "k8s.io.api.batch.v1.PodFailurePolicyOnExitCodesRequirement"
+LABELS = "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector"
+RESOURCES = "k8s.io.api.core.v1.ResourceRequirements"
 
 
 def varint(n: int) -> bytes:
@@ -58,6 +60,18 @@ def unknown(api_version: str, kind: str, raw: bytes, encoding: str = "") -> byte
             field(99, 2, b"later") + field(98, 5, b"\x00" * 4) + field(1, 2, b"c"),
             {"containerName": "c"},
             id="unknown-fields-skipped",
+        ),
+        pytest.param(
+            LABELS,
+            field(1, 2, field(1, 2, b"a") + field(2, 2, b"b")) + field(1, 2, field(1, 2, b"c")),
+            {"matchLabels": {"a": "b", "c": ""}},
+            id="map-entry-without-value",
+        ),
+        pytest.param(
+            RESOURCES,
+            field(1, 2, field(2, 2, field(1, 2, b"1"))) + field(1, 2, field(1, 2, b"cpu")),
+            {"limits": {"": "1", "cpu": "0"}},
+            id="map-entry-without-key-or-quantity",
         ),
     ],
 )

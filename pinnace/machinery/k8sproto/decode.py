@@ -60,6 +60,8 @@ _META = API_VERSIONS["meta.k8s.io/v1"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ZERO_TIME_SECONDS = -62135596800  # Go's zero time.Time, 0001-01-01T00:00:00Z
 _VARINT_KINDS = {"int32", "int64", "uint32", "uint64", "bool"}
+_ZEROS: dict[str, Any] = {"string": "", "bytes": "", "bool": False, "double": 0.0, "float": 0.0}
+_ZEROS.update(dict.fromkeys(("int32", "int64", "uint32", "uint64"), 0))
 
 
 def decode_body(body: bytes) -> dict[str, Any]:
@@ -91,7 +93,9 @@ def message_of(api_version: str, kind: str) -> str:
 
 
 def decode_message(data: bytes, message: str) -> dict[str, Any]:
-    """The JSON fields of one message (special types not converted)."""
+    """The JSON fields of one message. The fields that hold special types
+    are converted; the message itself is not, even if it is one (Time gives
+    {"seconds": ...})."""
     schema = MESSAGES[message]
     out: dict[str, Any] = {}
     for number, wire_type, value in records(data):
@@ -106,7 +110,7 @@ def decode_message(data: bytes, message: str) -> dict[str, Any]:
         elif field.kind == "message" and not field.json:
             out.update(decode_message(_length(value, field), field.message))
         else:
-            out[field.json] = _single(field, field.kind, field.message, wire_type, value)
+            out[field.json] = _single(field, wire_type, value)
     for field in schema.values():
         if field.omit_zero and field.json in out and _is_zero(out[field.json]):
             del out[field.json]
@@ -126,7 +130,7 @@ def _length(value: int | bytes, field: Field) -> bytes:
 def _repeated(field: Field, wire_type: int, value: int | bytes) -> list[Any]:
     """One record of a repeated field: one item, or a packed run of scalars."""
     if wire_type != LENGTH or field.kind not in _VARINT_KINDS:
-        return [_single(field, field.kind, field.message, wire_type, value)]
+        return [_single(field, wire_type, value)]
     assert isinstance(value, bytes)
     items, at = [], 0
     while at < len(value):
@@ -137,23 +141,24 @@ def _repeated(field: Field, wire_type: int, value: int | bytes) -> list[Any]:
 
 def _map_entry(field: Field, data: bytes) -> tuple[Any, Any]:
     """A map entry message ``{1: key, 2: value}``; a missing part is its zero."""
-    key: Any = _scalar(field.map_key, LENGTH, b"") if field.map_key == "string" else 0
+    key: Any = _ZEROS.get(field.map_key)
     item: Any = None
     for number, wire_type, value in records(data):
         if number == 1:
             key = _scalar(field.map_key, wire_type, value)
         elif number == 2:
-            item = _single(field, field.kind, field.message, wire_type, value)
+            item = _single(field, wire_type, value)
     if item is None:
-        item = _single(field, field.kind, field.message, LENGTH, b"")
+        item = _single(field, LENGTH, b"") if field.kind == "message" else _ZEROS.get(field.kind)
     return key, item
 
 
-def _single(field: Field, kind: str, message: str, wire_type: int, value: int | bytes) -> Any:
-    if kind != "message":
-        return _scalar(kind, wire_type, value)
-    fields = decode_message(_length(value, field), message)
-    special = SPECIAL.get(message)
+def _single(field: Field, wire_type: int, value: int | bytes) -> Any:
+    """One value of the field's kind (a special type in its JSON form)."""
+    if field.kind != "message":
+        return _scalar(field.kind, wire_type, value)
+    fields = decode_message(_length(value, field), field.message)
+    special = SPECIAL.get(field.message)
     return _SPECIAL[special](fields) if special else fields
 
 
