@@ -153,3 +153,17 @@ def test_delete_cascades_and_wait(kubectl: Kubectl, cascade: str) -> None:
         wait_for(
             lambda: not get_json(kubectl, "replicasets")["items"], 60, "replica sets collected"
         )
+
+
+def test_cordon_and_uncordon(cluster: LocalCluster) -> None:
+    k = Kubectl(cluster, "default")
+    try:
+        k("cordon", "node-3")
+        nodes = k("get", "nodes").stdout
+        assert "Ready,SchedulingDisabled" in next(
+            row for row in nodes.splitlines() if row.startswith("node-3")
+        )
+        assert get_json(k, "node", "node-3")["spec"]["unschedulable"] is True
+    finally:
+        k("uncordon", "node-3")
+    assert not get_json(k, "node", "node-3")["spec"].get("unschedulable")
