@@ -6,6 +6,7 @@ with aiohttp's WebSocket client speaking Kubernetes' channel protocol."""
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import pytest
 from pinnace.localcluster import process
 from pinnace.localcluster.cluster import LocalCluster
 from pinnace.localcluster.etcd import free_port
-from tests.waiting import wait_for
+from tests.waiting import wait_for, wait_until
 
 JSON = "application/json"
 # Restarts forever: each attempt says its number (kept in a file) and fails.
@@ -264,6 +265,28 @@ async def test_exec_v4_without_stdin_succeeds(base: str, shell: str) -> None:
             status = await s.read_all()
     assert s.out[1] == b"hi\n" and s.out[2] == b""
     assert status == {"metadata": {}, "status": "Success"}
+
+
+async def test_exec_client_leaving_mid_command_kills_it(base: str, shell: str) -> None:
+    url = exec_url(
+        base, shell, "shell", ["sh", "-c", "echo $$; exec sleep 300"], stdin="true", stdout="true"
+    )
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url, protocols=("v5.channel.k8s.io",)) as ws:
+            s = Session(ws)
+            await s.read_until(1, b"\n")
+            pid = int(s.out[1])
+            assert _alive(pid)
+    # The kubelet sees the streamed stdin break off and kills the command.
+    await wait_until(lambda: not _alive(pid), timeout=15, what=f"exec'd process {pid} killed")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize(
