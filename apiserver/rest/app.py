@@ -95,10 +95,12 @@ def _dry_run(query: dict[str, str]) -> bool:
     return value == "All"
 
 
-def _delete_options(query: dict[str, str], body: bytes) -> meta_pb2.DeleteOptions:
+def _delete_options(
+    query: dict[str, str], body: bytes, content_type: str
+) -> meta_pb2.DeleteOptions:
     data: dict[str, Any] = {}
     if body.strip():
-        data = decode_body(body, JSON)
+        data = decode_body(body, content_type)
         data.pop("apiVersion", None)
         data.pop("kind", None)
     if "gracePeriodSeconds" in query:
@@ -280,21 +282,38 @@ class RestServer:
             return await self._watch(request, res, ri, query)
         body = await request.read()
         content_type = request.headers.get("Content-Type", JSON)
+        # fieldManager / User-Agent: whom server-side apply records a write under.
+        agent = request.headers.get("User-Agent", "")
+        dry_run = _dry_run(query)
         if ri.verb == "create":
             code, out = await h.create(
-                res, ri, decode_body(body, content_type), dry_run=_dry_run(query)
+                res,
+                ri,
+                decode_body(body, content_type),
+                dry_run=dry_run,
+                query=query,
+                user_agent=agent,
             )
             return _json(out, status=code)
         if ri.verb == "update":
+            data = decode_body(body, content_type)
             return _json(
-                await h.update(res, ri, decode_body(body, content_type), dry_run=_dry_run(query))
+                await h.update(res, ri, data, dry_run=dry_run, query=query, user_agent=agent)
             )
         if ri.verb == "patch":
-            return _json(await h.patch(res, ri, body, content_type, dry_run=_dry_run(query)))
+            return _json(
+                await h.patch(
+                    res, ri, body, content_type, dry_run=dry_run, query=query, user_agent=agent
+                )
+            )
         if ri.verb == "delete":
-            return _json(await h.delete(res, ri, _delete_options(query, body)))
+            return _json(await h.delete(res, ri, _delete_options(query, body, content_type)))
         if ri.verb == "deletecollection":
-            return _json(await h.delete_collection(res, ri, query, _delete_options(query, body)))
+            return _json(
+                await h.delete_collection(
+                    res, ri, query, _delete_options(query, body, content_type)
+                )
+            )
         raise errors.MethodNotAllowed(
             "the server does not allow this method on the requested resource"
         )

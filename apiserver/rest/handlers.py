@@ -12,6 +12,7 @@ kube-apiserver with ``fieldValidation=Strict`` (kubectl's default).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -23,7 +24,7 @@ from apiserver.rest.paths import RequestInfo
 from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.core.v1 import binding_pb2
 from pinnace.api.meta.v1 import meta_pb2
-from pinnace.machinery import codec, errors, k8sproto
+from pinnace.machinery import codec, errors, k8sproto, ssa
 from pinnace.machinery.codec import CodecError
 from pinnace.machinery.objects import object_meta
 from pinnace.machinery.patch import CONTENT_TYPES, PatchError, apply_patch
@@ -34,7 +35,7 @@ JSON_TYPE = "application/json"
 # The media types a create or update body may have.
 BODY_TYPES = (JSON_TYPE, "application/yaml")
 # Content-Type of a PATCH → the registry's patch type.
-PATCH_TYPES = CONTENT_TYPES
+PATCH_TYPES = {**CONTENT_TYPES, "application/apply-patch+yaml": "apply"}
 # Kinds whose DELETE answers with the object itself (ReturnDeletedObject).
 _RETURN_DELETED = frozenset(
     {"Pod", "Service", "PersistentVolume", "PersistentVolumeClaim", "ServiceAccount"}
@@ -57,7 +58,7 @@ def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
     if media not in BODY_TYPES:
         raise errors.UnsupportedMediaType(
             f"the body of the request was in an unknown format - accepted media types "
-            f"include: {', '.join(BODY_TYPES)}"
+            f"include: {', '.join((*BODY_TYPES, k8sproto.MEDIA_TYPE))}"
         )
     if not body.strip():
         raise errors.BadRequest("the request body is empty; an object is required")
@@ -163,7 +164,14 @@ class Handlers:
         }
 
     async def create(
-        self, res: Resource, ri: RequestInfo, data: dict[str, Any], *, dry_run: bool
+        self,
+        res: Resource,
+        ri: RequestInfo,
+        data: dict[str, Any],
+        *,
+        dry_run: bool,
+        query: Mapping[str, str] = {},
+        user_agent: str = "",
     ) -> tuple[int, dict[str, Any]]:
         if ri.subresource == "binding" or (
             res.info.kind == "Pod" and ri.subresource == "" and data.get("kind") == "Binding"
@@ -186,16 +194,28 @@ class Handlers:
                 f'{res.qualified} has no "{ri.subresource}" subresource for create'
             )
         obj = self._body_object(res, data, ri)
-        created = await self.verbs.create(res, ri.namespace, obj, dry_run=dry_run)
+        created = await self.verbs.create(
+            res, ri.namespace, obj, dry_run=dry_run, field_manager=_manager(query, user_agent)
+        )
         return 201, object_dict(res, created)
 
     async def update(
-        self, res: Resource, ri: RequestInfo, data: dict[str, Any], *, dry_run: bool
+        self,
+        res: Resource,
+        ri: RequestInfo,
+        data: dict[str, Any],
+        *,
+        dry_run: bool,
+        query: Mapping[str, str] = {},
+        user_agent: str = "",
     ) -> dict[str, Any]:
+        manager = _manager(query, user_agent)
         if ri.subresource == "scale":
             fields = {k: v for k, v in data.items() if k not in ("apiVersion", "kind")}
             scale = _decode(scale_pb2.Scale, fields, "Scale")
-            out = await self.verbs.update_scale(res, ri.namespace, scale, dry_run=dry_run)
+            out = await self.verbs.update_scale(
+                res, ri.namespace, scale, dry_run=dry_run, field_manager=manager
+            )
             return {"apiVersion": "autoscaling/v1", "kind": "Scale", **codec.to_dict(out)}
         obj = self._body_object(res, data, ri)
         name = object_meta(obj).name
@@ -204,12 +224,25 @@ class Handlers:
                 f"the name of the object ({name}) does not match the name on the URL ({ri.name})"
             )
         updated = await self.verbs.update(
-            res, ri.namespace, obj, subresource=ri.subresource, dry_run=dry_run
+            res,
+            ri.namespace,
+            obj,
+            subresource=ri.subresource,
+            dry_run=dry_run,
+            field_manager=manager,
         )
         return object_dict(res, updated)
 
     async def patch(
-        self, res: Resource, ri: RequestInfo, body: bytes, content_type: str, *, dry_run: bool
+        self,
+        res: Resource,
+        ri: RequestInfo,
+        body: bytes,
+        content_type: str,
+        *,
+        dry_run: bool,
+        query: Mapping[str, str] = {},
+        user_agent: str = "",
     ) -> dict[str, Any]:
         patch_type = PATCH_TYPES.get(content_type.split(";")[0].strip())
         if patch_type is None:
@@ -217,17 +250,25 @@ class Handlers:
                 f"the body of the request was in an unknown format - accepted media types "
                 f"include: {', '.join(PATCH_TYPES)}"
             )
+        # Apply records the fieldManager it names (required); the others
+        # default it from the User-Agent, as kube-apiserver.
+        manager = (
+            query.get("fieldManager", "") if patch_type == "apply" else _manager(query, user_agent)
+        )
         if ri.subresource == "scale":
             scale = await self.verbs.get_scale(res, ri.namespace, ri.name)
             doc = codec.to_dict(scale)
             patched = _apply_scale_patch(doc, body, patch_type)
             spec = patched.get("spec") or {}
             scale.spec.replicas = int(spec.get("replicas", scale.spec.replicas))
-            out = await self.verbs.update_scale(res, ri.namespace, scale, dry_run=dry_run)
+            out = await self.verbs.update_scale(
+                res, ri.namespace, scale, dry_run=dry_run, field_manager=manager
+            )
             return {"apiVersion": "autoscaling/v1", "kind": "Scale", **codec.to_dict(out)}
         obj = await self.verbs.patch(
             res, ri.namespace, ri.name, patch_type, body,
             subresource=ri.subresource, dry_run=dry_run,
+            field_manager=manager, force=query.get("force") == "true",
         )  # fmt: skip
         return object_dict(res, obj)
 
@@ -259,6 +300,11 @@ class Handlers:
         )
         deleted = await self.verbs.delete_collection(res, flt, options)
         return self.list_dict(res, deleted, meta_pb2.ListMeta())
+
+
+def _manager(query: Mapping[str, str], user_agent: str) -> str:
+    """The field manager a write is recorded under (server-side apply)."""
+    return ssa.manager_name(query.get("fieldManager", ""), user_agent)
 
 
 def _apply_scale_patch(doc: dict[str, Any], body: bytes, patch_type: str) -> dict[str, Any]:
