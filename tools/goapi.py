@@ -9,6 +9,7 @@ comment, and the other named types. The generators that use it:
 * tools/gen_omitempty.py -> pinnace/machinery/omitempty.py (zero values)
 * tools/gen_patchmeta.py -> pinnace/machinery/patchmeta.py (patch strategies)
 * tools/gen_apischema.py -> pinnace/machinery/apischema.py (docs, required)
+* tools/gen_k8sproto.py -> pinnace/machinery/k8sproto/schema.py (protobuf request bodies)
 
 Each maps Pinnace's API messages (protos/pinnace/api, except the API
 service's own) to the Go struct of the same name in the package of the
