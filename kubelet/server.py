@@ -403,7 +403,7 @@ class KubeletServer:
                     if chunk:
                         stdin.write(chunk)
                         await stdin.drain()
-            except (asyncio.IncompleteReadError, ValueError):
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
                 client_gone = True  # the chunked body broke off: nobody to answer
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
