@@ -121,4 +121,5 @@ def test_schema_nodes(path: list[str], kind: str) -> None:
 
 
 def test_schema_root_takes_a_descriptor() -> None:
-    assert root(pod_pb2.Pod.DESCRIPTOR).child("spec", table_list_kind).kind == "struct"
+    descriptor: Any = pod_pb2.Pod.DESCRIPTOR  # the stubs type it as either implementation
+    assert root(descriptor).child("spec", table_list_kind).kind == "struct"
