@@ -234,7 +234,7 @@ class KubeletServer:
         if len(segments) == 4 and segments[0] == "containerLogs":
             if method != "GET":
                 raise HttpError(405, "use GET for containerLogs")
-            await self._logs(segments[1], segments[2], segments[3], query, writer)
+            await self._logs(segments[1], segments[2], segments[3], query, reader, writer)
             return
         if len(segments) == 4 and segments[0] == "exec":
             if method != "POST":
@@ -275,6 +275,7 @@ class KubeletServer:
         pod: str,
         container: str,
         query: dict[str, list[str]],
+        reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:
         _, cs = self._container(ns, pod, container)
@@ -315,16 +316,19 @@ class KubeletServer:
         if follow and path is not None and (limit is None or len(data) < limit):
             sent = len(data)
             await self._follow(
-                path, inst, writer, lambda n: None if limit is None else limit - sent - n
+                path, inst, reader, writer, lambda n: None if limit is None else limit - sent - n
             )
 
     async def _follow(
         self,
         path: Path,
         inst: Instance,
+        reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         budget: Callable[[int], int | None],
     ) -> None:
+        """Send what the instance appends until it exits, the budget is spent
+        or the client goes (closes its side: nothing more comes after a GET)."""
         pos = await asyncio.to_thread(_size, path)
         sent = 0
         while True:
@@ -346,7 +350,7 @@ class KubeletServer:
                 continue
             if exited:
                 return
-            if writer.is_closing():
+            if writer.is_closing() or reader.at_eof():
                 return
             await asyncio.sleep(FOLLOW_POLL)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -139,6 +140,38 @@ def test_log_follow_streams_new_lines(base: str, cluster_namespace: str) -> None
         # Lines written after the request came in arrive on the open stream.
         later = [int(resp.readline().split()[1]) for _ in range(3)]
     assert later == [first + 1, first + 2, first + 3]
+
+
+def test_log_follow_ends_on_both_hops_when_the_client_goes(
+    base: str, cluster_namespace: str
+) -> None:
+    ns = cluster_namespace
+    make_pod(
+        base, ns, "quiet", [{"name": "c", "command": ["sh", "-c", "echo one; exec sleep 300"]}]
+    )
+    wait_running(base, ns, "quiet")
+    _, pod = call(base, "GET", f"/api/v1/namespaces/{ns}/pods/quiet")
+    _, node = call(base, "GET", f"/api/v1/nodes/{pod['spec']['nodeName']}")
+    port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+    before = _connections(port)
+    url = f"{base}/api/v1/namespaces/{ns}/pods/quiet/log?follow=true"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        assert resp.readline() == b"one\n"
+        assert len(_connections(port)) == len(before) + 2  # apiserver ⇄ kubelet, both ends
+    # The container stays quiet: only noticing the client's close ends the relay.
+    wait_for(lambda: _connections(port) == before, timeout=15, what="both hops closed")
+
+
+def _connections(port: int) -> list[str]:
+    """The TCP connections to or from ``port`` (either end) that are not yet
+    fully closed (a half-closed side shows as CLOSE-WAIT)."""
+    out = subprocess.run(
+        ["ss", "-tnH", "state", "connected", f"( sport = :{port} or dport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted(line for line in out.splitlines() if "TIME-WAIT" not in line and line.strip())
 
 
 @pytest.mark.parametrize(
