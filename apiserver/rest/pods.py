@@ -58,8 +58,9 @@ from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, errors
 from pinnace.machinery.codec import CodecError
 from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
+from pinnace.machinery.kubeletaddr import kubelet_endpoint
 
-__all__ = ["SubresourceHost", "container_for", "kubelet_endpoint", "register"]
+__all__ = ["SubresourceHost", "container_for", "register"]
 
 CLIENT_CHECK = 1.0  # seconds between checks that a quiet log's client is still there
 EVICTION_VERSIONS = ("policy/v1", "policy/v1beta1")
@@ -108,13 +109,6 @@ def container_for(pod: pod_pb2.Pod, wanted: str) -> str:
     if init_names:
         message += f" or one of the init containers: [{' '.join(init_names)}]"
     raise errors.BadRequest(message)
-
-
-def kubelet_endpoint(node: node_pb2.Node) -> tuple[str, int] | None:
-    """The node's kubelet (InternalIP, kubelet port), None if it publishes none."""
-    port = node.status.daemon_endpoints.kubelet_endpoint.port
-    host = next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
-    return (host, port) if host and port else None
 
 
 def waiting_message(pod: pod_pb2.Pod, container: str) -> str:

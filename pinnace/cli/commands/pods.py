@@ -13,6 +13,7 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import Client
 from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
 from pinnace.machinery.flags import add_bool_flag
+from pinnace.machinery.kubeletaddr import kubelet_endpoint
 from pinnace.machinery.labels import selector_from_label_selector, selector_from_map
 from pinnace.machinery.wellknown import ANNOTATION_DEFAULT_CONTAINER
 
@@ -82,11 +83,10 @@ def kubelet_address(client: Client, pod: pod_pb2.Pod) -> tuple[str, int]:
     if not pod.spec.node_name:
         raise ValueError(f"pod {pod.metadata.name} is not scheduled to a node yet")
     node = client.nodes().get(pod.spec.node_name)
-    port = node.status.daemon_endpoints.kubelet_endpoint.port
-    host = next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
-    if not host or not port:
+    endpoint = kubelet_endpoint(node)
+    if endpoint is None:
         raise ValueError(f"node {node.metadata.name} does not publish its kubelet endpoint")
-    return host, port
+    return endpoint
 
 
 def _path(kind: str, pod: pod_pb2.Pod, container: str) -> str:

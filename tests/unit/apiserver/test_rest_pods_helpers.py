@@ -10,6 +10,7 @@ import pytest
 from apiserver.rest import pods
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import codec, errors
+from pinnace.machinery.kubeletaddr import kubelet_endpoint
 
 
 def _pod(containers: list[str], init: list[str]) -> pod_pb2.Pod:
@@ -89,7 +90,7 @@ def test_log_query_rejects(query: dict[str, str]) -> None:
 )  # fmt: skip
 def test_kubelet_endpoint(status: dict[str, Any], expected: tuple[str, int] | None) -> None:
     node = codec.from_dict(node_pb2.Node, {"metadata": {"name": "n"}, "status": status})
-    assert pods.kubelet_endpoint(node) == expected
+    assert kubelet_endpoint(node) == expected
 
 
 @pytest.mark.parametrize(
