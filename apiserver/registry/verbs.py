@@ -15,6 +15,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.message import Message
 
@@ -34,14 +35,14 @@ from apiserver.storage.watchcache import CachedObject, Filter
 from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.core.v1 import binding_pb2, pod_pb2
 from pinnace.api.meta.v1 import meta_pb2
-from pinnace.machinery import codec, errors
+from pinnace.machinery import codec, errors, ssa
 from pinnace.machinery.conditions import set_condition
 from pinnace.machinery.fields import FieldSelector, parse_field_selector
 from pinnace.machinery.labels import Selector, parse_selector
 from pinnace.machinery.objects import copy_message, object_meta, replace_field, set_type_meta
 from pinnace.machinery.patch import PATCH_TYPES, PatchError, apply_patch
 from pinnace.machinery.timeutil import now_rfc3339
-from pinnace.machinery.validation import FieldError
+from pinnace.machinery.validation import FieldError, required
 from pinnace.machinery.wellknown import POD_SCHEDULED
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,13 @@ class Verbs:
     # ---- create ----------------------------------------------------------------
 
     async def create(
-        self, res: Resource, namespace: str, obj: Message, *, dry_run: bool = False
+        self,
+        res: Resource,
+        namespace: str,
+        obj: Message,
+        *,
+        dry_run: bool = False,
+        field_manager: str = "",
     ) -> Message:
         self._check_kind(res, obj)
         self._place(res, namespace, obj)
@@ -185,6 +192,7 @@ class Verbs:
             meta.self_link = ""
             res.strategy.prepare_for_create(obj)
             res.strategy.default(obj)
+            self._tracked(res, None, obj, field_manager, "")
             errs = metavalidation.validate_object_meta(meta, res.strategy, create=True)
             errs += res.strategy.validate(obj)
             self._validate(res, obj, errs)
@@ -341,6 +349,7 @@ class Verbs:
         *,
         subresource: str = "",
         dry_run: bool = False,
+        field_manager: str = "",
     ) -> Message:
         self._check_kind(res, new)
         self._place(res, namespace, new)
@@ -351,7 +360,8 @@ class Verbs:
 
         async def mutate(current: Message, rv: int) -> Message | None:
             self._check_resource_version(res, meta.name, expected, rv)
-            return self._merge_update(res, current, copy_message(new), subresource)
+            merged = self._merge_update(res, current, copy_message(new), subresource)
+            return self._tracked(res, current, merged, field_manager, subresource)
 
         return await self._write(
             res, res.key(meta.namespace, meta.name), meta.name, mutate, dry_run
@@ -450,7 +460,13 @@ class Verbs:
         *,
         subresource: str = "",
         dry_run: bool = False,
+        field_manager: str = "",
+        force: bool = False,
     ) -> Message:
+        if patch_type == "apply":
+            return await self._apply(
+                res, namespace, name, patch, field_manager, force, subresource, dry_run
+            )
         try:
             doc = json.loads(patch or b"null")
         except ValueError as e:
@@ -480,9 +496,135 @@ class Verbs:
                 raise errors.BadRequest(
                     "metadata.name and metadata.namespace cannot be changed by a patch"
                 )
-            return self._merge_update(res, current, new, subresource)
+            merged = self._merge_update(res, current, new, subresource)
+            return self._tracked(res, current, merged, field_manager, subresource)
 
         return await self._write(res, res.key(namespace, name), name, mutate, dry_run)
+
+    # ---- server-side apply ---------------------------------------------------------
+
+    def _tracked(
+        self, res: Resource, live: Message | None, new: Message, manager: str, subresource: str
+    ) -> Message:
+        """new, its managedFields recording this write as an Update by
+        ``manager`` (no manager: the write is not tracked)."""
+        if manager:
+            ssa.record_update(
+                live,
+                new,
+                manager=manager,
+                api_version=res.info.api_version,
+                now=self._now(),
+                subresource=subresource,
+            )
+        return new
+
+    async def _apply(
+        self,
+        res: Resource,
+        namespace: str,
+        name: str,
+        body: bytes,
+        manager: str,
+        force: bool,
+        subresource: str,
+        dry_run: bool,
+    ) -> Message:
+        """Server-side apply (pinnace/machinery/ssa): patch the object, or
+        create it when there is none."""
+        if not manager:
+            raise errors.invalid(
+                "PatchOptions",
+                "",
+                [required("fieldManager", "is required for apply patch")],
+                "meta.k8s.io",
+            )
+        try:
+            applied = ssa.parse_applied(body)
+        except ssa.ApplyError as e:
+            raise errors.BadRequest(str(e)) from None
+        self._check_applied(res, namespace, name, applied)
+        expected = _parse_rv(str(applied["metadata"].get("resourceVersion") or ""))
+
+        def merged(current: Message | None) -> Message:
+            try:
+                return ssa.apply_object(
+                    current,
+                    applied,
+                    res.info.message_class,
+                    manager=manager,
+                    api_version=res.info.api_version,
+                    force=force,
+                    now=self._now(),
+                    subresource=subresource,
+                )
+            except ssa.ApplyConflict as e:
+                raise ssa.conflict_error(e) from None
+            except ssa.ApplyError as e:
+                raise errors.BadRequest(str(e)) from None
+            except codec.CodecError as e:
+                raise errors.invalid(res.info.kind, name, e.errors, res.info.group) from None
+
+        async def mutate(current: Message, rv: int) -> Message | None:
+            self._check_resource_version(res, name, expected, rv)
+            new = merged(current)
+            result = self._merge_update(res, current, new, subresource)
+            if result is not new:  # a status apply: the result keeps new's managedFields
+                managed = object_meta(result).managed_fields
+                del managed[:]
+                managed.extend(object_meta(new).managed_fields)
+            return result
+
+        for _ in range(4):
+            try:
+                return await self._write(res, res.key(namespace, name), name, mutate, dry_run)
+            except errors.NotFound as e:
+                if subresource or e.status.details.name != name:
+                    raise
+            try:
+                return await self.create(res, namespace, merged(None), dry_run=dry_run)
+            except errors.AlreadyExists:
+                continue  # created meanwhile: apply to it
+        raise self.conflict(res, name, "the object keeps being created and deleted; try again")
+
+    def _check_applied(
+        self, res: Resource, namespace: str, name: str, applied: dict[str, Any]
+    ) -> None:
+        """An applied configuration names this resource's type and this object;
+        its fields are the kind's (strict: an unknown field is a BadRequest)."""
+        version, kind = applied.get("apiVersion"), applied.get("kind")
+        if version != res.info.api_version:
+            raise errors.BadRequest(
+                "Incorrect version specified in apply patch. Specified patch version: "
+                f"{version}, expected: {res.info.api_version}"
+            )
+        if kind != res.info.kind:
+            raise errors.BadRequest(
+                f"the kind in the applied configuration ({kind}) does not match the expected "
+                f"kind ({res.info.kind})"
+            )
+        meta = applied.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise errors.BadRequest(
+                "metadata: the applied configuration's metadata is not an object"
+            )
+        if meta.setdefault("name", name) != name:
+            raise errors.BadRequest(
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+            )
+        if res.info.namespaced and meta.setdefault("namespace", namespace) != namespace:
+            raise errors.BadRequest(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        fields = {k: v for k, v in applied.items() if k not in ("apiVersion", "kind")}
+        try:
+            codec.from_dict(res.info.message_class, fields)
+        except codec.CodecError as e:
+            where = f"{namespace}/{name}" if namespace else name
+            raise errors.BadRequest(
+                f"failed to create typed patch object ({where}; {res.info.api_version}, "
+                f"Kind={res.info.kind}): " + "; ".join(str(fe) for fe in e.errors)
+            ) from None
 
     # ---- scale -----------------------------------------------------------------
 
@@ -504,7 +646,13 @@ class Verbs:
         return scale
 
     async def update_scale(
-        self, res: Resource, namespace: str, scale: scale_pb2.Scale, *, dry_run: bool = False
+        self,
+        res: Resource,
+        namespace: str,
+        scale: scale_pb2.Scale,
+        *,
+        dry_run: bool = False,
+        field_manager: str = "",
     ) -> scale_pb2.Scale:
         if not res.strategy.has_scale:
             raise errors.MethodNotAllowed(f"{res.qualified} has no scale subresource")
@@ -527,7 +675,8 @@ class Verbs:
             self._check_resource_version(res, name, expected, rv)
             new = copy_message(current)
             res.strategy.set_scale_replicas(new, replicas)
-            return self._merge_update(res, current, new, "")
+            merged = self._merge_update(res, current, new, "")
+            return self._tracked(res, current, merged, field_manager, "scale")
 
         obj = await self._write(res, res.key(namespace, name), name, mutate, dry_run)
         return self._scale_of(res, obj)
