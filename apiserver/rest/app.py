@@ -269,15 +269,17 @@ class RestServer:
                 self._table(res, [obj], query, rv), content_type=media_type(rep, is_list=False)
             )
         if ri.verb == "list":
+            if rep == "object":  # each item's JSON from the encoder, joined
+                raws, list_meta = await h.list_raw(res, ri, query)
+                body = h.encoder.list_body(res.info, raws, list_meta)
+                return web.Response(body=body, headers={"Content-Type": JSON})
             items, lm = await h.list_items(res, ri, query)
             if rep == "partial":
-                body = partial_object_metadata_list(items, lm)
-                return _json(body, content_type=media_type(rep, is_list=True))
-            if rep == "table":
-                return _json(
-                    self._table(res, items, query, lm), content_type=media_type(rep, is_list=True)
-                )
-            return _json(h.list_dict(res, items, lm))
+                partial = partial_object_metadata_list(items, lm)
+                return _json(partial, content_type=media_type(rep, is_list=True))
+            return _json(
+                self._table(res, items, query, lm), content_type=media_type(rep, is_list=True)
+            )
         if ri.verb == "watch":
             return await self._watch(request, res, ri, query)
         body = await request.read()
@@ -399,8 +401,10 @@ class RestServer:
                         msg = cls.FromString(ev.obj.raw)
                         obj = self._table(res, [msg], query, None, no_headers=not first)
                         first = False
-                    else:
-                        obj = object_dict(res, cls.FromString(ev.obj.raw))
+                    else:  # the object's JSON, encoded once for every watcher
+                        line = self.handlers.encoder.watch_line(res.info, ev.type, ev.obj.raw)
+                        await response.write(line)
+                        continue
                     await response.write(_line({"type": ev.type, "object": obj}))
         except (TimeoutError, ConnectionResetError):
             pass

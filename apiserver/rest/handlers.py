@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
+from apiserver.rest.encoding import ObjectEncoder, list_envelope
 from apiserver.rest.paths import RequestInfo
 from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.core.v1 import binding_pb2
@@ -94,6 +95,8 @@ class Handlers:
 
     def __init__(self, verbs: Verbs) -> None:
         self.verbs = verbs
+        # Each stored object version's JSON, for lists and watch events.
+        self.encoder = ObjectEncoder()
 
     def _check_type(self, res: Resource, data: dict[str, Any], ri: RequestInfo) -> None:
         api_version, kind = data.get("apiVersion", ""), data.get("kind", "")
@@ -133,6 +136,14 @@ class Handlers:
     async def list_items(
         self, res: Resource, ri: RequestInfo, query: dict[str, str]
     ) -> tuple[list[Message], meta_pb2.ListMeta]:
+        raws, lm = await self.list_raw(res, ri, query)
+        cls = res.info.message_class
+        return [cls.FromString(raw) for raw in raws], lm
+
+    async def list_raw(
+        self, res: Resource, ri: RequestInfo, query: dict[str, str]
+    ) -> tuple[list[bytes], meta_pb2.ListMeta]:
+        """The listed objects' wire bytes (as the watch cache holds them) and list metadata."""
         flt = self.verbs.make_filter(
             res, ri.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
         )
@@ -147,21 +158,12 @@ class Handlers:
             continue_token=query.get("continue", ""),
             resource_version=query.get("resourceVersion", ""),
         )
-        cls = res.info.message_class
-        return [cls.FromString(raw) for raw in raws], lm
+        return raws, lm
 
     def list_dict(
         self, res: Resource, items: list[Message], lm: meta_pb2.ListMeta
     ) -> dict[str, Any]:
-        meta: dict[str, Any] = {"resourceVersion": lm.resource_version}
-        if lm.continue_token:
-            meta["continue"] = lm.continue_token
-        return {
-            "apiVersion": res.info.api_version,
-            "kind": f"{res.info.kind}List",
-            "metadata": meta,
-            "items": [object_dict(res, o) for o in items],
-        }
+        return {**list_envelope(res.info, lm), "items": [object_dict(res, o) for o in items]}
 
     async def create(
         self,
