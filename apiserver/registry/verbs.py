@@ -480,6 +480,8 @@ class Verbs:
 
         async def mutate(current: Message, rv: int) -> Message | None:
             original = codec.to_dict(current)
+            # A JSON patch may test it (kubectl's managedFields upgrade does).
+            original.setdefault("metadata", {})["resourceVersion"] = str(rv)
             try:
                 patched = apply_patch(patch_type, original, doc, schema=type(current))
             except PatchError as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -416,3 +417,65 @@ def test_applied_managed_fields_rejected() -> None:
     cfg["metadata"]["managedFields"] = [{"manager": "x"}]
     with pytest.raises(ApplyError, match="managedFields must be nil"):
         apply(None, cfg, manager="a", api_version="apps/v1", force=False, now="t", schema=SCHEMA)
+
+
+LAST = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def client_side_applied(replicas: int, recorded: int) -> Obj:
+    """A deployment kubectl apply (client-side) wrote: replicas owned by
+    kubectl-client-side-apply, the annotation recording ``recorded``."""
+    obj = deploy(replicas=replicas)
+    last = {**deploy(replicas=recorded)}
+    obj["metadata"]["annotations"] = {LAST: json.dumps(last)}
+    obj, _ = update_managed(
+        None,
+        obj,
+        manager="kubectl-client-side-apply",
+        api_version="apps/v1",
+        now="t",
+        schema=SCHEMA,
+    )
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("manager", "recorded", "conflict"),
+    [
+        pytest.param("kubectl", 2, "", id="kubectl-takes-fields-the-annotation-holds"),
+        pytest.param(
+            "kubectl",
+            9,
+            'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas',
+            id="annotation-out-of-date",
+        ),
+        pytest.param(
+            "other",
+            2,
+            'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas',
+            id="only-for-kubectl",
+        ),
+    ],
+)
+def test_client_side_apply_bridge(manager: str, recorded: int, conflict: str) -> None:
+    live = client_side_applied(2, recorded)
+    cfg = deploy(replicas=4)
+    if conflict:
+        with pytest.raises(ApplyConflict) as err:
+            apply(
+                live,
+                cfg,
+                manager=manager,
+                api_version="apps/v1",
+                force=False,
+                now="t",
+                schema=SCHEMA,
+            )
+        assert err.value.message == conflict
+        return
+    obj, managed = apply(
+        live, cfg, manager=manager, api_version="apps/v1", force=False, now="t", schema=SCHEMA
+    )
+    assert obj["spec"]["replicas"] == 4
+    assert json.loads(obj["metadata"]["annotations"][LAST]) == cfg
+    assert ("f:spec", "f:replicas") in owners(managed)["kubectl"]

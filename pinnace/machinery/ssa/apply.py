@@ -27,6 +27,9 @@ changes from 5 to 3 and is owned by the scaler, so the apply fails with
 `Apply failed with 1 conflict: conflict with "<scaler>" using apps/v1:
 .spec.replicas`; with force it succeeds and the scaler's entry loses it.
 
+The manager "kubectl" also gets Kubernetes' bridge from client-side apply
+(lastapplied.py).
+
 An object that has no managedFields when it is first applied is first
 given whole to the Update manager "before-first-apply" (as Kubernetes).
 
@@ -56,6 +59,7 @@ from .fieldsets import (
     path_string,
     value_element,
 )
+from .lastapplied import KUBECTL, allowed_conflicts, with_last_applied
 from .schema import KEY_DEFAULTS, ListKindFn, Node, root, table_list_kind
 
 __all__ = ["ApplyConflict", "ApplyError", "ManagerEntry", "apply", "update_managed"]
@@ -176,19 +180,25 @@ def apply(
     schema: Descriptor | type[Message],
     list_kind: ListKindFn = table_list_kind,
     subresource: str = "",
+    zero: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The object after ``manager`` applies ``applied`` to ``live`` (None:
     the object does not exist yet), with its managedFields, and those
     managedFields. Raises ApplyConflict, or ApplyError for a configuration
-    that cannot be applied. Inputs are not modified."""
+    that cannot be applied. ``zero`` is the kind's zero object
+    (codec.to_dict(Kind())), which an untracked live object is compared
+    with. Inputs are not modified."""
     meta = applied.get("metadata")
     if isinstance(meta, dict) and meta.get("managedFields"):
         raise ApplyError("metadata.managedFields must be nil")
     node = root(schema)
     live_obj, managers = _split_managed(live)
     if live is not None and not managers:
-        managers = _before_first_apply(live_obj, node, api_version, now, list_kind)
-    config = _scoped_config(_drop_nulls(applied), subresource)
+        managers = _before_first_apply(live_obj, zero or {}, node, api_version, now, list_kind)
+    applied = _drop_nulls(applied)
+    config = _scoped_config(
+        {k: v for k, v in applied.items() if k not in ("apiVersion", "kind")}, subresource
+    )
     merged = _merge(live_obj, config, node, list_kind)
     ident = ManagerEntry(manager, APPLY, api_version, now, frozenset(), subresource).identity
     last = managers.get(ident)
@@ -203,6 +213,14 @@ def apply(
         if key != ident
         for path in sorted(entry.fields & changed)
     ]
+    if conflicts and not force and manager == KUBECTL and live is not None:
+        allowed = allowed_conflicts(
+            live_obj,
+            api_version,
+            lambda c: _to_set(c, node, (), list_kind),
+            lambda lhs, rhs: _compare(lhs, rhs, node, list_kind),
+        )
+        conflicts = [c for c in conflicts if c.path not in allowed]
     if conflicts and not force:
         raise ApplyConflict(conflicts)
     for key, entry in list(managers.items()):
@@ -210,6 +228,8 @@ def apply(
             managers[key] = replace(entry, fields=entry.fields - changed - removed)
     if last is not None and last.fields == mine and merged == live_obj:
         managers[ident] = replace(managers[ident], time=last.time)
+    if manager == KUBECTL:
+        merged = with_last_applied(merged, applied)
     return _with_managed(merged, managers)
 
 
@@ -223,16 +243,21 @@ def update_managed(
     schema: Descriptor | type[Message],
     list_kind: ListKindFn = table_list_kind,
     subresource: str = "",
+    zero: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``new`` (the object a create, update or patch stores over ``live``;
     None for a create) with managedFields recording the write as an Update
     by ``manager``, and those managedFields.
 
+    A create is compared with ``zero``, the kind's zero object
+    (codec.to_dict(Kind()), {} if not given), as Kubernetes compares it
+    with the Go zero value.
+
     The managedFields ``new`` brings replace the live ones (how kubectl
     rewrites ownership), unless it brings none or this is a subresource
     write: then the live ones carry over."""
     node = root(schema)
-    live_obj, live_managers = _split_managed(live)
+    live_obj, live_managers = _split_managed(live if live is not None else zero)
     new_obj, new_managers = _split_managed(new)
     managers = new_managers if new_managers and not subresource else live_managers
     added, modified, removed = _compare(live_obj, new_obj, node, list_kind)
@@ -249,12 +274,17 @@ def update_managed(
 
 
 def _before_first_apply(
-    live: dict[str, Any], node: Node, api_version: str, now: str, list_kind: ListKindFn
+    live: dict[str, Any],
+    zero: dict[str, Any],
+    node: Node,
+    api_version: str,
+    now: str,
+    list_kind: ListKindFn,
 ) -> Managers:
     """An object nobody owns a field of yet (written before tracking) is
     first given to the Update manager "before-first-apply", as Kubernetes
     does, so an apply that changes its fields conflicts."""
-    added, _, _ = _compare({}, live, node, list_kind)
+    added, _, _ = _compare(zero, live, node, list_kind)
     entry = ManagerEntry(BEFORE_FIRST_APPLY, UPDATE, api_version, now, _tracked(added, ""))
     return {entry.identity: entry} if entry.fields else {}
 
@@ -474,16 +504,19 @@ def _compare(
 ) -> tuple[set[Path], set[Path], set[Path]]:
     """(added, modified, removed) paths from lhs to rhs, as structured-merge-
     diff's comparison: leaves that appear, change or disappear, and every
-    struct, map or list item that appears or disappears as a whole."""
+    struct, map or list item that appears or disappears as a whole. A field
+    present as null is present: Kubernetes compares with the Go zero value
+    of the kind, whose non-pointer structs are ``{}`` and nil lists null,
+    so a create owns ``f:spec`` fields but not ``f:spec`` itself."""
     added: set[Path] = set()
     modified: set[Path] = set()
     removed: set[Path] = set()
 
     def walk(lv: Any, rv: Any, n: Node, path: Path) -> None:
         if _is_leaf(lv, n) and _is_leaf(rv, n):
-            if lv is None:
+            if lv is _ABSENT:
                 added.add(path)
-            elif rv is None:
+            elif rv is _ABSENT:
                 removed.add(path)
             elif lv != rv:
                 modified.add(path)
@@ -492,25 +525,25 @@ def _compare(
             ld = lv if isinstance(lv, dict) else {}
             rd = rv if isinstance(rv, dict) else {}
             for k in {**ld, **rd}:
-                walk(ld.get(k), rd.get(k), n.child(k, list_kind), (*path, "f:" + k))
+                child = n.child(k, list_kind)
+                walk(ld.get(k, _ABSENT), rd.get(k, _ABSENT), child, (*path, "f:" + k))
         elif n.kind in ("set", "list"):
-            ll = lv if isinstance(lv, list) else []
-            rl = rv if isinstance(rv, list) else []
-            lm = {_item_element(i, n): i for i in ll}
-            rm = {_item_element(i, n): i for i in rl}
-            element = n.element or Node("leaf")
+            lm = {_item_element(i, n): i for i in (lv if isinstance(lv, list) else [])}
+            rm = {_item_element(i, n): i for i in (rv if isinstance(rv, list) else [])}
+            element = n.element if n.kind == "list" and n.element else Node("leaf")
             for k in {**lm, **rm}:
-                walk(
-                    lm.get(k), rm.get(k), element if n.kind == "list" else Node("leaf"), (*path, k)
-                )
+                walk(lm.get(k, _ABSENT), rm.get(k, _ABSENT), element, (*path, k))
         elif lv != rv:
             modified.add(path)
-        if lv is None:
+        if lv is _ABSENT:
             added.add(path)
-        elif rv is None:
+        elif rv is _ABSENT:
             removed.add(path)
 
-    walk(lhs or None, rhs or None, node, ())
+    walk(lhs, rhs, node, ())
     for s in (added, modified, removed):
         s.discard(())
     return added, modified, removed
+
+
+_ABSENT = object()  # a field not in the object (unlike one present as null)

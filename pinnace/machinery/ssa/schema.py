@@ -116,10 +116,7 @@ class Node:
             return self.element
         if self.kind != "struct" or self.message is None:
             return LEAF
-        fd = _fields(self.message).get(name)
-        if fd is None:
-            return LEAF
-        return _field_node(self.message, fd, list_kind)
+        return _struct_child(self.message, name, list_kind)
 
 
 LEAF = Node("leaf")
@@ -135,6 +132,12 @@ def root(schema: Descriptor | type[Message]) -> Node:
 @cache
 def _fields(message: Descriptor) -> dict[str, FieldDescriptor]:
     return {fd.json_name: fd for fd in message.fields}
+
+
+@cache
+def _struct_child(message: Descriptor, name: str, list_kind: ListKindFn) -> Node:
+    fd = _fields(message).get(name)
+    return LEAF if fd is None else _field_node(message, fd, list_kind)
 
 
 def _message_node(message: Descriptor) -> Node:

@@ -203,3 +203,33 @@ def test_apply_over_http(api: Api) -> None:
 
     code, status = api.call("PATCH", path + "?fieldManager=alice", b"spec: {bogus: 1}")
     assert code == 400 and status["reason"] == "BadRequest"
+
+
+def test_client_side_then_server_side_apply(api: Api, tmp_path: Path) -> None:
+    """kubectl's client-side apply records an Update by
+    kubectl-client-side-apply; a --server-side apply of the manifest, edited,
+    takes over the fields the last-applied annotation still describes (as
+    kube-apiserver lets "kubectl" do), and kubectl then folds the client-side
+    entry into its own."""
+    ns = api.namespace()
+    path = tmp_path / "deploy.yaml"
+    path.write_text(manifest())
+    api.kubectl(ns, "apply", "-f", str(path))
+    got = json.loads(
+        api.kubectl(ns, "get", "deploy", "web", "-o", "json", "--show-managed-fields").stdout
+    )
+    assert ("kubectl-client-side-apply", "Update", "") in managers(got)
+
+    path.write_text(manifest(image="busybox:3"))
+    api.kubectl(ns, "apply", "--server-side", "-f", str(path))
+    got = json.loads(
+        api.kubectl(ns, "get", "deploy", "web", "-o", "json", "--show-managed-fields").stdout
+    )
+    assert got["spec"]["template"]["spec"]["containers"][0]["image"] == "busybox:3"
+    owners = managers(got)
+    assert ("kubectl", "Apply", "") in owners
+    assert not [m for m in owners if m[0] == "kubectl-client-side-apply"], owners
+    last = json.loads(
+        got["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+    )
+    assert last["spec"]["template"]["spec"]["containers"][0]["image"] == "busybox:3"
