@@ -240,7 +240,7 @@ class KubeletServer:
             if method != "POST":
                 raise HttpError(405, "use POST for exec")
             stdin = _ChunkedBody(reader) if body is None else body
-            await self._exec(segments[1], segments[2], segments[3], query, stdin, writer)
+            await self._exec(segments[1], segments[2], segments[3], query, stdin, reader, writer)
             return
         if body is None:
             raise HttpError(411, "only exec takes a chunked body")
@@ -363,6 +363,7 @@ class KubeletServer:
         container: str,
         query: dict[str, list[str]],
         body: bytes | _ChunkedBody,
+        reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:
         worker, cs = self._container(ns, pod, container)
@@ -407,6 +408,13 @@ class KubeletServer:
                     if chunk:
                         stdin.write(chunk)
                         await stdin.drain()
+                with contextlib.suppress(ConnectionError):
+                    stdin.close()
+                # The request is complete; the client keeps the connection open
+                # to read the output. When it closes, nobody is there any
+                # more: stop the command.
+                if not await reader.read(1):
+                    raise asyncio.IncompleteReadError(b"", 1)
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
                 client_gone = True  # the chunked body broke off: nobody to answer
                 with contextlib.suppress(ProcessLookupError):
