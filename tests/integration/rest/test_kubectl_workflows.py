@@ -167,3 +167,46 @@ def test_cordon_and_uncordon(cluster: LocalCluster) -> None:
     finally:
         k("uncordon", "node-3")
     assert not get_json(k, "node", "node-3")["spec"].get("unschedulable")
+
+
+STS_AND_DS = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: busybox, command: [sleep, "300"]}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: busybox, command: [sleep, "300"]}]
+"""
+
+
+@pytest.mark.parametrize("kind", ["statefulset/db", "daemonset/agent"])
+def test_rollout_of_statefulsets_and_daemonsets(kubectl: Kubectl, kind: str) -> None:
+    kubectl("apply", "-f", "-", input=STS_AND_DS)
+    kubectl("rollout", "status", kind, "--timeout=90s")
+    kubectl("set", "env", kind, "MODE=2")
+    kubectl("rollout", "status", kind, "--timeout=90s")
+    history = kubectl("rollout", "history", kind).stdout
+    assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2"]
+    kubectl("rollout", "undo", kind)
+    kubectl("rollout", "status", kind, "--timeout=90s")
+    env = kubectl("get", kind, "-o", "jsonpath={.spec.template.spec.containers[0].env}")
+    assert env.stdout in ("", "[]")
+    kubectl("rollout", "restart", kind)
+    kubectl("rollout", "status", kind, "--timeout=90s")
