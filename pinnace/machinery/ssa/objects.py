@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ from .apply import ApplyConflict, ApplyError, apply, update_managed
 
 __all__ = ["apply_object", "conflict_error", "manager_name", "parse_applied", "record_update"]
 
+log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Message)
 FIELD_MANAGER_CONFLICT = "FieldManagerConflict"
 
@@ -87,18 +89,27 @@ def record_update(
     subresource: str = "",
 ) -> None:
     """Set ``new``'s managedFields to record a non-apply write of ``new``
-    over ``live`` (None: a create) by ``manager``."""
-    _, managed = update_managed(
-        codec.to_dict(live) if live is not None else None,
-        codec.to_dict(new),
-        manager=manager,
-        api_version=api_version,
-        now=now,
-        schema=type(new),
-        subresource=subresource,
-        zero=zero_object(type(new)),
-    )
+    over ``live`` (None: a create) by ``manager``. An object the field sets
+    cannot describe (a keyed list item without its key, which validation
+    rejects afterwards) keeps live's managedFields, as Kubernetes does."""
     meta = object_meta(new)
+    try:
+        _, managed = update_managed(
+            codec.to_dict(live) if live is not None else None,
+            codec.to_dict(new),
+            manager=manager,
+            api_version=api_version,
+            now=now,
+            schema=type(new),
+            subresource=subresource,
+            zero=zero_object(type(new)),
+        )
+    except ApplyError as e:
+        log.debug("managedFields of %s not updated: %s", meta.name, e)
+        del meta.managed_fields[:]
+        if live is not None:
+            meta.managed_fields.extend(object_meta(live).managed_fields)
+        return
     del meta.managed_fields[:]
     meta.managed_fields.extend(_entry(e) for e in managed)
 
