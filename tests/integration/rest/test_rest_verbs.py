@@ -183,22 +183,30 @@ def test_crud_with_kubernetes_shapes_and_codes(http: Http, ns: str) -> None:
         ("PATCH", "deployments/none", {}, "text/plain", 415, "UnsupportedMediaType",
          "accepted media types include"),
         ("GET", "nothings", None, JSON, 404, "NotFound", "could not find the requested resource"),
+        ("PATCH", "deployments/x", [{"op": "remove", "path": "/spec/nothing"}],
+         "application/json-patch+json", 422, "Invalid", "the patch cannot be applied"),
     ],
-    ids=["unknown-field", "invalid", "bad-json", "patch-missing", "bad-patch-type", "unknown-resource"],
+    ids=["unknown-field", "invalid", "bad-json", "patch-missing", "bad-patch-type",
+         "unknown-resource", "bad-json-patch"],
 )  # fmt: skip
 def test_bad_requests_get_kubernetes_codes(
     http: Http, ns: str, method: str, path: str, body: Any, content_type: str,
     code: int, reason: str, text: str,
 ) -> None:  # fmt: skip
     group = "/api/v1" if path == "nothings" else "/apis/apps/v1"
+    if path == "deployments/x":  # a patch needs an object to fail on
+        http.call("POST", f"{group}/namespaces/{ns}/deployments", deployment("x"))
     got, _, status = http.call(
         method, f"{group}/namespaces/{ns}/{path}", body, content_type=content_type
     )
     assert (got, status["kind"], status["reason"], status["code"]) == (code, "Status", reason, code)
     assert text in status["message"], status["message"]
-    assert (
-        http.call("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/x")[0] == 404
-    )  # nothing half-written
+    # Nothing half-written: no object made, or the patched one unchanged.
+    got_x, _, x = http.call("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/x")
+    if path == "deployments/x":
+        assert x["metadata"]["generation"] == 1 and x["metadata"]["resourceVersion"]
+    else:
+        assert got_x == 404
 
 
 def test_watch_streams_events_and_expires(http: Http, ns: str) -> None:
