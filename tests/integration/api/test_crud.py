@@ -285,8 +285,8 @@ def test_json_patch_and_merge_patch(client: Client, namespace: str) -> None:
     )
     expect_error(
         errors.BadRequest,
-        lambda: pods.patch("p", {"x": 1}, patch_type="strategic"),
-        contains=("merge", "json"),
+        lambda: pods.patch("p", {"x": 1}, patch_type="bogus"),
+        contains=("merge", "json", "strategic"),
     )
     expect_error(errors.BadRequest, lambda: pods.patch("p", b"{not json"), contains=("JSON",))
     expect_error(errors.NotFound, lambda: pods.patch("missing", {"metadata": {}}))
