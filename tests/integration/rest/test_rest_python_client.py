@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
@@ -194,3 +195,32 @@ def test_list_then_watch_resumes_after_an_apiserver_restart(
     done.set()
     t.join(timeout=10)
     assert seen.count(("ADDED", "a")) == 1 and seen.count(("ADDED", "b")) == 1
+
+
+def test_pod_log_over_https_with_the_kubeconfig(cluster: Any, cluster_namespace: str) -> None:
+    """The official client, configured from `pinnace up`'s kubeconfig (HTTPS,
+    the cluster CA), runs a pod on a real kubelet and reads its log."""
+    api = k8s_config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    with api:
+        core = k8s.CoreV1Api(api)
+        pod = k8s.V1Pod(
+            metadata=k8s.V1ObjectMeta(name="hello"),
+            spec=k8s.V1PodSpec(
+                restart_policy="Never",
+                containers=[
+                    k8s.V1Container(
+                        name="c", image="busybox", command=["sh", "-c", "echo hi; echo there"]
+                    )
+                ],
+            ),
+        )
+        core.create_namespaced_pod(cluster_namespace, pod)
+        wait_for(
+            lambda: (
+                core.read_namespaced_pod("hello", cluster_namespace).status.phase == "Succeeded"
+            ),
+            60,
+            "the pod ran",
+        )
+        assert core.read_namespaced_pod_log("hello", cluster_namespace) == "hi\nthere\n"
+        assert core.read_namespaced_pod_log("hello", cluster_namespace, tail_lines=1) == "there\n"
