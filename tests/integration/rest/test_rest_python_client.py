@@ -65,7 +65,42 @@ def meta(name: str) -> k8s.V1ObjectMeta:
 # kind → (create, read, list, delete, the object), for the CRUD table.
 def kinds_table(api: k8s.ApiClient, ns: str) -> dict[str, tuple[Any, Any, Any, Any, Any]]:
     core, apps, batch = k8s.CoreV1Api(api), k8s.AppsV1Api(api), k8s.BatchV1Api(api)
+    coord, disc = k8s.CoordinationV1Api(api), k8s.DiscoveryV1Api(api)
     return {
+        "ReplicaSet": (
+            apps.create_namespaced_replica_set, apps.read_namespaced_replica_set,
+            apps.list_namespaced_replica_set, apps.delete_namespaced_replica_set,
+            k8s.V1ReplicaSet(metadata=meta("rs"), spec=k8s.V1ReplicaSetSpec(
+                replicas=0, selector=selector("rs"), template=template("rs"))),
+        ),
+        "ReplicationController": (
+            core.create_namespaced_replication_controller,
+            core.read_namespaced_replication_controller,
+            core.list_namespaced_replication_controller,
+            core.delete_namespaced_replication_controller,
+            k8s.V1ReplicationController(metadata=meta("rc"), spec=k8s.V1ReplicationControllerSpec(
+                replicas=0, selector={"app": "rc"}, template=template("rc"))),
+        ),
+        "PersistentVolumeClaim": (
+            core.create_namespaced_persistent_volume_claim,
+            core.read_namespaced_persistent_volume_claim,
+            core.list_namespaced_persistent_volume_claim,
+            core.delete_namespaced_persistent_volume_claim,
+            k8s.V1PersistentVolumeClaim(metadata=meta("pvc"), spec=k8s.V1PersistentVolumeClaimSpec(
+                access_modes=["ReadWriteOnce"],
+                resources=k8s.V1VolumeResourceRequirements(requests={"storage": "1Gi"}))),
+        ),
+        "Lease": (
+            coord.create_namespaced_lease, coord.read_namespaced_lease,
+            coord.list_namespaced_lease, coord.delete_namespaced_lease,
+            k8s.V1Lease(metadata=meta("l"), spec=k8s.V1LeaseSpec(holder_identity="me")),
+        ),
+        "EndpointSlice": (
+            disc.create_namespaced_endpoint_slice, disc.read_namespaced_endpoint_slice,
+            disc.list_namespaced_endpoint_slice, disc.delete_namespaced_endpoint_slice,
+            k8s.V1EndpointSlice(metadata=meta("es"), address_type="IPv4",
+                                endpoints=[k8s.V1Endpoint(addresses=["10.1.2.3"])]),
+        ),
         "Pod": (
             core.create_namespaced_pod, core.read_namespaced_pod,
             core.list_namespaced_pod, core.delete_namespaced_pod,
@@ -113,8 +148,12 @@ def kinds_table(api: k8s.ApiClient, ns: str) -> dict[str, tuple[Any, Any, Any, A
 
 
 @pytest.mark.parametrize(
-    "kind", ["Pod", "Service", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]
-)
+    "kind",
+    [
+        "Pod", "Service", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet",
+        "DaemonSet", "Job", "CronJob", "PersistentVolumeClaim", "Lease", "EndpointSlice",
+    ],
+)  # fmt: skip
 def test_crud_of_each_kind(api: k8s.ApiClient, ns: str, kind: str) -> None:
     create, read, list_, delete, obj = kinds_table(api, ns)[kind]
     name = obj.metadata.name
