@@ -125,7 +125,9 @@ def test_image_only_workload_applies_and_says_the_command_is_missing(
     container: tuple[str, str],
 ) -> None:
     group = "" if ref.startswith("replicationcontroller/") else ".apps"
-    assert kubectl.apply(example).strip() == ref.replace("/", f"{group}/", 1) + " created"
+    shown = ref.replace("/", f"{group}/", 1)
+    assert kubectl.apply(example).strip() == f"{shown} created"
+    assert kubectl.apply(example).strip() == f"{shown} unchanged"  # the three-way merge
     obj = kubectl.json(ref)
     assert obj["spec"]["replicas"] == replicas
     [ctr] = obj["spec"]["template"]["spec"]["containers"]
@@ -284,7 +286,8 @@ def test_success_policy_example_succeeds_once_index_2_has(kubectl: Kubectl) -> N
 
 
 def test_cronjob_example_makes_jobs_that_greet(kubectl: Kubectl) -> None:
-    kubectl.apply("cronjob.yaml")
+    assert kubectl.apply("cronjob.yaml").strip() == "cronjob.batch/hello created"
+    assert kubectl.apply("cronjob.yaml").strip() == "cronjob.batch/hello unchanged"
     cronjob = kubectl.json("cronjob/hello")
     assert cronjob["spec"]["schedule"] == "* * * * *"
     kubectl("create", "job", "hello-now", "--from=cronjob/hello")
