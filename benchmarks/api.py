@@ -25,105 +25,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from apiserver.etcd.client import EtcdClient
-from apiserver.etcd.requests import cmp_create_revision, op_put
-from pinnace.api.core.v1 import pod_pb2
+from benchmarks.loadgen import (
+    NAMESPACE,
+    bench_etcd,
+    drive,
+    etcd_watchers,
+    level_size,
+    make_pod,
+    pct,
+    rss_mb,
+)
 from pinnace.client import AsyncClient
 from pinnace.localcluster import process
 from pinnace.localcluster.etcd import EtcdServer, free_port
 from pinnace.machinery import codec
-
-NAMESPACE = "default"
-
-
-def make_pod(name: str) -> pod_pb2.Pod:
-    """A realistic pod of about 1.5 KB serialized."""
-    return codec.from_dict(
-        pod_pb2.Pod,
-        {
-            "metadata": {
-                "name": name,
-                "namespace": NAMESPACE,
-                "labels": {"app": "bench", "tier": "backend", "pod-template-hash": "5d8f7c6b9"},
-                "annotations": {"bench.pinnace.dev/note": "x" * 900},
-            },
-            "spec": {
-                "containers": [
-                    {
-                        "name": "server",
-                        "image": "registry.example.com/bench/server:1.2.3",
-                        "command": ["sh", "-c", "exec sleep 3600"],
-                        "env": [
-                            {"name": f"VAR_{i}", "value": f"value-{i}-" + "v" * 20}
-                            for i in range(8)
-                        ],
-                        "resources": {
-                            "requests": {"cpu": "100m", "memory": "64Mi"},
-                            "limits": {"cpu": "500m", "memory": "128Mi"},
-                        },
-                        "ports": [{"containerPort": 8080, "name": "http"}],
-                        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
-                    }
-                ],
-                "nodeSelector": {"kubernetes.io/os": "linux"},
-            },
-        },
-    )
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
-
-
-async def drive(total: int, in_flight: int, op) -> tuple[float, list[float]]:
-    """Run op(i) total times with in_flight workers; (ops/s, latencies)."""
-    latencies: list[float] = []
-    counter = iter(range(total))
-
-    async def worker() -> None:
-        for i in counter:
-            t = time.perf_counter()
-            await op(i)
-            latencies.append(time.perf_counter() - t)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
-    return total / (time.perf_counter() - start), latencies
-
-
-async def bench_etcd(
-    etcd: EtcdClient, creates: int, value: bytes
-) -> dict[int, tuple[float, list[float]]]:
-    out = {}
-    for in_flight in (1, 16, 64):
-        n = creates if in_flight > 1 else max(creates // 4, 200)
-        prefix = f"/bench/raw/{in_flight}/"
-
-        async def op(i: int, prefix: str = prefix) -> None:
-            key = f"{prefix}{i}".encode()
-            result = await etcd.txn([cmp_create_revision(key, "=", 0)], [op_put(key, value)], [])
-            assert result.succeeded
-
-        out[in_flight] = await drive(n, in_flight, op)
-    return out
 
 
 async def bench_creates(client: AsyncClient, creates: int) -> dict[int, tuple[float, list[float]]]:
     out = {}
     pods = client.pods(NAMESPACE)
     for in_flight in (1, 16, 64):
-        n = creates if in_flight > 1 else max(creates // 4, 200)
+        n = level_size(creates, in_flight)
         templates = [make_pod(f"c{in_flight}-{i}") for i in range(n)]
 
         async def op(i: int, templates: list = templates) -> None:
@@ -222,19 +153,6 @@ async def bench_watch(server: str, watchers: int, updates: int, etcd_url: str) -
         "etcd_watchers_before": before,
         "etcd_watchers_during": during,
     }
-
-
-def etcd_watchers(url: str) -> float:
-    text = urllib.request.urlopen(f"{url}/metrics", timeout=5).read().decode()
-    m = re.search(r"^etcd_debugging_mvcc_watcher_total (\S+)$", text, re.M)
-    return float(m.group(1)) if m else float("nan")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def run(args: argparse.Namespace) -> None:
