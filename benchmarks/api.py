@@ -180,7 +180,7 @@ async def run(args: argparse.Namespace) -> None:
                 api_results = await bench_creates(client, args.creates)
                 await fill(client, args.pods)
                 count, list_consistent, list_cached = await bench_list(client)
-                rss = rss_mb(api.pid)
+                rss = rss_mb(api.pid) if api.pid else float("nan")
             watch = await bench_watch(server, args.watchers, args.updates, etcd.client_url)
         finally:
             api.stop()

@@ -175,9 +175,11 @@ async def fill(http: Rest, grpc: AsyncClient, total: int) -> None:
         await drive(len(bodies), 64, lambda i: http.create(NAMESPACE, bodies[i]))
 
 
-async def timed(rounds: int, fetch: Callable[[], Awaitable[bytes]]) -> tuple[float, float, int]:
+async def timed(
+    rounds: int, fetch: Callable[[], Awaitable[bytes]]
+) -> tuple[float, float, int, float]:
     """Median seconds until the body is received, and until it is also
-    decoded as JSON; and the body's size."""
+    decoded as JSON; the body's size; seconds until the first body was received."""
     received, decoded = [], []
     size = 0
     for _ in range(rounds):
@@ -187,7 +189,7 @@ async def timed(rounds: int, fetch: Callable[[], Awaitable[bytes]]) -> tuple[flo
         json.loads(body)
         decoded.append(time.perf_counter() - t)
         size = len(body)
-    return statistics.median(received), statistics.median(decoded), size
+    return statistics.median(received), statistics.median(decoded), size, received[0]
 
 
 async def bench_list(http: Rest, grpc: AsyncClient, rounds: int = 5) -> dict[str, Any]:
@@ -286,11 +288,13 @@ def report(args: argparse.Namespace, creates: dict, lists: dict, watch: dict) ->
         ("json_rv0", "as JSON, resourceVersion=0"),
         ("table", "as Table"),
     ):
-        received, decoded, size = lists[key]
+        received, decoded, size, first = lists[key]
         target = f"<= 300 ms: {verdict(received <= 0.3)}" if key == "json" else ""
+        # The first JSON list encodes every item; later ones reuse the encodings.
+        cold = f"; first {first * 1e3:.0f} ms" if key == "json" else ""
         print(
             f"| LIST {count:,} pods {what} ({size / 1e6:.1f} MB) | {received * 1e3:.0f} ms"
-            f" ({decoded * 1e3:.0f} ms decoded) | | {lists['grpc'] * 1e3:.0f} ms (decoded)"
+            f" ({decoded * 1e3:.0f} ms decoded{cold}) | | {lists['grpc'] * 1e3:.0f} ms (decoded)"
             f" | | | {target} |"
         )
     print(
