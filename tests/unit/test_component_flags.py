@@ -47,6 +47,14 @@ CASES: list[tuple[str, ParseArgs, list[str], str, str, bool]] = [
         False,
     ),
     ("proxy", proxy_args, ["--apiserver", "127.0.0.1:1"], "--cleanup", "cleanup", False),
+    (
+        "apiserver",
+        apiserver_args,
+        ["--etcd-servers", "127.0.0.1:1"],
+        "--rest-plain-http",
+        "rest_plain_http",
+        False,
+    ),
 ]
 IDS = [f"{c[0]}{c[3]}" for c in CASES]
 
