@@ -200,8 +200,13 @@ def test_list_then_watch_resumes_after_an_apiserver_restart(
     seen: list[tuple[str, str]] = []
     done = threading.Event()
 
+    known = {o.metadata.name for o in listed.items}
+
     def follow(since: str) -> str:
-        """Watch from ``since`` until the stream ends; the last resourceVersion seen."""
+        """Watch from ``since`` until the stream ends; the resourceVersion to
+        go on from. As client-go's reflector: a 410 Gone (the restarted
+        apiserver's cache starts after ``since``) means list again, and what
+        the list shows that the watch had not is an ADDED."""
         last = since
         w = k8s_watch.Watch()
         try:
@@ -209,7 +214,17 @@ def test_list_then_watch_resumes_after_an_apiserver_restart(
                 core.list_namespaced_service, ns, resource_version=since, timeout_seconds=3
             ):
                 seen.append((ev["type"], ev["object"].metadata.name))
+                known.add(ev["object"].metadata.name)
                 last = ev["object"].metadata.resource_version
+        except ApiException as e:
+            if e.status != 410:
+                raise
+            relisted = core.list_namespaced_service(ns)
+            for item in relisted.items:
+                if item.metadata.name not in known:
+                    known.add(item.metadata.name)
+                    seen.append(("ADDED", item.metadata.name))
+            return str(relisted.metadata.resource_version)
         except Exception:  # the apiserver is away: retry shortly, from `last`
             done.wait(0.1)
         return last
