@@ -186,15 +186,16 @@ async def test_add_after_hands_keys_out_in_ready_order() -> None:
 
 async def test_add_after_keeps_the_earlier_time() -> None:
     q: DelayingQueue[str] = DelayingQueue()
-    # k asked for at 0.05 then at 0.01: 0.01 wins, and the 0.05 request is gone,
-    # else k would come again before the sentinel s at 0.06.
+    # k asked for at 0.25 then at 0.05: 0.05 wins, and the 0.25 request is gone,
+    # else k would come again before the sentinel s at 0.30. (Steps of 50 ms:
+    # the order holds on a loaded machine, where timers fire late together.)
+    q.add_after("k", 0.25)
+    q.add_after("j", 0.15)
     q.add_after("k", 0.05)
-    q.add_after("j", 0.03)
-    q.add_after("k", 0.01)
-    # m asked for at 0.02 then at 0.04: the later request is ignored.
-    q.add_after("m", 0.02)
-    q.add_after("m", 0.04)
-    q.add_after("s", 0.06)
+    # m asked for at 0.10 then at 0.20: the later request is ignored.
+    q.add_after("m", 0.10)
+    q.add_after("m", 0.20)
+    q.add_after("s", 0.30)
     order = []
     for _ in range(4):
         key = await get_now(q)
