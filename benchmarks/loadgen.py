@@ -9,6 +9,7 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from apiserver.etcd.client import EtcdClient
 from apiserver.etcd.requests import cmp_create_revision, op_put
@@ -120,3 +121,30 @@ def rate_cell(rate: float, latencies: list[float]) -> str:
         f"{rate:,.0f}/s (p50 {pct(latencies, 0.5) * 1e3:.1f} ms,"
         f" p99 {pct(latencies, 0.99) * 1e3:.1f} ms)"
     )
+
+
+async def record_running(
+    pods: Any,
+    resource_version: str,
+    selector: str,
+    running: dict[str, float],
+    total: int,
+    done: asyncio.Event,
+) -> None:
+    """Watch ``pods`` (an async pods handle) from ``resource_version`` and
+    note when each pod of ``selector`` first runs (every container running);
+    set ``done`` once ``total`` have."""
+    async for ev in pods.watch(resource_version=resource_version, label_selector=selector):
+        obj = ev.object
+        if obj is None or obj.metadata.name in running:
+            continue
+        statuses = obj.status.container_statuses
+        if (
+            obj.status.phase == "Running"
+            and statuses
+            and all(s.state.HasField("running") for s in statuses)
+        ):
+            running[obj.metadata.name] = time.time()
+            if len(running) == total:
+                done.set()
+                return

@@ -80,6 +80,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.loadgen import record_running
 from pinnace.api.core.v1 import pod_pb2, service_pb2
 from pinnace.client import AsyncClient, Client, NotFound
 from pinnace.localcluster.cluster import ClusterConfig, LocalCluster, proxy_table
@@ -744,20 +745,7 @@ async def startup_latencies(
         rv = (await pods.list()).resource_version
 
         async def watch() -> None:
-            async for ev in pods.watch(resource_version=rv, label_selector="bench=startup"):
-                obj = ev.object
-                if obj is None or obj.metadata.name in running:
-                    continue
-                statuses = obj.status.container_statuses
-                if (
-                    obj.status.phase == "Running"
-                    and statuses
-                    and all(s.state.HasField("running") for s in statuses)
-                ):
-                    running[obj.metadata.name] = time.time()
-                    if len(running) == total:
-                        done.set()
-                        return
+            await record_running(pods, rv, "bench=startup", running, total, done)
 
         async def create(name: str, host_network: bool) -> None:
             owned.add_pod(await pods.create(sleep_pod(name, host_network=host_network)))

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.loadgen import record_running
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import AsyncClient, Client
 from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
@@ -99,20 +100,7 @@ async def startup_latencies(server: str, total: int, rate: float) -> list[float]
         rv = (await pods.list()).resource_version
 
         async def watch() -> None:
-            async for ev in pods.watch(resource_version=rv, label_selector="bench=startup"):
-                obj = ev.object
-                if obj is None or obj.metadata.name in running:
-                    continue
-                statuses = obj.status.container_statuses
-                if (
-                    obj.status.phase == "Running"
-                    and statuses
-                    and all(s.state.HasField("running") for s in statuses)
-                ):
-                    running[obj.metadata.name] = time.time()
-                    if len(running) == total:
-                        done.set()
-                        return
+            await record_running(pods, rv, "bench=startup", running, total, done)
 
         watcher = asyncio.create_task(watch())
         start = time.monotonic()
