@@ -32,6 +32,34 @@ spec:
         command: ["sh", "-c", "echo started; exec sleep 300"]
 """
 
+# A StatefulSet and a DaemonSet of sleeping pods (the StatefulSet's Service
+# is the caller's: serviceName "web").
+STS_AND_DS = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: sts}
+spec:
+  serviceName: web
+  replicas: 2
+  selector: {matchLabels: {app: sts}}
+  template:
+    metadata: {labels: {app: sts}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: busybox, command: [sleep, "300"]}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: busybox, command: [sleep, "300"]}]
+"""
+
 
 class Kubectl:
     def __init__(self, cluster: LocalCluster, namespace: str) -> None:

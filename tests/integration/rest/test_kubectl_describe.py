@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from pinnace.localcluster.cluster import LocalCluster
-from tests.integration.rest.test_kubectl_basics import DEPLOYMENT, Kubectl
+from tests.integration.rest.test_kubectl_basics import DEPLOYMENT, STS_AND_DS, Kubectl
 
-WORKLOADS = """
+WORKLOADS = (
+    STS_AND_DS
+    + """
+---
 apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -16,30 +19,6 @@ spec:
   clusterIP: None
   selector: {app: sts}
   ports: [{name: http, port: 80}]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: sts}
-spec:
-  serviceName: web
-  replicas: 1
-  selector: {matchLabels: {app: sts}}
-  template:
-    metadata: {labels: {app: sts}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [{name: c, image: busybox, command: [sleep, "300"]}]
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: ds}
-spec:
-  selector: {matchLabels: {app: ds}}
-  template:
-    metadata: {labels: {app: ds}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [{name: c, image: busybox, command: [sleep, "300"]}]
 ---
 apiVersion: batch/v1
 kind: Job
@@ -62,6 +41,7 @@ spec:
           restartPolicy: OnFailure
           containers: [{name: c, image: busybox, command: [echo, hi]}]
 """
+)
 
 
 @pytest.fixture
@@ -82,7 +62,7 @@ def kubectl(cluster: LocalCluster, cluster_namespace: str) -> Kubectl:
         (("pods",), ["Status:           Running", "Controlled By:    ReplicaSet/",
                                      "Containers:", "Events:"]),
         (("service", "web"), ["Name:                     web", "Type:                     ClusterIP"]),
-        (("statefulset", "sts"), ["Name:               sts", "Replicas:           1 desired"]),
+        (("statefulset", "sts"), ["Name:               sts", "Replicas:           2 desired"]),
         (("daemonset", "ds"), ["Name:           ds", "Desired Number of Nodes Scheduled: 3"]),
         (("job", "job"), ["Name:             job", "Completions:      1", "Pods Statuses:"]),
         (("cronjob", "cj"), ["Name:                          cj", "Schedule:                      */5 * * * *"]),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pinnace.localcluster.cluster import LocalCluster
-from tests.integration.rest.test_kubectl_basics import DEPLOYMENT, Kubectl
+from tests.integration.rest.test_kubectl_basics import DEPLOYMENT, STS_AND_DS, Kubectl
 from tests.waiting import wait_for
 
 SERVICE = """
@@ -169,34 +169,7 @@ def test_cordon_and_uncordon(cluster: LocalCluster) -> None:
     assert not get_json(k, "node", "node-3")["spec"].get("unschedulable")
 
 
-STS_AND_DS = """
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db}
-spec:
-  serviceName: db
-  replicas: 2
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [{name: c, image: busybox, command: [sleep, "300"]}]
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [{name: c, image: busybox, command: [sleep, "300"]}]
-"""
-
-
-@pytest.mark.parametrize("kind", ["statefulset/db", "daemonset/agent"])
+@pytest.mark.parametrize("kind", ["statefulset/sts", "daemonset/ds"])
 def test_rollout_of_statefulsets_and_daemonsets(kubectl: Kubectl, kind: str) -> None:
     kubectl("apply", "-f", "-", input=STS_AND_DS)
     kubectl("rollout", "status", kind, "--timeout=90s")
