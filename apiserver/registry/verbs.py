@@ -464,9 +464,11 @@ class Verbs:
         force: bool = False,
     ) -> Message:
         if patch_type == "apply":
-            return await self._apply(
-                res, namespace, name, patch, field_manager, force, subresource, dry_run
-            )
+            applied, _ = await self.apply(
+                res, namespace, name, patch,
+                field_manager=field_manager, force=force, subresource=subresource, dry_run=dry_run,
+            )  # fmt: skip
+            return applied
         try:
             doc = json.loads(patch or b"null")
         except ValueError as e:
@@ -521,19 +523,21 @@ class Verbs:
             )
         return new
 
-    async def _apply(
+    async def apply(
         self,
         res: Resource,
         namespace: str,
         name: str,
         body: bytes,
-        manager: str,
-        force: bool,
-        subresource: str,
-        dry_run: bool,
-    ) -> Message:
+        *,
+        field_manager: str,
+        force: bool = False,
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> tuple[Message, bool]:
         """Server-side apply (pinnace/machinery/ssa): patch the object, or
-        create it when there is none."""
+        create it when there is none; the object, and whether it was created."""
+        manager = field_manager
         if not manager:
             raise errors.invalid(
                 "PatchOptions",
@@ -579,12 +583,13 @@ class Verbs:
 
         for _ in range(4):
             try:
-                return await self._write(res, res.key(namespace, name), name, mutate, dry_run)
+                written = await self._write(res, res.key(namespace, name), name, mutate, dry_run)
+                return written, False
             except errors.NotFound as e:
                 if subresource or e.status.details.name != name:
                     raise
             try:
-                return await self.create(res, namespace, merged(None), dry_run=dry_run)
+                return await self.create(res, namespace, merged(None), dry_run=dry_run), True
             except errors.AlreadyExists:
                 continue  # created meanwhile: apply to it
         raise self.conflict(res, name, "the object keeps being created and deleted; try again")

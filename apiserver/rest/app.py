@@ -303,11 +303,10 @@ class RestServer:
                 await h.update(res, ri, data, dry_run=dry_run, query=query, user_agent=agent)
             )
         if ri.verb == "patch":
-            return _json(
-                await h.patch(
-                    res, ri, body, content_type, dry_run=dry_run, query=query, user_agent=agent
-                )
+            code, patched = await h.patch(
+                res, ri, body, content_type, dry_run=dry_run, query=query, user_agent=agent
             )
+            return _json(patched, status=code)
         if ri.verb == "delete":
             return _json(await h.delete(res, ri, _delete_options(query, body, content_type)))
         if ri.verb == "deletecollection":

@@ -245,7 +245,7 @@ class Handlers:
         dry_run: bool,
         query: Mapping[str, str] = {},
         user_agent: str = "",
-    ) -> dict[str, Any]:
+    ) -> tuple[int, dict[str, Any]]:
         patch_type = PATCH_TYPES.get(content_type.split(";")[0].strip())
         if patch_type is None:
             raise errors.UnsupportedMediaType(
@@ -266,13 +266,19 @@ class Handlers:
             out = await self.verbs.update_scale(
                 res, ri.namespace, scale, dry_run=dry_run, field_manager=manager
             )
-            return {"apiVersion": "autoscaling/v1", "kind": "Scale", **codec.to_dict(out)}
+            return 200, {"apiVersion": "autoscaling/v1", "kind": "Scale", **codec.to_dict(out)}
+        if patch_type == "apply":  # 201 when the apply created the object, as Kubernetes
+            obj, created = await self.verbs.apply(
+                res, ri.namespace, ri.name, body,
+                field_manager=manager, force=query.get("force") == "true",
+                subresource=ri.subresource, dry_run=dry_run,
+            )  # fmt: skip
+            return (201 if created else 200), object_dict(res, obj)
         obj = await self.verbs.patch(
             res, ri.namespace, ri.name, patch_type, body,
-            subresource=ri.subresource, dry_run=dry_run,
-            field_manager=manager, force=query.get("force") == "true",
+            subresource=ri.subresource, dry_run=dry_run, field_manager=manager,
         )  # fmt: skip
-        return object_dict(res, obj)
+        return 200, object_dict(res, obj)
 
     async def delete(
         self, res: Resource, ri: RequestInfo, options: meta_pb2.DeleteOptions
