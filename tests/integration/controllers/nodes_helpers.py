@@ -89,8 +89,11 @@ def node_ready(client: Any, name: str) -> bool:
 
 
 @contextlib.contextmanager
-def extra_kubelet(cluster: Any, client: Any, name: str, root: Path) -> Iterator[process.Component]:
-    """A kubelet for node ``name`` (stopped and its Node deleted afterwards)."""
+def extra_kubelet(
+    cluster: Any, client: Any, name: str, root: Path, *extra: str
+) -> Iterator[process.Component]:
+    """A kubelet for node ``name`` with ``extra`` flags (stopped and its Node
+    deleted afterwards)."""
     comp = process.Component(
         f"kubelet-{name}",
         "kubelet.main",
@@ -106,6 +109,7 @@ def extra_kubelet(cluster: Any, client: Any, name: str, root: Path) -> Iterator[
             "--node-status-period",
             "1",
             "--kill-pods-on-exit",
+            *extra,
         ],
         log_file=root.parent / f"kubelet-{name}.log",
     )

@@ -4,13 +4,16 @@ and drain --ignore-daemonsets through the eviction API."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pinnace.localcluster.cluster import LocalCluster
+from tests.integration.controllers.nodes_helpers import extra_kubelet, node_ready
 from tests.integration.rest.test_kubectl_basics import Kubectl
 from tests.kubectl import kubectl_binary
 from tests.waiting import wait_for
@@ -89,28 +92,55 @@ def test_create_job_from_cronjob(kubectl: Kubectl) -> None:
     assert owner.stdout == "CronJob"
 
 
-def test_drain_evicts_and_uncordon(cluster: LocalCluster, kubectl: Kubectl) -> None:
-    kubectl("create", "deployment", "spread", "--image=busybox", "--replicas=3", "--",
-            "sleep", "300")  # fmt: skip
-    kubectl("rollout", "status", "deployment/spread", "--timeout=60s")
-    node = kubectl(
-        "get", "pods", "-l", "app=spread", "-o", "jsonpath={.items[0].spec.nodeName}"
-    ).stdout
-    admin = Kubectl(cluster, "default")
-    try:
+def test_drain_evicts_and_uncordon(
+    cluster: LocalCluster, cluster_client: Any, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    """A node of this test's own (tainted, so no other test's pods land on it)
+    runs two replicas; `kubectl drain` evicts them through the eviction API."""
+    node = f"drain-{kubectl.namespace}"
+    taint = "pinnace.test/drain=only:NoSchedule"
+    with extra_kubelet(
+        cluster, cluster_client, node, tmp_path / node, "--register-with-taints", taint
+    ):
+        wait_for(lambda: node_ready(cluster_client, node), 30, f"{node} Ready")
+        kubectl("apply", "-f", "-", input=PINNED.format(node=node))
+        kubectl("rollout", "status", "deployment/pinned", "--timeout=60s")
+        admin = Kubectl(cluster, "default")
         out = admin("drain", node, "--ignore-daemonsets", "--delete-emptydir-data",
-                    "--grace-period=1", "--timeout=60s")  # fmt: skip
+                    "--grace-period=1", "--timeout=50s")  # fmt: skip
         assert f"node/{node} drained" in out.stdout
-        assert "evicting pod" in out.stderr or "evicted" in out.stdout
+        assert out.stderr.count("evicting pod") == 2 or out.stdout.count("evicted") == 2
+        assert get_json_unschedulable(admin, node)
 
-        def moved() -> bool:
-            nodes = kubectl("get", "pods", "-l", "app=spread", "-o",
-                            "jsonpath={.items[*].spec.nodeName}").stdout.split()  # fmt: skip
-            return len(nodes) == 3 and node not in nodes
+        def evicted() -> bool:
+            pods = json.loads(kubectl("get", "pods", "-l", "app=pinned", "-o", "json").stdout)
+            return all(p["spec"].get("nodeName") != node for p in pods["items"])
 
-        wait_for(moved, 60, "replicas replaced on other nodes")
-    finally:
+        wait_for(evicted, 60, "the replicas gone from the drained node")
         admin("uncordon", node)
+        assert not get_json_unschedulable(admin, node)
+
+
+PINNED = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: pinned}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: pinned}}}}
+  template:
+    metadata: {{labels: {{app: pinned}}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      nodeSelector: {{kubernetes.io/hostname: {node}}}
+      tolerations: [{{key: pinnace.test/drain, operator: Exists, effect: NoSchedule}}]
+      containers: [{{name: c, image: busybox, command: [sleep, "300"]}}]
+"""
+
+
+def get_json_unschedulable(k: Kubectl, node: str) -> bool:
+    spec = json.loads(k("get", "node", node, "-o", "json").stdout)["spec"]
+    return bool(spec.get("unschedulable"))
 
 
 def test_exec_is_interrupted_cleanly(kubectl: Kubectl) -> None:
