@@ -117,8 +117,13 @@ def test_log_current_tail_and_previous_after_a_restart(base: str, cluster_namesp
         what="the second attempt running",
     )
     assert cs is not None
-    # The container's own count file (not restartCount) names the attempts.
-    code, text = logs(base, ns, "counter")
+    # The container's own count file (not restartCount) names the attempts;
+    # the running attempt may not have printed its line yet.
+    code, text = wait_for(
+        lambda: (got := logs(base, ns, "counter"))[1] and got,
+        timeout=30,
+        what="the running attempt's first line",
+    )
     assert code == 200 and text.startswith("attempt ")
     current = int(text.split()[1])
     code, previous = logs(base, ns, "counter", previous="true")
