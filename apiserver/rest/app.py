@@ -277,9 +277,9 @@ class RestServer:
             if rep == "partial":
                 partial = partial_object_metadata_list(items, lm)
                 return _json(partial, content_type=media_type(rep, is_list=True))
-            return _json(
-                self._table(res, items, query, lm), content_type=media_type(rep, is_list=True)
-            )
+            # A Table of many objects takes seconds: off the event loop.
+            table = await asyncio.to_thread(self._table, res, items, query, lm)
+            return _json(table, content_type=media_type(rep, is_list=True))
         if ri.verb == "watch":
             return await self._watch(request, res, ri, query)
         body = await request.read()
