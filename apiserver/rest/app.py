@@ -181,6 +181,9 @@ class RestServer:
         except errors.ApiError as e:
             code = str(e.http_code)
             return _error(e)
+        except web.HTTPRequestEntityTooLarge:
+            code = "413"
+            return _error(errors.TooLarge(f"the request body is larger than {MAX_BODY} bytes"))
         except asyncio.CancelledError:
             code = "cancelled"
             raise

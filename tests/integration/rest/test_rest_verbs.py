@@ -285,3 +285,11 @@ def test_partial_object_metadata_when_asked(http: Http, ns: str) -> None:
     code, _, many = http.call("GET", base, accept=accept)
     assert many["kind"] == "PartialObjectMetadataList"
     assert [i["metadata"]["name"] for i in many["items"]] == ["m"]
+
+
+def test_a_body_too_large_is_413_and_writes_nothing(http: Http, ns: str) -> None:
+    huge = deployment("big")
+    huge["metadata"]["annotations"] = {"blob": "x" * (4 * 1024 * 1024)}
+    code, _, status = http.call("POST", f"/apis/apps/v1/namespaces/{ns}/deployments", huge)
+    assert (code, status["reason"]) == (413, "RequestEntityTooLarge")
+    assert http.call("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/big")[0] == 404
