@@ -52,6 +52,7 @@ from google.protobuf.message import Message
 from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import kinds, omitempty
+from pinnace.machinery.codec import JSON_MESSAGES
 from pinnace.machinery.apischema import SCHEMA, FieldDoc
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.patchmeta import PATCH
@@ -254,7 +255,7 @@ class _Schemas:
             return dict(_SCALARS[fd.type])
         elif fd.message_type.full_name == "pinnace.api.meta.v1.IntOrString":
             target = INT_OR_STRING
-        elif fd.message_type.full_name.startswith("google.protobuf."):
+        elif fd.message_type.full_name in JSON_MESSAGES:
             return {"type": "object"}
         else:
             target = definition_name(fd.message_type.full_name)

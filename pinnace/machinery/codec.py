@@ -22,7 +22,8 @@ Guarantees of `to_dict` (what `-o yaml`/`-o json` print):
   So an object as kube-apiserver prints it reads back and prints the same.
 * int64/uint64 are JSON numbers (Python ints); bytes are base64; enums are
   their names; IntOrString is a bare int or str; google.protobuf
-  Struct/Value/ListValue are plain JSON values.
+  Struct/Value/ListValue are plain JSON values, and so is a FieldsV1 (its
+  raw JSON text parsed).
 
 Guarantees of `from_dict` (loading manifests):
 
@@ -67,6 +68,7 @@ from . import omitempty
 from .timeutil import format_rfc3339
 
 __all__ = [
+    "JSON_MESSAGES",
     "QUANTITY_MAP_FIELDS",
     "QUANTITY_STRING_FIELDS",
     "CodecError",
@@ -91,6 +93,10 @@ _INT_OR_STRING = "pinnace.api.meta.v1.IntOrString"
 _STRUCT = "google.protobuf.Struct"
 _VALUE = "google.protobuf.Value"
 _LIST_VALUE = "google.protobuf.ListValue"
+_FIELDS_V1 = "pinnace.api.meta.v1.FieldsV1"
+# Messages whose JSON form is a free-form JSON value, not an object of their
+# proto fields: no field schema, merge key or patch strategy applies inside.
+JSON_MESSAGES = frozenset({_STRUCT, _VALUE, _LIST_VALUE, _FIELDS_V1})
 
 
 @dataclass(frozen=True, slots=True)
@@ -863,11 +869,23 @@ def _encode_list_value(msg: Any) -> list[Any]:
     return [_encode_value(v) for v in msg.values]
 
 
+def _encode_fields_v1(msg: Any) -> Any:
+    return json.loads(msg.raw) if msg.raw else {}
+
+
+def _decode_fields_v1(value: Any, path: str, errors: list[FieldError]) -> Any:
+    plain = _json_object(value, path, errors)
+    if plain is _BAD:
+        return _BAD
+    return {"raw": json.dumps(plain, separators=(",", ":")).encode()}
+
+
 _SPECIALS: dict[str, tuple[_Encoder, _Decoder]] = {
     _INT_OR_STRING: (_encode_int_or_string, _decode_int_or_string),
     _STRUCT: (_encode_struct, _decode_struct),
     _VALUE: (_encode_value, _decode_value),
     _LIST_VALUE: (_encode_list_value, _decode_list_value),
+    _FIELDS_V1: (_encode_fields_v1, _decode_fields_v1),
 }
 
 

@@ -50,6 +50,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from .codec import JSON_MESSAGES
 from .patchmeta import PATCH, FieldPatch
 
 __all__ = ["StrategicPatchError", "strategic_merge_patch"]
@@ -60,8 +61,6 @@ DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList/"
 SET_ELEMENT_ORDER = "$setElementOrder/"
 
 _NO_PATCH = FieldPatch("", "")
-# Messages printed as plain JSON (google.protobuf.Struct and friends): no schema.
-_UNTYPED = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
 
 
 class StrategicPatchError(ValueError):
@@ -121,7 +120,7 @@ def _lookup(schema: Schema, key: str) -> tuple[Schema, FieldPatch]:
 
 def _value_schema(fd: FieldDescriptor) -> Schema:
     message = fd.message_type
-    if message is None or message.full_name in _UNTYPED:
+    if message is None or message.full_name in JSON_MESSAGES:
         return None
     if message.GetOptions().map_entry:
         return _MapOf(_value_schema(message.fields_by_name["value"]))

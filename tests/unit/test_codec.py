@@ -399,6 +399,30 @@ def test_from_dict_struct_and_value():
     }
 
 
+def test_fields_v1_is_kept_as_json_text_and_printed_as_the_object() -> None:
+    tree = {"f:spec": {"f:replicas": {}, "f:containers": {'k:{"name":"c"}': {".": {}}}}}
+    entry = from_dict(meta_pb2.ManagedFieldsEntry, {"manager": "m", "fieldsV1": tree})
+    assert entry.fields_v1.raw == json.dumps(tree, separators=(",", ":")).encode()
+    # The members keep the order they were given in (Kubernetes keeps the raw bytes).
+    assert list(to_dict(entry)["fieldsV1"]["f:spec"]) == ["f:replicas", "f:containers"]
+    assert to_dict(entry) == {"manager": "m", "fieldsV1": tree}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param(["f:spec"], "expected an object, got a list", id="list"),
+        pytest.param("f:spec", 'expected an object, got string "f:spec"', id="string"),
+        pytest.param({"f:a": float("nan")}, "nan is not a JSON number", id="nan"),
+    ],
+)
+def test_fields_v1_must_be_a_json_object(value: Any, message: str) -> None:
+    with pytest.raises(CodecError) as err:
+        from_dict(meta_pb2.ObjectMeta, {"managedFields": [{"manager": "m", "fieldsV1": value}]})
+    assert message in str(err.value)
+    assert str(err.value).startswith("managedFields[0].fieldsV1")
+
+
 def test_from_dict_merges_into_an_instance():
     meta = meta_pb2.ObjectMeta(name="keep", labels={"a": "1"})
     result = from_dict(meta, {"labels": {"b": "2"}})

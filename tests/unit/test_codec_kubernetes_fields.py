@@ -723,6 +723,7 @@ def _served_messages() -> dict[str, Descriptor]:
         "google.protobuf.Struct",
         "google.protobuf.Value",
         "google.protobuf.ListValue",
+        "pinnace.api.meta.v1.FieldsV1",
     ):
         seen.pop(special, None)
     return seen

@@ -85,6 +85,7 @@ def _reachable() -> dict[str, Descriptor]:
             seen[message.full_name] = message
         todo += [fd.message_type for fd in message.fields if fd.message_type]
     seen.pop("pinnace.api.meta.v1.IntOrString")
+    seen.pop("pinnace.api.meta.v1.FieldsV1")
     return seen
 
 

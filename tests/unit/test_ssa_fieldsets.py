@@ -123,3 +123,9 @@ def test_schema_nodes(path: list[str], kind: str) -> None:
 def test_schema_root_takes_a_descriptor() -> None:
     descriptor: Any = pod_pb2.Pod.DESCRIPTOR  # the stubs type it as either implementation
     assert root(descriptor).child("spec", table_list_kind).kind == "struct"
+
+
+def test_key_element_tells_true_from_1_and_takes_unhashable_values() -> None:
+    assert key_element({"port": 1}) == 'k:{"port":1}'
+    assert key_element({"port": True}) == 'k:{"port":true}'
+    assert key_element({"b": "x", "a": [1]}) == 'k:{"a":[1],"b":"x"}'

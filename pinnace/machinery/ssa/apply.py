@@ -62,7 +62,14 @@ from .fieldsets import (
 from .lastapplied import KUBECTL, allowed_conflicts, with_last_applied
 from .schema import KEY_DEFAULTS, ListKindFn, Node, root, table_list_kind
 
-__all__ = ["ApplyConflict", "ApplyError", "ManagerEntry", "apply", "update_managed"]
+__all__ = [
+    "ApplyConflict",
+    "ApplyError",
+    "ManagerEntry",
+    "apply",
+    "update_entries",
+    "update_managed",
+]
 
 APPLY, UPDATE = "Apply", "Update"
 BEFORE_FIRST_APPLY = "before-first-apply"
@@ -230,10 +237,10 @@ def apply(
         managers[ident] = replace(managers[ident], time=last.time)
     if manager == KUBECTL:
         merged = with_last_applied(merged, applied)
-    return _with_managed(merged, managers)
+    return _with_managed(merged, _ordered(managers))
 
 
-def update_managed(
+def update_entries(
     live: dict[str, Any] | None,
     new: dict[str, Any],
     *,
@@ -244,10 +251,11 @@ def update_managed(
     list_kind: ListKindFn = table_list_kind,
     subresource: str = "",
     zero: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[ManagerEntry]]:
     """``new`` (the object a create, update or patch stores over ``live``;
-    None for a create) with managedFields recording the write as an Update
-    by ``manager``, and those managedFields.
+    None for a create) without managedFields, and the managedFields that
+    record the write as an Update by ``manager``, in the order they are
+    written.
 
     A create is compared with ``zero``, the kind's zero object
     (codec.to_dict(Kind()), {} if not given), as Kubernetes compares it
@@ -270,7 +278,35 @@ def update_managed(
         prev = managers.get(ident)
         fields = mine | (prev.fields if prev else frozenset())
         managers[ident] = ManagerEntry(manager, UPDATE, api_version, now, fields, subresource)
-    return _with_managed(new_obj, managers)
+    return new_obj, _ordered(managers)
+
+
+def update_managed(
+    live: dict[str, Any] | None,
+    new: dict[str, Any],
+    *,
+    manager: str,
+    api_version: str,
+    now: str,
+    schema: Descriptor | type[Message],
+    list_kind: ListKindFn = table_list_kind,
+    subresource: str = "",
+    zero: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``new`` with managedFields recording the write as an Update by
+    ``manager`` (see update_entries), and those managedFields."""
+    obj, entries = update_entries(
+        live,
+        new,
+        manager=manager,
+        api_version=api_version,
+        now=now,
+        schema=schema,
+        list_kind=list_kind,
+        subresource=subresource,
+        zero=zero,
+    )
+    return _with_managed(obj, entries)
 
 
 def _before_first_apply(
@@ -319,13 +355,17 @@ def _split_managed(obj: dict[str, Any] | None) -> tuple[dict[str, Any], Managers
     return out, managers
 
 
-def _with_managed(
-    obj: dict[str, Any], managers: Managers
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    entries = sorted(
+def _ordered(managers: Managers) -> list[ManagerEntry]:
+    """The entries that own a field, in the order managedFields lists them."""
+    return sorted(
         (e for e in managers.values() if e.fields),
         key=lambda e: (e.operation, e.time, e.manager, e.api_version, e.subresource),
     )
+
+
+def _with_managed(
+    obj: dict[str, Any], entries: list[ManagerEntry]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     managed = [e.to_dict() for e in entries]
     out = dict(obj)
     meta = dict(out.get("metadata") or {})
@@ -513,6 +553,9 @@ def _compare(
     removed: set[Path] = set()
 
     def walk(lv: Any, rv: Any, n: Node, path: Path) -> None:
+        if lv is _ABSENT:  # all of rv is added (a create: most of the object)
+            _added(rv, n, path, added, modified, list_kind)
+            return
         if _is_leaf(lv, n) and _is_leaf(rv, n):
             if lv is _ABSENT:
                 added.add(path)
@@ -546,4 +589,26 @@ def _compare(
     return added, modified, removed
 
 
+def _added(
+    value: Any, n: Node, path: Path, added: set[Path], modified: set[Path], list_kind: ListKindFn
+) -> None:
+    """What _compare's walk finds for a ``value`` that is new at ``path``
+    (the same sets, in one lean pass: a create walks the whole object)."""
+    added.add(path)
+    if n.kind == "leaf" or not value:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _added(v, n.child(k, list_kind), (*path, "f:" + k), added, modified, list_kind)
+    elif isinstance(value, list):
+        if n.kind not in ("set", "list"):
+            modified.add(path)
+            return
+        items = {_item_element(i, n): i for i in value}
+        element = n.element if n.kind == "list" and n.element else _LEAF_NODE
+        for k, item in items.items():
+            _added(item, element, (*path, k), added, modified, list_kind)
+
+
+_LEAF_NODE = Node("leaf")
 _ABSENT = object()  # a field not in the object (unlike one present as null)

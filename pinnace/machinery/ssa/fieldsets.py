@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "decode_fields_v1",
     "decode_key_element",
     "encode_fields_v1",
+    "fields_v1_json",
     "key_element",
     "path_string",
     "subtree",
@@ -47,7 +49,18 @@ FieldSet = frozenset[Path]
 
 def key_element(keys: Mapping[str, Any]) -> str:
     """The ``k:`` element of a keyed list item with these key values."""
-    return "k:" + json.dumps(dict(sorted(keys.items())), separators=(",", ":"))
+    # The type is part of the cache key: True == 1, but prints as true.
+    items = tuple((k, type(v), v) for k, v in sorted(keys.items()))
+    try:
+        return _key_element(items)
+    except TypeError:  # a key value that is not hashable (a list, an object)
+        return "k:" + json.dumps(dict(sorted(keys.items())), separators=(",", ":"))
+
+
+@lru_cache(maxsize=4096)
+def _key_element(items: tuple[tuple[str, type, Any], ...]) -> str:
+    # Cached: every write of a pod names the same containers and ports.
+    return "k:" + json.dumps({k: v for k, _, v in items}, separators=(",", ":"))
 
 
 def decode_key_element(element: str) -> dict[str, Any]:
@@ -76,6 +89,13 @@ def encode_fields_v1(fields: Iterable[Path]) -> dict[str, Any]:
         if node and "." not in node:
             node["."] = {}
     return _sorted_tree(root)
+
+
+@lru_cache(maxsize=1024)
+def fields_v1_json(fields: FieldSet) -> bytes:
+    """The compact JSON text of ``encode_fields_v1(fields)``, as a FieldsV1
+    message keeps it. Cached: writes of one shape record the same set."""
+    return json.dumps(encode_fields_v1(fields), separators=(",", ":")).encode()
 
 
 def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:

@@ -11,20 +11,18 @@ User-Agent up to its first "/", else "unknown").
 from __future__ import annotations
 
 import copy
-import json
 import logging
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import yaml
-from google.protobuf import struct_pb2
 from google.protobuf.message import Message
 
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import codec, errors
 from pinnace.machinery.objects import object_meta
 
-from .apply import ApplyConflict, ApplyError, apply, update_managed
+from .apply import ApplyConflict, ApplyError, ManagerEntry, apply, update_entries
+from .fieldsets import fields_v1_json
 
 __all__ = ["apply_object", "conflict_error", "manager_name", "parse_applied", "record_update"]
 
@@ -94,7 +92,7 @@ def record_update(
     rejects afterwards) keeps live's managedFields, as Kubernetes does."""
     meta = object_meta(new)
     try:
-        _, managed = update_managed(
+        _, managed = update_entries(
             codec.to_dict(live) if live is not None else None,
             codec.to_dict(new),
             manager=manager,
@@ -126,27 +124,17 @@ def zero_object(cls: type[Message]) -> dict[str, Any]:
 _ZEROS: dict[str, dict[str, Any]] = {}
 
 
-def _entry(entry: dict[str, Any]) -> meta_pb2.ManagedFieldsEntry:
-    """A managedFields entry as a message. Building the fieldsV1 Struct is
-    most of the cost of tracking a write (~0.2 ms for a pod), and writes of
-    one shape repeat the same set, so its wire form is cached."""
-    out = meta_pb2.ManagedFieldsEntry(
-        manager=entry["manager"],
-        operation=entry["operation"],
-        api_version=entry["apiVersion"],
-        time=entry["time"],
-        fields_type=entry["fieldsType"],
-        subresource=entry.get("subresource", ""),
+def _entry(entry: ManagerEntry) -> meta_pb2.ManagedFieldsEntry:
+    """A managedFields entry as a message."""
+    return meta_pb2.ManagedFieldsEntry(
+        manager=entry.manager,
+        operation=entry.operation,
+        api_version=entry.api_version,
+        time=entry.time,
+        fields_type="FieldsV1",
+        fields_v1=meta_pb2.FieldsV1(raw=fields_v1_json(entry.fields)),
+        subresource=entry.subresource,
     )
-    out.fields_v1.MergeFromString(_struct_bytes(json.dumps(entry["fieldsV1"], sort_keys=True)))
-    return out
-
-
-@lru_cache(maxsize=1024)
-def _struct_bytes(tree_json: str) -> bytes:
-    struct = struct_pb2.Struct()
-    struct.update(json.loads(tree_json))
-    return struct.SerializeToString()
 
 
 def conflict_error(conflict: ApplyConflict) -> errors.Conflict:

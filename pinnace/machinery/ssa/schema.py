@@ -28,6 +28,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from pinnace.machinery.codec import JSON_MESSAGES
 from pinnace.machinery.patchmeta import PATCH
 
 __all__ = [
@@ -142,7 +143,7 @@ def _struct_child(message: Descriptor, name: str, list_kind: ListKindFn) -> Node
 
 def _message_node(message: Descriptor) -> Node:
     name = message.full_name
-    if name in ATOMIC_STRUCTS or name in _LEAF_MESSAGES or name.startswith("google.protobuf."):
+    if name in ATOMIC_STRUCTS or name in _LEAF_MESSAGES or name in JSON_MESSAGES:
         return LEAF
     return Node("struct", message)
 

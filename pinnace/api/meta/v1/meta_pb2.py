@@ -22,10 +22,9 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epinnace/api/meta/v1/meta.proto\x12\x13pinnace.api.meta.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xb2\x01\n\x0eOwnerReference\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x17\n\ncontroller\x18\x05 \x01(\x08H\x00\x88\x01\x01\x12!\n\x14\x62lock_owner_deletion\x18\x06 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_controllerB\x17\n\x15_block_owner_deletion\"\xb1\x01\n\x12ManagedFieldsEntry\x12\x0f\n\x07manager\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x03 \x01(\t\x12\x0c\n\x04time\x18\x04 \x01(\t\x12\x13\n\x0b\x66ields_type\x18\x05 \x01(\t\x12*\n\tfields_v1\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x13\n\x0bsubresource\x18\x07 \x01(\t\"\x93\x05\n\nObjectMeta\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rgenerate_name\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x18\n\x10resource_version\x18\x05 \x01(\t\x12\x12\n\ngeneration\x18\x06 \x01(\x03\x12\x1a\n\x12\x63reation_timestamp\x18\x07 \x01(\t\x12\x1a\n\x12\x64\x65letion_timestamp\x18\x08 \x01(\t\x12*\n\x1d\x64\x65letion_grace_period_seconds\x18\t \x01(\x03H\x00\x88\x01\x01\x12;\n\x06labels\x18\n \x03(\x0b\x32+.pinnace.api.meta.v1.ObjectMeta.LabelsEntry\x12\x45\n\x0b\x61nnotations\x18\x0b \x03(\x0b\x32\x30.pinnace.api.meta.v1.ObjectMeta.AnnotationsEntry\x12=\n\x10owner_references\x18\x0c \x03(\x0b\x32#.pinnace.api.meta.v1.OwnerReference\x12\x12\n\nfinalizers\x18\r \x03(\t\x12\x11\n\tself_link\x18\x0e \x01(\t\x12?\n\x0emanaged_fields\x18\x0f \x03(\x0b\x32\'.pinnace.api.meta.v1.ManagedFieldsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42 \n\x1e_deletion_grace_period_seconds\"\x82\x01\n\x08ListMeta\x12\x18\n\x10resource_version\x18\x01 \x01(\t\x12 \n\x0e\x63ontinue_token\x18\x02 \x01(\tR\x08\x63ontinue\x12!\n\x14remaining_item_count\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x17\n\x15_remaining_item_count\"I\n\x18LabelSelectorRequirement\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\t\"\xd8\x01\n\rLabelSelector\x12I\n\x0cmatch_labels\x18\x01 \x03(\x0b\x32\x33.pinnace.api.meta.v1.LabelSelector.MatchLabelsEntry\x12H\n\x11match_expressions\x18\x02 \x03(\x0b\x32-.pinnace.api.meta.v1.LabelSelectorRequirement\x1a\x32\n\x10MatchLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x0bIntOrString\x12\x11\n\x07int_val\x18\x01 \x01(\x05H\x00\x12\x11\n\x07str_val\x18\x02 \x01(\tH\x00\x42\x07\n\x05value\"\x85\x01\n\tCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x1b\n\x13observed_generation\x18\x03 \x01(\x03\x12\x1c\n\x14last_transition_time\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"]\n\rPreconditions\x12\x10\n\x03uid\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1d\n\x10resource_version\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x06\n\x04_uidB\x13\n\x11_resource_version\"\xa8\x02\n\rDeleteOptions\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12!\n\x14grace_period_seconds\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x39\n\rpreconditions\x18\x04 \x01(\x0b\x32\".pinnace.api.meta.v1.Preconditions\x12\x1e\n\x11orphan_dependents\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x1f\n\x12propagation_policy\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x0f\n\x07\x64ry_run\x18\x07 \x03(\tB\x17\n\x15_grace_period_secondsB\x14\n\x12_orphan_dependentsB\x15\n\x13_propagation_policy\"=\n\x0bStatusCause\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\"\x96\x01\n\rStatusDetails\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05group\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x30\n\x06\x63\x61uses\x18\x05 \x03(\x0b\x32 .pinnace.api.meta.v1.StatusCause\x12\x1b\n\x13retry_after_seconds\x18\x06 \x01(\x05\"\xd0\x01\n\x06Status\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12/\n\x08metadata\x18\x03 \x01(\x0b\x32\x1d.pinnace.api.meta.v1.ListMeta\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x33\n\x07\x64\x65tails\x18\x07 \x01(\x0b\x32\".pinnace.api.meta.v1.StatusDetails\x12\x0c\n\x04\x63ode\x18\x08 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epinnace/api/meta/v1/meta.proto\x12\x13pinnace.api.meta.v1\"\xb2\x01\n\x0eOwnerReference\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x17\n\ncontroller\x18\x05 \x01(\x08H\x00\x88\x01\x01\x12!\n\x14\x62lock_owner_deletion\x18\x06 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_controllerB\x17\n\x15_block_owner_deletion\"\xbd\x01\n\x12ManagedFieldsEntry\x12\x0f\n\x07manager\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x03 \x01(\t\x12\x0c\n\x04time\x18\x04 \x01(\t\x12\x13\n\x0b\x66ields_type\x18\x05 \x01(\t\x12\x30\n\tfields_v1\x18\x08 \x01(\x0b\x32\x1d.pinnace.api.meta.v1.FieldsV1\x12\x13\n\x0bsubresource\x18\x07 \x01(\tJ\x04\x08\x06\x10\x07\"\x17\n\x08\x46ieldsV1\x12\x0b\n\x03raw\x18\x01 \x01(\x0c\"\x93\x05\n\nObjectMeta\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rgenerate_name\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x18\n\x10resource_version\x18\x05 \x01(\t\x12\x12\n\ngeneration\x18\x06 \x01(\x03\x12\x1a\n\x12\x63reation_timestamp\x18\x07 \x01(\t\x12\x1a\n\x12\x64\x65letion_timestamp\x18\x08 \x01(\t\x12*\n\x1d\x64\x65letion_grace_period_seconds\x18\t \x01(\x03H\x00\x88\x01\x01\x12;\n\x06labels\x18\n \x03(\x0b\x32+.pinnace.api.meta.v1.ObjectMeta.LabelsEntry\x12\x45\n\x0b\x61nnotations\x18\x0b \x03(\x0b\x32\x30.pinnace.api.meta.v1.ObjectMeta.AnnotationsEntry\x12=\n\x10owner_references\x18\x0c \x03(\x0b\x32#.pinnace.api.meta.v1.OwnerReference\x12\x12\n\nfinalizers\x18\r \x03(\t\x12\x11\n\tself_link\x18\x0e \x01(\t\x12?\n\x0emanaged_fields\x18\x0f \x03(\x0b\x32\'.pinnace.api.meta.v1.ManagedFieldsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42 \n\x1e_deletion_grace_period_seconds\"\x82\x01\n\x08ListMeta\x12\x18\n\x10resource_version\x18\x01 \x01(\t\x12 \n\x0e\x63ontinue_token\x18\x02 \x01(\tR\x08\x63ontinue\x12!\n\x14remaining_item_count\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x17\n\x15_remaining_item_count\"I\n\x18LabelSelectorRequirement\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\t\"\xd8\x01\n\rLabelSelector\x12I\n\x0cmatch_labels\x18\x01 \x03(\x0b\x32\x33.pinnace.api.meta.v1.LabelSelector.MatchLabelsEntry\x12H\n\x11match_expressions\x18\x02 \x03(\x0b\x32-.pinnace.api.meta.v1.LabelSelectorRequirement\x1a\x32\n\x10MatchLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x0bIntOrString\x12\x11\n\x07int_val\x18\x01 \x01(\x05H\x00\x12\x11\n\x07str_val\x18\x02 \x01(\tH\x00\x42\x07\n\x05value\"\x85\x01\n\tCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x1b\n\x13observed_generation\x18\x03 \x01(\x03\x12\x1c\n\x14last_transition_time\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"]\n\rPreconditions\x12\x10\n\x03uid\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1d\n\x10resource_version\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x06\n\x04_uidB\x13\n\x11_resource_version\"\xa8\x02\n\rDeleteOptions\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12!\n\x14grace_period_seconds\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x39\n\rpreconditions\x18\x04 \x01(\x0b\x32\".pinnace.api.meta.v1.Preconditions\x12\x1e\n\x11orphan_dependents\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x1f\n\x12propagation_policy\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x0f\n\x07\x64ry_run\x18\x07 \x03(\tB\x17\n\x15_grace_period_secondsB\x14\n\x12_orphan_dependentsB\x15\n\x13_propagation_policy\"=\n\x0bStatusCause\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\"\x96\x01\n\rStatusDetails\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05group\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x30\n\x06\x63\x61uses\x18\x05 \x03(\x0b\x32 .pinnace.api.meta.v1.StatusCause\x12\x1b\n\x13retry_after_seconds\x18\x06 \x01(\x05\"\xd0\x01\n\x06Status\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12/\n\x08metadata\x18\x03 \x01(\x0b\x32\x1d.pinnace.api.meta.v1.ListMeta\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x33\n\x07\x64\x65tails\x18\x07 \x01(\x0b\x32\".pinnace.api.meta.v1.StatusDetails\x12\x0c\n\x04\x63ode\x18\x08 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,36 +37,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_options = b'8\001'
   _globals['_LABELSELECTOR_MATCHLABELSENTRY']._loaded_options = None
   _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_options = b'8\001'
-  _globals['_OWNERREFERENCE']._serialized_start=86
-  _globals['_OWNERREFERENCE']._serialized_end=264
-  _globals['_MANAGEDFIELDSENTRY']._serialized_start=267
-  _globals['_MANAGEDFIELDSENTRY']._serialized_end=444
-  _globals['_OBJECTMETA']._serialized_start=447
-  _globals['_OBJECTMETA']._serialized_end=1106
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=975
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=1020
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=1022
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=1072
-  _globals['_LISTMETA']._serialized_start=1109
-  _globals['_LISTMETA']._serialized_end=1239
-  _globals['_LABELSELECTORREQUIREMENT']._serialized_start=1241
-  _globals['_LABELSELECTORREQUIREMENT']._serialized_end=1314
-  _globals['_LABELSELECTOR']._serialized_start=1317
-  _globals['_LABELSELECTOR']._serialized_end=1533
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_start=1483
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_end=1533
-  _globals['_INTORSTRING']._serialized_start=1535
-  _globals['_INTORSTRING']._serialized_end=1595
-  _globals['_CONDITION']._serialized_start=1598
-  _globals['_CONDITION']._serialized_end=1731
-  _globals['_PRECONDITIONS']._serialized_start=1733
-  _globals['_PRECONDITIONS']._serialized_end=1826
-  _globals['_DELETEOPTIONS']._serialized_start=1829
-  _globals['_DELETEOPTIONS']._serialized_end=2125
-  _globals['_STATUSCAUSE']._serialized_start=2127
-  _globals['_STATUSCAUSE']._serialized_end=2188
-  _globals['_STATUSDETAILS']._serialized_start=2191
-  _globals['_STATUSDETAILS']._serialized_end=2341
-  _globals['_STATUS']._serialized_start=2344
-  _globals['_STATUS']._serialized_end=2552
+  _globals['_OWNERREFERENCE']._serialized_start=56
+  _globals['_OWNERREFERENCE']._serialized_end=234
+  _globals['_MANAGEDFIELDSENTRY']._serialized_start=237
+  _globals['_MANAGEDFIELDSENTRY']._serialized_end=426
+  _globals['_FIELDSV1']._serialized_start=428
+  _globals['_FIELDSV1']._serialized_end=451
+  _globals['_OBJECTMETA']._serialized_start=454
+  _globals['_OBJECTMETA']._serialized_end=1113
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=982
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=1027
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=1029
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=1079
+  _globals['_LISTMETA']._serialized_start=1116
+  _globals['_LISTMETA']._serialized_end=1246
+  _globals['_LABELSELECTORREQUIREMENT']._serialized_start=1248
+  _globals['_LABELSELECTORREQUIREMENT']._serialized_end=1321
+  _globals['_LABELSELECTOR']._serialized_start=1324
+  _globals['_LABELSELECTOR']._serialized_end=1540
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_start=1490
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_end=1540
+  _globals['_INTORSTRING']._serialized_start=1542
+  _globals['_INTORSTRING']._serialized_end=1602
+  _globals['_CONDITION']._serialized_start=1605
+  _globals['_CONDITION']._serialized_end=1738
+  _globals['_PRECONDITIONS']._serialized_start=1740
+  _globals['_PRECONDITIONS']._serialized_end=1833
+  _globals['_DELETEOPTIONS']._serialized_start=1836
+  _globals['_DELETEOPTIONS']._serialized_end=2132
+  _globals['_STATUSCAUSE']._serialized_start=2134
+  _globals['_STATUSCAUSE']._serialized_end=2195
+  _globals['_STATUSDETAILS']._serialized_start=2198
+  _globals['_STATUSDETAILS']._serialized_end=2348
+  _globals['_STATUS']._serialized_start=2351
+  _globals['_STATUS']._serialized_end=2559
 # @@protoc_insertion_point(module_scope)
