@@ -52,8 +52,8 @@ from google.protobuf.message import Message
 from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery import kinds, omitempty
-from pinnace.machinery.codec import JSON_MESSAGES
 from pinnace.machinery.apischema import SCHEMA, FieldDoc
+from pinnace.machinery.codec import JSON_MESSAGES
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.patchmeta import PATCH
 
@@ -273,7 +273,8 @@ def _default(fd: FieldDescriptor, rule: str | None) -> Any:
         return None
     if fd.message_type is None:
         return _ZERO.get(_SCALARS[fd.type]["type"])
-    if fd.message_type.full_name.startswith(("pinnace.api.meta.v1.IntOrString", "google.")):
+    name = fd.message_type.full_name
+    if name == "pinnace.api.meta.v1.IntOrString" or name in JSON_MESSAGES:
         return None
     return {}
 
