@@ -162,6 +162,7 @@ class Kubelet:
         if network.not_ready_reason():
             self._spawn(self._network_setup(), "pod-network")
         self._spawn(self.manager.housekeeping(), "housekeeping")
+        self._spawn(self.manager.sample_log_times(), "log-times")
         self.ready.set()
         log.info("kubelet %s ready (runtime %s)", cfg.node_name, cfg.runtime)
 

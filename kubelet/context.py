@@ -64,6 +64,8 @@ class Config:
     log_max_size: int = 10 * 1024 * 1024
     log_max_files: int = 5
     housekeeping_period: float = 10.0
+    # Seconds between samples of the running containers' log sizes (logtimes.py).
+    log_times_period: float = 1.0
     # Node-local PersistentVolumes (None: <root_dir>/local-volumes).
     local_volume_dir: Path | None = None
 

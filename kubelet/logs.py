@@ -20,10 +20,11 @@ lands at the new end. Output written between the copy and the truncate
 (microseconds) can be lost; that is the price of not sitting in the
 container's output path.
 
-For the same reason the files hold no per-line times: ``since`` (the
-kubelet's ``sinceSeconds``) keeps or drops whole files by their last write
-(a file written to since then is sent whole, older lines of it included),
-and per-line timestamps (``timestamps=true``) cannot be given.
+For the same reason the files hold no per-line times; the kubelet keeps
+a times index beside each file instead (logtimes.py), which gives each line
+the time it was written to within a second. ``read_log`` uses it for
+``timestamps`` (each line prefixed with its time, as the kubelet does) and
+``since`` (the lines written at or after it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+
+from kubelet.logtimes import format_timestamp, timed_lines, times_path
 
 __all__ = [
     "DEFAULT_MAX_FILES",
@@ -46,7 +49,7 @@ __all__ = [
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024  # Kubernetes' containerLogMaxSize 10Mi
 DEFAULT_MAX_FILES = 5  # Kubernetes' containerLogMaxFiles
-_ATTEMPT = re.compile(r"^(\d+)\.log(?:\.\d+)?$")
+_ATTEMPT = re.compile(r"^(\d+)\.log(?:\.\d+)?(?:\.times)?$")
 
 
 def attempt_log(container_dir: Path, attempt: int) -> Path:
@@ -74,11 +77,18 @@ def rotate_if_needed(live: Path, *, max_size: int, max_files: int) -> bool:
     keep = max(max_files - 1, 1)
     oldest = live.with_name(f"{live.name}.{keep}")
     oldest.unlink(missing_ok=True)
+    times_path(oldest).unlink(missing_ok=True)
     for i in range(keep - 1, 0, -1):
         src = live.with_name(f"{live.name}.{i}")
-        if src.exists():
-            src.rename(live.with_name(f"{live.name}.{i + 1}"))
-    shutil.copyfile(live, live.with_name(f"{live.name}.1"))
+        dst = live.with_name(f"{live.name}.{i + 1}")
+        for a, b in ((src, dst), (times_path(src), times_path(dst))):
+            if a.exists():
+                a.rename(b)
+    first = live.with_name(f"{live.name}.1")
+    shutil.copyfile(live, first)
+    # The live file's index now describes .1; the live file starts a new one.
+    if times_path(live).exists():
+        times_path(live).rename(times_path(first))
     with open(live, "r+b") as f:
         f.truncate(0)
     return True
@@ -103,23 +113,35 @@ def read_log(
     tail_lines: int | None = None,
     limit_bytes: int | None = None,
     since: float | None = None,
+    timestamps: bool = False,
 ) -> bytes:
     """The whole output of one attempt (rotated files included), or its
-    last ``tail_lines`` lines, cut to the first ``limit_bytes`` bytes;
-    with ``since`` (a time.time()) only the files written to at or after
-    it (whole files: there are no per-line times). Blocking file I/O: call
-    it in a thread."""
-    parts = []
-    for p in log_files(live):
-        try:
-            if since is not None and p.stat().st_mtime < since:
+    last ``tail_lines`` lines; with ``since`` (a time.time()) only the
+    lines of those written at or after it; with ``timestamps`` each line
+    prefixed with its time and a space (as the kubelet, then the limit
+    counts the prefixes too); cut to the first ``limit_bytes`` bytes.
+    Blocking file I/O: call it in a thread."""
+    if since is None and not timestamps:
+        parts = []
+        for p in log_files(live):
+            try:
+                parts.append(p.read_bytes())
+            except FileNotFoundError:
                 continue
-            parts.append(p.read_bytes())
-        except FileNotFoundError:
-            continue
-    data = b"".join(parts)
-    if tail_lines is not None:
-        data = tail(data, tail_lines)
+        data = b"".join(parts)
+        if tail_lines is not None:
+            data = tail(data, tail_lines)
+    else:
+        lines = [line for p in log_files(live) for line in timed_lines(p)]
+        if tail_lines is not None:
+            lines = lines[-tail_lines:] if tail_lines > 0 else []
+        if since is not None:
+            cutoff = int(since * 1e9)
+            lines = [(t, line) for t, line in lines if t >= cutoff]
+        if timestamps:
+            data = b"".join(format_timestamp(t).encode() + b" " + line for t, line in lines)
+        else:
+            data = b"".join(line for _, line in lines)
     if limit_bytes is not None:
         data = data[:limit_bytes]
     return data

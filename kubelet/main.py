@@ -193,6 +193,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=10.0,
         help="seconds between log rotation checks",
     )
+    p.add_argument(
+        "--container-log-times-period",
+        type=float,
+        default=1.0,
+        help="seconds between samples of container log sizes, which date each log line"
+        " for logs --timestamps and --since (default %(default)s)",
+    )
     add_bool_flag(
         p,
         "--kill-pods-on-exit",
@@ -239,6 +246,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         log_max_size=args.container_log_max_size,
         log_max_files=args.container_log_max_files,
         housekeeping_period=args.housekeeping_period,
+        log_times_period=args.container_log_times_period,
         local_volume_dir=args.local_volume_dir,
         pod_network=args.pod_network,
         pod_cidr=str(args.pod_cidr or ""),

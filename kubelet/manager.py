@@ -25,11 +25,13 @@ import asyncio
 import logging
 import shutil
 import signal
+import threading
 from pathlib import Path
 
 from kubelet.admission import admit
 from kubelet.context import Context
 from kubelet.logs import rotate_if_needed
+from kubelet.logtimes import LogTimes
 from kubelet.paths import PodPaths
 from kubelet.podworker import PodWorker
 from kubelet.runtime import Instance, Runtime
@@ -56,6 +58,9 @@ class PodManager:
         self._tasks: set[asyncio.Task[None]] = set()
         # Pod directories found at start: pods an earlier kubelet admitted.
         self._previous_uids: set[str] = set()
+        self.log_times = LogTimes()
+        # Rotation and sampling (both in threads) never interleave on one file.
+        self._log_lock = threading.Lock()
 
     # ---- informer handlers (no I/O) ----------------------------------------------------
 
@@ -192,17 +197,32 @@ class PodManager:
             for t in pending:
                 t.cancel()
 
+    def _running_logs(self) -> list[Path]:
+        """The live log files of the running containers."""
+        return [
+            cs.instance.log_path
+            for w in list(self.workers.values())
+            for cs in w.containers.values()
+            if cs.instance is not None and cs.instance.exit is None and cs.instance.log_path
+        ]
+
+    async def sample_log_times(self) -> None:
+        """Index the growth of the running containers' logs (logtimes.py),
+        every log-times period."""
+        while True:
+            await asyncio.sleep(self.ctx.config.log_times_period)
+            logs = self._running_logs()
+            try:
+                await asyncio.to_thread(self._sample_logs, logs)
+            except OSError as e:
+                log.warning("sampling container log sizes failed: %s", e)
+
     async def housekeeping(self) -> None:
         """Rotate oversized logs of running containers, every housekeeping period."""
         cfg = self.ctx.config
         while True:
             await asyncio.sleep(cfg.housekeeping_period)
-            logs = [
-                cs.instance.log_path
-                for w in list(self.workers.values())
-                for cs in w.containers.values()
-                if cs.instance is not None and cs.instance.exit is None and cs.instance.log_path
-            ]
+            logs = self._running_logs()
             if logs:
                 await asyncio.to_thread(self._rotate, logs)
             try:
@@ -225,11 +245,16 @@ class PodManager:
 
     def _rotate(self, paths: list[Path]) -> None:
         cfg = self.ctx.config
-        for p in paths:
-            try:
-                rotate_if_needed(p, max_size=cfg.log_max_size, max_files=cfg.log_max_files)
-            except OSError as e:
-                log.warning("rotating %s failed: %s", p, e)
+        with self._log_lock:
+            for p in paths:
+                try:
+                    rotate_if_needed(p, max_size=cfg.log_max_size, max_files=cfg.log_max_files)
+                except OSError as e:
+                    log.warning("rotating %s failed: %s", p, e)
+
+    def _sample_logs(self, paths: list[Path]) -> None:
+        with self._log_lock:
+            self.log_times.sample(paths)
 
     # ---- lookups (the kubelet server) -----------------------------------------------------
 

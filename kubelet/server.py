@@ -7,15 +7,17 @@ closes), HTTP/1.1, no TLS. The node publishes the address as
 ``GET /healthz``
     200 ``ok``.
 
-``GET /containerLogs/<namespace>/<pod>/<container>?previous=&tailLines=&limitBytes=&follow=&sinceSeconds=``
+``GET /containerLogs/<namespace>/<pod>/<container>?previous=&tailLines=&limitBytes=&follow=&sinceSeconds=&timestamps=``
     200 ``text/plain; charset=utf-8``: the container's stdout and stderr
-    as written (interleaved, no timestamps). ``previous=true``: the
-    instance before the current one. ``tailLines=N``: only the last N
-    lines. ``limitBytes=N``: at most N bytes. ``follow=true``: keep
-    streaming new output until the instance exits (or the client goes).
-    ``sinceSeconds=N``: only the log files written to in the last N
-    seconds, whole (the files have no per-line times, logs.py), then what
-    follows. ``timestamps=true`` is a 400: no per-line times to give.
+    as written (interleaved). ``previous=true``: the instance before the
+    current one. ``tailLines=N``: only the last N lines. ``limitBytes=N``:
+    at most N bytes. ``follow=true``: keep streaming new output until the
+    instance exits (or the client goes). ``sinceSeconds=N``: only the
+    lines written in the last N seconds, then what follows.
+    ``timestamps=true``: each line prefixed with the time it was written
+    (RFC 3339 with nanoseconds) and a space. A line's time comes from the
+    log's times index (logtimes.py: within a --container-log-times-period
+    of the write); while following, the time the line was read.
     404 when the pod or container is not on this node, 400 when there is
     no such instance (never started, or no previous one) or a parameter is
     bad; the body is then one line saying why.
@@ -76,6 +78,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kubelet import logs as logmod
+from kubelet.logtimes import LineStamper
 from kubelet.podworker import PodWorker
 from kubelet.podworker.state import ContainerState
 from kubelet.runtime import Instance
@@ -285,11 +288,7 @@ class KubeletServer:
         limit = _int(query, "limitBytes")
         since_seconds = _int(query, "sinceSeconds")
         since = None if since_seconds is None else time.time() - since_seconds
-        if "timestamps" in query and _flag(query, "timestamps"):
-            raise HttpError(
-                400,
-                "timestamps=true is not supported: container log files have no per-line times",
-            )
+        timestamps = _flag(query, "timestamps")
         if previous:
             inst = cs.previous  # the instance before the newest one, exited or not
             if inst is None:
@@ -308,7 +307,12 @@ class KubeletServer:
         data = b""
         if path is not None:
             data = await asyncio.to_thread(
-                logmod.read_log, path, tail_lines=tail, limit_bytes=limit, since=since
+                logmod.read_log,
+                path,
+                tail_lines=tail,
+                limit_bytes=limit,
+                since=since,
+                timestamps=timestamps,
             )
         await self._start_response(writer, 200, "text/plain; charset=utf-8")
         writer.write(data)
@@ -316,7 +320,12 @@ class KubeletServer:
         if follow and path is not None and (limit is None or len(data) < limit):
             sent = len(data)
             await self._follow(
-                path, inst, reader, writer, lambda n: None if limit is None else limit - sent - n
+                path,
+                inst,
+                reader,
+                writer,
+                lambda n: None if limit is None else limit - sent - n,
+                LineStamper() if timestamps else None,
             )
 
     async def _follow(
@@ -326,9 +335,11 @@ class KubeletServer:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         budget: Callable[[int], int | None],
+        stamper: LineStamper | None = None,
     ) -> None:
         """Send what the instance appends until it exits, the budget is spent
-        or the client goes (closes its side: nothing more comes after a GET)."""
+        or the client goes (closes its side: nothing more comes after a GET).
+        With a stamper, each line goes out prefixed with the time it was read."""
         pos = await asyncio.to_thread(_size, path)
         sent = 0
         while True:
@@ -341,6 +352,10 @@ class KubeletServer:
                 want = size - pos if left is None else min(size - pos, left)
                 chunk = await asyncio.to_thread(_read_at, path, pos, min(want, CHUNK))
                 pos += len(chunk)
+                if stamper is not None:
+                    chunk = stamper.feed(chunk, time.time_ns())
+                    if left is not None:
+                        chunk = chunk[:left]
                 sent += len(chunk)
                 writer.write(chunk)
                 await writer.drain()
@@ -349,6 +364,11 @@ class KubeletServer:
                     return
                 continue
             if exited:
+                if stamper is not None:
+                    rest = stamper.flush(time.time_ns())
+                    left = budget(sent)
+                    writer.write(rest if left is None else rest[:left])
+                    await writer.drain()
                 return
             if writer.is_closing() or reader.at_eof():
                 return

@@ -11,9 +11,8 @@ registry) and relay the kubelet's HTTP endpoint (kubelet/server.py):
   (checked every CLIENT_CHECK seconds while the log is quiet). Parameters
   as Kubernetes' PodLogOptions: container (needed when the pod has several),
   follow, previous, tailLines, limitBytes, sinceSeconds, sinceTime (as
-  sinceSeconds). The kubelet's log files carry no per-line times, so
-  ``sinceSeconds`` keeps whole files by their last write and
-  ``timestamps=true`` is a 400 BadRequest saying so (kubelet/logs.py).
+  sinceSeconds), timestamps. A line's time is the kubelet's (within a
+  second of the write, kubelet/logtimes.py).
 * ``GET …/pods/<name>/exec`` with a WebSocket upgrade: Kubernetes' remote
   command protocol, ``v5.channel.k8s.io`` (kubectl 1.32) or
   ``v4.channel.k8s.io`` (the Python client), see remotecommand.py. stdin

@@ -1,12 +1,14 @@
-"""kubectl's pod commands against Pinnace: logs (--tail, -p, -f, deploy/x),
+"""kubectl's pod commands against Pinnace: logs (--tail, -p, -f, --timestamps, deploy/x),
 exec over WebSocket (with stdin and exit codes), create job --from=cronjob,
 and drain --ignore-daemonsets through the eviction API."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from tests.integration.rest.test_kubectl_basics import Kubectl
 from tests.kubectl import kubectl_binary
 from tests.waiting import wait_for
 
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
 COUNTER = """
 apiVersion: apps/v1
 kind: Deployment
@@ -69,6 +72,12 @@ def test_logs_follow(kubectl: Kubectl) -> None:
     kubectl("wait", "--for=condition=Ready", "pod/ticker", "--timeout=60s")
     follow = kubectl("logs", "-f", "ticker")  # returns when the container ends
     assert follow.stdout.splitlines() == [f"tick-{i}" for i in range(1, 7)]
+    stamped = kubectl("logs", "--timestamps", "ticker").stdout.splitlines()
+    assert [line.partition(" ")[2] for line in stamped] == [f"tick-{i}" for i in range(1, 7)]
+    stamps = [line.partition(" ")[0] for line in stamped]
+    assert all(STAMP.fullmatch(s) for s in stamps), stamps
+    times = [datetime.fromisoformat(s[:26].rstrip("Z") + "+00:00") for s in stamps]
+    assert times == sorted(times)
 
 
 def test_exec_with_stdin_and_exit_codes(kubectl: Kubectl) -> None:

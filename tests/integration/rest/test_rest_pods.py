@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +30,7 @@ JSON = "application/json"
 COUNTER = (
     'n=$(cat n 2>/dev/null || echo 0); n=$((n+1)); echo $n > n; echo "attempt $n"; sleep 1; exit 1'
 )
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
 TICKER = "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"
 
 
@@ -221,13 +224,57 @@ def test_log_bad_requests(
     )
 
 
-def test_log_timestamps_are_refused_clearly(base: str, cluster_namespace: str) -> None:
-    make_pod(base, cluster_namespace, "t", [{"name": "c", "command": ["sh", "-c", TICKER]}])
-    wait_running(base, cluster_namespace, "t")
-    code, status = logs(base, cluster_namespace, "t", timestamps="true")
-    assert code == 400 and "no per-line times" in status["message"]
-    code, text = logs(base, cluster_namespace, "t", sinceSeconds="60")
-    assert code == 200 and text.startswith("tick 1\n")
+def _stamped(text: str) -> list[tuple[datetime, str]]:
+    """(time, line) of each ``<RFC 3339 time> <line>`` of a timestamped log."""
+    out = []
+    for line in text.splitlines():
+        stamp, _, rest = line.partition(" ")
+        assert STAMP.fullmatch(stamp), line
+        out.append((datetime.fromisoformat(stamp[:26].rstrip("Z") + "+00:00"), rest))
+    return out
+
+
+def test_log_timestamps_and_since_are_per_line(base: str, cluster_namespace: str) -> None:
+    """Each line carries the time it was written; sinceSeconds keeps the
+    lines written since, not whole files (kubelet/logtimes.py)."""
+    ns = cluster_namespace
+    started = datetime.now(UTC)
+    script = "echo early; sleep 3; echo late; sleep 300"
+    make_pod(base, ns, "t", [{"name": "c", "command": ["sh", "-c", script]}])
+    wait_running(base, ns, "t")
+    # Once "late" is there, "early" is >= 3 s older than the request: out of the last 2 s.
+    recent = wait_for(
+        lambda: (lambda r: r[1] if r[0] == 200 and "late" in r[1] else None)(
+            logs(base, ns, "t", sinceSeconds="2")
+        ),
+        timeout=30,
+        what="the late line",
+    )
+    assert recent == "late\n"
+    code, text = logs(base, ns, "t", timestamps="true")
+    assert code == 200, text
+    (early_at, early), (late_at, late) = _stamped(text)
+    assert (early, late) == ("early", "late")
+    assert started - timedelta(seconds=1) <= early_at
+    assert late_at - early_at >= timedelta(seconds=2.5)
+    assert late_at <= datetime.now(UTC) + timedelta(seconds=1)
+    code, text = logs(base, ns, "t", timestamps="true", tailLines="1")
+    assert code == 200 and _stamped(text) == [(late_at, "late")]
+
+
+def test_log_follow_with_timestamps_stamps_each_line(base: str, cluster_namespace: str) -> None:
+    ns = cluster_namespace
+    script = "for i in 1 2 3; do echo tick $i; sleep 0.3; done"
+    make_pod(
+        base, ns, "ft", [{"name": "c", "command": ["sh", "-c", script]}], restartPolicy="Never"
+    )
+    wait_for(lambda: logs(base, ns, "ft")[0] == 200, timeout=30, what="the container started")
+    code, text = logs(base, ns, "ft", follow="true", timestamps="true")
+    assert code == 200
+    stamped = _stamped(text)
+    assert [line for _, line in stamped] == ["tick 1", "tick 2", "tick 3"]
+    times = [t for t, _ in stamped]
+    assert times == sorted(times)
 
 
 # ---- exec -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""read_log's ``since`` (the kubelet's sinceSeconds): whole files by their last write,
-since the files carry no per-line times."""
+"""read_log's ``since`` (the kubelet's sinceSeconds) on files without a
+times index (written while no kubelet sampled them): each line has its
+file's last write time, so whole files are kept or dropped."""
 
 from __future__ import annotations
 
