@@ -47,6 +47,7 @@ PACKAGES = (
     "k8s.io/api/batch/v1",
     "k8s.io/api/coordination/v1",
     "k8s.io/api/discovery/v1",
+    "k8s.io/api/rbac/v1",
     "k8s.io/api/autoscaling/v1",
     "k8s.io/api/policy/v1",
     "k8s.io/apimachinery/pkg/apis/meta/v1",

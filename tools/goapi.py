@@ -40,6 +40,7 @@ GO_FILES = {
     "pinnace.api.coordination.v1": ("api", "coordination/v1/types.go"),
     "pinnace.api.autoscaling.v1": ("api", "autoscaling/v1/types.go"),
     "pinnace.api.discovery.v1": ("api", "discovery/v1/types.go"),
+    "pinnace.api.rbac.v1": ("api", "rbac/v1/types.go"),
     "pinnace.api.meta.v1": ("apimachinery", "pkg/apis/meta/v1/types.go"),
 }
 # Go import path -> Pinnace proto package.
@@ -50,11 +51,14 @@ IMPORTS = {
     "k8s.io/api/coordination/v1": "pinnace.api.coordination.v1",
     "k8s.io/api/autoscaling/v1": "pinnace.api.autoscaling.v1",
     "k8s.io/api/discovery/v1": "pinnace.api.discovery.v1",
+    "k8s.io/api/rbac/v1": "pinnace.api.rbac.v1",
     "k8s.io/apimachinery/pkg/apis/meta/v1": "pinnace.api.meta.v1",
 }
 GO_PACKAGE = {pkg: path for path, pkg in IMPORTS.items()}
 # Pinnace messages that are not Go structs of these files.
-SKIP_MESSAGES = {"pinnace.api.meta.v1.IntOrString"}  # the codec prints it specially
+# The codec prints these specially: IntOrString as a bare number or string,
+# FieldsV1 as its raw JSON text.
+SKIP_MESSAGES = {"pinnace.api.meta.v1.IntOrString", "pinnace.api.meta.v1.FieldsV1"}
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from pinnace.api.core.v1 import (
     volume_pb2,
 )
 from pinnace.api.discovery.v1 import endpointslice_pb2
+from pinnace.api.rbac.v1 import rbac_pb2
 from pinnace.client.handles import AsyncResourceClient, ResourceClient
 from pinnace.machinery import kinds
 from pinnace.machinery.kinds import KindInfo
@@ -142,6 +143,10 @@ class KindAccessors:
     leases = Namespaced(lease_pb2.Lease)
     services = Namespaced(service_pb2.Service)
     endpoint_slices = Namespaced(endpointslice_pb2.EndpointSlice)
+    roles = Namespaced(rbac_pb2.Role)
+    role_bindings = Namespaced(rbac_pb2.RoleBinding)
+    cluster_roles = Cluster(rbac_pb2.ClusterRole)
+    cluster_role_bindings = Cluster(rbac_pb2.ClusterRoleBinding)
 
 
 class SyncKinds(KindAccessors):

@@ -125,6 +125,10 @@ KINDS: tuple[KindInfo, ...] = (
     _k("batch", "CronJob", "cronjobs", short=("cj",), sub=("status",)),
     _k("coordination.k8s.io", "Lease", "leases"),
     _k("discovery.k8s.io", "EndpointSlice", "endpointslices"),
+    _k("rbac.authorization.k8s.io", "Role", "roles"),
+    _k("rbac.authorization.k8s.io", "RoleBinding", "rolebindings"),
+    _k("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", namespaced=False),
+    _k("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
 )
 
 # Not stored kinds: carried by subresources only.

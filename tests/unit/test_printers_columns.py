@@ -173,6 +173,24 @@ COLUMNS: dict[str, list[tuple[str, str] | tuple[str, str, str]]] = {
         ("Available", "integer"),
         ("Age", "string"),
     ],
+    "Role": [("Name", "string"), ("Created At", "date")],
+    "ClusterRole": [("Name", "string"), ("Created At", "date")],
+    "RoleBinding": [
+        ("Name", "string"),
+        ("Role", "string"),
+        ("Age", "string"),
+        ("Users", "string", W),
+        ("Groups", "string", W),
+        ("ServiceAccounts", "string", W),
+    ],
+    "ClusterRoleBinding": [
+        ("Name", "string"),
+        ("Role", "string"),
+        ("Age", "string"),
+        ("Users", "string", W),
+        ("Groups", "string", W),
+        ("ServiceAccounts", "string", W),
+    ],
 }
 
 

@@ -336,6 +336,39 @@ CASES: dict[str, tuple[Any, list[Any]]] = {
         obj("Scale", spec={"replicas": 5}, status={"replicas": 3, "selector": "app=web"}),
         ["web", 5, 3, "5m"],
     ),
+    "role": (
+        obj("Role", rules=[{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]),
+        ["web", CREATED],
+    ),
+    "clusterrole": (
+        obj("ClusterRole", metadata={**META, "namespace": ""}, rules=[]),
+        ["web", CREATED],
+    ),
+    "rolebinding": (
+        obj(
+            "RoleBinding",
+            roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+            subjects=[
+                {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"},
+                {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob"},
+                {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "devs"},
+                {"kind": "ServiceAccount", "name": "builder", "namespace": "ci"},
+            ],
+        ),
+        ["web", "Role/reader", "5m", "alice, bob", "devs", "ci/builder"],
+    ),
+    "clusterrolebinding": (
+        obj(
+            "ClusterRoleBinding",
+            metadata={**META, "namespace": ""},
+            roleRef={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "view",
+            },
+        ),
+        ["web", "ClusterRole/view", "5m", "", "", ""],
+    ),
 }
 
 

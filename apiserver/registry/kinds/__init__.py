@@ -24,6 +24,7 @@ from apiserver.registry.kinds import (
     nodes,
     persistentvolumes,
     pods,
+    rbac,
     replicasets,
     services,
     statefulsets,
@@ -48,4 +49,8 @@ STRATEGIES: dict[str, type[Strategy[Any]]] = {
     "Lease": leases.LeaseStrategy,
     "Service": services.ServiceStrategy,
     "EndpointSlice": endpointslices.EndpointSliceStrategy,
+    "Role": rbac.RoleStrategy,
+    "ClusterRole": rbac.ClusterRoleStrategy,
+    "RoleBinding": rbac.RoleBindingStrategy,
+    "ClusterRoleBinding": rbac.ClusterRoleBindingStrategy,
 }

@@ -27,6 +27,7 @@ API_VERSIONS: dict[str, str] = {
     "batch/v1": "k8s.io.api.batch.v1",
     "coordination.k8s.io/v1": "k8s.io.api.coordination.v1",
     "discovery.k8s.io/v1": "k8s.io.api.discovery.v1",
+    "rbac.authorization.k8s.io/v1": "k8s.io.api.rbac.v1",
     "autoscaling/v1": "k8s.io.api.autoscaling.v1",
     "policy/v1": "k8s.io.api.policy.v1",
     "meta.k8s.io/v1": "k8s.io.apimachinery.pkg.apis.meta.v1",
@@ -2353,6 +2354,67 @@ MESSAGES: dict[str, dict[int, Field]] = {
         7: Field(
             "conditions", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.Condition", repeated=True
         ),
+    },
+    "k8s.io.api.rbac.v1.AggregationRule": {
+        1: Field(
+            "clusterRoleSelectors",
+            "message",
+            "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector",
+            repeated=True,
+        ),
+    },
+    "k8s.io.api.rbac.v1.ClusterRole": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("rules", "message", "k8s.io.api.rbac.v1.PolicyRule", repeated=True),
+        3: Field("aggregationRule", "message", "k8s.io.api.rbac.v1.AggregationRule"),
+    },
+    "k8s.io.api.rbac.v1.ClusterRoleBinding": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("subjects", "message", "k8s.io.api.rbac.v1.Subject", repeated=True),
+        3: Field("roleRef", "message", "k8s.io.api.rbac.v1.RoleRef"),
+    },
+    "k8s.io.api.rbac.v1.ClusterRoleBindingList": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"),
+        2: Field("items", "message", "k8s.io.api.rbac.v1.ClusterRoleBinding", repeated=True),
+    },
+    "k8s.io.api.rbac.v1.ClusterRoleList": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"),
+        2: Field("items", "message", "k8s.io.api.rbac.v1.ClusterRole", repeated=True),
+    },
+    "k8s.io.api.rbac.v1.PolicyRule": {
+        1: Field("verbs", "string", repeated=True),
+        2: Field("apiGroups", "string", repeated=True),
+        3: Field("resources", "string", repeated=True),
+        4: Field("resourceNames", "string", repeated=True),
+        5: Field("nonResourceURLs", "string", repeated=True),
+    },
+    "k8s.io.api.rbac.v1.Role": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("rules", "message", "k8s.io.api.rbac.v1.PolicyRule", repeated=True),
+    },
+    "k8s.io.api.rbac.v1.RoleBinding": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("subjects", "message", "k8s.io.api.rbac.v1.Subject", repeated=True),
+        3: Field("roleRef", "message", "k8s.io.api.rbac.v1.RoleRef"),
+    },
+    "k8s.io.api.rbac.v1.RoleBindingList": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"),
+        2: Field("items", "message", "k8s.io.api.rbac.v1.RoleBinding", repeated=True),
+    },
+    "k8s.io.api.rbac.v1.RoleList": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"),
+        2: Field("items", "message", "k8s.io.api.rbac.v1.Role", repeated=True),
+    },
+    "k8s.io.api.rbac.v1.RoleRef": {
+        1: Field("apiGroup", "string"),
+        2: Field("kind", "string"),
+        3: Field("name", "string"),
+    },
+    "k8s.io.api.rbac.v1.Subject": {
+        1: Field("kind", "string"),
+        2: Field("apiGroup", "string", omit_zero=True),
+        3: Field("name", "string"),
+        4: Field("namespace", "string", omit_zero=True),
     },
     "k8s.io.api.scheduling.v1alpha3.TopologyConstraint": {
         1: Field("key", "string"),

@@ -366,4 +366,14 @@ DOCS: dict[str, str] = {
     "ScaleStatus.replicas": (
         "replicas is the actual number of observed instances of the scaled object."
     ),
+    # printers.go cites rbac/v1beta1's documentation for the Role column.
+    "RoleBinding.roleRef": (
+        "roleRef can reference a Role in the current namespace or a ClusterRole in the "
+        "global namespace. If the RoleRef cannot be resolved, the Authorizer must return "
+        "an error."
+    ),
+    "ClusterRoleBinding.roleRef": (
+        "roleRef can only reference a ClusterRole in the global namespace. If the RoleRef "
+        "cannot be resolved, the Authorizer must return an error."
+    ),
 }

@@ -15,7 +15,7 @@ from datetime import datetime
 from google.protobuf.message import Message
 
 from pinnace.machinery.objects import object_meta
-from pinnace.machinery.printers import apps, batch, core, network, pods, storage
+from pinnace.machinery.printers import apps, batch, core, network, pods, rbac, storage
 from pinnace.machinery.printers.columns import NAME, Cell, Printer, column, parse_time
 from pinnace.machinery.timeutil import format_rfc3339
 
@@ -40,6 +40,10 @@ PRINTERS: dict[str, Printer] = {
     "Lease": core.LEASE,
     "EndpointSlice": network.ENDPOINT_SLICE,
     "Scale": apps.SCALE,
+    "Role": rbac.ROLE,
+    "ClusterRole": rbac.CLUSTER_ROLE,
+    "RoleBinding": rbac.ROLE_BINDING,
+    "ClusterRoleBinding": rbac.CLUSTER_ROLE_BINDING,
 }
 
 _ZERO_TIME = "0001-01-01T00:00:00Z"

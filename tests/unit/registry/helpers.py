@@ -98,6 +98,21 @@ GOOD: dict[str, dict[str, Any]] = {
         "endpoints": [{"addresses": ["10.244.1.5"], "conditions": {"ready": True}}],
         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
     },
+    "Role": {"rules": [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}]},
+    "ClusterRole": {
+        "rules": [
+            {"verbs": ["get"], "apiGroups": [""], "resources": ["nodes"]},
+            {"verbs": ["get"], "nonResourceURLs": ["/healthz"]},
+        ]
+    },
+    "RoleBinding": {
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}],
+    },
+    "ClusterRoleBinding": {
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "builder", "namespace": "ci"}],
+    },
 }
 
 
