@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from apiserver.auth import Authenticator, load_token_file
+from apiserver.auth.tls import grpc_server_credentials
 from apiserver.compaction import compact_forever
 from apiserver.etcd.client import EtcdClient
 from apiserver.metrics import CACHE_OBJECTS
@@ -46,9 +49,20 @@ class Options:
     service_node_port_range: str = "30000-32767"
     # The Kubernetes HTTP API (rest/): host:port, "" = not served.
     rest_listen: str = ""
+    # TLS of both listeners (gRPC: when set; HTTP: unless rest_plain_http).
     tls_cert_file: str = ""
     tls_private_key_file: str = ""
     rest_plain_http: bool = False
+    # Authentication (auth/authn.py): client certificates signed by this CA
+    # (mutual TLS on gRPC), a static token file, anonymous requests.
+    client_ca_file: str = ""
+    token_auth_file: str = ""
+    anonymous_auth: bool = False
+
+    def authenticator(self) -> Authenticator:
+        """The authenticator these options describe (reads the token file)."""
+        tokens = load_token_file(Path(self.token_auth_file)) if self.token_auth_file else {}
+        return Authenticator(tokens=tokens, anonymous=self.anonymous_auth)
 
     def registry_config(self) -> RegistryConfig:
         """The registry settings these options choose."""
@@ -111,22 +125,33 @@ class ApiServer:
                 ("grpc.http2.min_ping_interval_without_data_ms", 5000),
             ]
         )
-        server.add_generic_rpc_handlers((generic_handler(ApiService(self.resources, verbs)),))
+        authn = self.opts.authenticator()
+        server.add_generic_rpc_handlers(
+            (generic_handler(ApiService(self.resources, verbs), authn),)
+        )
         health_servicer = (
             health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         )
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        self.port = server.add_insecure_port(self.opts.listen)
+        opts = self.opts
+        if opts.tls_cert_file:
+            credentials = grpc_server_credentials(
+                opts.tls_cert_file, opts.tls_private_key_file, opts.client_ca_file
+            )
+            self.port = server.add_secure_port(opts.listen, credentials)
+        else:
+            self.port = server.add_insecure_port(opts.listen)
         if not self.port:
             raise OSError(f"cannot listen on {self.opts.listen}")
         await server.start()
         self.server = server
         if self.opts.rest_listen:
-            self.rest = RestServer(self.resources, verbs)
+            self.rest = RestServer(self.resources, verbs, authn)
             self.rest_port = await self.rest.start(
                 self.opts.rest_listen,
                 cert_file=self.opts.tls_cert_file,
                 key_file=self.opts.tls_private_key_file,
+                client_ca_file=self.opts.client_ca_file,
                 plain_http=self.opts.rest_plain_http,
             )
         await _set_serving(health_servicer)

@@ -8,9 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
+from pathlib import Path
 
 from apiserver.app import ApiServer, Options
+from apiserver.auth.authn import TokenFileError, load_token_file
 from apiserver.registry.allocation import IPRange, PortRange
 from pinnace.machinery.flags import Parser, add_bool_flag
 from pinnace.machinery.logging_setup import setup_logging
@@ -83,15 +86,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="serve the Kubernetes HTTP API (what kubectl speaks) on host:port, HTTPS with "
         "--tls-cert-file/--tls-private-key-file (default: off)",
     )
-    p.add_argument("--tls-cert-file", default="", help="PEM certificate of the HTTP API")
-    p.add_argument("--tls-private-key-file", default="", help="PEM private key of the HTTP API")
+    p.add_argument(
+        "--tls-cert-file",
+        default="",
+        help="PEM serving certificate of both listeners (without it gRPC is plain, for "
+        "local experiments)",
+    )
+    p.add_argument("--tls-private-key-file", default="", help="PEM private key of --tls-cert-file")
     add_bool_flag(
         p,
         "--rest-plain-http",
         help="serve the HTTP API without TLS (local experiments only)",
     )
+    p.add_argument(
+        "--client-ca-file",
+        default="",
+        help="authenticate client certificates signed by this CA (CN = user, O = groups); "
+        "gRPC then requires one (mutual TLS)",
+    )
+    p.add_argument(
+        "--token-auth-file",
+        default="",
+        help='authenticate bearer tokens listed in this file (token,user,uid[,"g1,g2"] lines)',
+    )
+    add_bool_flag(
+        p,
+        "--anonymous-auth",
+        help="serve requests without credentials as system:anonymous (local experiments "
+        "only; default: refused with 401 / UNAUTHENTICATED)",
+    )
     p.add_argument("--log-level", default="info", help="debug, info, warning or error")
     args = p.parse_args(argv)
+    if bool(args.tls_cert_file) != bool(args.tls_private_key_file):
+        p.error("--tls-cert-file and --tls-private-key-file go together")
+    if args.client_ca_file and not args.tls_cert_file:
+        p.error("--client-ca-file needs --tls-cert-file and --tls-private-key-file (TLS)")
+    for flag, path in (
+        ("--tls-cert-file", args.tls_cert_file),
+        ("--tls-private-key-file", args.tls_private_key_file),
+        ("--client-ca-file", args.client_ca_file),
+        ("--token-auth-file", args.token_auth_file),
+    ):
+        if path and not os.path.isfile(path):
+            p.error(f"{flag}: no such file: {path}")
+    if args.token_auth_file:
+        try:
+            load_token_file(Path(args.token_auth_file))
+        except TokenFileError as e:
+            p.error(f"--token-auth-file: {e}")
     if args.rest_listen and not args.rest_plain_http:
         if not (args.tls_cert_file and args.tls_private_key_file):
             p.error(
@@ -135,6 +177,9 @@ async def run(args: argparse.Namespace) -> None:
         tls_cert_file=args.tls_cert_file,
         tls_private_key_file=args.tls_private_key_file,
         rest_plain_http=args.rest_plain_http,
+        client_ca_file=args.client_ca_file,
+        token_auth_file=args.token_auth_file,
+        anonymous_auth=args.anonymous_auth,
     )
     server = ApiServer(opts)
     stop = asyncio.Event()

@@ -14,7 +14,7 @@ import sys
 from controllers.manager import run_manager
 from controllers.nodeipam.plan import config_from_options
 from controllers.registry import CONTROLLERS, enabled
-from pinnace.machinery.flags import Parser, add_bool_flag
+from pinnace.machinery.flags import Parser, add_bool_flag, add_kubeconfig_flag
 from pinnace.machinery.health import HealthEndpoint
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
@@ -27,6 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--apiserver", required=True, help="apiserver address(es), host:port[,host:port]"
     )
+    add_kubeconfig_flag(p)
     p.add_argument(
         "--controllers", default="*", help='controllers to run: "*", "-name" drops, "name" adds'
     )

@@ -67,7 +67,7 @@ def _workers(opts: Any, controller: Controller) -> int:
 
 async def run_manager(opts: Any, names: list[str]) -> None:
     """Campaign for the lease (unless --leader-elect=false) and run the controllers."""
-    async with AsyncClient(opts.apiserver) as client:
+    async with AsyncClient(opts.apiserver, kubeconfig=opts.kubeconfig) as client:
         who = identity()
         if not opts.leader_elect:
             await run_controllers(client, names, opts, who=who)

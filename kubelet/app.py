@@ -24,6 +24,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from kubelet.cgroups import Cgroups
 from kubelet.context import Config, Context
 from kubelet.hollow import HollowRuntime
 from kubelet.manager import PodManager
@@ -32,6 +33,7 @@ from kubelet.network.bridge import BridgeNetwork
 from kubelet.network.dnsconfig import HostResolv, parse_resolv_conf
 from kubelet.node import NodeManager, read_machine
 from kubelet.paths import RootPaths
+from kubelet.podfiles import secure_root, warn_untraversable
 from kubelet.runtime import ProcessRuntime, Runtime
 from kubelet.server import KubeletServer
 from pinnace.client.aio import AsyncClient
@@ -81,12 +83,28 @@ def make_network(cfg: Config) -> PodNetwork:
     )
 
 
-def make_runtime(name: str) -> Runtime:
+def make_runtime(name: str, cgroups: Cgroups | None = None) -> Runtime:
     if name == "hollow":
         return HollowRuntime()
     if name == "process":
-        return ProcessRuntime()
+        return ProcessRuntime(cgroups)
     raise ValueError(f'unknown runtime "{name}" (process or hollow)')
+
+
+def _secure_root(cfg: Config) -> None:
+    """The modes that keep pods out of each other's files (podfiles.py)."""
+    secure_root(RootPaths(cfg.root_dir.resolve()), cfg.local_volumes)
+    warn_untraversable(cfg.root_dir)
+
+
+def _detect_cgroups(cfg: Config) -> Cgroups:
+    """Where container limits go (cgroups.py); none for the hollow runtime."""
+    if cfg.runtime != "process" or not cfg.cgroups:
+        cg = Cgroups()
+    else:
+        cg = Cgroups.detect(node_name=cfg.node_name, root_dir=cfg.root_dir.resolve())
+    log.info("container limits: %s", cg.describe())
+    return cg
 
 
 class Kubelet:
@@ -105,16 +123,19 @@ class Kubelet:
     async def start(self) -> None:
         cfg = self.config
         await asyncio.to_thread(cfg.root_dir.mkdir, parents=True, exist_ok=True)
-        self.client = AsyncClient(cfg.apiserver)
+        await asyncio.to_thread(_secure_root, cfg)
+        self.client = AsyncClient(cfg.apiserver, kubeconfig=cfg.kubeconfig)
         recorder = EventRecorder(self.client, "kubelet", host=cfg.node_name)
         recorder.start()
         self._recorder = recorder
         network = await asyncio.to_thread(make_network, cfg)
+        cgroups = await asyncio.to_thread(_detect_cgroups, cfg)
         ctx = Context(
             config=cfg,
             client=self.client,
             recorder=recorder,
-            runtime=make_runtime(cfg.runtime),
+            runtime=make_runtime(cfg.runtime, cgroups),
+            cgroups=cgroups,
             paths=RootPaths(cfg.root_dir.resolve()),
             network=network,
         )

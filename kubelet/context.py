@@ -13,6 +13,7 @@ from typing import Protocol
 
 from google.protobuf.message import Message
 
+from kubelet.cgroups import Cgroups
 from kubelet.network import HostNetwork, PodNetwork
 from kubelet.paths import RootPaths
 from kubelet.runtime import Runtime
@@ -36,6 +37,8 @@ class Config:
     node_name: str
     root_dir: Path
     apiserver: list[str] = field(default_factory=lambda: ["127.0.0.1:6443"])
+    # The cluster CA and this kubelet's client certificate (None: plain gRPC).
+    kubeconfig: Path | None = None
     lease_period: float = 10.0
     lease_duration: int = 40
     node_status_period: float = 10.0
@@ -68,6 +71,8 @@ class Config:
     log_times_period: float = 1.0
     # Node-local PersistentVolumes (None: <root_dir>/local-volumes).
     local_volume_dir: Path | None = None
+    # Container limits in cgroups where writable (False: the rlimit fallback, cgroups.py).
+    cgroups: bool = True
 
     @property
     def local_volumes(self) -> Path:
@@ -93,6 +98,8 @@ class Context:
     services: Informer | None = None
     # The pod network (kubelet/network): each pod's namespace and IP.
     network: PodNetwork = field(default_factory=lambda: HostNetwork("127.0.0.1"))
+    # Where container limits are enforced (cgroups.py; empty: nowhere).
+    cgroups: Cgroups = field(default_factory=Cgroups)
 
     @property
     def pod_network(self) -> str:

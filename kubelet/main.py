@@ -18,7 +18,7 @@ from kubelet.app import Kubelet
 from kubelet.context import Config
 from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
 from kubelet.network import NetworkUnavailable
-from pinnace.machinery.flags import Parser, add_bool_flag, ipv4_cidr
+from pinnace.machinery.flags import Parser, add_bool_flag, add_kubeconfig_flag, ipv4_cidr
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 from pinnace.machinery.quantity import QuantityError, to_int
@@ -75,6 +75,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--apiserver", default="127.0.0.1:6443", help="apiserver endpoints host:port[,host:port]"
     )
+    add_kubeconfig_flag(p)
     p.add_argument("--node-name", required=True, help="the Node this kubelet registers and serves")
     p.add_argument(
         "--root-dir", required=True, type=Path, help="where pod directories, logs and state live"
@@ -229,6 +230,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         node_name=args.node_name,
         root_dir=args.root_dir,
         apiserver=[s.strip() for s in args.apiserver.split(",") if s.strip()],
+        kubeconfig=Path(args.kubeconfig) if args.kubeconfig else None,
         lease_period=args.lease_period,
         node_status_period=args.node_status_period,
         capacity_cpu=args.capacity_cpu,

@@ -50,7 +50,7 @@ from pinnace.client.aio import AsyncClient
 from pinnace.client.informer import Informer
 from pinnace.machinery import hostnet
 from pinnace.machinery.duration import parse_duration
-from pinnace.machinery.flags import Parser, add_bool_flag, ipv4_cidr
+from pinnace.machinery.flags import Parser, add_bool_flag, add_kubeconfig_flag, ipv4_cidr
 from pinnace.machinery.health import HealthEndpoint
 from pinnace.machinery.logging_setup import setup_logging
 from proxy import nft, routes
@@ -68,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--apiserver", default="", help="apiserver endpoint(s) host:port, comma-separated"
     )
+    add_kubeconfig_flag(p)
     p.add_argument(
         "--cluster-cidr",
         type=ipv4_cidr(),
@@ -209,7 +210,7 @@ async def run(args: argparse.Namespace) -> int:
     health = HealthEndpoint(args.health_listen) if args.health_listen else None
     if health is not None:
         log.info("health service on port %d", await health.start())
-    client = AsyncClient(args.apiserver)
+    client = AsyncClient(args.apiserver, kubeconfig=args.kubeconfig)
     services = Informer(client, "services")
     slices = Informer(client, "endpointslices")
     proxier = Proxier(

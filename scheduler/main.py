@@ -29,7 +29,7 @@ from pinnace.client.aio import AsyncClient
 from pinnace.client.events import EventRecorder
 from pinnace.client.informer import Informer
 from pinnace.client.leaselock import run_leader_elected
-from pinnace.machinery.flags import Parser, add_bool_flag
+from pinnace.machinery.flags import Parser, add_bool_flag, add_kubeconfig_flag
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 from scheduler import metrics
@@ -50,6 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--apiserver", default=None, help="apiserver endpoint(s) host:port, comma-separated"
     )
+    add_kubeconfig_flag(p)
     p.add_argument(
         "--scheduler-name",
         default=DEFAULT_SCHEDULER_NAME,
@@ -133,7 +134,7 @@ async def run(args: argparse.Namespace) -> int:
     identity = args.identity or f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
     health_server, health_servicer = await _start_health(args.health_listen)
     serve_metrics(args.metrics_listen)
-    client = AsyncClient(args.apiserver)
+    client = AsyncClient(args.apiserver, kubeconfig=args.kubeconfig)
     recorder = EventRecorder(client, COMPONENT, host=identity)
     pods = Informer(client, "pods", namespace="")
     nodes = Informer(client, "nodes")

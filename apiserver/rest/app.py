@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -28,6 +27,8 @@ from typing import Any
 from aiohttp import web
 from google.protobuf.message import Message
 
+from apiserver.auth import Authenticator, Credentials, current_user
+from apiserver.auth.tls import rest_ssl_context
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
@@ -120,11 +121,19 @@ def _delete_options(
         raise errors.BadRequest(f"invalid DeleteOptions: {e}") from None
 
 
+def http_credentials(request: web.Request) -> Credentials:
+    """The verified client certificate and the Authorization header of a request."""
+    ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+    cert = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    return Credentials(cert=cert or None, authorization=request.headers.get("Authorization"))
+
+
 class RestServer:
     """The HTTP(S) front door over the apiserver's resources and verbs."""
 
-    def __init__(self, resources: dict[str, Resource], verbs: Verbs) -> None:
+    def __init__(self, resources: dict[str, Resource], verbs: Verbs, authn: Authenticator) -> None:
         self.resources = resources
+        self.authn = authn
         self.handlers = Handlers(verbs)
         self.verbs = verbs
         self._by_path = {
@@ -140,7 +149,13 @@ class RestServer:
         pods.register(self)
 
     async def start(
-        self, listen: str, *, cert_file: str = "", key_file: str = "", plain_http: bool = False
+        self,
+        listen: str,
+        *,
+        cert_file: str = "",
+        key_file: str = "",
+        client_ca_file: str = "",
+        plain_http: bool = False,
     ) -> int:
         host, _, port = listen.rpartition(":")
         context = None
@@ -150,8 +165,7 @@ class RestServer:
                     "--rest-listen needs --tls-cert-file and --tls-private-key-file "
                     "(or --rest-plain-http to serve plain HTTP)"
                 )
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(cert_file, key_file)
+            context = rest_ssl_context(cert_file, key_file, client_ca_file)
         self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self.runner.setup()
         site = web.TCPSite(
@@ -175,6 +189,7 @@ class RestServer:
         start = time.perf_counter()
         verb, resource, code = request.method.lower(), "", "200"
         try:
+            current_user.set(self.authn.authenticate(http_credentials(request)))
             response = await self._route(request)
             code = str(response.status)
             return response

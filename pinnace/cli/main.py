@@ -23,6 +23,7 @@ from pinnace.cli.commands import (
     rollout,
     wait,
 )
+from pinnace.cli.connect import add_connection_flags
 from pinnace.machinery import errors
 from pinnace.machinery.codec import CodecError
 from pinnace.machinery.flags import Parser
@@ -35,9 +36,7 @@ class CliError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="pinnace", description="Drive a Pinnace cluster (kubectl's verbs).")
-    parser.add_argument(
-        "--server", "-s", default=None, help="apiserver address(es), host:port[,host:port]"
-    )
+    add_connection_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in (

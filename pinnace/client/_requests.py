@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar, cast
 
@@ -22,11 +22,13 @@ from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.core.v1 import binding_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.api.service.v1 import api_pb2
+from pinnace.client.config import ClientConfig
 from pinnace.machinery import errors
 from pinnace.machinery.kinds import BINDING, SCALE, KindInfo
 from pinnace.machinery.objects import object_meta
 
 T = TypeVar("T", bound=Message)
+C = TypeVar("C")
 
 SERVICE = "/pinnace.api.service.v1.Api/"
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
@@ -52,11 +54,21 @@ UNARY: dict[str, tuple[type[Message], type[Message] | None]] = {
 }
 
 
-def target(endpoints: list[str]) -> str:
+def target(endpoints: Sequence[str]) -> str:
     """A gRPC target over every endpoint (pick_first fails over in order)."""
     if len(endpoints) == 1:
         return endpoints[0]
     return "ipv4:" + ",".join(endpoints)
+
+
+def channel(config: ClientConfig, insecure: Callable[..., C], secure: Callable[..., C]) -> C:
+    """A channel (sync or aio: the module's insecure_channel and secure_channel)
+    to the config's endpoints, over TLS with its credentials when it has a CA."""
+    options = [*CHANNEL_OPTIONS, *config.channel_options()]
+    credentials = config.channel_credentials()
+    if credentials is None:
+        return insecure(target(config.servers), options=options)
+    return secure(target(config.servers), credentials, options=options)
 
 
 # A patch body: a merge patch as a mapping, a JSON patch as a list, or either

@@ -9,6 +9,7 @@ async with AsyncClient("127.0.0.1:6443") as client:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
 import grpc
@@ -17,7 +18,7 @@ from google.protobuf.message import Message
 from pinnace.api.service.v1 import api_pb2
 from pinnace.client import _requests as rq
 from pinnace.client._accessors import AsyncKinds, kind_info
-from pinnace.client.config import resolve_server
+from pinnace.client.config import ClientConfig, load_config
 from pinnace.client.handles import AsyncResourceClient
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.objects import object_meta
@@ -32,12 +33,18 @@ class AsyncClient(AsyncKinds):
     Create it inside the event loop that uses it. Its per-kind shortcuts
     (``client.pods(ns)``) give typed ``AsyncResourceClient``s."""
 
-    def __init__(self, server: str | list[str] | None = None, *, timeout: float = 30.0) -> None:
-        self.endpoints = resolve_server(server)
+    def __init__(
+        self,
+        server: str | list[str] | None = None,
+        *,
+        timeout: float = 30.0,
+        config: ClientConfig | None = None,
+        kubeconfig: str | Path | None = None,
+    ) -> None:
+        self.config = config or load_config(server, kubeconfig=kubeconfig)
+        self.endpoints = list(self.config.servers)
         self.timeout = timeout
-        self._channel = grpc.aio.insecure_channel(
-            rq.target(self.endpoints), options=rq.CHANNEL_OPTIONS
-        )
+        self._channel = rq.channel(self.config, grpc.aio.insecure_channel, grpc.aio.secure_channel)
         self._unary = {
             name: self._channel.unary_unary(
                 rq.SERVICE + name,

@@ -9,6 +9,7 @@ for ev in client.pods("default").watch(label_selector="app=web"):
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
 import grpc
@@ -17,7 +18,7 @@ from google.protobuf.message import Message
 from pinnace.api.service.v1 import api_pb2
 from pinnace.client import _requests as rq
 from pinnace.client._accessors import SyncKinds, kind_info
-from pinnace.client.config import resolve_server
+from pinnace.client.config import ClientConfig, load_config
 from pinnace.client.handles import ResourceClient
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.objects import object_meta
@@ -31,10 +32,18 @@ class Client(SyncKinds):
     """A connection to the API (one or several apiserver endpoints). Its
     per-kind shortcuts (``client.pods(ns)``) give typed ``ResourceClient``s."""
 
-    def __init__(self, server: str | list[str] | None = None, *, timeout: float = 30.0) -> None:
-        self.endpoints = resolve_server(server)
+    def __init__(
+        self,
+        server: str | list[str] | None = None,
+        *,
+        timeout: float = 30.0,
+        config: ClientConfig | None = None,
+        kubeconfig: str | Path | None = None,
+    ) -> None:
+        self.config = config or load_config(server, kubeconfig=kubeconfig)
+        self.endpoints = list(self.config.servers)
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(rq.target(self.endpoints), options=rq.CHANNEL_OPTIONS)
+        self._channel = rq.channel(self.config, grpc.insecure_channel, grpc.secure_channel)
         self._unary = {
             name: self._channel.unary_unary(
                 rq.SERVICE + name,

@@ -160,11 +160,17 @@ class Component:
         return self.proc.returncode
 
 
-def apiserver(etcd_endpoint: str, port: int, log_file: Path, *extra: str) -> Component:
-    """An apiserver component on 127.0.0.1:port."""
+def apiserver(
+    etcd_endpoint: str, port: int, log_file: Path, *extra: str, anonymous: bool = True
+) -> Component:
+    """An apiserver component on 127.0.0.1:port. ``anonymous``: requests
+    without credentials are served (``--anonymous-auth``), as tests and
+    benchmarks that run bare components on loopback do; a secure cluster
+    (LocalCluster) passes False with its TLS and client CA flags."""
+    auth = ["--anonymous-auth"] if anonymous else []
     return Component(
         "apiserver",
         "apiserver.main",
-        ["--etcd-servers", etcd_endpoint, "--listen", f"127.0.0.1:{port}", *extra],
+        ["--etcd-servers", etcd_endpoint, "--listen", f"127.0.0.1:{port}", *auth, *extra],
         log_file=log_file,
     )

@@ -14,6 +14,7 @@ turns the gRPC error back into the same subclass, so callers write
      ├── Invalid             INVALID_ARGUMENT     422 Invalid (field causes listed)
      ├── BadRequest          INVALID_ARGUMENT     400 BadRequest
      ├── Expired             OUT_OF_RANGE         410 Expired (resourceVersion too old: relist)
+     ├── Unauthorized        UNAUTHENTICATED      401 Unauthorized
      ├── Forbidden           PERMISSION_DENIED    403 Forbidden
      ├── TooLarge            RESOURCE_EXHAUSTED   413 RequestEntityTooLarge
      ├── MethodNotAllowed    UNIMPLEMENTED        405 MethodNotAllowed
@@ -104,6 +105,10 @@ class Expired(ApiError):
     reason, http_code, grpc_code = "Expired", 410, grpc.StatusCode.OUT_OF_RANGE
 
 
+class Unauthorized(ApiError):
+    reason, http_code, grpc_code = "Unauthorized", 401, grpc.StatusCode.UNAUTHENTICATED
+
+
 class Forbidden(ApiError):
     reason, http_code, grpc_code = "Forbidden", 403, grpc.StatusCode.PERMISSION_DENIED
 
@@ -145,6 +150,7 @@ _BY_REASON: dict[str, type[ApiError]] = {
         Invalid,
         BadRequest,
         Expired,
+        Unauthorized,
         Forbidden,
         TooLarge,
         MethodNotAllowed,
@@ -162,6 +168,7 @@ _BY_CODE: dict[grpc.StatusCode, type[ApiError]] = {
     grpc.StatusCode.FAILED_PRECONDITION: PreconditionFailed,
     grpc.StatusCode.INVALID_ARGUMENT: BadRequest,
     grpc.StatusCode.OUT_OF_RANGE: Expired,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthorized,
     grpc.StatusCode.PERMISSION_DENIED: Forbidden,
     grpc.StatusCode.RESOURCE_EXHAUSTED: TooLarge,
     grpc.StatusCode.UNIMPLEMENTED: MethodNotAllowed,

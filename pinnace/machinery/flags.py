@@ -94,6 +94,17 @@ class BoolFlag(argparse.Action):
         setattr(namespace, self.dest, True if values is None else values)
 
 
+def add_kubeconfig_flag(parser: argparse.ArgumentParser) -> None:
+    """A component's ``--kubeconfig``: the cluster's CA and this component's
+    credentials (and, without ``--apiserver``, the apiserver's endpoint)."""
+    parser.add_argument(
+        "--kubeconfig",
+        default=None,
+        help="kubeconfig with the cluster CA and this component's client certificate "
+        "(default: none, a plain connection)",
+    )
+
+
 def add_bool_flag(
     parser: argparse.ArgumentParser, *names: str, default: bool = False, help: str = ""
 ) -> argparse.Action:

@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Callable
 
 from pinnace.api.batch.v1 import cronjob_pb2, job_pb2
-from pinnace.client import Client
+from pinnace.cli.connect import connect
 from pinnace.machinery.wellknown import ANNOTATION_CRONJOB_INSTANTIATE
 
 
@@ -46,7 +46,7 @@ def _create(args: argparse.Namespace, manifests: Callable[[argparse.Namespace], 
     if kind not in ("cronjob", "cronjobs", "cj") or not source:
         raise ValueError(f'from must be of the form cronjob/NAME, not "{args.from_}"')
     namespace = args.namespace or "default"
-    with Client(args.server) as client:
+    with connect(args) as client:
         cj = client.cron_jobs(namespace).get(source)
         job = job_from_cronjob(cj, args.name)
         made = client.jobs(namespace).create(job)

@@ -10,6 +10,7 @@ import yaml
 from google.protobuf.message import Message
 
 from pinnace.api.core.v1 import service_pb2
+from pinnace.cli.connect import connect
 from pinnace.cli.describe_service import describe_service
 from pinnace.cli.printing import age
 from pinnace.cli.targets import split_kind
@@ -85,7 +86,7 @@ def render_description(obj: Message, events: list[Any]) -> str:
 
 def describe(args: argparse.Namespace) -> int:
     info, names = split_kind(args.kind, args.names)
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         objects = (
             [handle.get(n) for n in names]

@@ -18,6 +18,7 @@ from typing import Any
 
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.api.meta.v1 import meta_pb2
+from pinnace.cli.connect import connect
 from pinnace.client import Client
 from pinnace.machinery import errors
 from pinnace.machinery.flags import add_bool_flag, duration
@@ -112,7 +113,7 @@ def classify(
 
 
 def drain(args: argparse.Namespace) -> int:
-    with Client(args.server) as client:
+    with connect(args) as client:
         node = client.nodes().get(args.node)
         if node.spec.unschedulable:
             print(f"node/{args.node} already cordoned")

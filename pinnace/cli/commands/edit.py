@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from pinnace.cli.connect import connect
 from pinnace.cli.targets import parse_pairs, ref, split_kind
-from pinnace.client import Client
 from pinnace.machinery.flags import add_bool_flag
 
 
@@ -42,7 +42,7 @@ def _meta_map(args: argparse.Namespace, field: str) -> int:
     pairs = parse_pairs([a for a in rest if a not in names])
     if not names:
         raise ValueError("a name is required")
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         for name in names:
             current = getattr(handle.get(name).metadata, field)
@@ -75,7 +75,7 @@ def patch(args: argparse.Namespace) -> int:
         body: Any = json.loads(args.patch)
     except ValueError as e:
         raise ValueError(f"the patch is not valid JSON: {e}") from None
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         for name in names:
             before = handle.get(name).metadata.resource_version
@@ -86,7 +86,7 @@ def patch(args: argparse.Namespace) -> int:
 
 
 def _set_unschedulable(args: argparse.Namespace, value: bool) -> int:
-    with Client(args.server) as client:
+    with connect(args) as client:
         node = client.nodes().get(args.node)
         if node.spec.unschedulable == value:
             print(f"node/{args.node} already {'cordoned' if value else 'uncordoned'}")

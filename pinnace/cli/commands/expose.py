@@ -39,8 +39,9 @@ from google.protobuf.message import Message
 
 from pinnace.api.core.v1 import service_pb2
 from pinnace.api.meta.v1 import meta_pb2
+from pinnace.cli.connect import connect
 from pinnace.cli.targets import split_kind
-from pinnace.client import Client, object_meta
+from pinnace.client import object_meta
 from pinnace.machinery import kinds
 
 __all__ = ["ExposeOptions", "build_service", "parse_labels", "register", "selector_for"]
@@ -239,7 +240,7 @@ def expose(args: argparse.Namespace) -> int:
         labels=args.labels,
         session_affinity=args.session_affinity,
     )
-    with Client(args.server) as client:
+    with connect(args) as client:
         obj = client.resource(info, args.namespace).get(names[0])
         made = client.services(args.namespace).create(build_service(obj, opts))
     print(f"service/{made.metadata.name} exposed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from importlib.metadata import version as dist_version
 
-from pinnace.client import Client
+from pinnace.cli.connect import connect
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def api_resources(args: argparse.Namespace) -> int:
-    with Client(args.server) as client:
+    with connect(args) as client:
         resp = client.discovery()
     rows = [("NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND")]
     for r in sorted(resp.resources, key=lambda r: (r.group, r.name)):
@@ -32,6 +32,6 @@ def api_resources(args: argparse.Namespace) -> int:
 
 def version(args: argparse.Namespace) -> int:
     print(f"Client Version: pinnace-{dist_version('pinnace')}")
-    with Client(args.server, timeout=5) as client:
+    with connect(args, timeout=5) as client:
         print(f"Server Version: {client.discovery().server_version}")
     return 0

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.cli.connect import connect
 from pinnace.client import Client
 from pinnace.machinery.execstream import STATUS, STDERR, STDOUT, FrameReader
 from pinnace.machinery.flags import add_bool_flag
@@ -94,7 +95,7 @@ def _path(kind: str, pod: pod_pb2.Pod, container: str) -> str:
 
 
 def logs(args: argparse.Namespace) -> int:
-    with Client(args.server) as client:
+    with connect(args) as client:
         pod = resolve_pod(client, args.namespace, args.pod)
         container = choose_container(pod, args.container or args.container_arg or "")
         host, port = kubelet_address(client, pod)
@@ -123,7 +124,7 @@ def exec_(args: argparse.Namespace) -> int:
     command = [*args.command, *args.passthrough]
     if not command:
         raise ValueError("you must specify a command: pinnace exec POD -- COMMAND [ARGS...]")
-    with Client(args.server) as client:
+    with connect(args) as client:
         pod = resolve_pod(client, args.namespace, args.pod)
         container = choose_container(pod, args.container)
         host, port = kubelet_address(client, pod)

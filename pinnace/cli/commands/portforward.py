@@ -29,6 +29,7 @@ from google.protobuf.message import Message
 
 from pinnace.api.core.v1 import pod_pb2, service_pb2
 from pinnace.cli.commands.pods import kubelet_address
+from pinnace.cli.connect import connect
 from pinnace.cli.forwarder import KubeletTarget, LostConnection, PortForwarder
 from pinnace.cli.podchoice import attachable_pod, target_object
 from pinnace.cli.portspec import (
@@ -43,7 +44,6 @@ from pinnace.cli.portspec import (
     service_port_by_name,
     translate_service_ports,
 )
-from pinnace.client import Client
 from pinnace.machinery.flags import duration
 
 __all__ = ["register", "resolve_ports"]
@@ -99,7 +99,7 @@ def port_forward(args: argparse.Namespace) -> int:
     if args.pod_running_timeout <= 0:
         raise ValueError("--pod-running-timeout must be higher than zero")
     namespace = args.namespace
-    with Client(args.server) as client:
+    with connect(args) as client:
         obj = target_object(client, namespace, args.target)
         chosen = attachable_pod(client, namespace, obj, timeout=args.pod_running_timeout)
         ports = resolve_ports(obj, chosen, args.ports)

@@ -10,6 +10,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from pinnace.cli.connect import connect
 from pinnace.cli.printing import render
 from pinnace.cli.targets import ref, split_kind
 from pinnace.client import Client, NotFound, object_meta
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def get(args: argparse.Namespace) -> int:
     info, names = split_kind(args.kind, args.names)
     namespace = "" if args.all_namespaces else args.namespace
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, namespace)
         rv = ""
         if names:
@@ -122,7 +123,7 @@ def _objects(args: argparse.Namespace) -> list[Message]:
 
 
 def create(args: argparse.Namespace) -> int:
-    with Client(args.server) as client:
+    with connect(args) as client:
         for obj in _objects(args):
             made = client.create(obj)
             print(f"{ref(made)} created")
@@ -146,7 +147,7 @@ def three_way_patch(last: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
 
 
 def apply(args: argparse.Namespace) -> int:
-    with Client(args.server) as client:
+    with connect(args) as client:
         for obj in _objects(args):
             meta = object_meta(obj)
             desired = codec.to_dict(obj)
@@ -196,7 +197,7 @@ def delete(args: argparse.Namespace) -> int:
         info, names = split_kind(args.kind, args.names)
         targets += [(info, args.namespace, n) for n in names]
         if not names and args.selector:
-            with Client(args.server) as client:
+            with connect(args) as client:
                 for o in (
                     client.resource(info, args.namespace).list(label_selector=args.selector).items
                 ):
@@ -209,7 +210,7 @@ def delete(args: argparse.Namespace) -> int:
         )
     failed = 0
     pending: list[tuple[kinds.KindInfo, str, Message]] = []
-    with Client(args.server) as client:
+    with connect(args) as client:
         for info, ns, name in targets:
             try:
                 obj = client.resource(info, ns).delete(name, **options)

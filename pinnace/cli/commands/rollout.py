@@ -40,6 +40,7 @@ from pinnace.api.apps.v1 import (
     statefulset_pb2,
 )
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.cli.connect import connect
 from pinnace.cli.targets import kind_ref, parse_pairs, ref, split_kind
 from pinnace.client import Client, Conflict
 from pinnace.machinery import codec, kinds
@@ -146,7 +147,7 @@ def scale(args: argparse.Namespace) -> int:
         raise ValueError("a resource name is required")
     if args.replicas < 0:
         raise ValueError("--replicas cannot be negative")
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         for name in names:
             rv = ""
@@ -274,7 +275,7 @@ def rollout_status(args: argparse.Namespace) -> int:
     timeout = args.timeout
     deadline = time.monotonic() + timeout if timeout > 0 else None
     last = ""
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         while True:
             d = handle.get(name)
@@ -427,7 +428,7 @@ def format_history(revisions: Sequence[Revision]) -> str:
 
 def rollout_history(args: argparse.Namespace) -> int:
     info, name = _one(args, *ROLLOUT_KINDS)
-    with Client(args.server) as client:
+    with connect(args) as client:
         obj = client.resource(info, args.namespace).get(name)
         revisions = history(client, obj)
     if args.revision:
@@ -491,7 +492,7 @@ def _restore_annotations(d: deployment_pb2.Deployment, rs: Message) -> None:
 
 def rollout_undo(args: argparse.Namespace) -> int:
     info, name = _one(args, *ROLLOUT_KINDS)
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         obj = handle.get(name)
         if info.kind == "Deployment" and obj.spec.paused:
@@ -523,7 +524,7 @@ def _already(info: kinds.KindInfo, name: str, what: str) -> RolloutError:
 
 def rollout_pause(args: argparse.Namespace) -> int:
     info, name = _one(args, "Deployment")
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         if handle.get(name).spec.paused:
             raise _already(info, name, "is already paused")
@@ -533,7 +534,7 @@ def rollout_pause(args: argparse.Namespace) -> int:
 
 def rollout_resume(args: argparse.Namespace) -> int:
     info, name = _one(args, "Deployment")
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         if not handle.get(name).spec.paused:
             raise _already(info, name, "is not paused")
@@ -543,7 +544,7 @@ def rollout_resume(args: argparse.Namespace) -> int:
 
 def rollout_restart(args: argparse.Namespace) -> int:
     info, name = _one(args, "Deployment", "DaemonSet", "StatefulSet")
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         if info.kind == "Deployment" and handle.get(name).spec.paused:
             raise RolloutError(
@@ -603,7 +604,7 @@ def set_env(args: argparse.Namespace) -> int:
         raise ValueError("a resource name is required")
     if not pairs:
         raise ValueError("at least one environment variable change is required (KEY=VALUE or KEY-)")
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         for name in names:
             for attempt in range(5):

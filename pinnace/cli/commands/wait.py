@@ -14,8 +14,9 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from pinnace.cli.connect import connect
 from pinnace.cli.targets import ref, split_kind
-from pinnace.client import Client, NotFound
+from pinnace.client import NotFound
 from pinnace.machinery import codec, errors
 from pinnace.machinery.flags import duration
 
@@ -83,7 +84,7 @@ def wait(args: argparse.Namespace) -> int:
     if not names:
         raise ValueError("wait needs at least one name")
     deadline = time.monotonic() + args.timeout
-    with Client(args.server) as client:
+    with connect(args) as client:
         handle = client.resource(info, args.namespace)
         for name in names:
             while True:
