@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from controllers.base import ControllerFactory
+from controllers.clusterroleaggregation import ClusterRoleAggregationController
 from controllers.cronjob import CronJobController
 from controllers.daemonset import DaemonSetController
 from controllers.deployment import DeploymentController
@@ -34,6 +35,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "podgc": PodGCController,
     "endpointslice": EndpointSliceController,
     "persistentvolume-binder": PersistentVolumeBinder,
+    "clusterrole-aggregation": ClusterRoleAggregationController,
 }
 
 

@@ -136,6 +136,32 @@ def _endpoint_slice(name: str) -> dict[str, Any]:
     }
 
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def _rule(verb: str) -> dict[str, Any]:
+    return {"verbs": [verb], "apiGroups": [""], "resources": ["pods"]}
+
+
+def _role(name: str) -> dict[str, Any]:
+    return {"metadata": {"name": name}, "rules": [_rule("get")]}
+
+
+def _binding(role_kind: str) -> Callable[[str], dict[str, Any]]:
+    def build(name: str) -> dict[str, Any]:
+        return {
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": RBAC_GROUP, "kind": role_kind, "name": "reader"},
+            "subjects": [_user("alice")],
+        }
+
+    return build
+
+
+def _user(name: str) -> dict[str, Any]:
+    return {"kind": "User", "apiGroup": RBAC_GROUP, "name": name}
+
+
 @dataclass(frozen=True)
 class KindCase:
     resource: str
@@ -182,6 +208,16 @@ KIND_CASES: tuple[KindCase, ...] = (
     KindCase("leases.coordination.k8s.io", _lease, {"spec": {"holderIdentity": "b"}}),
     KindCase("services", _service, {"spec": {"selector": {"app": "other"}}}),
     KindCase("endpointslices.discovery.k8s.io", _endpoint_slice, {"ports": [{"port": 81}]}),
+    KindCase("roles.rbac.authorization.k8s.io", _role, {"rules": [_rule("list")]}),
+    KindCase("clusterroles.rbac.authorization.k8s.io", _role, {"rules": [_rule("list")]}),
+    KindCase(
+        "rolebindings.rbac.authorization.k8s.io", _binding("Role"), {"subjects": [_user("bob")]}
+    ),
+    KindCase(
+        "clusterrolebindings.rbac.authorization.k8s.io",
+        _binding("ClusterRole"),
+        {"subjects": [_user("bob")]},
+    ),
 )
 
 BY_RESOURCE = {c.resource: c for c in KIND_CASES}

@@ -315,4 +315,4 @@ def test_discovery_lists_every_kind(client: Client) -> None:
         r = served[(case.info.group, case.info.plural)]
         assert r.kind == case.info.kind and r.namespaced == case.info.namespaced
         assert {"create", "get", "list", "watch", "delete"} <= set(r.verbs)
-    assert len(served) == len(KIND_CASES) == 17
+    assert len(served) == len(KIND_CASES) == 21
