@@ -13,7 +13,9 @@
   limits (a missing limit is the node's allocatable). ConfigMaps and
   Secrets are not served by Pinnace, so a reference to one is a
   ``ConfigError`` unless marked optional.
-* Every container also gets ``PATH`` (the kubelet's), ``HOSTNAME`` (the
+* Every container also gets ``PATH`` (``DEFAULT_PATH``, the default
+  Kubernetes' runtimes give; never the kubelet's: nothing of the kubelet's
+  own environment reaches a container), ``HOSTNAME`` (the
   pod's spec.hostname, else its name), ``HOME`` and ``PINNACE_POD_DIR``
   (the pod directory, see runtime.py) and the Service variables
   (``MY_SVC_SERVICE_HOST`` ..., envvars.py) before the spec's variables,
@@ -30,7 +32,6 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from pathlib import Path
 from kubelet.envvars import links_enabled, service_env
 from kubelet.paths import PathError, inside
 from kubelet.runtime import command_in_netns
+from kubelet.security import Identity, RunAs, SecurityError, kubelet_identity, run_as
 from pinnace.api.core.v1 import container_pb2, pod_pb2, reference_pb2, service_pb2
 from pinnace.machinery.quantity import parse_quantity
 
@@ -50,12 +52,14 @@ __all__ = [
     "command_line",
     "container_env",
     "container_environment",
+    "container_user",
     "expand",
     "fallback_environment",
     "field_value",
 ]
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+NOBODY = 65534
 
 
 class ConfigError(ValueError):
@@ -151,7 +155,7 @@ def container_env(
     """The environment of ``container`` (see the module docstring);
     ``service_vars`` are the Service variables (envvars.service_env)."""
     env: dict[str, str] = {
-        "PATH": os.environ.get("PATH") or DEFAULT_PATH,
+        "PATH": DEFAULT_PATH,
         "HOSTNAME": pod.spec.hostname or pod.metadata.name,
         "HOME": pod_dir,
         "PINNACE_POD_DIR": pod_dir,
@@ -204,12 +208,22 @@ class Environment:
     env: dict[str, str]
     workdir: Path
     netns: str = ""
+    user: RunAs | None = None  # None: as the kubelet's own user (security.py)
+
+    @property
+    def user_prefix(self) -> list[str]:
+        """The setpriv prefix that runs a command as the container's user."""
+        return self.user.argv() if self.user is not None else []
 
     def argv(self, command: list[str]) -> list[str]:
-        """``command`` as run in the container's network namespace
-        (FileNotFoundError if its executable does not exist)."""
+        """``command`` as run in the container's network namespace, as its
+        user (FileNotFoundError if its executable does not exist)."""
         return command_in_netns(
-            command, netns=self.netns, path=self.env.get("PATH", ""), workdir=self.workdir
+            command,
+            netns=self.netns,
+            path=self.env.get("PATH", ""),
+            workdir=self.workdir,
+            prefix=self.user_prefix,
         )
 
 
@@ -223,11 +237,14 @@ def container_environment(
     allocatable: Mapping[str, str] | None = None,
     services: Iterable[service_pb2.Service] = (),
     netns: str = "",
+    identity: Identity | None = None,
 ) -> Environment:
     """The environment of ``container``: ``container_env`` with the
     variables of ``services`` (all the kubelet knows of; the pod's are
     picked by envvars.service_env) and its workingDir inside the pod
-    directory. ConfigError if either is invalid."""
+    directory, run as its securityContext's user (security.py; ``identity``:
+    the kubelet's, by default the process's). ConfigError if any is invalid."""
+    user = container_user(pod, container, identity)
     service_vars = service_env(
         services, namespace=pod.metadata.namespace, enable_links=links_enabled(pod)
     )
@@ -244,9 +261,33 @@ def container_environment(
         workdir = inside(pod_dir, container.working_dir) if container.working_dir else pod_dir
     except PathError as e:
         raise ConfigError(str(e)) from None
-    return Environment(env, workdir, netns)
+    return Environment(env, workdir, netns, user)
 
 
-def fallback_environment(pod_dir: Path, netns: str = "") -> Environment:
-    """The environment when ``container_environment`` fails: PATH, in the pod directory."""
-    return Environment({"PATH": DEFAULT_PATH}, pod_dir, netns)
+def container_user(
+    pod: pod_pb2.Pod, container: container_pb2.Container, identity: Identity | None = None
+) -> RunAs | None:
+    """Who the container runs as (security.run_as); ConfigError if it may not run."""
+    try:
+        return run_as(pod, container, identity or kubelet_identity())
+    except SecurityError as e:
+        raise ConfigError(str(e)) from None
+
+
+def fallback_environment(
+    pod_dir: Path,
+    netns: str = "",
+    *,
+    pod: pod_pb2.Pod | None = None,
+    container: container_pb2.Container | None = None,
+) -> Environment:
+    """The environment when ``container_environment`` fails: PATH, in the
+    pod directory, as the container's user (``nobody`` if even that cannot
+    be resolved: never root by accident)."""
+    user: RunAs | None = None
+    if pod is not None and container is not None:
+        try:
+            user = container_user(pod, container)
+        except ConfigError:
+            user = RunAs(NOBODY, NOBODY)
+    return Environment({"PATH": DEFAULT_PATH}, pod_dir, netns, user)

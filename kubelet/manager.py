@@ -171,6 +171,15 @@ class PodManager:
                 killed,
             )
             await asyncio.to_thread(shutil.rmtree, paths.dir, True)
+        await self.sweep_cgroups()
+
+    async def sweep_cgroups(self) -> None:
+        """Remove the cgroups of pods whose directory is gone (cgroups.py)."""
+        if not self.ctx.cgroups.hierarchies:
+            return
+        keep = set(await asyncio.to_thread(self.ctx.paths.known_pod_uids))
+        for cg in await asyncio.to_thread(self.ctx.cgroups.sweep, keep):
+            log.info("removed cgroup %s of a pod that is gone", cg)
 
     async def stop(self, *, kill_containers: bool = False, grace: float = 5.0) -> None:
         """Stop every worker; with ``kill_containers`` also stop every container."""
@@ -225,6 +234,7 @@ class PodManager:
             logs = self._running_logs()
             if logs:
                 await asyncio.to_thread(self._rotate, logs)
+            await self.sweep_cgroups()
             try:
                 await self.cleanup_local_volumes()
             except Exception as e:  # an apiserver hiccup: next period

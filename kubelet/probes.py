@@ -34,7 +34,7 @@ import logging
 import os
 import signal
 import ssl as ssl_mod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,11 +81,20 @@ def resolve_port(port: meta_pb2.IntOrString, container: container_pb2.Container)
 
 
 async def run_exec(
-    command: list[str], *, env: Mapping[str, str], cwd: Path, timeout: float, netns: str = ""
+    command: list[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    timeout: float,
+    netns: str = "",
+    user: Sequence[str] = (),
 ) -> Outcome:
-    """Run ``command`` (in the network namespace ``netns``, "" = the host's)."""
+    """Run ``command`` (in the network namespace ``netns``, "" = the host's;
+    behind ``user``, the setpriv prefix that switches to the container's user)."""
     try:
-        argv = command_in_netns(command, netns=netns, path=env.get("PATH", ""), workdir=cwd)
+        argv = command_in_netns(
+            command, netns=netns, path=env.get("PATH", ""), workdir=cwd, prefix=user
+        )
         proc = await asyncio.create_subprocess_exec(
             *argv,
             env=dict(env),
@@ -196,15 +205,21 @@ async def run_handler(
     pod_ip: str,
     timeout: float,
     netns: str = "",
+    user: Sequence[str] = (),
 ) -> Outcome:
     """Run a Probe's or a LifecycleHandler's action once (an exec inside the
-    pod's network namespace ``netns``)."""
+    pod's network namespace ``netns``, as the container's ``user``)."""
     try:
         if handler.HasField("exec"):
             if not handler.exec.command:
                 return Outcome(Result.FAILURE, "exec: no command")
             return await run_exec(
-                list(handler.exec.command), env=env, cwd=cwd, timeout=timeout, netns=netns
+                list(handler.exec.command),
+                env=env,
+                cwd=cwd,
+                timeout=timeout,
+                netns=netns,
+                user=user,
             )
         if handler.HasField("http_get"):
             port = resolve_port(handler.http_get.port, container)

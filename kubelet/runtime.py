@@ -66,12 +66,13 @@ import logging
 import os
 import shutil
 import signal
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from kubelet.cgroups import Cgroups, Limits, rlimit_prefix
 from kubelet.network import netns_argv
 from pinnace.machinery.timeutil import format_rfc3339
 
@@ -90,6 +91,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 WRAPPER = (
+    "{ echo $$ >&3; echo $$ >&4; } 2>/dev/null; exec 3>&- 4>&-\n"
     'echo $$ > "$1/pid"\n'
     "trap : HUP INT QUIT TERM USR1 USR2 ALRM\n"
     'd=$1\ncd "$2" || exit 126\nshift 2\n"$@"\nrc=$?\n'
@@ -120,6 +122,8 @@ class LaunchSpec:
     log_path: Path
     state_dir: Path
     netns: str = ""  # the pod's network namespace ("" = the host's)
+    user: Sequence[str] = ()  # the command's prefix that switches user (security.py)
+    limits: Limits = field(default_factory=Limits)  # resources.limits (cgroups.py)
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,7 @@ class Instance:
     log_path: Path | None = None
     exit: Exit | None = None
     child: bool = False  # started by this kubelet process (so it can be reaped)
+    cgroups: tuple[Path, ...] = ()  # its cgroup in each hierarchy (cgroups.py)
 
 
 class Runtime(Protocol):
@@ -247,17 +252,25 @@ def resolve_command(argv0: str, *, path: str, workdir: Path) -> str:
     return found
 
 
-def command_in_netns(command: list[str], *, netns: str, path: str, workdir: Path) -> list[str]:
+def command_in_netns(
+    command: list[str],
+    *,
+    netns: str,
+    path: str,
+    workdir: Path,
+    prefix: Sequence[str] = (),
+) -> list[str]:
     """``command`` as run inside the network namespace ``netns`` ("" = as
-    is). Its executable is resolved first, so a missing one fails here with
+    is), behind ``prefix`` (the setpriv that switches user, security.py).
+    Its executable is resolved first, so a missing one fails here with
     FileNotFoundError, as an exec would, rather than as ``ip``'s exit code."""
-    if not netns:
+    if not netns and not prefix:
         return list(command)
     try:
         exe = resolve_command(command[0], path=path, workdir=workdir)
     except StartError as e:
         raise FileNotFoundError(str(e)) from None
-    return netns_argv(netns, [exe, *command[1:]])
+    return netns_argv(netns, [*prefix, exe, *command[1:]])
 
 
 async def wait_pid_gone(pid: int, is_same: Callable[[int], bool]) -> None:
@@ -290,9 +303,25 @@ async def wait_pid_gone(pid: int, is_same: Callable[[int], bool]) -> None:
 
 
 class ProcessRuntime:
-    """Containers as local processes (see the module docstring)."""
+    """Containers as local processes (see the module docstring); limits
+    through ``cgroups`` (an empty Cgroups: the rlimit fallback)."""
 
     name = "process"
+
+    def __init__(self, cgroups: Cgroups | None = None) -> None:
+        self.cgroups = cgroups or Cgroups()
+
+    def _limit(self, spec: LaunchSpec) -> tuple[list[str], tuple[Path, ...]]:
+        """The command's prefix (rlimits, user) and its new cgroups."""
+        prefix = list(spec.user)
+        if not spec.limits:
+            return prefix, ()
+        if not self.cgroups.enforces("memory"):
+            prefix = rlimit_prefix(spec.limits) + prefix
+        if not self.cgroups.hierarchies:
+            return prefix, ()
+        dirs = self.cgroups.create(spec.pod_uid, spec.container, spec.attempt, spec.limits)
+        return prefix, tuple(dirs)
 
     def start(self, spec: LaunchSpec) -> Instance:
         state = spec.state_dir
@@ -313,23 +342,34 @@ class ProcessRuntime:
             (state / "exit").write_text(f"{START_ERROR_EXIT_CODE}\n")
             inst.exit = Exit(START_ERROR_EXIT_CODE, started_at, "StartError", str(e))
             return inst
-        wrapped = [WRAPPER_NAME, str(state), str(spec.workdir), exe, *spec.argv[1:]]
+        prefix, inst.cgroups = self._limit(spec)
+        wrapped = [WRAPPER_NAME, str(state), str(spec.workdir), *prefix, exe, *spec.argv[1:]]
         argv = netns_argv(spec.netns, ["/bin/sh", "-c", WRAPPER, *wrapped])
         self._write_state(inst)  # before the spawn: a kubelet killed now still finds the dir
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        inst.pid = os.posix_spawn(
-            argv[0],
-            argv,
-            spec.env,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, str(spec.log_path), flags, 0o644),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,
-            setsigmask=(),
-            setsigdef=_RESET_SIGNALS,
-        )
+        # The wrapper joins its cgroups through fds 3 and 4 (cgroups.py).
+        joins = [
+            (os.POSIX_SPAWN_OPEN, 3 + i, str(d / "cgroup.procs"), os.O_WRONLY, 0)
+            for i, d in enumerate(inst.cgroups[:2])
+        ]
+        try:
+            inst.pid = os.posix_spawn(
+                argv[0],
+                argv,
+                spec.env,
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_OPEN, 1, str(spec.log_path), flags, 0o644),
+                    (os.POSIX_SPAWN_DUP2, 1, 2),
+                    *joins,
+                ],
+                setsid=True,
+                setsigmask=(),
+                setsigdef=_RESET_SIGNALS,
+            )
+        except OSError:
+            self.cgroups.remove(inst.cgroups)
+            raise
         inst.child = True
         self._write_state(inst)
         return inst
@@ -341,6 +381,7 @@ class ProcessRuntime:
             "startedAt": inst.started_at,
             "containerID": inst.container_id,
             "log": str(inst.log_path or ""),
+            "cgroups": [str(d) for d in inst.cgroups],
             **extra,
         }
         tmp = inst.state_dir / "state.json.tmp"
@@ -361,14 +402,14 @@ class ProcessRuntime:
             container_id=data["containerID"],
             pid=pid,
             log_path=Path(data["log"]) if data.get("log") else None,
+            cgroups=tuple(Path(d) for d in data.get("cgroups") or ()),
         )
         if data.get("start_error"):
             inst.exit = Exit(
                 START_ERROR_EXIT_CODE, inst.started_at, "StartError", data["start_error"]
             )
         elif not _is_wrapper(pid, state_dir):
-            inst.exit = self._recorded_exit(inst, None)
-            self._kill_group(pid, state_dir)
+            inst.exit = self._finish(inst, None)
         return inst
 
     def _recorded_exit(self, inst: Instance, wait_status: int | None) -> Exit:
@@ -401,9 +442,14 @@ class ProcessRuntime:
         return inst.exit
 
     def _finish(self, inst: Instance, wait_status: int | None) -> Exit:
-        """The recorded exit, and no process of the container left (blocking)."""
+        """The recorded exit (OOMKilled if the OOM killer struck in its
+        cgroup), and no process nor cgroup of the container left (blocking)."""
         exit_ = self._recorded_exit(inst, wait_status)
         self._kill_group(inst.pid, inst.state_dir)
+        if inst.cgroups:
+            if not exit_.reason and self.cgroups.oom_killed(inst.cgroups):
+                exit_ = Exit(exit_.exit_code, exit_.finished_at, "OOMKilled")
+            self.cgroups.remove(inst.cgroups)
         return exit_
 
     def _kill_group(self, pid: int, state_dir: Path) -> None:

@@ -6,7 +6,8 @@ to the volume's directory (or to ``subPath`` inside it). Programs that use
 relative paths from their working directory, or ``$PINNACE_POD_DIR``, see
 the volume; absolute paths are the host's.
 
-* emptyDir: ``<pod dir>/.pinnace/volumes/<name>``, removed with the pod.
+* emptyDir: ``<pod dir>/.pinnace/volumes/<name>``, removed with the pod;
+  group-owned by the pod group (fsGroup), setgid (podfiles.py).
 * hostPath: the host path itself; type DirectoryOrCreate / FileOrCreate
   create it, Directory / File / Socket / ... require it to exist.
 * persistentVolumeClaim: the directory of the PersistentVolume the claim
@@ -38,6 +39,8 @@ import shutil
 from pathlib import Path
 
 from kubelet.paths import PathError, PodPaths, RootPaths, inside
+from kubelet.podfiles import share
+from kubelet.security import pod_group
 from pinnace.api.core.v1 import affinity_pb2, pod_pb2, volume_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.machinery import errors
@@ -146,6 +149,9 @@ def volume_sources(
     ``claims``: the resolved directories of its claim volumes."""
     out: dict[str, Path] = {}
     claims = claims or {}
+    group = pod_group(pod)
+    psc = pod.spec.security_context
+    fs_group = psc.fs_group if psc.HasField("fs_group") else None
     for vol in pod.spec.volumes:
         if vol.HasField("host_path"):
             out[vol.name] = _host_path(vol.name, vol.host_path)
@@ -154,10 +160,12 @@ def volume_sources(
                 raise VolumeError(f'volume "{vol.name}": claim not resolved')
             d = claims[vol.name]
             d.mkdir(parents=True, exist_ok=True)
+            share(d, fs_group)
             out[vol.name] = d
         elif vol.HasField("empty_dir") or len(vol.ListFields()) <= 1:
             d = paths.volume(vol.name)
             d.mkdir(parents=True, exist_ok=True)
+            share(d, group)
             out[vol.name] = d
         else:
             kind = vol.ListFields()[-1][0].json_name  # configMap, as in a manifest

@@ -38,9 +38,12 @@ import shutil
 
 from kubelet import env as envmod
 from kubelet import logs as logmod
+from kubelet.cgroups import limits_of
+from kubelet.podfiles import make_workdir
 from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState
 from kubelet.podworker.supervise import watch
 from kubelet.runtime import Instance, LaunchSpec
+from kubelet.security import pod_group
 from kubelet.status import Waiting
 from pinnace.api.core.v1 import pod_pb2
 
@@ -108,7 +111,7 @@ async def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
     try:
         environment = ps.build_environment(cs)
         argv = envmod.command_line(ctr, environment.env)
-        await asyncio.to_thread(environment.workdir.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(make_workdir, ps.paths.dir, environment.workdir, pod_group(pod))
     except (envmod.ConfigError, OSError) as e:
         if cs.waiting is None or cs.waiting.message != str(e):
             ps.event("Warning", "Failed", f"Error: {e}")
@@ -125,6 +128,8 @@ async def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
         log_path=ps.paths.attempt_log(cs.name, attempt),
         state_dir=ps.paths.attempt_state(cs.name, attempt),
         netns=environment.netns,
+        user=environment.user_prefix,
+        limits=limits_of(ctr),
     )
     if attempt == 0:
         ps.event("Normal", "Pulled", f'Container image "{ctr.image}" already present on machine')

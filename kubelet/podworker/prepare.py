@@ -1,6 +1,7 @@
 """Setting up the pod's sandbox: its directory and its volumes.
 
-Before any container starts, the worker creates the pod directory, records
+Before any container starts, the worker creates the pod directory (with
+the modes of podfiles.py), records
 the pod's namespace, name and uid in it (so a later kubelet can tell whose
 it is, manager.py), resolves each persistentVolumeClaim to its bound
 volume's directory (one API read per claim) and creates the volumes and
@@ -18,7 +19,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from kubelet.podfiles import make_pod_dir
 from kubelet.podworker.state import PodState
+from kubelet.security import pod_group
 from kubelet.volumes import VolumeError, resolve_claims, setup_volumes
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import errors
@@ -45,6 +48,6 @@ async def prepare(ps: PodState, pod: pod_pb2.Pod) -> str:
 
 
 def _prepare_blocking(ps: PodState, pod: pod_pb2.Pod, claims: dict[str, Path]) -> None:
-    ps.paths.dir.mkdir(parents=True, exist_ok=True)
+    make_pod_dir(ps.paths, pod_group(pod))
     ps.paths.write_info(pod.metadata.namespace, pod.metadata.name, ps.uid)
     setup_volumes(pod, ps.ctx.paths, ps.paths, claims)

@@ -248,7 +248,9 @@ class PodState:
             try:
                 cs.environment = self.build_environment(cs)
             except envmod.ConfigError:
-                return envmod.fallback_environment(self.paths.dir, self.netns)
+                return envmod.fallback_environment(
+                    self.paths.dir, self.netns, pod=self.last_pod, container=cs.spec
+                )
         return cs.environment
 
 

@@ -86,6 +86,7 @@ async def kill_container(
                     pod_ip=ps.ip,
                     timeout=grace,
                     netns=environment.netns,
+                    user=environment.user_prefix,
                 )
             if out.result is Result.FAILURE:
                 ps.event("Warning", "FailedPreStopHook", f"PreStopHook failed: {out.message}")

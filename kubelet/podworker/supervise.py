@@ -105,6 +105,7 @@ def _add_probe(ps: PodState, cs: ContainerState, w: Watch, kind: ProbeKind) -> N
             pod_ip=ps.ip,
             timeout=timeout,
             netns=environment.netns,
+            user=environment.user_prefix,
         )
 
     def changed(_: str, ok: bool, message: str) -> None:
@@ -163,6 +164,7 @@ async def _post_start(ps: PodState, cs: ContainerState, w: Watch) -> None:
         pod_ip=ps.ip,
         timeout=float(grace),
         netns=environment.netns,
+        user=environment.user_prefix,
     )
     cs.post_start_done = True
     if out.result is Result.FAILURE and w.instance.exit is None:
