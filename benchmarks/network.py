@@ -83,6 +83,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.loadgen import record_running
 from pinnace.api.core.v1 import pod_pb2, service_pb2
 from pinnace.client import AsyncClient, Client, NotFound
+from pinnace.client.config import ClientConfig
 from pinnace.localcluster.cluster import ClusterConfig, LocalCluster, proxy_table
 from pinnace.localcluster.etcd import free_port
 from pinnace.machinery import codec, hostnet
@@ -671,12 +672,12 @@ async def first_event(stream: Any, match: Callable[[Any], bool]) -> float:
 
 
 async def ready_to_traffic(
-    server: str, cluster_ip: str, reps: int, owned: Owned
+    server: ClientConfig, cluster_ip: str, reps: int, owned: Owned
 ) -> list[tuple[float, float]]:
     """Per new pod: (Ready observed → EndpointSlice ready, Ready observed →
     first request through the ClusterIP), in seconds."""
     out = []
-    async with AsyncClient(server, timeout=30) as client:
+    async with AsyncClient(config=server, timeout=30) as client:
         pods, slices = client.pods(NAMESPACE), client.endpoint_slices(NAMESPACE)
         for i in range(reps):
             name = f"bench-new-{i}"
@@ -729,7 +730,7 @@ async def gone(get: Callable[[], Awaitable[Any]], timeout: float = 60) -> None:
 
 
 async def startup_latencies(
-    server: str, count: int, rate: float, owned: Owned, *, kinds: tuple[bool, ...]
+    server: ClientConfig, count: int, rate: float, owned: Owned, *, kinds: tuple[bool, ...]
 ) -> dict[bool, list[float]]:
     """`count` sleep pods of each kind (hostNetwork false / true) at `rate`/s
     per kind, the kinds taking turns; per kind, start-up = Running observed
@@ -740,7 +741,7 @@ async def startup_latencies(
     running: dict[str, float] = {}
     total = count * len(kinds)
     done = asyncio.Event()
-    async with AsyncClient(server, timeout=30) as client:
+    async with AsyncClient(config=server, timeout=30) as client:
         pods = client.pods(NAMESPACE)
         rv = (await pods.list()).resource_version
 
@@ -792,19 +793,21 @@ def bridge_phase(data_dir: Path, args: argparse.Namespace, owned: Owned, figs: F
     with running_cluster(data_dir, "bridge", owned) as cluster:
         figs.cluster_start["bridge"] = time.monotonic() - t0
         both = asyncio.run(
-            startup_latencies(cluster.server, args.pods, args.rate, owned, kinds=(False, True))
+            startup_latencies(
+                cluster.client_config(), args.pods, args.rate, owned, kinds=(False, True)
+            )
         )
         figs.startup[BRIDGE], figs.startup[HOST_NETWORK] = both[False], both[True]
-        with Client(cluster.server, timeout=10) as client:
+        with Client(config=cluster.client_config(), timeout=10) as client:
             targets, _ = serve_one(client, owned)
         pid = server_pid()
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             figs.loads = runner.run(throughput(targets, args, pid))
         cluster_ip = targets[PATHS[1]][0]
         figs.ready = asyncio.run(
-            ready_to_traffic(cluster.server, cluster_ip, args.ready_reps, owned)
+            ready_to_traffic(cluster.client_config(), cluster_ip, args.ready_reps, owned)
         )
-        with Client(cluster.server, timeout=10) as client:
+        with Client(config=cluster.client_config(), timeout=10) as client:
             client.pods(NAMESPACE).delete("bench-0", grace_period_seconds=0)
             wait(
                 lambda: not client.pods(NAMESPACE).list(label_selector="app=bench").items,
@@ -817,7 +820,7 @@ def host_phase(data_dir: Path, args: argparse.Namespace, owned: Owned, figs: Fig
     with running_cluster(data_dir, "host", owned) as cluster:
         figs.cluster_start["host"] = time.monotonic() - t0
         only = asyncio.run(
-            startup_latencies(cluster.server, args.pods, args.rate, owned, kinds=(False,))
+            startup_latencies(cluster.client_config(), args.pods, args.rate, owned, kinds=(False,))
         )
         figs.startup[HOST_CLUSTER] = only[False]
 

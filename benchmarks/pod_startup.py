@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.loadgen import record_running
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import AsyncClient, Client
+from pinnace.client.config import ClientConfig
 from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
 from pinnace.localcluster.etcd import free_port
 from pinnace.machinery import codec
@@ -72,9 +73,9 @@ def sleep_pod(name: str) -> pod_pb2.Pod:
     )
 
 
-def wait_nodes_ready(server: str, count: int, timeout: float = 60) -> float:
+def wait_nodes_ready(server: ClientConfig, count: int, timeout: float = 60) -> float:
     start = time.monotonic()
-    with Client(server, timeout=5) as client:
+    with Client(config=server, timeout=5) as client:
         while time.monotonic() - start < timeout:
             nodes = client.nodes().list().items
             ready = [
@@ -88,14 +89,14 @@ def wait_nodes_ready(server: str, count: int, timeout: float = 60) -> float:
     raise TimeoutError(f"{count} nodes not Ready after {timeout}s")
 
 
-async def startup_latencies(server: str, total: int, rate: float) -> list[float]:
+async def startup_latencies(server: ClientConfig, total: int, rate: float) -> list[float]:
     """Create pods at rate/s; latency = Running observed - creationTimestamp
     (sub-second: we record our own create time, as the timestamp has
     1-second resolution)."""
     created: dict[str, float] = {}
     running: dict[str, float] = {}
     done = asyncio.Event()
-    async with AsyncClient(server, timeout=30) as client:
+    async with AsyncClient(config=server, timeout=30) as client:
         pods = client.pods(NAMESPACE)
         rv = (await pods.list()).resource_version
 
@@ -140,12 +141,14 @@ def main() -> None:
         t0 = time.monotonic()
         cluster.start()  # returns once every component serves and every node is Ready
         nodes_ready = time.monotonic() - t0
-        wait_nodes_ready(cluster.server, args.nodes)
+        wait_nodes_ready(cluster.client_config(), args.nodes)
         try:
             time.sleep(2)  # idle
             rss = {c.name: rss_mb(c.pid) for c in cluster.components}
             rss["etcd"] = rss_mb(cluster.etcd.pid if cluster.etcd else None)
-            latencies = asyncio.run(startup_latencies(cluster.server, args.pods, args.rate))
+            latencies = asyncio.run(
+                startup_latencies(cluster.client_config(), args.pods, args.rate)
+            )
         finally:
             cluster.stop()
     base = spawn_baseline()

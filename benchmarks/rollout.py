@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pinnace.api.apps.v1 import deployment_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import AsyncClient
+from pinnace.client.config import ClientConfig
 from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
 from pinnace.localcluster.etcd import free_port
 from pinnace.machinery import codec
@@ -120,8 +121,8 @@ async def baseline(client: AsyncClient, count: int) -> float:
     return elapsed
 
 
-async def run(server: str, replicas: int, cm_pid: int | None) -> dict[str, float]:
-    async with AsyncClient(server, timeout=60) as client:
+async def run(server: ClientConfig, replicas: int, cm_pid: int | None) -> dict[str, float]:
+    async with AsyncClient(config=server, timeout=60) as client:
         base = await baseline(client, replicas)
         cpu0 = cpu_seconds(cm_pid)
         t0 = time.monotonic()
@@ -164,7 +165,7 @@ def main() -> None:
         cluster.start(timeout=300)
         try:
             cm = next(c for c in cluster.components if c.name == "controller-manager")
-            figures = asyncio.run(run(cluster.server, args.replicas, cm.pid))
+            figures = asyncio.run(run(cluster.client_config(), args.replicas, cm.pid))
         finally:
             cluster.stop()
     kind = f"{args.nodes} hollow nodes" if args.hollow else f"{args.nodes} kubelets running `sleep`"

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pinnace.client import Client
+from pinnace.client.config import ClientConfig, load_config
 from pinnace.localcluster import process
 from pinnace.localcluster.etcd import EtcdServer, free_port
 from pinnace.machinery import hostnet, pki
@@ -39,6 +40,7 @@ NETWORK_FILE = "network.json"
 PID_FILE = "up.pid"
 PKI_DIR = "pki"
 KUBECONFIG_FILE = "kubeconfig"
+KUBECONFIGS_DIR = "kubeconfigs"
 
 
 DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
@@ -138,11 +140,12 @@ class LocalCluster:
             logs / "apiserver.log",
             "--service-cluster-ip-range",
             self.config.service_cidr,
-            *self._rest_flags(),
+            *self._secure_flags(),
             *self.config.extra_component_flags.get("apiserver", []),
+            anonymous=False,
         )
         self._launch(api)
-        api.wait_serving(self.server, timeout)
+        api.wait_serving(self.server, timeout, self.client_config().channel_credentials())
         api.wait_listening(self.rest_address, timeout)
         waits: list[tuple[process.Component, str]] = []
         nodes = 0
@@ -166,26 +169,64 @@ class LocalCluster:
             self._wait_nodes_ready(nodes, deadline=start + timeout)
         log.info("cluster up in %.2fs", time.monotonic() - start)
 
-    def _rest_flags(self) -> list[str]:
-        """Make (or keep) the PKI, write the kubeconfig for this start's HTTP
-        API port, and return the apiserver's flags that serve it."""
+    def _secure_flags(self) -> list[str]:
+        """Make (or keep) the PKI, write the kubeconfigs (the admin's, and
+        one per component with its own client certificate) for this
+        start's ports, and return the apiserver's flags: TLS on both
+        listeners, client certificates signed by the cluster CA."""
         self.rest_port = self.config.rest_port or free_port()
-        pki.ensure_cluster_pki(self.pki.dir)
-        config = kubeconfig(
-            server=f"https://{self.rest_address}",
-            ca_pem=self.pki.ca.cert.read_bytes(),
-            client_cert_pem=self.pki.admin.cert.read_bytes(),
-            client_key_pem=self.pki.admin.key.read_bytes(),
-        )
-        write_kubeconfig(self.kubeconfig, config)
+        pki.ensure_cluster_pki(self.pki.dir, nodes=self.node_names)
+        self._write_kubeconfig(self.kubeconfig, self.pki.admin)
+        for name in pki.COMPONENT_IDENTITIES:
+            self._write_kubeconfig(self.component_kubeconfig(name), self.pki.client(name))
+        for node in self.node_names:
+            self.kubelet_kubeconfig(node)
         return [
             *("--rest-listen", self.rest_address),
             *("--tls-cert-file", str(self.pki.apiserver.cert)),
             *("--tls-private-key-file", str(self.pki.apiserver.key)),
+            *("--client-ca-file", str(self.pki.ca.cert)),
         ]
 
+    def _write_kubeconfig(self, path: Path, pair: pki.PairPaths) -> None:
+        config = kubeconfig(
+            server=f"https://{self.rest_address}",
+            grpc_server=self.server,
+            ca_pem=self.pki.ca.cert.read_bytes(),
+            client_cert_pem=pair.cert.read_bytes(),
+            client_key_pem=pair.key.read_bytes(),
+        )
+        write_kubeconfig(path, config)
+
+    def kubelet_kubeconfig(self, node: str) -> Path:
+        """The kubeconfig of node ``node``'s kubelet (user system:node:<node>),
+        its certificate issued if missing: also for a kubelet added later."""
+        spec = pki.client_spec(pki.node_user(node), [pki.NODES_GROUP])
+        pki.ensure_leaf(self.pki.dir, f"kubelet-{node}", pki.ensure_ca(self.pki.dir), spec)
+        path = self.component_kubeconfig(f"kubelet-{node}")
+        self._write_kubeconfig(path, self.pki.kubelet(node))
+        return path
+
+    @property
+    def node_names(self) -> list[str]:
+        return [f"node-{i}" for i in range(1, self.config.nodes + 1)]
+
+    def component_kubeconfig(self, name: str) -> Path:
+        """The kubeconfig of one component (``controller-manager``,
+        ``scheduler``, ``proxy``, ``kubelet-<node>``): its own identity."""
+        return self.data_dir / KUBECONFIGS_DIR / f"{name}.kubeconfig"
+
+    def client_config(self) -> ClientConfig:
+        """How to reach the cluster as its admin (gRPC, with the admin kubeconfig)."""
+        return load_config(self.server, kubeconfig=self.kubeconfig)
+
+    @property
+    def cli_args(self) -> list[str]:
+        """The pinnace CLI's flags that reach this cluster as its admin."""
+        return ["--server", self.server, "--kubeconfig", str(self.kubeconfig)]
+
     def _wait_nodes_ready(self, count: int, *, deadline: float) -> None:
-        with Client(self.server, timeout=5) as client:
+        with Client(config=self.client_config(), timeout=5) as client:
             while True:
                 ready = [
                     n.metadata.name
@@ -203,7 +244,14 @@ class LocalCluster:
                 time.sleep(0.05)
 
     def _workers(self) -> list[tuple[str, str, list[str]]]:
-        server = ["--apiserver", self.server]
+        def server(name: str) -> list[str]:
+            return [
+                "--apiserver",
+                self.server,
+                "--kubeconfig",
+                str(self.component_kubeconfig(name)),
+            ]
+
         flags = self.config.extra_component_flags
         cidrs = [
             *("--cluster-cidr", self.config.cluster_cidr),
@@ -213,20 +261,24 @@ class LocalCluster:
             (
                 "controller-manager",
                 "controllers.main",
-                [*server, "--allocate-node-cidrs", *cidrs, *flags.get("controller-manager", [])],
+                [
+                    *server("controller-manager"),
+                    "--allocate-node-cidrs",
+                    *cidrs,
+                    *flags.get("controller-manager", []),
+                ],
             ),
-            ("scheduler", "scheduler.main", [*server, *flags.get("scheduler", [])]),
+            ("scheduler", "scheduler.main", [*server("scheduler"), *flags.get("scheduler", [])]),
         ]
         if not hostnet.service_proxy_unavailable():
-            out.append(("proxy", "proxy.main", [*server, *cidrs, *self._proxy_table()]))
-        for i in range(1, self.config.nodes + 1):
-            node = f"node-{i}"
+            out.append(("proxy", "proxy.main", [*server("proxy"), *cidrs, *self._proxy_table()]))
+        for node in self.node_names:
             out.append(
                 (
                     f"kubelet-{node}",
                     "kubelet.main",
                     [
-                        *server,
+                        *server(f"kubelet-{node}"),
                         "--node-name",
                         node,
                         "--root-dir",

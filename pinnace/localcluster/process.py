@@ -81,10 +81,21 @@ class Component:
         except OSError:
             return "(no log)"
 
-    def wait_serving(self, endpoint: str, timeout: float = 15.0) -> None:
-        """Block until the gRPC health service at endpoint says SERVING."""
+    def wait_serving(
+        self,
+        endpoint: str,
+        timeout: float = 15.0,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        """Block until the gRPC health service at endpoint says SERVING
+        (over TLS with ``credentials``, for a secure apiserver)."""
         deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(endpoint) as channel:
+        channel = (
+            grpc.insecure_channel(endpoint)
+            if credentials is None
+            else grpc.secure_channel(endpoint, credentials)
+        )
+        with channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while True:
                 self.check_alive()

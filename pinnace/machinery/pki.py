@@ -51,6 +51,11 @@ __all__ = [
     "APISERVER_DNS_NAMES",
     "APISERVER_IPS",
     "CA_NAME",
+    "COMPONENT_IDENTITIES",
+    "CONTROLLER_MANAGER_USER",
+    "NODES_GROUP",
+    "PROXY_USER",
+    "SCHEDULER_USER",
     "CertSpec",
     "ClusterPKI",
     "Issued",
@@ -62,6 +67,7 @@ __all__ = [
     "ensure_leaf",
     "issue",
     "new_ca",
+    "node_user",
     "read_pair",
     "serving_spec",
     "unfit",
@@ -97,6 +103,26 @@ APISERVER_IPS: tuple[IPAddress, ...] = (
 # authorization in Kubernetes (and in Pinnace from issue 13 on).
 ADMIN_USER = "kubernetes-admin"
 ADMIN_GROUP = "system:masters"
+# The components' identities, as Kubernetes names them (the bootstrap RBAC
+# roles bind these users; kubelets are system:node:<name> in system:nodes).
+CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
+SCHEDULER_USER = "system:kube-scheduler"
+PROXY_USER = "system:kube-proxy"
+NODES_GROUP = "system:nodes"
+
+
+def node_user(node: str) -> str:
+    """A kubelet's user: ``system:node:<node name>``."""
+    return f"system:node:{node}"
+
+
+# Client pairs every cluster has: file name -> (user, groups).
+COMPONENT_IDENTITIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "admin": (ADMIN_USER, (ADMIN_GROUP,)),
+    "controller-manager": (CONTROLLER_MANAGER_USER, ()),
+    "scheduler": (SCHEDULER_USER, ()),
+    "proxy": (PROXY_USER, ()),
+}
 
 CERT_MODE = 0o644
 KEY_MODE = 0o600
@@ -175,6 +201,13 @@ class ClusterPKI:
     @property
     def admin(self) -> PairPaths:
         return PairPaths.of(self.dir, "admin")
+
+    def client(self, name: str) -> PairPaths:
+        """A component's client pair: a COMPONENT_IDENTITIES name or ``kubelet-<node>``."""
+        return PairPaths.of(self.dir, name)
+
+    def kubelet(self, node: str) -> PairPaths:
+        return PairPaths.of(self.dir, f"kubelet-{node}")
 
 
 # ---- certificates (pure) ---------------------------------------------------------------
@@ -418,12 +451,18 @@ def ensure_cluster_pki(
     extra_dns: Iterable[str] = (),
     extra_ips: Iterable[str | IPAddress] = (),
     now: datetime | None = None,
+    nodes: Iterable[str] = (),
 ) -> ClusterPKI:
-    """A local cluster's CA, apiserver serving pair and admin client pair in
-    `pki_dir` (``ca``, ``apiserver``, ``admin``), each kept if still fit."""
+    """A cluster's CA, apiserver serving pair and client pairs in `pki_dir`
+    (``ca``, ``apiserver``, one per COMPONENT_IDENTITIES entry, and
+    ``kubelet-<node>`` for each of `nodes`), each kept if still fit."""
     pki_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     ca = ensure_ca(pki_dir, now=now)
     spec = serving_spec(extra_dns=extra_dns, extra_ips=extra_ips)
     ensure_leaf(pki_dir, "apiserver", ca, spec, now=now)
-    ensure_leaf(pki_dir, "admin", ca, client_spec(ADMIN_USER, [ADMIN_GROUP]), now=now)
+    for name, (user, groups) in COMPONENT_IDENTITIES.items():
+        ensure_leaf(pki_dir, name, ca, client_spec(user, groups), now=now)
+    for node in nodes:
+        spec = client_spec(node_user(node), [NODES_GROUP])
+        ensure_leaf(pki_dir, f"kubelet-{node}", ca, spec, now=now)
     return ClusterPKI(pki_dir)

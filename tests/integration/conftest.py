@@ -185,7 +185,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 
 @pytest.fixture
 def cluster_client(cluster: LocalCluster) -> Iterator[Client]:
-    with Client(cluster.server, timeout=10) as c:
+    with Client(config=cluster.client_config(), timeout=10) as c:
         yield c
 
 

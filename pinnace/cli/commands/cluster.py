@@ -104,7 +104,7 @@ def up(args: argparse.Namespace) -> int:
     try:
         started = time.monotonic()
         cluster.start()
-        write_config(cluster.server)
+        write_config(cluster.server, kubeconfig=cluster.kubeconfig)
         print(
             f"Pinnace is up in {time.monotonic() - started:.1f}s: API at {cluster.server}",
             flush=True,

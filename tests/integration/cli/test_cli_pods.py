@@ -25,7 +25,7 @@ spec:
 
 
 def run(cluster: LocalCluster, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return pinnace_cli(cluster.server, *args, check=check)
+    return pinnace_cli(cluster, *args, check=check)
 
 
 def test_logs_exec_and_wide(cluster: LocalCluster, cluster_namespace: str, tmp_path: Path) -> None:

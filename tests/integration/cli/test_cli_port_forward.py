@@ -134,8 +134,7 @@ def port_forward(cluster: LocalCluster, *args: str) -> Iterator[Forward]:
             sys.executable,
             "-m",
             "pinnace.cli.main",
-            "--server",
-            cluster.server,
+            *cluster.cli_args,
             "port-forward",
             *args,
         ],
@@ -163,7 +162,7 @@ def test_port_forward_pod_deploy_and_service(
     port = free_port()  # free on the host too, should the node run pods in its network
     manifest = tmp_path / "pf.yaml"
     manifest.write_text(MANIFEST.replace("PORT", str(port)))
-    pinnace_cli(cluster.server, "apply", "-f", str(manifest), "-n", ns)
+    pinnace_cli(cluster, "apply", "-f", str(manifest), "-n", ns)
 
     def ready_pod() -> Any:
         pods = cluster_client.pods(ns).list(label_selector="app=pf").items
@@ -216,7 +215,7 @@ def test_port_forward_reaches_the_pods_loopback(
     port = free_port()
     manifest = tmp_path / "lo.yaml"
     manifest.write_text(LOOPBACK_ONLY.replace("PORT", str(port)))
-    pinnace_cli(cluster.server, "apply", "-f", str(manifest), "-n", ns)
+    pinnace_cli(cluster, "apply", "-f", str(manifest), "-n", ns)
 
     def ready() -> Any:
         pod = cluster_client.pods(ns).get("lo")
@@ -245,6 +244,6 @@ def test_port_forward_bad_input(cluster: LocalCluster, cluster_namespace: str) -
         (["pod/missing", "80"], 'pods "missing" not found'),
     ]
     for args, message in cases:
-        result = pinnace_cli(cluster.server, "port-forward", *args, "-n", ns, check=False)
+        result = pinnace_cli(cluster, "port-forward", *args, "-n", ns, check=False)
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         assert message in result.stderr, (args, result.stderr)

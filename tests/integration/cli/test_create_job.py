@@ -17,12 +17,12 @@ def test_job_from_cronjob_is_collected_with_its_cronjob(
 ) -> None:
     ns = cluster_namespace
     cj = cluster_client.cron_jobs(ns).create(make_cronjob("nightly", "0 3 * * *", suspend=True))
-    pinnace_cli(cluster.server, "create", "job", "now", "--from=cronjob/nightly", "-n", ns)
+    pinnace_cli(cluster, "create", "job", "now", "--from=cronjob/nightly", "-n", ns)
     job = cluster_client.jobs(ns).get("now")
     owner = job.metadata.owner_references[0]
     assert (owner.uid, owner.controller) == (cj.metadata.uid, True)
 
-    pinnace_cli(cluster.server, "delete", "cronjob", "nightly", "-n", ns)
+    pinnace_cli(cluster, "delete", "cronjob", "nightly", "-n", ns)
 
     def job_gone() -> bool:
         try:

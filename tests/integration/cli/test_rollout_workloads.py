@@ -9,17 +9,18 @@ import subprocess
 from typing import Any
 
 from pinnace.client import Client
+from pinnace.localcluster.cluster import LocalCluster
 from tests.integration.cli.clirun import pinnace_cli
 from tests.integration.controllers.conftest import wait_for
 from tests.integration.controllers.nodes_helpers import daemon_set, edit, is_ready, pods_of
 from tests.integration.controllers.test_statefulset import sts, wait_settled
 
 
-def cli(server: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(server: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:
     return pinnace_cli(server, *args, check=False)
 
 
-def ok(server: str, *args: str) -> str:
+def ok(server: LocalCluster, *args: str) -> str:
     return pinnace_cli(server, *args).stdout
 
 
@@ -39,7 +40,7 @@ def set_version(resource: Any, name: str, value: str) -> None:
 def test_statefulset_status_history_undo(
     cluster: Any, cluster_client: Client, cluster_namespace: str
 ) -> None:
-    server, ns = cluster.server, cluster_namespace
+    server, ns = cluster, cluster_namespace
     sets = cluster_client.stateful_sets(ns)
     sets.create(sts("web", 2, volumes=False))
     wait_settled(cluster_client, ns, "web")
@@ -88,7 +89,7 @@ def test_statefulset_on_delete_has_no_rollout_status(
     cluster_client.stateful_sets(cluster_namespace).create(
         sts("od", 1, volumes=False, updateStrategy={"type": "OnDelete"})
     )
-    out = cli(cluster.server, "rollout", "status", "sts/od", "-n", cluster_namespace)
+    out = cli(cluster, "rollout", "status", "sts/od", "-n", cluster_namespace)
     assert out.returncode == 1
     assert "rollout status is only available for RollingUpdate strategy type" in out.stderr
 
@@ -104,7 +105,7 @@ def _ready_by_node(client: Client, ns: str, uid: str) -> dict[str, Any]:
 def test_daemonset_status_history_undo_keeps_pods_at_the_restored_revision(
     cluster: Any, cluster_client: Client, cluster_namespace: str
 ) -> None:
-    server, ns = cluster.server, cluster_namespace
+    server, ns = cluster, cluster_namespace
     dss = cluster_client.daemon_sets(ns)
     ds = dss.create(daemon_set("agent"))
     uid = ds.metadata.uid

@@ -141,7 +141,7 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
         # The CLI config written by up points later commands at the cluster.
         nodes = pinnace("get", "nodes", "-o", "name", env=env).stdout.split()
         assert nodes == ["node/node-1", "node/node-2"]
-        with Client(f"127.0.0.1:{port}") as client:
+        with Client(f"127.0.0.1:{port}", kubeconfig=data / "kubeconfig") as client:
             first = running_pid(client, data)
             keeper = client.pods("default").get("keeper")
             uid = keeper.metadata.uid
@@ -162,7 +162,7 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
             assert network_leftovers(data, 2) == [], "down must remove what it made"
 
         pinnace(*up, env=env)
-        with Client(f"127.0.0.1:{port}") as client:
+        with Client(f"127.0.0.1:{port}", kubeconfig=data / "kubeconfig") as client:
             assert client.pods("default").get("keeper").metadata.uid == uid, "state must survive"
             second = running_pid(client, data)
         assert second != first
@@ -210,7 +210,7 @@ def test_down_after_a_crash_removes_what_the_cluster_left(tmp_path: Path) -> Non
     up = up_command(data, port)
     try:
         pinnace(*up, "-f", str(manifest), env=env)
-        with Client(f"127.0.0.1:{port}") as client:
+        with Client(f"127.0.0.1:{port}", kubeconfig=data / "kubeconfig") as client:
             running_pid(client, data)
         for pid in cluster_processes(data, port):
             with contextlib.suppress(ProcessLookupError):

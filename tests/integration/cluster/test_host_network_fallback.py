@@ -70,7 +70,7 @@ def server(replicas: int) -> deployment_pb2.Deployment:
 def test_colliding_replicas_wait_instead_of_crash_looping(
     host_network_cluster: LocalCluster,
 ) -> None:
-    with Client(host_network_cluster.server, timeout=10) as client:
+    with Client(config=host_network_cluster.client_config(), timeout=10) as client:
         nodes = client.nodes().list().items
         assert {n.metadata.annotations["pinnace.io/pod-network"] for n in nodes} == {"host"}
         client.deployments("default").create(server(4))

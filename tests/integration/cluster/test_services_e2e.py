@@ -173,7 +173,7 @@ def test_replicas_behind_a_service(
         "for _ in range(100))\n"
         "print(' '.join(sorted(c)))\n"
     )
-    out = pinnace_cli(cluster.server, "exec", "-n", ns, client_pod, "--", "python3", "-c", script)
+    out = pinnace_cli(cluster, "exec", "-n", ns, client_pod, "--", "python3", "-c", script)
     assert set(out.stdout.split()) == names(pods)
 
     # Pod to pod, directly by IP, across the nodes' bridges (no NAT: each
@@ -183,17 +183,15 @@ def test_replicas_behind_a_service(
         "print(' '.join(urllib.request.urlopen(f'http://{ip}:8080/id',timeout=3).read().decode().strip() "
         "for ip in sys.argv[1:]))\n"
     )
-    out = pinnace_cli(
-        cluster.server, "exec", "-n", ns, client_pod, "--", "python3", "-c", direct, *ips
-    )
+    out = pinnace_cli(cluster, "exec", "-n", ns, client_pod, "--", "python3", "-c", direct, *ips)
     assert set(out.stdout.split()) == names(pods)
     elsewhere = next(p for p in pods if p.spec.node_name != pods[0].spec.node_name)
-    logs = pinnace_cli(cluster.server, "logs", "-n", ns, elsewhere.metadata.name).stdout
+    logs = pinnace_cli(cluster, "logs", "-n", ns, elsewhere.metadata.name).stdout
     assert f"{pods[0].status.pod_ip} - - " in logs  # http.server's access log: the client's IP
 
     # Scale to 6 and to 2: the Service follows.
     for n in (6, 2):
-        pinnace_cli(cluster.server, "scale", "-n", ns, "deployment", "web", "--replicas", str(n))
+        pinnace_cli(cluster, "scale", "-n", ns, "deployment", "web", "--replicas", str(n))
         pods = wait_ready_replicas(cluster_client, ns, n)
         wait_for(
             lambda pods=pods: set(spread(url, 30)) == names(pods),
@@ -319,7 +317,7 @@ def test_statefulset_docs_example_has_stable_dns_names(
     manifest = tmp_path / "web.yaml"
     manifest.write_text(STATEFULSET_EXAMPLE)
     assert len(manifests.load_manifests(manifest)) == 2
-    pinnace_cli(cluster.server, "apply", "-n", ns, "-f", str(manifest))
+    pinnace_cli(cluster, "apply", "-n", ns, "-f", str(manifest))
     pods = cluster_client.pods(ns)
 
     def running(name: str) -> pod_pb2.Pod | None:
@@ -336,7 +334,7 @@ def test_statefulset_docs_example_has_stable_dns_names(
     def resolve(from_pod: str, name: str) -> str:
         script = f"import socket; print(socket.gethostbyname('{name}'))"
         out = pinnace_cli(
-            cluster.server, "exec", "-n", ns, from_pod, "--", "python3", "-c", script, check=False
+            cluster, "exec", "-n", ns, from_pod, "--", "python3", "-c", script, check=False
         )
         return out.stdout.strip()
 
@@ -365,7 +363,7 @@ def test_quick_start_example_serves_through_its_node_port(
     curl 127.0.0.1:30080 reaches each of the three replicas."""
     ns = cluster_namespace
     example = REPO / "deploy" / "examples" / "web.yaml"
-    out = pinnace_cli(cluster.server, "apply", "-n", ns, "-f", str(example))
+    out = pinnace_cli(cluster, "apply", "-n", ns, "-f", str(example))
     assert out.stdout.split("\n")[:2] == ["deployment.apps/web created", "service/web created"]
     pods = wait_ready_replicas(cluster_client, ns, 3)
     expected = {

@@ -23,7 +23,7 @@ TIMEOUT = 45  # seconds: a whole cluster on a loaded machine
 
 def cli(cluster: LocalCluster, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", "--server", cluster.server, *args],
+        [sys.executable, "-m", "pinnace.cli.main", *cluster.cli_args, *args],
         capture_output=True,
         text=True,
         timeout=90,

@@ -100,6 +100,8 @@ def extra_kubelet(
         [
             "--apiserver",
             cluster.server,
+            "--kubeconfig",
+            str(cluster.kubelet_kubeconfig(name)),
             "--node-name",
             name,
             "--root-dir",

@@ -20,7 +20,7 @@ from tests.integration.controllers.nodes_helpers import (
 
 def _cli(cluster: Any, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", "--server", cluster.server, *args],
+        [sys.executable, "-m", "pinnace.cli.main", *cluster.cli_args, *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 from pinnace.client import Client
+from pinnace.localcluster.cluster import LocalCluster
 from tests.integration.controllers.test_cronjob import make_cronjob
 
 
-def cli(server: str, *args: str) -> subprocess.CompletedProcess:
+def cli(cluster: LocalCluster, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", "--server", server, *args],
+        [sys.executable, "-m", "pinnace.cli.main", *cluster.cli_args, *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -20,10 +21,10 @@ def cli(server: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_create_job_from_cronjob_wait_logs_get(
-    cluster: object, cluster_client: Client, cluster_namespace: str
+    cluster: LocalCluster, cluster_client: Client, cluster_namespace: str
 ) -> None:
     ns = cluster_namespace
-    server = cluster.server  # type: ignore[attr-defined]
+    server = cluster
     cj = make_cronjob("nightly", "0 3 * * *", suspend=True)
     cj.spec.job_template.spec.template.spec.containers[0].command[:] = ["echo", "hello"]
     cluster_client.cron_jobs(ns).create(cj)
