@@ -216,6 +216,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where node-local PersistentVolumes live (default <root-dir>/local-volumes); "
         "published as the Node annotation pinnace.io/local-volume-dir",
     )
+    add_bool_flag(
+        p,
+        "--cgroups",
+        default=True,
+        help="enforce containers' memory and cpu limits in cgroups where writable"
+        " (false: memory limits as RLIMIT_DATA, cpu limits not enforced)",
+    )
     p.add_argument("--log-level", default="info", help="debug, info, warning or error")
     args = p.parse_args(argv)
     if args.crashloop_backoff_base <= 0 or args.crashloop_backoff_max < args.crashloop_backoff_base:
@@ -250,6 +257,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         housekeeping_period=args.housekeeping_period,
         log_times_period=args.container_log_times_period,
         local_volume_dir=args.local_volume_dir,
+        cgroups=args.cgroups,
         pod_network=args.pod_network,
         pod_cidr=str(args.pod_cidr or ""),
         cluster_domain=args.cluster_domain,
