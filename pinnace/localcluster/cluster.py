@@ -26,6 +26,7 @@ from pathlib import Path
 from pinnace.client import Client
 from pinnace.client.config import ClientConfig, load_config
 from pinnace.localcluster import process
+from pinnace.localcluster.cgroups import cleanup_cgroups
 from pinnace.localcluster.etcd import EtcdServer, free_port
 from pinnace.machinery import hostnet, pki
 from pinnace.machinery.conditions import is_true
@@ -328,14 +329,14 @@ def proxy_table(data_dir: Path) -> str:
 def cleanup_network(data_dir: Path) -> list[str]:
     """Remove what the cluster in ``data_dir`` made in the host's network:
     its kubelets' pod namespaces, bridges and routes, and its proxy's table,
-    bridge and routes; what was removed. For a stop, and after a crash
-    (``pinnace down`` of a cluster that is not running)."""
+    bridge and routes (and its kubelets' cgroups); what was removed. For a
+    stop, and after a crash (``pinnace down`` of a cluster that is not running)."""
     data_dir = data_dir.resolve()
+    removed = cleanup_cgroups(data_dir)
     try:
         net = json.loads((data_dir / NETWORK_FILE).read_text())
     except (OSError, ValueError):
-        return []
-    removed = []
+        return removed
     nodes_dir = data_dir / "nodes"
     for root in sorted(nodes_dir.iterdir()) if nodes_dir.is_dir() else []:
         removed += hostnet.cleanup_node(hostnet.node_identity(root.name, root))
