@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import web
 from google.protobuf.message import Message
 
-from apiserver.auth import Authenticator, Credentials, current_user
+from apiserver.auth import Authenticator, Credentials, UserInfo, current_user
 from apiserver.auth.tls import rest_ssl_context
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS
 from apiserver.registry.resource import Resource
@@ -121,6 +121,25 @@ def _delete_options(
         raise errors.BadRequest(f"invalid DeleteOptions: {e}") from None
 
 
+# authentication.k8s.io/v1 SelfSubjectReview: who the server takes the caller for.
+SELF_SUBJECT_REVIEW_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+
+
+def self_subject_review(user: UserInfo | None) -> dict[str, Any]:
+    """The SelfSubjectReview answer (``kubectl auth whoami``) for ``user``."""
+    info: dict[str, Any] = {"username": user.name if user else ""}
+    if user is not None and user.uid:
+        info["uid"] = user.uid
+    if user is not None and user.groups:
+        info["groups"] = list(user.groups)
+    return {
+        "kind": "SelfSubjectReview",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"creationTimestamp": None},
+        "status": {"userInfo": info},
+    }
+
+
 def http_credentials(request: web.Request) -> Credentials:
     """The verified client certificate and the Authorization header of a request."""
     ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
@@ -212,6 +231,8 @@ class RestServer:
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
+        if path == SELF_SUBJECT_REVIEW_PATH and request.method == "POST":
+            return _json(self_subject_review(current_user.get()), status=201)
         if request.method == "GET":
             static = self._static(path, request)
             if static is not None:

@@ -92,6 +92,13 @@ def test_discovery_commands(kubectl: Kubectl) -> None:
     assert nodes == ["node/node-1", "node/node-2", "node/node-3"]
 
 
+def test_auth_whoami_names_the_kubeconfig_identity(kubectl: Kubectl) -> None:
+    """The kubeconfig `pinnace up` writes is the admin's client certificate."""
+    review = json.loads(kubectl("auth", "whoami", "-o", "json").stdout)
+    assert review["status"]["userInfo"]["username"] == "kubernetes-admin"
+    assert review["status"]["userInfo"]["groups"] == ["system:masters", "system:authenticated"]
+
+
 def test_create_get_label_annotate_delete(kubectl: Kubectl) -> None:
     kubectl("create", "-f", "-", input=DEPLOYMENT)
     got = json.loads(kubectl("get", "deployment", "web", "-o", "json").stdout)
