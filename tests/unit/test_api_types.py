@@ -31,6 +31,10 @@ KINDS = [
     ("pinnace.api.core.v1.service_pb2", "Service", "v1"),
     ("pinnace.api.discovery.v1.endpointslice_pb2", "EndpointSlice", "discovery.k8s.io/v1"),
     ("pinnace.api.autoscaling.v1.scale_pb2", "Scale", "autoscaling/v1"),
+    ("pinnace.api.rbac.v1.rbac_pb2", "Role", "rbac.authorization.k8s.io/v1"),
+    ("pinnace.api.rbac.v1.rbac_pb2", "RoleBinding", "rbac.authorization.k8s.io/v1"),
+    ("pinnace.api.rbac.v1.rbac_pb2", "ClusterRole", "rbac.authorization.k8s.io/v1"),
+    ("pinnace.api.rbac.v1.rbac_pb2", "ClusterRoleBinding", "rbac.authorization.k8s.io/v1"),
 ]
 
 
@@ -304,6 +308,7 @@ EXPLICIT_JSON_NAMES = {
     "externalIPs",
     "loadBalancerIP",
     "clientIP",
+    "nonResourceURLs",
 }
 
 
