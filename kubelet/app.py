@@ -239,6 +239,8 @@ class Kubelet:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.manager is not None:
             await self.manager.stop(kill_containers=self.kill_pods_on_exit)
+        if self.ctx is not None:
+            await asyncio.to_thread(self.ctx.cgroups.release)
         if self.dns is not None:
             await self.dns.close()
         if self.kill_pods_on_exit and self.ctx is not None:

@@ -34,7 +34,9 @@ it (and the pod's cgroup once empty). The container is then reported
 terminated with reason ``OOMKilled`` (exit code 137: SIGKILL), as
 Kubernetes reports it. ``sweep`` (kubelet start, housekeeping) removes
 what a crash left: the cgroups of pods whose directory is gone.
-``<root dir>/cgroups.json`` lists the parents, for ``pinnace down``.
+``<root dir>/cgroups.json`` lists the parents, for ``pinnace down``; a
+kubelet that stops removes its parent when nothing is left in it
+(``release``).
 
 Limits: memory in bytes; cpu as a CFS quota per 100 ms period, at least
 1 ms (Kubernetes' MinQuotaPeriod): ``500m`` is 50000 us per 100000 us.
@@ -207,6 +209,16 @@ class Cgroups:
             with contextlib.suppress(OSError):
                 d.parent.rmdir()  # the pod's: fails while another container has one
         return gone
+
+    def release(self) -> None:
+        """Remove the parents if nothing is left in them (kubelet stop; a
+        container left running keeps its pod's cgroup, hence the parent)."""
+        for h in self.hierarchies:
+            for pod in _subdirs(h.parent):
+                with contextlib.suppress(OSError):
+                    pod.rmdir()
+            with contextlib.suppress(OSError):
+                h.parent.rmdir()
 
     # ---- after a crash -----------------------------------------------------------------
 

@@ -97,8 +97,8 @@ def test_a_container_over_its_memory_limit_is_oomkilled_and_the_node_keeps_worki
     dirs = [Path(d) for d in _state(cgroup_kubelet, uid, "c", 0)["cgroups"]]
     assert dirs
     pid = _state(cgroup_kubelet, uid, "c", 0)["pid"]
-    for d in dirs:
-        assert str(pid) in (d / "cgroup.procs").read_text().split()
+    for d in dirs:  # the wrapper joins its cgroups first thing, maybe just after "running"
+        wait_for(lambda d=d: str(pid) in (d / "cgroup.procs").read_text().split())
         if (d / "cpu.cfs_quota_us").exists():
             assert (d / "cpu.cfs_quota_us").read_text().strip() == "25000"
             assert (d / "cpu.cfs_period_us").read_text().strip() == "100000"
@@ -140,6 +140,7 @@ def test_a_kubelet_restart_keeps_the_container_its_user_and_its_cgroup(
     state = _state(cgroup_kubelet, uid, "c", 0)
     dirs = [Path(d) for d in state["cgroups"]]
     procs = dirs[0] / "cgroup.procs"
+
     # The wrapper joins, then runs the command: both listed once it started.
     def joined() -> list[str] | None:
         pids = procs.read_text().split()
@@ -158,3 +159,35 @@ def test_a_kubelet_restart_keeps_the_container_its_user_and_its_cgroup(
     assert all(d.exists() for d in dirs)
     assert str(sleeper) in (dirs[0] / "cgroup.procs").read_text().split()
     assert Path(f"/proc/{sleeper}/status").read_text().count("Uid:\t1000") == 1
+
+
+def test_without_cgroups_a_memory_limit_is_an_rlimit(
+    client: Client, namespace: str, start_kubelet
+) -> None:
+    """--cgroups=false: the allocation fails inside the program (exit 1,
+    reason Error), there is no OOM kill to report; nothing is made in cgroups."""
+    kubelet = start_kubelet("--cgroups=false")
+    pod = make_pod(
+        "capped",
+        [
+            {
+                "name": "c",
+                "command": ["python3", "-c", "b = bytearray(200 * 1024 * 1024)"],
+                "resources": {"limits": {"memory": "32Mi"}},
+            }
+        ],
+        restartPolicy="Never",
+    )
+    uid = run_pod(client, namespace, kubelet.node, pod).metadata.uid
+
+    def terminated():
+        cs = _status(client, namespace, "capped", "c")
+        return cs if cs is not None and cs.state.HasField("terminated") else None
+
+    cs = wait_for(terminated, what="capped terminated")
+    assert (cs.state.terminated.exit_code, cs.state.terminated.reason) == (1, "Error")
+    assert _state(kubelet, uid, "c", 0)["cgroups"] == []
+    assert (
+        "MemoryError"
+        in (kubelet.root / "pods" / uid / ".pinnace" / "logs" / "c" / "0.log").read_text()
+    )

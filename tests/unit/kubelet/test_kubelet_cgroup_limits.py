@@ -67,7 +67,7 @@ def test_rlimit_fallback(limits: Limits, prefix: list[str]) -> None:
 
 def _fake(tmp_path: Path, version: int) -> Cgroups:
     parent = tmp_path / "pinnace-x"
-    parent.mkdir()
+    parent.mkdir(parents=True)
     if version == 2:
         (parent / "cgroup.subtree_control").write_text("memory cpu\n")
     return Cgroups([Hierarchy(version, parent, frozenset({"memory", "cpu"}))])
@@ -166,3 +166,13 @@ def test_the_runtime_puts_the_rlimit_prefix_before_the_user_without_cgroups(
     )
     prefix, dirs = ProcessRuntime()._limit(spec)
     assert prefix == [*rlimit_prefix(Limits(memory=1024)), "setpriv", "--"] and dirs == ()
+
+
+def test_release_removes_only_empty_parents(tmp_path: Path) -> None:
+    busy, idle = _fake(tmp_path / "a", 1), _fake(tmp_path / "b", 1)
+    (busy.hierarchies[0].parent / "pod-1" / "c-0").mkdir(parents=True)  # a container left running
+    (idle.hierarchies[0].parent / "pod-2").mkdir()
+    busy.release()
+    idle.release()
+    assert (busy.hierarchies[0].parent / "pod-1" / "c-0").exists()
+    assert not idle.hierarchies[0].parent.exists()
