@@ -51,6 +51,10 @@ reported OOMKilled. CPU cannot be throttled with rlimits (RLIMIT_CPU
 kills a process after a total of CPU seconds; it does not limit a rate),
 so a cpu limit is not enforced there.
 
+Processes the kubelet starts *beside* a running container (exec sessions,
+exec probes, lifecycle hooks) run as the container's user but not in its
+cgroup (Kubernetes' runtimes put them in it): they are not limited.
+
 All of this is blocking file-system work: the runtime runs it in threads.
 """
 

@@ -19,15 +19,20 @@ restartCount while it runs.
 
 The wrapper convention: a container runs as
 
-    /bin/sh -c WRAPPER pinnace-container <attempt dir> <working dir> <command> <args...>
+    /bin/sh -c WRAPPER pinnace-container <attempt dir> <working dir> [prefix] <command> <args...>
 
 (prefixed with ``ip netns exec <pod namespace>`` when the pod has its own
-network: ``ip`` execs the shell, so the pid stays the wrapper's)
+network: ``ip`` execs the shell, so the pid stays the wrapper's; the
+optional ``prefix`` before the command is ``prlimit`` for the rlimit
+fallback of a memory limit and ``setpriv`` for the container's user,
+cgroups.py and security.py: each execs the next, so the command keeps
+the pid the wrapper started; the wrapper itself stays root)
 
 started with ``posix_spawn`` in a new session, so the wrapper's pid W is
 also the process group of the container: the kubelet signals the group
 (SIGTERM, then SIGKILL) and reaches the command and everything it started.
-The wrapper writes its pid, installs *handlers* (not "ignore", which the
+The wrapper first joins the container's cgroups (the kubelet opened their
+``cgroup.procs`` as fds 3 and 4 for it, cgroups.py), writes its pid, installs *handlers* (not "ignore", which the
 command would inherit) for HUP INT QUIT TERM USR1 USR2 ALRM, runs the
 command in the foreground (the kubelet passes its absolute path, so it is
 never a shell builtin) and, when it ends, writes its exit status (128+N
@@ -53,7 +58,9 @@ the code, and the file's mtime the finish time. No ``exit`` file and no W
 means the container vanished while nobody watched: reported as terminated
 with exit code 137, reason ContainerStatusUnknown. After W exits, the
 kubelet SIGKILLs its process group once, so nothing a container left
-behind outlives it (Kubernetes kills the container's cgroup).
+behind outlives it (Kubernetes kills the container's cgroup); a
+container with limits has a cgroup of its own, which is read (was there
+an OOM kill? then the reason is OOMKilled), emptied and removed then.
 """
 
 from __future__ import annotations
