@@ -165,3 +165,23 @@ def test_aggregation(kubectl: Kubectl, cluster_scoped: str, cluster_client: Clie
     wait_for(lambda: rules() == want, timeout=30, what="aggregated rules")
     kubectl("label", "clusterrole", source, f"{label}-")
     wait_for(lambda: rules() == [], timeout=30, what="rules gone with the label")
+
+
+ROLE_V1 = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: applied}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get]}
+"""
+
+
+@pytest.mark.parametrize("server_side", [False, True], ids=["client-side", "server-side"])
+def test_apply_and_explain(kubectl: Kubectl, server_side: bool) -> None:
+    flags = ["--server-side"] if server_side else []
+    kubectl("apply", *flags, "-f", "-", input=ROLE_V1)
+    kubectl("apply", *flags, "-f", "-", input=ROLE_V1.replace("verbs: [get]", "verbs: [get, list]"))
+    shown = kubectl("get", "role", "applied", "-o", "jsonpath={.rules[0].verbs}")
+    assert json.loads(shown.stdout) == ["get", "list"]
+    explained = kubectl("explain", "clusterrole.aggregationRule").stdout
+    assert "clusterRoleSelectors" in explained
