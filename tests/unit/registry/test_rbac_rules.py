@@ -188,6 +188,13 @@ BINDING_CASES = [
         "Required value",
     ),
     (
+        "group-without-name",
+        "RoleBinding",
+        subject(kind="Group", apiGroup=RBAC, name=""),
+        "subjects[0].name",
+        "Required value",
+    ),
+    (
         "user-api-group",
         "RoleBinding",
         subject(kind="User", apiGroup="apps", name="alice"),
@@ -232,9 +239,11 @@ BINDING_CASES = [
 )
 def test_bad_binding(kind: str, patch: dict[str, Any], path: Any, fragment: str) -> None:
     errs = create_errors(kind, patch)
-    if path == "subjects[0].name" and "User" in str(patch):
-        # Kubernetes reports an empty user name twice: Required, and "user name cannot be empty".
-        assert any("user name cannot be empty" in str(e) for e in errs)
+    subject_kind = patch.get("subjects", [{}])[0].get("kind")
+    if path == "subjects[0].name" and subject_kind in ("User", "Group"):
+        # Kubernetes reports an empty user or group name twice: Required, and
+        # "user name cannot be empty" / "group name cannot be empty".
+        assert any(f"{subject_kind.lower()} name cannot be empty" in str(e) for e in errs)
     assert_only(errs, path, fragment)
 
 
