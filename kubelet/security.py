@@ -35,7 +35,14 @@ as root, as today). So:
 
 The switch itself is ``setpriv`` (util-linux), put in front of the
 command: ``setpriv --reuid U --regid G --groups A,B -- <command>``; it
-execs the command, so the pid is unchanged. The container's wrapper
+execs the command, so the pid is unchanged. Leaving root drops every
+capability (the kernel does so on setuid); ``allowPrivilegeEscalation:
+false`` adds ``--no-new-privs``, so the host's setuid programs cannot
+raise the container's privileges again. (Without it they can, as in
+Kubernetes, where allowPrivilegeEscalation defaults to true; but here
+they are the host's programs.) ``capabilities``, ``privileged``,
+``readOnlyRootFilesystem``, seccomp and AppArmor profiles are not
+applied. The container's wrapper
 (runtime.py) stays root, so only the kubelet can write its exit file and
 the container's processes cannot signal it.
 """
@@ -91,6 +98,7 @@ class RunAs:
     uid: int
     gid: int
     groups: tuple[int, ...] = ()
+    no_new_privs: bool = False  # allowPrivilegeEscalation: false
 
     def argv(self) -> list[str]:
         """The setpriv prefix that runs a command as this user."""
@@ -100,6 +108,7 @@ class RunAs:
             f"--reuid={self.uid}",
             f"--regid={self.gid}",
             f"--groups={groups}" if groups else "--clear-groups",
+            *(["--no-new-privs"] if self.no_new_privs else []),
             "--",
         ]
 
@@ -188,11 +197,13 @@ def run_as(pod: pod_pb2.Pod, ctr: container_pb2.Container, kubelet: Identity) ->
     shared = pod_group(pod)
     if user is not None and user != 0 and shared is not None:
         extra.append(shared)
-    if user is None and group is None and not extra:
+    sc = ctr.security_context
+    nnp = sc.HasField("allow_privilege_escalation") and not sc.allow_privilege_escalation
+    if user is None and group is None and not extra and not nnp:
         return None
     uid = 0 if user is None else user
     gid = group if group is not None else uid
-    return RunAs(uid, gid, tuple(sorted({g for g in extra if g != gid})))
+    return RunAs(uid, gid, tuple(sorted({g for g in extra if g != gid})), nnp)
 
 
 def _check_unprivileged(

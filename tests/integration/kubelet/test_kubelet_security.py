@@ -281,3 +281,30 @@ def test_pod_directory_modes(client: Client, namespace: str, secure_kubelet) -> 
     state = json.loads((d / ".pinnace" / "containers" / "c" / "0" / "state.json").read_text())
     status = Path(f"/proc/{state['pid']}/status").read_text()
     assert "Uid:\t0\t0\t0\t0" in status  # the wrapper stays root: only the command switches
+
+
+@pytest.mark.parametrize(
+    ("escalation", "expected"),
+    [
+        pytest.param(False, "NoNewPrivs:\t1", id="forbidden"),
+        pytest.param(None, "NoNewPrivs:\t0", id="default-allowed"),
+    ],
+)
+def test_allow_privilege_escalation_false_sets_no_new_privs(
+    client: Client, namespace: str, secure_kubelet, escalation: bool | None, expected: str
+) -> None:
+    sc = {"runAsUser": 1000} | (
+        {} if escalation is None else {"allowPrivilegeEscalation": escalation}
+    )
+    pod = make_pod(
+        "nnp",
+        [
+            {
+                "name": "c",
+                "command": ["sh", "-c", "grep NoNewPrivs /proc/self/status; sleep 300"],
+                "securityContext": sc,
+            }
+        ],
+    )
+    uid = run_pod(client, namespace, secure_kubelet.node, pod).metadata.uid
+    assert _wait_log(secure_kubelet, uid, "c", "NoNewPrivs").splitlines()[0] == expected

@@ -68,6 +68,21 @@ def _pod(pod_sc: dict, *ctr_scs: dict) -> pod_pb2.Pod:
         pytest.param(
             {"runAsNonRoot": True}, {"runAsNonRoot": False}, None, id="container-lifts-non-root"
         ),
+        pytest.param(
+            {"runAsUser": 1000},
+            {"allowPrivilegeEscalation": False},
+            RunAs(1000, 1000, (), no_new_privs=True),
+            id="no-privilege-escalation",
+        ),
+        pytest.param(
+            {}, {"allowPrivilegeEscalation": False}, RunAs(0, 0, (), True), id="nnp-even-as-root"
+        ),
+        pytest.param(
+            {"runAsUser": 1000},
+            {"allowPrivilegeEscalation": True},
+            RunAs(1000, 1000),
+            id="escalation-allowed",
+        ),
     ],
 )
 def test_run_as(pod_sc: dict, ctr_sc: dict, expected: RunAs | None) -> None:
@@ -175,6 +190,11 @@ def test_pod_group(pod_sc: dict, ctr_scs: tuple[dict, ...], expected: int | None
             RunAs(1000, 3000, (2000, 4000)),
             [SETPRIV, "--reuid=1000", "--regid=3000", "--groups=2000,4000", "--"],
             id="groups",
+        ),
+        pytest.param(
+            RunAs(5, 5, (), no_new_privs=True),
+            [SETPRIV, "--reuid=5", "--regid=5", "--clear-groups", "--no-new-privs", "--"],
+            id="no-new-privs",
         ),
     ],
 )
