@@ -46,6 +46,14 @@ CASES: list[tuple[str, ParseArgs, list[str], str, str, bool]] = [
         "kill_pods_on_exit",
         False,
     ),
+    (
+        "kubelet",
+        kubelet_args,
+        ["--node-name", "n", "--root-dir", "/tmp/pinnace-flags-test"],
+        "--cgroups",
+        "cgroups",
+        True,
+    ),
     ("proxy", proxy_args, ["--apiserver", "127.0.0.1:1"], "--cleanup", "cleanup", False),
     (
         "apiserver",
@@ -53,6 +61,14 @@ CASES: list[tuple[str, ParseArgs, list[str], str, str, bool]] = [
         ["--etcd-servers", "127.0.0.1:1"],
         "--rest-plain-http",
         "rest_plain_http",
+        False,
+    ),
+    (
+        "apiserver",
+        apiserver_args,
+        ["--etcd-servers", "127.0.0.1:1"],
+        "--anonymous-auth",
+        "anonymous_auth",
         False,
     ),
 ]
