@@ -33,14 +33,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from kubelet.envvars import links_enabled, service_env
 from kubelet.paths import PathError, inside
-from kubelet.runtime import command_in_netns
+from kubelet.runtime import command_in_cgroups, command_in_netns
 from kubelet.security import Identity, RunAs, SecurityError, kubelet_identity, run_as
 from pinnace.api.core.v1 import container_pb2, pod_pb2, reference_pb2, service_pb2
 from pinnace.machinery.quantity import parse_quantity
@@ -215,16 +215,19 @@ class Environment:
         """The setpriv prefix that runs a command as the container's user."""
         return self.user.argv() if self.user is not None else []
 
-    def argv(self, command: list[str]) -> list[str]:
+    def argv(self, command: list[str], cgroups: Sequence[Path] = ()) -> list[str]:
         """``command`` as run in the container's network namespace, as its
-        user (FileNotFoundError if its executable does not exist)."""
-        return command_in_netns(
+        user, in its ``cgroups`` (its current instance's; FileNotFoundError
+        if the executable does not exist)."""
+        argv = command_in_netns(
             command,
             netns=self.netns,
             path=self.env.get("PATH", ""),
             workdir=self.workdir,
             prefix=self.user_prefix,
+            resolve=bool(cgroups),
         )
+        return command_in_cgroups(argv, cgroups)
 
 
 def container_environment(

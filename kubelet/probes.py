@@ -41,7 +41,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from kubelet.runtime import command_in_netns
+from kubelet.runtime import command_in_cgroups, command_in_netns
 from pinnace.api.core.v1 import container_pb2
 from pinnace.api.meta.v1 import meta_pb2
 from pinnace.machinery.intstr import intstr_value
@@ -88,13 +88,21 @@ async def run_exec(
     timeout: float,
     netns: str = "",
     user: Sequence[str] = (),
+    cgroups: Sequence[Path] = (),
 ) -> Outcome:
     """Run ``command`` (in the network namespace ``netns``, "" = the host's;
-    behind ``user``, the setpriv prefix that switches to the container's user)."""
+    behind ``user``, the setpriv prefix that switches to the container's
+    user; in the container's ``cgroups``)."""
     try:
         argv = command_in_netns(
-            command, netns=netns, path=env.get("PATH", ""), workdir=cwd, prefix=user
+            command,
+            netns=netns,
+            path=env.get("PATH", ""),
+            workdir=cwd,
+            prefix=user,
+            resolve=bool(cgroups),
         )
+        argv = command_in_cgroups(argv, cgroups)
         proc = await asyncio.create_subprocess_exec(
             *argv,
             env=dict(env),
@@ -206,9 +214,11 @@ async def run_handler(
     timeout: float,
     netns: str = "",
     user: Sequence[str] = (),
+    cgroups: Sequence[Path] = (),
 ) -> Outcome:
     """Run a Probe's or a LifecycleHandler's action once (an exec inside the
-    pod's network namespace ``netns``, as the container's ``user``)."""
+    pod's network namespace ``netns``, as the container's ``user``, in its
+    ``cgroups``)."""
     try:
         if handler.HasField("exec"):
             if not handler.exec.command:
@@ -220,6 +230,7 @@ async def run_handler(
                 timeout=timeout,
                 netns=netns,
                 user=user,
+                cgroups=cgroups,
             )
         if handler.HasField("http_get"):
             port = resolve_port(handler.http_get.port, container)

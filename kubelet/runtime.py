@@ -91,6 +91,7 @@ __all__ = [
     "ProcessRuntime",
     "Runtime",
     "StartError",
+    "command_in_cgroups",
     "command_in_netns",
     "exit_from_status",
 ]
@@ -105,6 +106,14 @@ WRAPPER = (
     'echo "$rc" > "$d/exit"\nexit "$rc"\n'
 )
 WRAPPER_NAME = "pinnace-container"
+# Puts itself into the cgroups whose cgroup.procs files it is given, then
+# execs the rest: a process started beside a running container (an exec
+# session, an exec probe, a hook) joins the container's cgroups.
+JOIN = (
+    'n=$1; shift\nwhile [ "$n" -gt 0 ]; do { echo $$ > "$1"; } 2>/dev/null; shift; n=$((n-1)); done\n'
+    'exec "$@"\n'
+)
+JOIN_NAME = "pinnace-join"
 POLL_INTERVAL = 0.2
 LOST_EXIT_CODE = 137
 START_ERROR_EXIT_CODE = 128
@@ -266,18 +275,30 @@ def command_in_netns(
     path: str,
     workdir: Path,
     prefix: Sequence[str] = (),
+    resolve: bool = False,
 ) -> list[str]:
     """``command`` as run inside the network namespace ``netns`` ("" = as
     is), behind ``prefix`` (the setpriv that switches user, security.py).
-    Its executable is resolved first, so a missing one fails here with
+    Its executable is resolved first (also with ``resolve``: for a command
+    that another program will exec), so a missing one fails here with
     FileNotFoundError, as an exec would, rather than as ``ip``'s exit code."""
-    if not netns and not prefix:
+    if not netns and not prefix and not resolve:
         return list(command)
     try:
         exe = resolve_command(command[0], path=path, workdir=workdir)
     except StartError as e:
         raise FileNotFoundError(str(e)) from None
     return netns_argv(netns, [*prefix, exe, *command[1:]])
+
+
+def command_in_cgroups(argv: list[str], cgroups: Sequence[Path]) -> list[str]:
+    """``argv`` run inside ``cgroups`` (a container's, cgroups.py): behind a
+    shell that joins them, as root and in the host's mount namespace (before
+    ``ip netns exec``, which remounts /sys), then execs it."""
+    if not cgroups:
+        return list(argv)
+    procs = [str(Path(d) / "cgroup.procs") for d in cgroups]
+    return ["/bin/sh", "-c", JOIN, JOIN_NAME, str(len(procs)), *procs, *argv]
 
 
 async def wait_pid_gone(pid: int, is_same: Callable[[int], bool]) -> None:

@@ -397,7 +397,8 @@ class KubeletServer:
         await self._start_response(writer, 200, "application/vnd.pinnace.exec-stream")
         try:
             proc = await asyncio.create_subprocess_exec(
-                *environment.argv(argv),  # inside the pod's network namespace
+                # inside the pod's network namespace, as its user, in its cgroups
+                *environment.argv(argv, cs.instance.cgroups if cs.instance else ()),
                 env=environment.env,
                 cwd=str(environment.workdir),
                 stdin=asyncio.subprocess.PIPE,

@@ -87,6 +87,7 @@ async def kill_container(
                     timeout=grace,
                     netns=environment.netns,
                     user=environment.user_prefix,
+                    cgroups=inst.cgroups,
                 )
             if out.result is Result.FAILURE:
                 ps.event("Warning", "FailedPreStopHook", f"PreStopHook failed: {out.message}")

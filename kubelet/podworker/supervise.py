@@ -106,6 +106,7 @@ def _add_probe(ps: PodState, cs: ContainerState, w: Watch, kind: ProbeKind) -> N
             timeout=timeout,
             netns=environment.netns,
             user=environment.user_prefix,
+            cgroups=w.instance.cgroups,
         )
 
     def changed(_: str, ok: bool, message: str) -> None:
@@ -165,6 +166,7 @@ async def _post_start(ps: PodState, cs: ContainerState, w: Watch) -> None:
         timeout=float(grace),
         netns=environment.netns,
         user=environment.user_prefix,
+        cgroups=w.instance.cgroups,
     )
     cs.post_start_done = True
     if out.result is Result.FAILURE and w.instance.exit is None:

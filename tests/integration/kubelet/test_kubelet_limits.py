@@ -11,10 +11,12 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from kubelet.cgroups import Cgroups
+from kubelet.server import read_exec_frames
 from pinnace.client import Client
 from tests.integration.kubelet.helpers import container_status, get_pod, make_pod, run_pod, wait_for
 
@@ -191,3 +193,42 @@ def test_without_cgroups_a_memory_limit_is_an_rlimit(
         "MemoryError"
         in (kubelet.root / "pods" / uid / ".pinnace" / "logs" / "c" / "0.log").read_text()
     )
+
+
+def test_exec_sessions_and_exec_probes_run_in_the_containers_cgroup(
+    client: Client, namespace: str, cgroup_kubelet
+) -> None:
+    probe = {"exec": {"command": ["sh", "-c", "grep memory /proc/self/cgroup > probe-cgroup"]}}
+    pod = make_pod(
+        "joined",
+        [
+            {
+                "name": "c",
+                "command": ["sleep", "300"],
+                "resources": {"limits": {"memory": "64Mi"}},
+                "readinessProbe": {**probe, "periodSeconds": 1},
+            }
+        ],
+    )
+    uid = run_pod(client, namespace, cgroup_kubelet.node, pod).metadata.uid
+
+    def ready():
+        cs = _status(client, namespace, "joined", "c")
+        return cs if cs is not None and cs.ready else None
+
+    wait_for(ready, what="joined ready")
+    memory = next(Path(d) for d in _state(cgroup_kubelet, uid, "c", 0)["cgroups"] if "memory" in d)
+    own = str(memory).split("/sys/fs/cgroup/memory", 1)[-1]
+    probe_cgroup = (cgroup_kubelet.root / "pods" / uid / "probe-cgroup").read_text()
+    assert probe_cgroup.strip().endswith(own)
+    query = urlencode(
+        [("command", "grep"), ("command", "memory"), ("command", "/proc/self/cgroup")]
+    )
+    status, body = cgroup_kubelet.get(f"/exec/{namespace}/joined/c?{query}", method="POST")
+    assert status == 200
+    out = b"".join(p for ch, p in read_exec_frames(body) if ch == 1).decode()
+    assert out.strip().endswith(own)
+    status, body = cgroup_kubelet.get(
+        f"/exec/{namespace}/joined/c?command=no-such-binary", method="POST"
+    )
+    assert json.loads(read_exec_frames(body)[-1][1])["exitCode"] == -1
