@@ -52,8 +52,11 @@ kills a process after a total of CPU seconds; it does not limit a rate),
 so a cpu limit is not enforced there.
 
 Processes the kubelet starts *beside* a running container (exec sessions,
-exec probes, lifecycle hooks) run as the container's user but not in its
-cgroup (Kubernetes' runtimes put them in it): they are not limited.
+exec probes, lifecycle hooks) join its cgroups too, as with Kubernetes'
+runtimes: they run behind a small shell (runtime.py ``JOIN``) that writes
+its pid to the cgroups' ``cgroup.procs`` (as root, in the host's mount
+namespace, before ``ip netns exec``), then execs them; they count against
+the container's limits and die with it.
 
 All of this is blocking file-system work: the runtime runs it in threads.
 """
