@@ -4,6 +4,7 @@ plain directories standing in for cgroups), and the rlimit fallback."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from kubelet.cgroups import (
     limits_of,
     rlimit_prefix,
 )
-from kubelet.runtime import LaunchSpec, ProcessRuntime
+from kubelet.runtime import JOIN, JOIN_NAME, LaunchSpec, ProcessRuntime, command_in_cgroups
 from pinnace.api.core.v1 import container_pb2
 from pinnace.machinery import codec
 
@@ -176,3 +177,29 @@ def test_release_removes_only_empty_parents(tmp_path: Path) -> None:
     idle.release()
     assert (busy.hierarchies[0].parent / "pod-1" / "c-0").exists()
     assert not idle.hierarchies[0].parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("cgroups", "expected"),
+    [
+        pytest.param((), ["ls", "-l"], id="no-cgroups-unchanged"),
+        pytest.param(
+            (Path("/cg/memory/x"), Path("/cg/cpu/x")),
+            ["/bin/sh", "-c", JOIN, JOIN_NAME, "2", "/cg/memory/x/cgroup.procs",
+             "/cg/cpu/x/cgroup.procs", "ls", "-l"],
+            id="joins-then-execs",
+        ),
+    ],
+)  # fmt: skip
+def test_command_in_cgroups(cgroups: tuple[Path, ...], expected: list[str]) -> None:
+    assert command_in_cgroups(["ls", "-l"], cgroups) == expected
+
+
+def test_the_join_shell_enters_the_cgroups_and_keeps_the_pid(tmp_path: Path) -> None:
+    """With plain files standing in for cgroup.procs: the pid written is the command's."""
+    procs = [tmp_path / "a", tmp_path / "b"]
+    for p in procs:
+        p.mkdir()
+    argv = command_in_cgroups(["sh", "-c", "echo $$"], procs)
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    assert [(p / "cgroup.procs").read_text() for p in procs] == [out, out]
