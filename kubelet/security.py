@@ -42,9 +42,8 @@ raise the container's privileges again. (Without it they can, as in
 Kubernetes, where allowPrivilegeEscalation defaults to true; but here
 they are the host's programs.) ``capabilities``, ``privileged``,
 ``readOnlyRootFilesystem``, seccomp and AppArmor profiles are not
-applied. The container's wrapper
-(runtime.py) stays root, so only the kubelet can write its exit file and
-the container's processes cannot signal it.
+applied. The container's wrapper (runtime.py) stays root, so the
+container's processes can neither forge its exit file nor signal it.
 """
 
 from __future__ import annotations
