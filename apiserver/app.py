@@ -13,6 +13,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from apiserver.auth import Authenticator, load_token_file
+from apiserver.auth.authz import Authorizer, RbacIndex
 from apiserver.auth.tls import grpc_server_credentials
 from apiserver.compaction import compact_forever
 from apiserver.etcd.client import EtcdClient
@@ -20,6 +21,7 @@ from apiserver.metrics import CACHE_OBJECTS
 from apiserver.namespaces import NamespaceFinalizer, NamespacePhases, ensure_system_namespaces
 from apiserver.registry.config import RegistryConfig
 from apiserver.registry.kinds import STRATEGIES
+from apiserver.registry.kinds.rbacbootstrap import VerbsAccess
 from apiserver.registry.resource import Resource, resource_prefix
 from apiserver.registry.verbs import Verbs
 from apiserver.rest.app import RestServer
@@ -28,6 +30,8 @@ from apiserver.storage.hub import CacheHub
 from apiserver.storage.store import Store
 from apiserver.storage.watchcache import WatchCache
 from pinnace.machinery import kinds
+from pinnace.machinery.rbac import GROUP as RBAC_GROUP
+from pinnace.machinery.rbacbootstrap import ensure_bootstrap_rbac
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,8 @@ class Options:
     client_ca_file: str = ""
     token_auth_file: str = ""
     anonymous_auth: bool = False
+    # Authorizers in order (auth/authz.py): "Node", "RBAC", "AlwaysAllow".
+    authorization_modes: tuple[str, ...] = ("Node", "RBAC")
 
     def authenticator(self) -> Authenticator:
         """The authenticator these options describe (reads the token file)."""
@@ -116,6 +122,17 @@ class ApiServer:
             self.resources, verbs, period=self.opts.namespace_sync_period
         )
         await ensure_system_namespaces(self.resources["namespaces"], verbs)
+        await ensure_bootstrap_rbac(VerbsAccess(self.resources, verbs))
+        r = self.resources
+        authorizer = Authorizer(
+            self.opts.authorization_modes,
+            RbacIndex(
+                r[f"roles.{RBAC_GROUP}"].cache,
+                r[f"clusterroles.{RBAC_GROUP}"].cache,
+                r[f"rolebindings.{RBAC_GROUP}"].cache,
+                r[f"clusterrolebindings.{RBAC_GROUP}"].cache,
+            ),
+        )
 
         server = grpc.aio.server(
             options=[
@@ -127,7 +144,7 @@ class ApiServer:
         )
         authn = self.opts.authenticator()
         server.add_generic_rpc_handlers(
-            (generic_handler(ApiService(self.resources, verbs), authn),)
+            (generic_handler(ApiService(self.resources, verbs, authorizer), authn),)
         )
         health_servicer = (
             health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
@@ -146,7 +163,7 @@ class ApiServer:
         await server.start()
         self.server = server
         if self.opts.rest_listen:
-            self.rest = RestServer(self.resources, verbs, authn)
+            self.rest = RestServer(self.resources, verbs, authn, authorizer)
             self.rest_port = await self.rest.start(
                 self.opts.rest_listen,
                 cert_file=self.opts.tls_cert_file,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from apiserver.app import ApiServer, Options
 from apiserver.auth.authn import TokenFileError, load_token_file
+from apiserver.auth.authz import MODES
 from apiserver.registry.allocation import IPRange, PortRange
 from pinnace.machinery.flags import Parser, add_bool_flag
 from pinnace.machinery.logging_setup import setup_logging
@@ -109,6 +110,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="",
         help='authenticate bearer tokens listed in this file (token,user,uid[,"g1,g2"] lines)',
     )
+    p.add_argument(
+        "--authorization-mode",
+        type=_modes,
+        default="Node,RBAC",
+        help="authorizers in order, comma-separated: Node, RBAC, AlwaysAllow (local "
+        "experiments only); system:masters may do everything (default %(default)s)",
+    )
     add_bool_flag(
         p,
         "--anonymous-auth",
@@ -141,6 +149,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                 "(or --rest-plain-http for plain HTTP)"
             )
     return args
+
+
+def _modes(text: str) -> list[str]:
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if not modes or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown mode(s) {', '.join(unknown) or '(none given)'}; use {', '.join(MODES)}"
+        )
+    return modes
 
 
 def _cidr(text: str) -> str:
@@ -180,6 +198,7 @@ async def run(args: argparse.Namespace) -> None:
         client_ca_file=args.client_ca_file,
         token_auth_file=args.token_auth_file,
         anonymous_auth=args.anonymous_auth,
+        authorization_modes=tuple(args.authorization_mode),
     )
     server = ApiServer(opts)
     stop = asyncio.Event()

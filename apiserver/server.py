@@ -19,6 +19,8 @@ from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError, Message
 
 from apiserver.auth import Authenticator, Credentials, current_user
+from apiserver.auth.attributes import Attributes
+from apiserver.auth.authz import INTERNAL_USER, Authorizer, authorize
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS, WATCHERS
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
@@ -29,7 +31,7 @@ from pinnace.api.autoscaling.v1 import scale_pb2
 from pinnace.api.core.v1 import binding_pb2
 from pinnace.api.service.v1 import api_pb2
 from pinnace.machinery import errors, kinds
-from pinnace.machinery.objects import M
+from pinnace.machinery.objects import M, object_meta
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +88,12 @@ def pack(obj: Message) -> any_pb2.Any:
 class ApiService:
     """Implements pinnace.api.service.v1.Api over the resources."""
 
-    def __init__(self, resources: dict[str, Resource], verbs: Verbs) -> None:
+    def __init__(
+        self, resources: dict[str, Resource], verbs: Verbs, authorizer: Authorizer
+    ) -> None:
         self._resources = resources
         self._verbs = verbs
+        self._authorizer = authorizer
 
     # ---- decoding ----------------------------------------------------------
 
@@ -99,6 +104,26 @@ class ApiService:
             return self._resources[kinds.by_resource(name).resource]
         except kinds.UnknownKindError as e:
             raise errors.NotFound(str(e)) from None
+
+    def authorized(
+        self, verb: str, name: str, namespace: str = "", obj_name: str = "", subresource: str = ""
+    ) -> Resource:
+        """The resource ``name`` names, once the caller may ``verb`` it
+        (Forbidden, in Kubernetes' words, if not)."""
+        res = self.resource(name)
+        authorize(
+            self._authorizer,
+            Attributes(
+                user=current_user.get() or INTERNAL_USER,
+                verb=verb,
+                api_group=res.info.group,
+                resource=res.info.plural,
+                subresource=subresource,
+                namespace=namespace if res.info.namespaced else "",
+                name=obj_name,
+            ),
+        )
+        return res
 
     @staticmethod
     def unpack(res: Resource, packed: any_pb2.Any, cls: type[M]) -> M:
@@ -123,7 +148,10 @@ class ApiService:
     async def Create(
         self, req: api_pb2.CreateRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.ObjectResponse:
-        res = self.resource(req.resource)
+        res = self.authorized(
+            "create", req.resource, req.namespace, req.name if req.subresource else "",
+            req.subresource,
+        )  # fmt: skip
         if req.subresource == "binding":
             if res.info.kind != "Pod":
                 raise errors.NotFound(f"{res.qualified} has no binding subresource")
@@ -143,7 +171,7 @@ class ApiService:
     async def Get(
         self, req: api_pb2.GetRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.ObjectResponse:
-        res = self.resource(req.resource)
+        res = self.authorized("get", req.resource, req.namespace, req.name, req.subresource)
         if req.subresource == "scale":
             return api_pb2.ObjectResponse(
                 object=pack(await self._verbs.get_scale(res, req.namespace, req.name))
@@ -156,7 +184,7 @@ class ApiService:
     @_handler("list")
     async def List(self, req: api_pb2.ListRequest, context: grpc.aio.ServicerContext) -> bytes:
         """The list, encoded straight from the cached wire bytes (wire.py)."""
-        res = self.resource(req.resource)
+        res = self.authorized("list", req.resource, req.namespace)
         flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
         raws, lm = await self._verbs.list(
             res,
@@ -172,6 +200,9 @@ class ApiService:
         self, req: api_pb2.UpdateRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
+        cls = scale_pb2.Scale if req.subresource == "scale" else res.info.message_class
+        name = object_meta(self.unpack(res, req.object, cls)).name
+        self.authorized("update", req.resource, req.namespace, name, req.subresource)
         if req.subresource == "scale":
             scale = self.unpack(res, req.object, scale_pb2.Scale)
             out = await self._verbs.update_scale(res, req.namespace, scale, dry_run=req.dry_run)
@@ -186,7 +217,7 @@ class ApiService:
     async def Patch(
         self, req: api_pb2.PatchRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.ObjectResponse:
-        res = self.resource(req.resource)
+        res = self.authorized("patch", req.resource, req.namespace, req.name, req.subresource)
         if req.subresource == "scale":
             raise errors.MethodNotAllowed(
                 "patch of the scale subresource is not supported; update it"
@@ -206,7 +237,7 @@ class ApiService:
     async def Delete(
         self, req: api_pb2.DeleteRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.DeleteResponse:
-        res = self.resource(req.resource)
+        res = self.authorized("delete", req.resource, req.namespace, req.name)
         result = await self._verbs.delete(res, req.namespace, req.name, req.options)
         return api_pb2.DeleteResponse(object=pack(result.obj), finished=result.finished)
 
@@ -214,7 +245,7 @@ class ApiService:
     async def DeleteCollection(
         self, req: api_pb2.DeleteCollectionRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.ListResponse:
-        res = self.resource(req.resource)
+        res = self.authorized("deletecollection", req.resource, req.namespace)
         flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
         deleted = await self._verbs.delete_collection(res, flt, req.options)
         return api_pb2.ListResponse(items=[pack(o) for o in deleted])
@@ -223,6 +254,8 @@ class ApiService:
     async def Discovery(
         self, req: api_pb2.DiscoveryRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.DiscoveryResponse:
+        user = current_user.get() or INTERNAL_USER
+        authorize(self._authorizer, Attributes(user=user, verb="get", path="/apis"))
         out = api_pb2.DiscoveryResponse(server_version=VERSION)
         for info in kinds.KINDS:
             verbs = [
@@ -255,7 +288,7 @@ class ApiService:
         registered without a response serializer), so an event is encoded once
         however many watchers receive it."""
         try:
-            res = self.resource(req.resource)
+            res = self.authorized("watch", req.resource, req.namespace)
             flt = self._verbs.make_filter(
                 res, req.namespace, req.label_selector, req.field_selector
             )

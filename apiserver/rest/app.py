@@ -28,6 +28,8 @@ from aiohttp import web
 from google.protobuf.message import Message
 
 from apiserver.auth import Authenticator, Credentials, UserInfo, current_user
+from apiserver.auth.attributes import Attributes
+from apiserver.auth.authz import INTERNAL_USER, Authorizer, authorize
 from apiserver.auth.tls import rest_ssl_context
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS
 from apiserver.registry.resource import Resource
@@ -121,8 +123,21 @@ def _delete_options(
         raise errors.BadRequest(f"invalid DeleteOptions: {e}") from None
 
 
-# authentication.k8s.io/v1 SelfSubjectReview: who the server takes the caller for.
-SELF_SUBJECT_REVIEW_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+# The reviews a caller asks about itself: path -> (group, resource).
+# SelfSubjectReview: who the server takes the caller for (kubectl auth whoami);
+# SelfSubjectAccessReview: may the caller do this (kubectl auth can-i).
+REVIEWS = {
+    "/apis/authentication.k8s.io/v1/selfsubjectreviews": (
+        "authentication.k8s.io",
+        "selfsubjectreviews",
+    ),
+    "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews": (
+        "authorization.k8s.io",
+        "selfsubjectaccessreviews",
+    ),
+}
+# Subresources that run something in a pod or connect to it.
+CONNECT_SUBRESOURCES = frozenset({"exec", "attach", "portforward"})
 
 
 def self_subject_review(user: UserInfo | None) -> dict[str, Any]:
@@ -140,6 +155,49 @@ def self_subject_review(user: UserInfo | None) -> dict[str, Any]:
     }
 
 
+def self_subject_access_review(
+    authorizer: Authorizer, user: UserInfo, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The SelfSubjectAccessReview answer (``kubectl auth can-i``): whether
+    ``user`` may do what the body's spec names."""
+    spec = body.get("spec")
+    if not isinstance(spec, dict):
+        raise errors.BadRequest("spec: Required value: a SelfSubjectAccessReview needs a spec")
+    resource = spec.get("resourceAttributes")
+    non_resource = spec.get("nonResourceAttributes")
+    if bool(resource) == bool(non_resource) or not isinstance(resource or non_resource, dict):
+        raise errors.BadRequest(
+            "spec: Invalid value: exactly one of resourceAttributes and "
+            "nonResourceAttributes must be given, as an object"
+        )
+    if resource:
+        attrs = Attributes(
+            user,
+            str(resource.get("verb", "")),
+            api_group=str(resource.get("group", "")),
+            resource=str(resource.get("resource", "")),
+            subresource=str(resource.get("subresource", "")),
+            namespace=str(resource.get("namespace", "")),
+            name=str(resource.get("name", "")),
+        )
+    else:
+        assert isinstance(non_resource, dict)
+        attrs = Attributes(
+            user, str(non_resource.get("verb", "")), path=str(non_resource.get("path", ""))
+        )
+    allowed, reason = authorizer.authorize(attrs)
+    status: dict[str, Any] = {"allowed": allowed}
+    if reason:
+        status["reason"] = reason
+    return {
+        "kind": "SelfSubjectAccessReview",
+        "apiVersion": "authorization.k8s.io/v1",
+        "metadata": {"creationTimestamp": None},
+        "spec": spec,
+        "status": status,
+    }
+
+
 def http_credentials(request: web.Request) -> Credentials:
     """The verified client certificate and the Authorization header of a request."""
     ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
@@ -150,9 +208,16 @@ def http_credentials(request: web.Request) -> Credentials:
 class RestServer:
     """The HTTP(S) front door over the apiserver's resources and verbs."""
 
-    def __init__(self, resources: dict[str, Resource], verbs: Verbs, authn: Authenticator) -> None:
+    def __init__(
+        self,
+        resources: dict[str, Resource],
+        verbs: Verbs,
+        authn: Authenticator,
+        authorizer: Authorizer,
+    ) -> None:
         self.resources = resources
         self.authn = authn
+        self.authorizer = authorizer
         self.handlers = Handlers(verbs)
         self.verbs = verbs
         self._by_path = {
@@ -231,11 +296,19 @@ class RestServer:
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
-        if path == SELF_SUBJECT_REVIEW_PATH and request.method == "POST":
-            return _json(self_subject_review(current_user.get()), status=201)
+        user = current_user.get() or INTERNAL_USER
+        review = REVIEWS.get(path) if request.method == "POST" else None
+        if review is not None:
+            group, resource = review
+            self._authorize(Attributes(user, "create", api_group=group, resource=resource))
+            if resource == "selfsubjectreviews":
+                return _json(self_subject_review(user), status=201)
+            body = decode_body(await request.read(), request.headers.get("Content-Type", JSON))
+            return _json(self_subject_access_review(self.authorizer, user, body), status=201)
         if request.method == "GET":
             static = self._static(path, request)
             if static is not None:
+                self._authorize(Attributes(user, "get", path=path))
                 return static
         query = {k: v for k, v in request.query.items()}
         watch = query.get("watch", "") in ("1", "true")
@@ -249,7 +322,18 @@ class RestServer:
             ri = RequestInfo(
                 ri.verb, ri.group, ri.version, ri.resource, "", ri.name, ri.subresource
             )
+        # A command or a connection into a pod is a create, whatever the method
+        # (kube-apiserver checks create on pods/exec for WebSocket GETs too).
+        verb = "create" if ri.subresource in CONNECT_SUBRESOURCES else ri.verb
+        self._authorize(
+            Attributes(
+                user, verb, res.info.group, res.info.plural, ri.subresource, ri.namespace, ri.name
+            )
+        )
         return await self._verb(request, res, ri, query)
+
+    def _authorize(self, attrs: Attributes) -> None:
+        authorize(self.authorizer, attrs)
 
     def _static(self, path: str, request: web.Request) -> web.Response | None:
         accept = request.headers.get("Accept", "")

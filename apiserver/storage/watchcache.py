@@ -161,6 +161,9 @@ class WatchCache:
         self._history: deque[CacheEvent] = deque()
         self._window_start = 0  # every event with rv > window_start is in history
         self.rv = 0
+        # Counts changes to the objects (not bookmarks): what a view built
+        # over them (the RBAC authorizer's index) compares to know it is stale.
+        self.changes = 0
         self._watchers: set[Watcher] = set()
         self.hub: Freshness | None = None
 
@@ -187,6 +190,7 @@ class WatchCache:
                 continue
             objects[obj.key] = obj
         self.close_watchers()
+        self.changes += 1
         self._objects = objects
         self._sorted_keys = None
         self._history.clear()
@@ -224,6 +228,7 @@ class WatchCache:
         self._record(CacheEvent(MODIFIED if prev else ADDED, obj, prev, rv))
 
     def _record(self, ev: CacheEvent) -> None:
+        self.changes += 1
         self._history.append(ev)
         while len(self._history) > self._capacity:
             self._window_start = self._history.popleft().rv

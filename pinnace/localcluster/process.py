@@ -175,10 +175,11 @@ def apiserver(
     etcd_endpoint: str, port: int, log_file: Path, *extra: str, anonymous: bool = True
 ) -> Component:
     """An apiserver component on 127.0.0.1:port. ``anonymous``: requests
-    without credentials are served (``--anonymous-auth``), as tests and
+    without credentials are served and everything is allowed
+    (``--anonymous-auth --authorization-mode AlwaysAllow``), as tests and
     benchmarks that run bare components on loopback do; a secure cluster
     (LocalCluster) passes False with its TLS and client CA flags."""
-    auth = ["--anonymous-auth"] if anonymous else []
+    auth = ["--anonymous-auth", "--authorization-mode", "AlwaysAllow"] if anonymous else []
     return Component(
         "apiserver",
         "apiserver.main",

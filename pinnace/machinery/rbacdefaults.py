@@ -396,6 +396,7 @@ def _roles() -> list[_Role]:
                     (_AUTHORIZATION,),
                     ("selfsubjectaccessreviews", "selfsubjectrulesreviews"),
                 ),
+                rule(("create",), (_AUTHENTICATION,), ("selfsubjectreviews",)),
             ),
         ),
         _Role(

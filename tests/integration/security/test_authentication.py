@@ -231,7 +231,8 @@ def _raw_list(endpoint: str, token: str | None) -> grpc.StatusCode:
     [
         pytest.param(None, grpc.StatusCode.UNAUTHENTICATED, id="no-credentials"),
         pytest.param("not-a-token", grpc.StatusCode.UNAUTHENTICATED, id="bad-token"),
-        pytest.param(TOKEN, grpc.StatusCode.OK, id="token"),
+        # Authenticated, then refused by RBAC: alice holds no role (403, not 401).
+        pytest.param(TOKEN, grpc.StatusCode.PERMISSION_DENIED, id="token"),
     ],
 )
 def test_plain_grpc_takes_tokens_only(
