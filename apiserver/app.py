@@ -14,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from apiserver.auth import Authenticator, load_token_file
 from apiserver.auth.authz import Authorizer, RbacIndex
+from apiserver.auth.escalation import Admission
 from apiserver.auth.tls import grpc_server_credentials
 from apiserver.compaction import compact_forever
 from apiserver.etcd.client import EtcdClient
@@ -117,12 +118,6 @@ class ApiServer:
         await self.hub.start()
         log.info("watch caches ready for %d resources", len(self.resources))
         phases = NamespacePhases(self.resources["namespaces"])
-        verbs = Verbs(namespace_phase=phases.phase)
-        self.finalizer = NamespaceFinalizer(
-            self.resources, verbs, period=self.opts.namespace_sync_period
-        )
-        await ensure_system_namespaces(self.resources["namespaces"], verbs)
-        await ensure_bootstrap_rbac(VerbsAccess(self.resources, verbs))
         r = self.resources
         authorizer = Authorizer(
             self.opts.authorization_modes,
@@ -133,6 +128,12 @@ class ApiServer:
                 r[f"clusterrolebindings.{RBAC_GROUP}"].cache,
             ),
         )
+        verbs = Verbs(namespace_phase=phases.phase, admit=Admission(authorizer))
+        self.finalizer = NamespaceFinalizer(
+            self.resources, verbs, period=self.opts.namespace_sync_period
+        )
+        await ensure_system_namespaces(self.resources["namespaces"], verbs)
+        await ensure_bootstrap_rbac(VerbsAccess(self.resources, verbs))
 
         server = grpc.aio.server(
             options=[

@@ -21,6 +21,7 @@ from google.protobuf.message import DecodeError, Message
 from apiserver.auth import Authenticator, Credentials, current_user
 from apiserver.auth.attributes import Attributes
 from apiserver.auth.authz import INTERNAL_USER, Authorizer, authorize
+from apiserver.auth.impersonation import impersonate
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS, WATCHERS
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
@@ -93,7 +94,7 @@ class ApiService:
     ) -> None:
         self._resources = resources
         self._verbs = verbs
-        self._authorizer = authorizer
+        self.authorizer = authorizer
 
     # ---- decoding ----------------------------------------------------------
 
@@ -112,7 +113,7 @@ class ApiService:
         (Forbidden, in Kubernetes' words, if not)."""
         res = self.resource(name)
         authorize(
-            self._authorizer,
+            self.authorizer,
             Attributes(
                 user=current_user.get() or INTERNAL_USER,
                 verb=verb,
@@ -255,7 +256,7 @@ class ApiService:
         self, req: api_pb2.DiscoveryRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.DiscoveryResponse:
         user = current_user.get() or INTERNAL_USER
-        authorize(self._authorizer, Attributes(user=user, verb="get", path="/apis"))
+        authorize(self.authorizer, Attributes(user=user, verb="get", path="/apis"))
         out = api_pb2.DiscoveryResponse(server_version=VERSION)
         for info in kinds.KINDS:
             verbs = [
@@ -344,13 +345,14 @@ def generic_handler(service: ApiService, authn: Authenticator) -> grpc.GenericRp
     }
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
-            _parsed(getattr(service, name), req, authn),
+            _parsed(getattr(service, name), req, authn, service.authorizer),
             response_serializer=_serialize,
         )
         for name, req in unary.items()
     }
     handlers["Watch"] = grpc.unary_stream_rpc_method_handler(
-        _parsed_stream(service.Watch, api_pb2.WatchRequest, authn), response_serializer=None
+        _parsed_stream(service.Watch, api_pb2.WatchRequest, authn, service.authorizer),
+        response_serializer=None,
     )
     return grpc.method_handlers_generic_handler(SERVICE, handlers)
 
@@ -370,14 +372,30 @@ async def _parse(
         raise AssertionError("unreachable") from None
 
 
-async def _authenticate(authn: Authenticator, context: grpc.aio.ServicerContext) -> None:
-    """Set current_user to who makes this call, or end it UNAUTHENTICATED."""
+async def _authenticate(
+    authn: Authenticator, authorizer: Authorizer, context: grpc.aio.ServicerContext
+) -> None:
+    """Set current_user to who makes this call (or whom it impersonates, if
+    allowed), or end it UNAUTHENTICATED (or PERMISSION_DENIED)."""
     try:
-        current_user.set(authn.authenticate(grpc_credentials(context)))
+        user = authn.authenticate(grpc_credentials(context))
+        metadata = context.invocation_metadata() or ()
+        as_user = [_text(v) for k, v in metadata if k == IMPERSONATE_USER]
+        as_groups = [_text(v) for k, v in metadata if k == IMPERSONATE_GROUP]
+        current_user.set(impersonate(authorizer, user, as_user[-1] if as_user else "", as_groups))
     except errors.ApiError as e:
         REQUESTS.labels("authenticate", "", e.grpc_code.name).inc()
         await context.abort(e.grpc_code, e.message, trailing_metadata=e.trailing_metadata())
         raise AssertionError("unreachable") from None
+
+
+# gRPC metadata keys of impersonation (HTTP: Impersonate-User / Impersonate-Group).
+IMPERSONATE_USER = "impersonate-user"
+IMPERSONATE_GROUP = "impersonate-group"
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode()
 
 
 def grpc_credentials(context: grpc.aio.ServicerContext) -> Credentials:
@@ -386,25 +404,31 @@ def grpc_credentials(context: grpc.aio.ServicerContext) -> Credentials:
     authorization = None
     for key, value in context.invocation_metadata() or ():
         if key == "authorization":
-            authorization = value if isinstance(value, str) else value.decode()
+            authorization = _text(value)
     return Credentials(cert=pem[0] if pem else None, authorization=authorization)
 
 
 def _parsed(
-    method: Callable[..., Awaitable[Message]], request_class: type[Message], authn: Authenticator
+    method: Callable[..., Awaitable[Message]],
+    request_class: type[Message],
+    authn: Authenticator,
+    authorizer: Authorizer,
 ) -> Callable[[bytes, grpc.aio.ServicerContext], Awaitable[Message]]:
     async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> Message:
-        await _authenticate(authn, context)
+        await _authenticate(authn, authorizer, context)
         return await method(await _parse(raw, request_class, context), context)
 
     return handle
 
 
 def _parsed_stream(
-    method: Callable[..., AsyncIterator[bytes]], request_class: type[Message], authn: Authenticator
+    method: Callable[..., AsyncIterator[bytes]],
+    request_class: type[Message],
+    authn: Authenticator,
+    authorizer: Authorizer,
 ) -> Callable[[bytes, grpc.aio.ServicerContext], AsyncIterator[bytes]]:
     async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
-        await _authenticate(authn, context)
+        await _authenticate(authn, authorizer, context)
         async for item in method(await _parse(raw, request_class, context), context):
             yield item
 

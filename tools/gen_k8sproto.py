@@ -50,6 +50,8 @@ PACKAGES = (
     "k8s.io/api/rbac/v1",
     "k8s.io/api/autoscaling/v1",
     "k8s.io/api/policy/v1",
+    "k8s.io/api/authentication/v1",
+    "k8s.io/api/authorization/v1",
     "k8s.io/apimachinery/pkg/apis/meta/v1",
 )
 # Messages whose JSON form is their Go type's own MarshalJSON, not a struct:
@@ -60,6 +62,9 @@ SPECIAL = {
     "k8s.io.apimachinery.pkg.apis.meta.v1.Duration": "duration",
     "k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1": "rawjson",
     "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs": "items",
+    "k8s.io.api.authentication.v1.ExtraValue": "items",
+    "k8s.io.api.authentication.v1.AttestationValue": "items",
+    "k8s.io.api.authorization.v1.ExtraValue": "items",
     "k8s.io.apimachinery.pkg.util.intstr.IntOrString": "intorstring",
     "k8s.io.apimachinery.pkg.api.resource.Quantity": "quantity",
     "k8s.io.apimachinery.pkg.runtime.RawExtension": "rawextension",

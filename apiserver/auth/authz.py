@@ -149,6 +149,17 @@ class RbacIndex:
         self._fresh()
         return self._cluster_roles.get(name, [])
 
+    def role_rules(self, kind: str, namespace: str, name: str) -> list[rbac_pb2.PolicyRule]:
+        """The rules of the Role (in ``namespace``) or ClusterRole a roleRef names."""
+        if kind == CLUSTER_ROLE_KIND:
+            return self.cluster_role_rules(name)
+        self._fresh()
+        return self._roles.get((namespace, name), [])
+
+    def node_rules(self, user: UserInfo) -> list[rbac_pb2.PolicyRule]:
+        """What the Node authorizer grants ``user`` (a kubelet): system:node's rules."""
+        return self.cluster_role_rules(NODE_ROLE) if _is_node(user) else []
+
     def rules_for(self, user: UserInfo, namespace: str) -> Iterable[rbac_pb2.PolicyRule]:
         """Every rule that applies to ``user`` for a request in ``namespace``
         ("" : cluster-scoped or non-resource requests)."""
@@ -200,9 +211,8 @@ class Authorizer:
         if MASTERS in attrs.user.groups or "AlwaysAllow" in self.modes:
             return True, ""
         assert self.index is not None
-        if "Node" in self.modes and _is_node(attrs.user):
-            rules = self.index.cluster_role_rules(NODE_ROLE)
-            if any(rule_allows(r, attrs) for r in rules):
+        if "Node" in self.modes:
+            if any(rule_allows(r, attrs) for r in self.index.node_rules(attrs.user)):
                 return True, ""
         if "RBAC" in self.modes:
             namespace = attrs.namespace if attrs.is_resource_request else ""

@@ -61,6 +61,10 @@ class DeleteResult:
     finished: bool
 
 
+# A last check on a create (old None) or update: (resource, new, old).
+Admit = Callable[[Resource, Message, Message | None], None]
+
+
 class Verbs:
     """create/get/list/update/patch/delete over resources; see module doc."""
 
@@ -69,10 +73,14 @@ class Verbs:
         *,
         namespace_phase: Callable[[str], Awaitable[str | None]],
         clock: Callable[[], str] = now_rfc3339,
+        admit: Admit | None = None,
     ) -> None:
         # namespace_phase(ns): "Active", "Terminating", or None (no such namespace).
         self._namespace_phase = namespace_phase
         self._now = clock
+        # admit(res, new, old): the last check of a create (old None) or an
+        # update after validation, on who writes what (raises ApiError).
+        self.admit = admit
 
     # ---- helpers -----------------------------------------------------------
 
@@ -196,6 +204,8 @@ class Verbs:
             errs = metavalidation.validate_object_meta(meta, res.strategy, create=True)
             errs += res.strategy.validate(obj)
             self._validate(res, obj, errs)
+            if self.admit is not None:
+                self.admit(res, obj, None)
             if dry_run:
                 return obj
             try:
@@ -407,6 +417,8 @@ class Verbs:
         errs += metavalidation.validate_meta_update(new_meta, cur_meta)
         errs += strategy.validate_update(new, current)
         self._validate(res, new, errs)
+        if self.admit is not None:
+            self.admit(res, new, current)
         return new
 
     async def _write(

@@ -30,6 +30,7 @@ from google.protobuf.message import Message
 from apiserver.auth import Authenticator, Credentials, UserInfo, current_user
 from apiserver.auth.attributes import Attributes
 from apiserver.auth.authz import INTERNAL_USER, Authorizer, authorize
+from apiserver.auth.impersonation import impersonate
 from apiserver.auth.tls import rest_ssl_context
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS
 from apiserver.registry.resource import Resource
@@ -273,7 +274,10 @@ class RestServer:
         start = time.perf_counter()
         verb, resource, code = request.method.lower(), "", "200"
         try:
-            current_user.set(self.authn.authenticate(http_credentials(request)))
+            user = self.authn.authenticate(http_credentials(request))
+            as_user = request.headers.get("Impersonate-User", "")
+            as_groups = request.headers.getall("Impersonate-Group", [])
+            current_user.set(impersonate(self.authorizer, user, as_user, as_groups))
             response = await self._route(request)
             code = str(response.status)
             return response

@@ -72,14 +72,17 @@ class AsyncClient(AsyncKinds):
         """One unary call; gRPC errors become typed ApiErrors."""
         try:
             return await self._unary[method](
-                request, timeout=timeout or self.timeout, wait_for_ready=True
+                request,
+                timeout=timeout or self.timeout,
+                wait_for_ready=True,
+                metadata=self.config.call_metadata(),
             )
         except grpc.RpcError as e:
             raise rq.translate(e) from None
 
     def open_watch(self, request: api_pb2.WatchRequest) -> Any:
         """The raw watch stream an AsyncResourceClient reads (handles.AsyncTransport)."""
-        return self._watch(request, wait_for_ready=True)
+        return self._watch(request, wait_for_ready=True, metadata=self.config.call_metadata())
 
     @overload
     def resource(self, kind: type[T], namespace: str = "default") -> AsyncResourceClient[T]: ...

@@ -59,6 +59,9 @@ class ClientConfig:
     key_pem: bytes | None = None
     token: str | None = None
     namespace: str = ""
+    # Act as this user (and groups), if our identity may impersonate them.
+    impersonate_user: str = ""
+    impersonate_groups: tuple[str, ...] = ()
 
     @property
     def secure(self) -> bool:
@@ -79,6 +82,13 @@ class ClientConfig:
         return grpc.composite_channel_credentials(
             tls, grpc.access_token_call_credentials(self.token)
         )
+
+    def call_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The metadata every call carries: impersonation, if any."""
+        if not self.impersonate_user:
+            return ()
+        groups = tuple(("impersonate-group", g) for g in self.impersonate_groups)
+        return (("impersonate-user", self.impersonate_user), *groups)
 
     def channel_options(self) -> list[tuple[str, Any]]:
         """Extra channel options: with several endpoints, the name TLS checks."""

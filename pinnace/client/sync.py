@@ -71,14 +71,19 @@ class Client(SyncKinds):
         """One unary call; gRPC errors become typed ApiErrors."""
         try:
             return self._unary[method](
-                request, timeout=timeout or self.timeout, wait_for_ready=True
+                request,
+                timeout=timeout or self.timeout,
+                wait_for_ready=True,
+                metadata=self.config.call_metadata(),
             )
         except grpc.RpcError as e:
             raise rq.translate(e) from None
 
     def open_watch(self, request: api_pb2.WatchRequest, *, timeout: float | None = None) -> Any:
         """The raw watch stream a ResourceClient reads (see handles.Transport)."""
-        return self._watch(request, timeout=timeout, wait_for_ready=True)
+        return self._watch(
+            request, timeout=timeout, wait_for_ready=True, metadata=self.config.call_metadata()
+        )
 
     @overload
     def resource(self, kind: type[T], namespace: str = "default") -> ResourceClient[T]: ...

@@ -30,6 +30,8 @@ API_VERSIONS: dict[str, str] = {
     "rbac.authorization.k8s.io/v1": "k8s.io.api.rbac.v1",
     "autoscaling/v1": "k8s.io.api.autoscaling.v1",
     "policy/v1": "k8s.io.api.policy.v1",
+    "authentication.k8s.io/v1": "k8s.io.api.authentication.v1",
+    "authorization.k8s.io/v1": "k8s.io.api.authorization.v1",
     "meta.k8s.io/v1": "k8s.io.apimachinery.pkg.apis.meta.v1",
 }
 
@@ -39,6 +41,9 @@ SPECIAL: dict[str, str] = {
     "k8s.io.apimachinery.pkg.apis.meta.v1.Duration": "duration",
     "k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1": "rawjson",
     "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs": "items",
+    "k8s.io.api.authentication.v1.ExtraValue": "items",
+    "k8s.io.api.authentication.v1.AttestationValue": "items",
+    "k8s.io.api.authorization.v1.ExtraValue": "items",
     "k8s.io.apimachinery.pkg.util.intstr.IntOrString": "intorstring",
     "k8s.io.apimachinery.pkg.api.resource.Quantity": "quantity",
     "k8s.io.apimachinery.pkg.runtime.RawExtension": "rawextension",
@@ -240,6 +245,170 @@ MESSAGES: dict[str, dict[int, Field]] = {
     "k8s.io.api.apps.v1.StatefulSetUpdateStrategy": {
         1: Field("type", "string", omit_zero=True),
         2: Field("rollingUpdate", "message", "k8s.io.api.apps.v1.RollingUpdateStatefulSetStrategy"),
+    },
+    "k8s.io.api.authentication.v1.AttestationValue": {
+        1: Field("items", "string", repeated=True),
+    },
+    "k8s.io.api.authentication.v1.BoundObjectReference": {
+        1: Field("kind", "string", omit_zero=True),
+        2: Field("apiVersion", "string", omit_zero=True),
+        3: Field("name", "string", omit_zero=True),
+        4: Field("uid", "string", omit_zero=True),
+    },
+    "k8s.io.api.authentication.v1.ExtraValue": {
+        1: Field("items", "string", repeated=True),
+    },
+    "k8s.io.api.authentication.v1.SelfSubjectReview": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("status", "message", "k8s.io.api.authentication.v1.SelfSubjectReviewStatus"),
+    },
+    "k8s.io.api.authentication.v1.SelfSubjectReviewStatus": {
+        1: Field("userInfo", "message", "k8s.io.api.authentication.v1.UserInfo"),
+    },
+    "k8s.io.api.authentication.v1.TokenRequest": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("spec", "message", "k8s.io.api.authentication.v1.TokenRequestSpec"),
+        3: Field("status", "message", "k8s.io.api.authentication.v1.TokenRequestStatus"),
+    },
+    "k8s.io.api.authentication.v1.TokenRequestSpec": {
+        1: Field("audiences", "string", repeated=True),
+        3: Field("boundObjectRef", "message", "k8s.io.api.authentication.v1.BoundObjectReference"),
+        4: Field("expirationSeconds", "int64"),
+        5: Field(
+            "attestations",
+            "message",
+            "k8s.io.api.authentication.v1.AttestationValue",
+            map_key="string",
+        ),
+    },
+    "k8s.io.api.authentication.v1.TokenRequestStatus": {
+        1: Field("token", "string"),
+        2: Field("expirationTimestamp", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.Time"),
+    },
+    "k8s.io.api.authentication.v1.TokenReview": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("spec", "message", "k8s.io.api.authentication.v1.TokenReviewSpec"),
+        3: Field("status", "message", "k8s.io.api.authentication.v1.TokenReviewStatus"),
+    },
+    "k8s.io.api.authentication.v1.TokenReviewSpec": {
+        1: Field("token", "string", omit_zero=True),
+        2: Field("audiences", "string", repeated=True),
+    },
+    "k8s.io.api.authentication.v1.TokenReviewStatus": {
+        1: Field("authenticated", "bool", omit_zero=True),
+        2: Field("user", "message", "k8s.io.api.authentication.v1.UserInfo"),
+        3: Field("error", "string", omit_zero=True),
+        4: Field("audiences", "string", repeated=True),
+    },
+    "k8s.io.api.authentication.v1.UserInfo": {
+        1: Field("username", "string", omit_zero=True),
+        2: Field("uid", "string", omit_zero=True),
+        3: Field("groups", "string", repeated=True),
+        4: Field("extra", "message", "k8s.io.api.authentication.v1.ExtraValue", map_key="string"),
+    },
+    "k8s.io.api.authorization.v1.ExtraValue": {
+        1: Field("items", "string", repeated=True),
+    },
+    "k8s.io.api.authorization.v1.FieldSelectorAttributes": {
+        1: Field("rawSelector", "string", omit_zero=True),
+        2: Field(
+            "requirements",
+            "message",
+            "k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement",
+            repeated=True,
+        ),
+    },
+    "k8s.io.api.authorization.v1.LabelSelectorAttributes": {
+        1: Field("rawSelector", "string", omit_zero=True),
+        2: Field(
+            "requirements",
+            "message",
+            "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement",
+            repeated=True,
+        ),
+    },
+    "k8s.io.api.authorization.v1.LocalSubjectAccessReview": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("spec", "message", "k8s.io.api.authorization.v1.SubjectAccessReviewSpec"),
+        3: Field("status", "message", "k8s.io.api.authorization.v1.SubjectAccessReviewStatus"),
+    },
+    "k8s.io.api.authorization.v1.NonResourceAttributes": {
+        1: Field("path", "string", omit_zero=True),
+        2: Field("verb", "string", omit_zero=True),
+    },
+    "k8s.io.api.authorization.v1.NonResourceRule": {
+        1: Field("verbs", "string", repeated=True),
+        2: Field("nonResourceURLs", "string", repeated=True),
+    },
+    "k8s.io.api.authorization.v1.ResourceAttributes": {
+        1: Field("namespace", "string", omit_zero=True),
+        2: Field("verb", "string", omit_zero=True),
+        3: Field("group", "string", omit_zero=True),
+        4: Field("version", "string", omit_zero=True),
+        5: Field("resource", "string", omit_zero=True),
+        6: Field("subresource", "string", omit_zero=True),
+        7: Field("name", "string", omit_zero=True),
+        8: Field("fieldSelector", "message", "k8s.io.api.authorization.v1.FieldSelectorAttributes"),
+        9: Field("labelSelector", "message", "k8s.io.api.authorization.v1.LabelSelectorAttributes"),
+    },
+    "k8s.io.api.authorization.v1.ResourceRule": {
+        1: Field("verbs", "string", repeated=True),
+        2: Field("apiGroups", "string", repeated=True),
+        3: Field("resources", "string", repeated=True),
+        4: Field("resourceNames", "string", repeated=True),
+    },
+    "k8s.io.api.authorization.v1.SelfSubjectAccessReview": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("spec", "message", "k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec"),
+        3: Field("status", "message", "k8s.io.api.authorization.v1.SubjectAccessReviewStatus"),
+    },
+    "k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec": {
+        1: Field("resourceAttributes", "message", "k8s.io.api.authorization.v1.ResourceAttributes"),
+        2: Field(
+            "nonResourceAttributes", "message", "k8s.io.api.authorization.v1.NonResourceAttributes"
+        ),
+    },
+    "k8s.io.api.authorization.v1.SelfSubjectRulesReview": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("spec", "message", "k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec"),
+        3: Field("status", "message", "k8s.io.api.authorization.v1.SubjectRulesReviewStatus"),
+    },
+    "k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec": {
+        1: Field("namespace", "string", omit_zero=True),
+    },
+    "k8s.io.api.authorization.v1.SubjectAccessReview": {
+        1: Field("metadata", "message", "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        2: Field("spec", "message", "k8s.io.api.authorization.v1.SubjectAccessReviewSpec"),
+        3: Field("status", "message", "k8s.io.api.authorization.v1.SubjectAccessReviewStatus"),
+    },
+    "k8s.io.api.authorization.v1.SubjectAccessReviewSpec": {
+        1: Field("resourceAttributes", "message", "k8s.io.api.authorization.v1.ResourceAttributes"),
+        2: Field(
+            "nonResourceAttributes", "message", "k8s.io.api.authorization.v1.NonResourceAttributes"
+        ),
+        3: Field("user", "string", omit_zero=True),
+        4: Field("groups", "string", repeated=True),
+        5: Field("extra", "message", "k8s.io.api.authorization.v1.ExtraValue", map_key="string"),
+        6: Field("uid", "string", omit_zero=True),
+    },
+    "k8s.io.api.authorization.v1.SubjectAccessReviewStatus": {
+        1: Field("allowed", "bool"),
+        2: Field("reason", "string", omit_zero=True),
+        3: Field("evaluationError", "string", omit_zero=True),
+        4: Field("denied", "bool", omit_zero=True),
+    },
+    "k8s.io.api.authorization.v1.SubjectRulesReviewStatus": {
+        1: Field(
+            "resourceRules", "message", "k8s.io.api.authorization.v1.ResourceRule", repeated=True
+        ),
+        2: Field(
+            "nonResourceRules",
+            "message",
+            "k8s.io.api.authorization.v1.NonResourceRule",
+            repeated=True,
+        ),
+        3: Field("incomplete", "bool"),
+        4: Field("evaluationError", "string", omit_zero=True),
     },
     "k8s.io.api.autoscaling.v1.ContainerResourceMetricSource": {
         1: Field("name", "string"),
