@@ -11,6 +11,7 @@ import sys
 
 from pinnace.cli.commands import (
     batch,
+    certs,
     cluster,
     describe,
     drain,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in (
         cluster,
+        certs,
         resources,
         edit,
         drain,

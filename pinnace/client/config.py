@@ -109,7 +109,7 @@ def load_config(
 ) -> ClientConfig:
     """The connection settings (see the module doc). Raises KubeconfigError
     if the kubeconfig cannot be read or lacks what is needed."""
-    path: Path | None = Path(kubeconfig) if kubeconfig else None
+    path: Path | None = Path(kubeconfig).expanduser() if kubeconfig else None
     if path is None and not server:
         path = default_kubeconfig()
     if path is None:
@@ -137,7 +137,7 @@ def default_kubeconfig() -> Path | None:
     file), else the one the config file names (``pinnace up``'s)."""
     named = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
     named = named or str(_saved_config().get("kubeconfig") or "")
-    return Path(named) if named else None
+    return Path(named).expanduser() if named else None
 
 
 def resolve_server(explicit: str | list[str] | None = None) -> list[str]:

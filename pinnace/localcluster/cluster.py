@@ -30,7 +30,7 @@ from pinnace.localcluster.cgroups import cleanup_cgroups
 from pinnace.localcluster.etcd import EtcdServer, free_port
 from pinnace.machinery import hostnet, pki
 from pinnace.machinery.conditions import is_true
-from pinnace.machinery.kubeconfig import kubeconfig, write_kubeconfig
+from pinnace.machinery.kubeconfig import write_identity_kubeconfig
 from pinnace.machinery.wellknown import NODE_READY
 
 log = logging.getLogger(__name__)
@@ -190,14 +190,9 @@ class LocalCluster:
         ]
 
     def _write_kubeconfig(self, path: Path, pair: pki.PairPaths) -> None:
-        config = kubeconfig(
-            server=f"https://{self.rest_address}",
-            grpc_server=self.server,
-            ca_pem=self.pki.ca.cert.read_bytes(),
-            client_cert_pem=pair.cert.read_bytes(),
-            client_key_pem=pair.key.read_bytes(),
+        write_identity_kubeconfig(
+            path, self.pki, pair, server=f"https://{self.rest_address}", grpc_server=self.server
         )
-        write_kubeconfig(path, config)
 
     def kubelet_kubeconfig(self, node: str) -> Path:
         """The kubeconfig of node ``node``'s kubelet (user system:node:<node>),

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from pinnace.machinery.pki import KEY_MODE, write_file
+from pinnace.machinery.pki import KEY_MODE, ClusterPKI, PairPaths, write_file
 
 __all__ = [
     "DEFAULT_NAME",
@@ -39,6 +39,7 @@ __all__ = [
     "KubeconfigError",
     "kubeconfig",
     "load_kubeconfig",
+    "write_identity_kubeconfig",
     "write_kubeconfig",
 ]
 
@@ -177,3 +178,19 @@ def _read(base: Path, name: str, path: Path, field: str) -> bytes:
         return (base / name).read_bytes()
     except OSError as e:
         raise KubeconfigError(f"kubeconfig {path}: {field} {name}: {e.strerror}") from None
+
+
+def write_identity_kubeconfig(
+    path: Path, pki: ClusterPKI, pair: PairPaths, *, server: str, grpc_server: str
+) -> Path:
+    """A kubeconfig at `path` for the identity of `pair` (a client pair of
+    the cluster PKI `pki`), to reach the HTTP API at `server` and gRPC at
+    `grpc_server`."""
+    config = kubeconfig(
+        server=server,
+        grpc_server=grpc_server,
+        ca_pem=pki.ca.cert.read_bytes(),
+        client_cert_pem=pair.cert.read_bytes(),
+        client_key_pem=pair.key.read_bytes(),
+    )
+    return write_kubeconfig(path, config)

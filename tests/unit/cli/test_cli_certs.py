@@ -1,0 +1,50 @@
+"""pinnace certs: a multi-machine cluster's PKI and one kubeconfig per identity."""
+
+from __future__ import annotations
+
+import ipaddress
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from apiserver.auth.authn import certificate_user
+from apiserver.auth.user import UserInfo
+from pinnace.cli.main import main
+from pinnace.machinery.kubeconfig import load_kubeconfig
+
+
+def test_certs_writes_every_identity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pki_dir = tmp_path / "pki"
+    with pytest.raises(SystemExit) as done:
+        main([
+            "certs", "--dir", str(pki_dir), "--server", "10.0.0.1:6443,10.0.0.2:6443",
+            "--rest-server", "https://10.0.0.1:6444", "--apiserver-ip", "10.0.0.1",
+            "--apiserver-dns", "api.example", "--node", "worker-1", "--node", "worker-2",
+        ])  # fmt: skip
+    assert done.value.code in (0, None)
+    expected = {
+        "admin": UserInfo("kubernetes-admin", ("system:masters",)),
+        "controller-manager": UserInfo("system:kube-controller-manager"),
+        "scheduler": UserInfo("system:kube-scheduler"),
+        "proxy": UserInfo("system:kube-proxy"),
+        "kubelet-worker-1": UserInfo("system:node:worker-1", ("system:nodes",)),
+        "kubelet-worker-2": UserInfo("system:node:worker-2", ("system:nodes",)),
+    }
+    for name, user in expected.items():
+        path = pki_dir / "kubeconfigs" / f"{name}.kubeconfig"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+        assert stat.S_IMODE((pki_dir / f"{name}.key").stat().st_mode) == 0o600, name
+        ctx = load_kubeconfig(path)
+        assert (ctx.server, ctx.grpc_server) == (
+            "https://10.0.0.1:6444",
+            "10.0.0.1:6443,10.0.0.2:6443",
+        )
+        assert ctx.cert_pem is not None and certificate_user(ctx.cert_pem) == user
+        assert ctx.ca_pem == (pki_dir / "ca.crt").read_bytes()
+    serving = x509.load_pem_x509_certificate((pki_dir / "apiserver.crt").read_bytes())
+    sans = serving.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert ipaddress.ip_address("10.0.0.1") in sans.get_values_for_type(x509.IPAddress)
+    assert "api.example" in sans.get_values_for_type(x509.DNSName)
+    assert "kubelet-worker-2:" in capsys.readouterr().out
