@@ -13,8 +13,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from apiserver.auth import Authenticator, load_token_file
+from apiserver.auth.admission import Admission
 from apiserver.auth.authz import Authorizer, RbacIndex
-from apiserver.auth.escalation import Admission
 from apiserver.auth.tls import grpc_server_credentials
 from apiserver.compaction import compact_forever
 from apiserver.etcd.client import EtcdClient
@@ -63,8 +63,22 @@ class Options:
     client_ca_file: str = ""
     token_auth_file: str = ""
     anonymous_auth: bool = False
+    # etcd over TLS: the CA of its serving certificate, and our client pair.
+    etcd_cafile: str = ""
+    etcd_certfile: str = ""
+    etcd_keyfile: str = ""
     # Authorizers in order (auth/authz.py): "Node", "RBAC", "AlwaysAllow".
     authorization_modes: tuple[str, ...] = ("Node", "RBAC")
+
+    def etcd_credentials(self) -> grpc.ChannelCredentials | None:
+        """TLS toward etcd (None: plain gRPC)."""
+        if not self.etcd_cafile:
+            return None
+        return grpc.ssl_channel_credentials(
+            Path(self.etcd_cafile).read_bytes(),
+            Path(self.etcd_keyfile).read_bytes() if self.etcd_keyfile else None,
+            Path(self.etcd_certfile).read_bytes() if self.etcd_certfile else None,
+        )
 
     def authenticator(self) -> Authenticator:
         """The authenticator these options describe (reads the token file)."""
@@ -104,7 +118,7 @@ class ApiServer:
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
-        self.etcd = EtcdClient(opts.etcd_servers)
+        self.etcd = EtcdClient(opts.etcd_servers, credentials=opts.etcd_credentials())
         self.resources = build_resources(self.etcd, opts.watch_cache_size, opts.registry_config())
         self.hub = CacheHub(self.etcd, [r.cache for r in self.resources.values()])
         self.finalizer: NamespaceFinalizer | None = None

@@ -16,8 +16,8 @@ writer has; a ``*`` is only covered by a ``*``. ``system:masters`` holds
 everything. Writes by the apiserver itself (no current user: the bootstrap
 of the default roles) are not checked.
 
-``Admission`` is the apiserver's admission step (Verbs.admit): where this
-check runs, and where NodeRestriction will.
+``check_escalation`` is called by the apiserver's admission step
+(admission.py) for every write of an RBAC object.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from google.protobuf.message import Message
 
 from apiserver.auth.attributes import Attributes
 from apiserver.auth.authz import Authorizer, rule_allows
-from apiserver.auth.user import MASTERS, UserInfo, current_user
+from apiserver.auth.user import MASTERS, UserInfo
 from apiserver.registry.resource import Resource
 from pinnace.api.rbac.v1 import rbac_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.objects import object_meta
 from pinnace.machinery.rbac import CLUSTER_ROLE_KIND, GROUP
 
-__all__ = ["Admission", "uncovered"]
+__all__ = ["check_escalation", "uncovered"]
 
 
 def uncovered(
@@ -74,67 +74,46 @@ def _describe(attrs: Attributes) -> str:
     )
 
 
-class Admission:
-    """Checks on who writes what, after validation (Verbs.admit)."""
-
-    def __init__(self, authorizer: Authorizer) -> None:
-        self.authorizer = authorizer
-
-    def __call__(self, res: Resource, new: Message, old: Message | None) -> None:
-        user = current_user.get()
-        if user is None or MASTERS in user.groups or res.info.group != GROUP:
-            return
-        if isinstance(new, rbac_pb2.Role | rbac_pb2.ClusterRole):
-            self._role(res, user, new)
-        elif isinstance(new, rbac_pb2.RoleBinding | rbac_pb2.ClusterRoleBinding):
-            self._binding(res, user, new)
-
-    def _allowed(self, attrs: Attributes) -> bool:
-        return self.authorizer.authorize(attrs)[0]
-
-    def _role(
-        self, res: Resource, user: UserInfo, role: rbac_pb2.Role | rbac_pb2.ClusterRole
-    ) -> None:
-        meta = object_meta(role)
+def check_escalation(authorizer: Authorizer, res: Resource, user: UserInfo, new: Message) -> None:
+    """Forbidden if ``user`` grants, with the RBAC object ``new``, what it does not hold."""
+    if MASTERS in user.groups or res.info.group != GROUP:
+        return
+    if isinstance(new, rbac_pb2.Role | rbac_pb2.ClusterRole):
+        meta = object_meta(new)
         ns = meta.namespace if res.info.namespaced else ""
-        if self._allowed(Attributes(user, "escalate", GROUP, res.info.plural, "", ns, meta.name)):
-            return
-        self._covered(res, user, meta.name, list(role.rules), ns)
-
-    def _binding(
-        self,
-        res: Resource,
-        user: UserInfo,
-        binding: rbac_pb2.RoleBinding | rbac_pb2.ClusterRoleBinding,
-    ) -> None:
-        meta = object_meta(binding)
+        asks = Attributes(user, "escalate", GROUP, res.info.plural, "", ns, meta.name)
+        if not authorizer.authorize(asks)[0]:
+            _covered(authorizer, res, user, meta.name, list(new.rules), ns)
+    elif isinstance(new, rbac_pb2.RoleBinding | rbac_pb2.ClusterRoleBinding):
+        meta = object_meta(new)
         ns = meta.namespace if res.info.namespaced else ""
-        ref = binding.role_ref
+        ref = new.role_ref
         role_resource = "clusterroles" if ref.kind == CLUSTER_ROLE_KIND else "roles"
-        role_ns = "" if ref.kind == CLUSTER_ROLE_KIND else ns
-        if self._allowed(Attributes(user, "bind", GROUP, role_resource, "", ns, ref.name)):
-            return
-        index = self.authorizer.index
-        rules = index.role_rules(ref.kind, role_ns, ref.name) if index is not None else []
-        self._covered(res, user, meta.name, rules, ns)
+        asks = Attributes(user, "bind", GROUP, role_resource, "", ns, ref.name)
+        if not authorizer.authorize(asks)[0]:
+            index = authorizer.index
+            role_ns = "" if ref.kind == CLUSTER_ROLE_KIND else ns
+            rules = index.role_rules(ref.kind, role_ns, ref.name) if index is not None else []
+            _covered(authorizer, res, user, meta.name, rules, ns)
 
-    def _covered(
-        self,
-        res: Resource,
-        user: UserInfo,
-        name: str,
-        rules: Sequence[rbac_pb2.PolicyRule],
-        namespace: str,
-    ) -> None:
-        index = self.authorizer.index
-        owner = list(index.rules_for(user, namespace)) if index is not None else []
-        if "Node" in self.authorizer.modes and index is not None:
-            owner += index.node_rules(user)
-        missing = uncovered(owner, rules, namespace)
-        if missing:
-            groups = " ".join(f'"{g}"' for g in user.groups)
-            raise errors.Forbidden(
-                f'{res.info.plural}.{GROUP} "{name}" is forbidden: user "{user.name}" '
-                f"(groups=[{groups}]) is attempting to grant RBAC permissions not currently "
-                f"held:\n" + "\n".join(missing)
-            )
+
+def _covered(
+    authorizer: Authorizer,
+    res: Resource,
+    user: UserInfo,
+    name: str,
+    rules: Sequence[rbac_pb2.PolicyRule],
+    namespace: str,
+) -> None:
+    index = authorizer.index
+    owner = list(index.rules_for(user, namespace)) if index is not None else []
+    if "Node" in authorizer.modes and index is not None:
+        owner += index.node_rules(user)
+    missing = uncovered(owner, rules, namespace)
+    if missing:
+        groups = " ".join(f'"{g}"' for g in user.groups)
+        raise errors.Forbidden(
+            f'{res.info.plural}.{GROUP} "{name}" is forbidden: user "{user.name}" '
+            f"(groups=[{groups}]) is attempting to grant RBAC permissions not currently "
+            f"held:\n" + "\n".join(missing)
+        )

@@ -61,8 +61,8 @@ class DeleteResult:
     finished: bool
 
 
-# A last check on a create (old None) or update: (resource, new, old).
-Admit = Callable[[Resource, Message, Message | None], None]
+# A last check on a write: (resource, new, old); create: old None; delete: new None.
+Admit = Callable[[Resource, Message | None, Message | None], None]
 
 
 class Verbs:
@@ -78,8 +78,9 @@ class Verbs:
         # namespace_phase(ns): "Active", "Terminating", or None (no such namespace).
         self._namespace_phase = namespace_phase
         self._now = clock
-        # admit(res, new, old): the last check of a create (old None) or an
-        # update after validation, on who writes what (raises ApiError).
+        # admit(res, new, old): the last check of a create (old None), an
+        # update after validation, or a delete (new None), on who writes what
+        # (raises ApiError).
         self.admit = admit
 
     # ---- helpers -----------------------------------------------------------
@@ -398,6 +399,8 @@ class Verbs:
             codec.canonicalize(result)
             errs = strategy.validate_status_update(result, current)
             self._validate(res, result, errs)
+            if self.admit is not None:
+                self.admit(res, result, current)
             return result
         if subresource:
             raise errors.BadRequest(f'unsupported subresource "{subresource}" for update')
@@ -709,6 +712,8 @@ class Verbs:
         validate_delete_options(options)
         for _ in range(16):
             current = await self.get(res, namespace, name)
+            if self.admit is not None:
+                self.admit(res, None, current.obj)
             obj = copy_message(current.obj)
             meta = object_meta(obj)
             check_preconditions(res.qualified, name, meta, current.rv, options.preconditions)
