@@ -28,6 +28,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--etcd-servers", required=True, help="comma-separated etcd endpoints (host:port)"
     )
+    p.add_argument("--etcd-cafile", default="", help="CA of etcd's serving certificate (TLS)")
+    p.add_argument("--etcd-certfile", default="", help="client certificate presented to etcd")
+    p.add_argument("--etcd-keyfile", default="", help="key of --etcd-certfile")
     p.add_argument(
         "--listen",
         default="127.0.0.1:6443",
@@ -125,6 +128,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--log-level", default="info", help="debug, info, warning or error")
     args = p.parse_args(argv)
+    if bool(args.etcd_certfile) != bool(args.etcd_keyfile):
+        p.error("--etcd-certfile and --etcd-keyfile go together")
+    if args.etcd_certfile and not args.etcd_cafile:
+        p.error("--etcd-certfile needs --etcd-cafile (etcd over TLS)")
     if bool(args.tls_cert_file) != bool(args.tls_private_key_file):
         p.error("--tls-cert-file and --tls-private-key-file go together")
     if args.client_ca_file and not args.tls_cert_file:
@@ -134,6 +141,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("--tls-private-key-file", args.tls_private_key_file),
         ("--client-ca-file", args.client_ca_file),
         ("--token-auth-file", args.token_auth_file),
+        ("--etcd-cafile", args.etcd_cafile),
+        ("--etcd-certfile", args.etcd_certfile),
+        ("--etcd-keyfile", args.etcd_keyfile),
     ):
         if path and not os.path.isfile(path):
             p.error(f"{flag}: no such file: {path}")
@@ -199,6 +209,9 @@ async def run(args: argparse.Namespace) -> None:
         token_auth_file=args.token_auth_file,
         anonymous_auth=args.anonymous_auth,
         authorization_modes=tuple(args.authorization_mode),
+        etcd_cafile=args.etcd_cafile,
+        etcd_certfile=args.etcd_certfile,
+        etcd_keyfile=args.etcd_keyfile,
     )
     server = ApiServer(opts)
     stop = asyncio.Event()

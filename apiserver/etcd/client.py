@@ -62,7 +62,8 @@ class EtcdClient:
 
     `endpoints` are "host:port" or "http://host:port" strings of members of
     one cluster. `timeout` is the deadline in seconds of each unary call
-    (None: no deadline). Use as `async with EtcdClient([...]) as etcd:` or
+    (None: no deadline). `credentials`: TLS (the CA, and the client pair
+    etcd's --client-cert-auth asks for); None: plain gRPC. Use as `async with EtcdClient([...]) as etcd:` or
     call `close()`.
     """
 
@@ -72,8 +73,9 @@ class EtcdClient:
         *,
         timeout: float | None = 30.0,
         watch_reconnect_timeout: float = 10.0,
+        credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
-        self._endpoints = Endpoints(endpoints)
+        self._endpoints = Endpoints(endpoints, credentials)
         self._timeout = timeout
         self._watch_reconnect_timeout = watch_reconnect_timeout
 

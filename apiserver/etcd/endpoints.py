@@ -75,7 +75,10 @@ class Stubs:
 class Endpoints:
     """The endpoint list and its channels. Not thread-safe; one event loop."""
 
-    def __init__(self, endpoints: list[str]) -> None:
+    def __init__(
+        self, endpoints: list[str], credentials: grpc.ChannelCredentials | None = None
+    ) -> None:
+        self._credentials = credentials
         if isinstance(endpoints, str):
             raise TypeError("endpoints must be a list of strings, not a string")
         self.targets = [parse_endpoint(e) for e in endpoints]
@@ -95,7 +98,12 @@ class Endpoints:
         index = self._index
         opened = self._open.get(index)
         if opened is None:
-            channel = grpc.aio.insecure_channel(self.targets[index], options=CHANNEL_OPTIONS)
+            target = self.targets[index]
+            channel = (
+                grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+                if self._credentials is None
+                else grpc.aio.secure_channel(target, self._credentials, options=CHANNEL_OPTIONS)
+            )
             stubs = Stubs(
                 kv=rpc_pb2_grpc.KVStub(channel),
                 watch=rpc_pb2_grpc.WatchStub(channel),

@@ -27,7 +27,7 @@ from pinnace.client import Client
 from pinnace.client.config import ClientConfig, load_config
 from pinnace.localcluster import process
 from pinnace.localcluster.cgroups import cleanup_cgroups
-from pinnace.localcluster.etcd import EtcdServer, free_port
+from pinnace.localcluster.etcd import EtcdServer, EtcdTLS, free_port
 from pinnace.machinery import hostnet, pki
 from pinnace.machinery.conditions import is_true
 from pinnace.machinery.kubeconfig import write_identity_kubeconfig
@@ -126,12 +126,14 @@ class LocalCluster:
             )
             + "\n"
         )
+        pki.ensure_cluster_pki(self.pki.dir, nodes=self.node_names)
         self.etcd = EtcdServer(
             self.data_dir / "etcd",
             binary=self.config.etcd_binary,
             client_port=ports["etcd_client"],
             peer_port=ports["etcd_peer"],
             log_file=logs / "etcd.log",
+            tls=self.etcd_tls,
         )
         self.etcd.start()
         self.etcd.wait_ready(timeout)
@@ -176,7 +178,6 @@ class LocalCluster:
         start's ports, and return the apiserver's flags: TLS on both
         listeners, client certificates signed by the cluster CA."""
         self.rest_port = self.config.rest_port or free_port()
-        pki.ensure_cluster_pki(self.pki.dir, nodes=self.node_names)
         self._write_kubeconfig(self.kubeconfig, self.pki.admin)
         for name in pki.COMPONENT_IDENTITIES:
             self._write_kubeconfig(self.component_kubeconfig(name), self.pki.client(name))
@@ -187,7 +188,28 @@ class LocalCluster:
             *("--tls-cert-file", str(self.pki.apiserver.cert)),
             *("--tls-private-key-file", str(self.pki.apiserver.key)),
             *("--client-ca-file", str(self.pki.ca.cert)),
+            *self.etcd_flags,
         ]
+
+    @property
+    def etcd_flags(self) -> list[str]:
+        """An apiserver's flags that reach this cluster's etcd (TLS, its client pair)."""
+        tls = self.etcd_tls
+        return [
+            *("--etcd-cafile", str(tls.ca)),
+            *("--etcd-certfile", str(tls.client.cert)),
+            *("--etcd-keyfile", str(tls.client.key)),
+        ]
+
+    @property
+    def etcd_tls(self) -> EtcdTLS:
+        """etcd's TLS: client certificates of the cluster CA required."""
+        return EtcdTLS(
+            ca=self.pki.ca.cert,
+            server=self.pki.etcd_server,
+            peer=self.pki.etcd_peer,
+            client=self.pki.apiserver_etcd_client,
+        )
 
     def _write_kubeconfig(self, path: Path, pair: pki.PairPaths) -> None:
         write_identity_kubeconfig(

@@ -24,6 +24,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -32,6 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+import grpc
+
+from pinnace.machinery.pki import PairPaths
 
 __all__ = [
     "FALLBACK_WARNING",
@@ -152,6 +157,37 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class EtcdTLS:
+    """etcd over TLS: its serving and peer pairs, the CA every client and
+    peer certificate must chain to (client certificates are required), and
+    a client pair (the apiserver's) for the health checks."""
+
+    ca: Path
+    server: PairPaths
+    peer: PairPaths
+    client: PairPaths
+
+    def flags(self) -> list[str]:
+        return [
+            "--cert-file", str(self.server.cert), "--key-file", str(self.server.key),
+            "--client-cert-auth", "--trusted-ca-file", str(self.ca),
+            "--peer-cert-file", str(self.peer.cert), "--peer-key-file", str(self.peer.key),
+            "--peer-client-cert-auth", "--peer-trusted-ca-file", str(self.ca),
+        ]  # fmt: skip
+
+    def ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.ca))
+        context.load_cert_chain(str(self.client.cert), str(self.client.key))
+        return context
+
+    def channel_credentials(self) -> grpc.ChannelCredentials:
+        """What a gRPC client (the apiserver) presents to this etcd."""
+        return grpc.ssl_channel_credentials(
+            self.ca.read_bytes(), self.client.key.read_bytes(), self.client.cert.read_bytes()
+        )
+
+
 class EtcdServer:
     """One etcd member (a single-member cluster) run as a child process.
 
@@ -174,8 +210,10 @@ class EtcdServer:
         quota_backend_bytes: int | None = None,
         log_file: str | os.PathLike[str] | None = None,
         extra_args: Sequence[str] = (),
+        tls: EtcdTLS | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.tls = tls
         self._binary = binary
         self.host = host
         self.client_port = client_port
@@ -197,12 +235,16 @@ class EtcdServer:
         return f"{self.host}:{self.client_port}"
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
+
+    @property
     def client_url(self) -> str:
-        return f"http://{self.host}:{self.client_port}"
+        return f"{self.scheme}://{self.host}:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
-        return f"http://{self.host}:{self.peer_port}"
+        return f"{self.scheme}://{self.host}:{self.peer_port}"
 
     @property
     def pid(self) -> int | None:
@@ -231,6 +273,8 @@ class EtcdServer:
         ]  # fmt: skip
         if self.quota_backend_bytes is not None:
             args += ["--quota-backend-bytes", str(self.quota_backend_bytes)]
+        if self.tls is not None:
+            args += self.tls.flags()
         return [*args, *self.extra_args]
 
     def start(self) -> EtcdServer:
@@ -271,8 +315,11 @@ class EtcdServer:
 
     def healthy(self, *, timeout: float = 0.5) -> bool:
         """One GET /health: True if etcd reports {"health": "true"}."""
+        context = self.tls.ssl_context() if self.tls is not None else None
         try:
-            with urllib.request.urlopen(f"{self.client_url}/health", timeout=timeout) as resp:
+            with urllib.request.urlopen(
+                f"{self.client_url}/health", timeout=timeout, context=context
+            ) as resp:
                 body = json.loads(resp.read())
         except (OSError, ValueError):
             return False

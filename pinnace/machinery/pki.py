@@ -108,6 +108,7 @@ ADMIN_GROUP = "system:masters"
 CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
 SCHEDULER_USER = "system:kube-scheduler"
 PROXY_USER = "system:kube-proxy"
+ETCD_CLIENT_USER = "kube-apiserver-etcd-client"
 NODES_GROUP = "system:nodes"
 
 
@@ -208,6 +209,19 @@ class ClusterPKI:
 
     def kubelet(self, node: str) -> PairPaths:
         return PairPaths.of(self.dir, f"kubelet-{node}")
+
+    @property
+    def etcd_server(self) -> PairPaths:
+        return PairPaths.of(self.dir, "etcd-server")
+
+    @property
+    def etcd_peer(self) -> PairPaths:
+        return PairPaths.of(self.dir, "etcd-peer")
+
+    @property
+    def apiserver_etcd_client(self) -> PairPaths:
+        """The apiserver's identity toward etcd (etcd requires client certificates)."""
+        return PairPaths.of(self.dir, "apiserver-etcd-client")
 
 
 # ---- certificates (pure) ---------------------------------------------------------------
@@ -453,13 +467,27 @@ def ensure_cluster_pki(
     now: datetime | None = None,
     nodes: Iterable[str] = (),
 ) -> ClusterPKI:
-    """A cluster's CA, apiserver serving pair and client pairs in `pki_dir`
-    (``ca``, ``apiserver``, one per COMPONENT_IDENTITIES entry, and
+    """A cluster's CA, apiserver serving pair, etcd's server and peer pairs
+    and the apiserver's etcd client pair, and client pairs in `pki_dir`
+    (``ca``, ``apiserver``, ``etcd-server``, ``etcd-peer``,
+    ``apiserver-etcd-client``, one per COMPONENT_IDENTITIES entry, and
     ``kubelet-<node>`` for each of `nodes`), each kept if still fit."""
     pki_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     ca = ensure_ca(pki_dir, now=now)
     spec = serving_spec(extra_dns=extra_dns, extra_ips=extra_ips)
     ensure_leaf(pki_dir, "apiserver", ca, spec, now=now)
+    for name, usages in (
+        ("etcd-server", {Usage.SERVER}),
+        ("etcd-peer", {Usage.SERVER, Usage.CLIENT}),
+    ):
+        etcd = CertSpec(
+            common_name=name,
+            usages=frozenset(usages),
+            dns_names=frozenset({"localhost"}) | frozenset(extra_dns),
+            ips=frozenset(APISERVER_IPS) | frozenset(ipaddress.ip_address(ip) for ip in extra_ips),
+        )
+        ensure_leaf(pki_dir, name, ca, etcd, now=now)
+    ensure_leaf(pki_dir, "apiserver-etcd-client", ca, client_spec(ETCD_CLIENT_USER), now=now)
     for name, (user, groups) in COMPONENT_IDENTITIES.items():
         ensure_leaf(pki_dir, name, ca, client_spec(user, groups), now=now)
     for node in nodes:

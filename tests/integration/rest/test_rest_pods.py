@@ -47,6 +47,7 @@ def base(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "--rest-listen",
         f"127.0.0.1:{rest_port}",
         "--rest-plain-http",
+        *cluster.etcd_flags,
     )
     comp.start()
     try:

@@ -24,10 +24,13 @@ from typing import Any
 import grpc
 import pytest
 
+from apiserver.etcd.client import EtcdClient
+from apiserver.etcd.errors import EtcdTimeout, EtcdUnavailable
 from pinnace.api.service.v1 import api_pb2
 from pinnace.client import Client
 from pinnace.client.config import ClientConfig
 from pinnace.localcluster import process
+from pinnace.localcluster.cluster import LocalCluster
 from pinnace.localcluster.etcd import EtcdServer, free_port
 from pinnace.machinery import errors, pki
 
@@ -252,3 +255,30 @@ def test_anonymous_requests_only_with_the_flag(etcd_server: EtcdServer, tmp_path
         assert _raw_list(f"127.0.0.1:{port}", "nope") == grpc.StatusCode.UNAUTHENTICATED
     finally:
         api.stop()
+
+
+# ---- etcd: only the apiserver ----------------------------------------------------------------
+
+
+async def _read_etcd(endpoint: str, credentials: grpc.ChannelCredentials | None) -> None:
+    async with EtcdClient([endpoint], credentials=credentials, timeout=3) as etcd:
+        await etcd.get(b"/registry/core/namespaces/default")
+
+
+async def test_the_cluster_etcd_takes_only_the_apiserver_certificate(
+    cluster: LocalCluster,
+) -> None:
+    """etcd over TLS with --client-cert-auth: a client without the cluster
+    CA's certificate gets nothing; the apiserver's etcd client pair reads."""
+    assert cluster.etcd is not None
+    endpoint, tls = cluster.etcd.endpoint, cluster.etcd_tls
+    ca = tls.ca.read_bytes()
+    stranger = pki.issue(pki.new_ca(), pki.client_spec("kube-apiserver-etcd-client"))
+    for credentials in (
+        None,  # plaintext
+        grpc.ssl_channel_credentials(ca),  # TLS, no client certificate
+        grpc.ssl_channel_credentials(ca, stranger.key_pem(), stranger.cert_pem()),
+    ):
+        with pytest.raises((EtcdUnavailable, EtcdTimeout)):
+            await _read_etcd(endpoint, credentials)
+    await _read_etcd(endpoint, tls.channel_credentials())
