@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from pinnace.cli.commands import (
+    auth,
     batch,
     certs,
     cluster,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (
         cluster,
         certs,
+        auth,
         resources,
         edit,
         drain,

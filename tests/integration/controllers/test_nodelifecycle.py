@@ -178,7 +178,7 @@ class _PodHistory:
     a client of its own (a watch streams on its own channel)."""
 
     def __init__(self, client: Any, ns: str, app: str) -> None:
-        self._client = Client(client.endpoints)
+        self._client = Client(config=client.config)
         pods = self._client.pods(ns)
         rv = pods.list().resource_version
         self.events: list[tuple[str, str, str]] = []

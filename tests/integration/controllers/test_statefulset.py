@@ -129,7 +129,7 @@ class Watcher:
 
     def __init__(self, client: Client, ns: str, app: str) -> None:
         # A client of its own: a watch streams on its own channel.
-        self._client = Client(client.endpoints)
+        self._client = Client(config=client.config)
         pods = self._client.pods(ns)
         rv = pods.list().resource_version
         self.events: list[tuple[str, str, bool]] = []

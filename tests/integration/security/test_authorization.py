@@ -10,6 +10,8 @@ with RoleBindings in that namespace only.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -226,3 +228,38 @@ def test_can_i_and_impersonation(
     assert f'User "{alice.name}"' in str(err.value)
     review = json.loads(root.kubectl("auth", "whoami", "-o", "json", "--as", alice.name)[1])
     assert review["status"]["userInfo"]["username"] == alice.name
+
+
+def test_pinnace_auth_can_i_and_whoami(
+    cluster: LocalCluster, cluster_client: Client, cluster_namespace: str, tmp_path: Path
+) -> None:
+    """The pinnace CLI asks the same reviews, with --as too."""
+    ns = cluster_namespace
+    bob = make_user(cluster, tmp_path, f"bob-{ns}", ("devs",))
+    bind(cluster_client, ns, "view", bob.name)
+
+    def pinnace(*args: str) -> tuple[int, str]:
+        out = subprocess.run(
+            [sys.executable, "-m", "pinnace.cli.main", "--kubeconfig", str(bob.kubeconfig), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return out.returncode, out.stdout + out.stderr
+
+    assert pinnace("auth", "can-i", "list", "pods", "-n", ns) == (0, "yes\n")
+    assert pinnace("auth", "can-i", "delete", "pods", "-n", ns) == (1, "no\n")
+    assert pinnace("auth", "can-i", "get", "deployments/web", "-n", ns)[1] == "yes\n"
+    assert pinnace("auth", "can-i", "get", "/healthz") == (0, "yes\n")
+    code, out = pinnace("auth", "whoami")
+    assert code == 0 and f"Username: {bob.name}" in out and "devs" in out, out
+    # bob may not impersonate: the CLI says so in one line.
+    code, out = pinnace("--as", "kubernetes-admin", "auth", "can-i", "list", "pods", "-n", ns)
+    assert code != 0 and 'cannot impersonate resource "users"' in out, out
+    # The admin (the cluster's kubeconfig) asks for bob.
+    admin = subprocess.run(
+        [sys.executable, "-m", "pinnace.cli.main", *cluster.cli_args, "--as", bob.name, "auth",
+         "can-i", "delete", "pods", "-n", ns],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (admin.returncode, admin.stdout) == (1, "no\n"), admin.stderr
