@@ -16,6 +16,7 @@ from apiserver.auth.user import AUTHENTICATED, UserInfo
 from apiserver.etcd.types import Event, EventType, KeyValue
 from apiserver.storage.watchcache import WatchCache
 from pinnace.api.rbac.v1 import rbac_pb2
+from pinnace.machinery import rbacdefaults
 from pinnace.machinery.objects import object_meta
 
 ALICE = UserInfo("alice", ("devs", AUTHENTICATED))
@@ -29,13 +30,8 @@ def rule(
     names: Iterable[str] = (),
     urls: Iterable[str] = (),
 ) -> rbac_pb2.PolicyRule:
-    return rbac_pb2.PolicyRule(
-        verbs=list(verbs),
-        api_groups=list(groups) if resources else [],
-        resources=list(resources),
-        resource_names=list(names),
-        non_resource_urls=list(urls),
-    )
+    """rbacdefaults.rule, in the core group unless told."""
+    return rbacdefaults.rule(verbs, groups if resources else (), resources, names=names, urls=urls)
 
 
 def attrs(verb: str, resource: str = "", **kw: str) -> Attributes:
