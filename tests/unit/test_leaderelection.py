@@ -16,7 +16,10 @@ from pinnace.client.leaderelection_testing import MemoryLeaseLock
 from pinnace.machinery.timeutil import FakeClock
 from tests.waiting import wait_until
 
-LEASE = 0.3
+# A leader stops within RENEW_DEADLINE of failing to renew; the others take
+# over only LEASE after its last renewal: the gap between the two is what
+# keeps two leaders apart when the event loop runs late (a busy machine).
+LEASE = 0.8
 RENEW_DEADLINE = 0.2
 RETRY = 0.05
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
