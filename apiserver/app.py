@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from apiserver.storage.watchcache import WatchCache
 from pinnace.machinery import kinds
 from pinnace.machinery.rbac import GROUP as RBAC_GROUP
 from pinnace.machinery.rbacbootstrap import ensure_bootstrap_rbac
+from pinnace.machinery.tlsclient import client_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,10 @@ class Options:
     client_ca_file: str = ""
     token_auth_file: str = ""
     anonymous_auth: bool = False
+    # Kubelets over TLS: the CA of their serving certificates, our client pair.
+    kubelet_certificate_authority: str = ""
+    kubelet_client_certificate: str = ""
+    kubelet_client_key: str = ""
     # etcd over TLS: the CA of its serving certificate, and our client pair.
     etcd_cafile: str = ""
     etcd_certfile: str = ""
@@ -78,6 +84,20 @@ class Options:
             Path(self.etcd_cafile).read_bytes(),
             Path(self.etcd_keyfile).read_bytes() if self.etcd_keyfile else None,
             Path(self.etcd_certfile).read_bytes() if self.etcd_certfile else None,
+        )
+
+    def kubelet_tls(self) -> ssl.SSLContext | None:
+        """TLS toward kubelets (None: plain HTTP). The chain is checked, not
+        the address (a kubelet's certificate need not name its node IP)."""
+        if not self.kubelet_certificate_authority:
+            return None
+        return client_ssl_context(
+            Path(self.kubelet_certificate_authority).read_bytes(),
+            Path(self.kubelet_client_certificate).read_bytes()
+            if self.kubelet_client_certificate
+            else None,
+            Path(self.kubelet_client_key).read_bytes() if self.kubelet_client_key else None,
+            check_hostname=False,
         )
 
     def authenticator(self) -> Authenticator:
@@ -178,7 +198,9 @@ class ApiServer:
         await server.start()
         self.server = server
         if self.opts.rest_listen:
-            self.rest = RestServer(self.resources, verbs, authn, authorizer)
+            self.rest = RestServer(
+                self.resources, verbs, authn, authorizer, kubelet_tls=self.opts.kubelet_tls()
+            )
             self.rest_port = await self.rest.start(
                 self.opts.rest_listen,
                 cert_file=self.opts.tls_cert_file,

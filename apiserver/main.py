@@ -28,6 +28,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--etcd-servers", required=True, help="comma-separated etcd endpoints (host:port)"
     )
+    p.add_argument(
+        "--kubelet-certificate-authority",
+        default="",
+        help="reach kubelets over HTTPS, trusting this CA (their serving certificates)",
+    )
+    p.add_argument(
+        "--kubelet-client-certificate", default="", help="client certificate presented to kubelets"
+    )
+    p.add_argument("--kubelet-client-key", default="", help="key of --kubelet-client-certificate")
     p.add_argument("--etcd-cafile", default="", help="CA of etcd's serving certificate (TLS)")
     p.add_argument("--etcd-certfile", default="", help="client certificate presented to etcd")
     p.add_argument("--etcd-keyfile", default="", help="key of --etcd-certfile")
@@ -144,6 +153,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("--etcd-cafile", args.etcd_cafile),
         ("--etcd-certfile", args.etcd_certfile),
         ("--etcd-keyfile", args.etcd_keyfile),
+        ("--kubelet-certificate-authority", args.kubelet_certificate_authority),
+        ("--kubelet-client-certificate", args.kubelet_client_certificate),
+        ("--kubelet-client-key", args.kubelet_client_key),
     ):
         if path and not os.path.isfile(path):
             p.error(f"{flag}: no such file: {path}")
@@ -212,6 +224,9 @@ async def run(args: argparse.Namespace) -> None:
         etcd_cafile=args.etcd_cafile,
         etcd_certfile=args.etcd_certfile,
         etcd_keyfile=args.etcd_keyfile,
+        kubelet_certificate_authority=args.kubelet_certificate_authority,
+        kubelet_client_certificate=args.kubelet_client_certificate,
+        kubelet_client_key=args.kubelet_client_key,
     )
     server = ApiServer(opts)
     stop = asyncio.Event()

@@ -153,7 +153,9 @@ class Kubelet:
         services = Informer(self.client, "services", name=f"services@{cfg.node_name}")
         ctx.services = services
         self.manager = PodManager(ctx, informer)
-        self.server = KubeletServer(self.manager, listen=cfg.listen, node_name=cfg.node_name)
+        self.server = KubeletServer(
+            self.manager, listen=cfg.listen, node_name=cfg.node_name, tls=cfg.server_tls()
+        )
         port = await self.server.start()
         machine = await asyncio.to_thread(
             read_machine,

@@ -7,6 +7,7 @@ test can pass a ``FakeClock`` and move time by hand."""
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -63,6 +64,22 @@ class Config:
     cluster_dns: list[str] = field(default_factory=list)
     resolv_conf: Path = Path("/etc/resolv.conf")
     listen: str = "127.0.0.1:0"
+    # HTTPS on `listen` (cert, key) requiring client certificates of this CA.
+    tls_cert_file: Path | None = None
+    tls_private_key_file: Path | None = None
+    client_ca_file: Path | None = None
+
+    def server_tls(self) -> ssl.SSLContext | None:
+        """The endpoint's TLS (None: plain HTTP, for local experiments)."""
+        if self.tls_cert_file is None or self.tls_private_key_file is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.tls_cert_file, self.tls_private_key_file)
+        if self.client_ca_file is not None:
+            context.load_verify_locations(cafile=self.client_ca_file)
+        context.verify_mode = ssl.CERT_REQUIRED
+        return context
+
     node_ip: str = "127.0.0.1"
     log_max_size: int = 10 * 1024 * 1024
     log_max_files: int = 5

@@ -76,6 +76,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--apiserver", default="127.0.0.1:6443", help="apiserver endpoints host:port[,host:port]"
     )
     add_kubeconfig_flag(p)
+    p.add_argument(
+        "--tls-cert-file", type=Path, default=None, help="serve --listen over HTTPS with this pair"
+    )
+    p.add_argument("--tls-private-key-file", type=Path, default=None, help="key of --tls-cert-file")
+    p.add_argument(
+        "--client-ca-file",
+        type=Path,
+        default=None,
+        help="require client certificates of this CA on --listen; only system:masters is served",
+    )
     p.add_argument("--node-name", required=True, help="the Node this kubelet registers and serves")
     p.add_argument(
         "--root-dir", required=True, type=Path, help="where pod directories, logs and state live"
@@ -238,6 +248,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
         root_dir=args.root_dir,
         apiserver=[s.strip() for s in args.apiserver.split(",") if s.strip()],
         kubeconfig=Path(args.kubeconfig) if args.kubeconfig else None,
+        tls_cert_file=args.tls_cert_file,
+        tls_private_key_file=args.tls_private_key_file,
+        client_ca_file=args.client_ca_file,
         lease_period=args.lease_period,
         node_status_period=args.node_status_period,
         capacity_cpu=args.capacity_cpu,

@@ -70,6 +70,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import struct
 import time
 from collections.abc import AsyncIterator, Callable
@@ -135,18 +136,31 @@ class PodFinder(Protocol):
 class KubeletServer:
     """Serves the endpoints above for the pods of ``manager``."""
 
-    def __init__(self, manager: PodFinder, *, listen: str, node_name: str) -> None:
+    def __init__(
+        self,
+        manager: PodFinder,
+        *,
+        listen: str,
+        node_name: str,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.manager = manager
         self.listen = listen
         self.node_name = node_name
+        # HTTPS requiring a client certificate of the cluster CA; only
+        # system:masters (the apiserver's kubelet client, admins) are served.
+        self.tls = tls
         self.port = 0
         self._server: asyncio.Server | None = None
 
     async def start(self) -> int:
         host, _, port = self.listen.rpartition(":")
-        self._server = await asyncio.start_server(self._handle, host or "127.0.0.1", int(port))
+        self._server = await asyncio.start_server(
+            self._handle, host or "127.0.0.1", int(port), ssl=self.tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
-        log.info("kubelet server on http://%s:%d", host or "127.0.0.1", self.port)
+        scheme = "https" if self.tls is not None else "http"
+        log.info("kubelet server on %s://%s:%d", scheme, host or "127.0.0.1", self.port)
         return self.port
 
     async def stop(self) -> None:
@@ -160,6 +174,8 @@ class KubeletServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             try:
+                if self.tls is not None:
+                    _authorize(writer.get_extra_info("peercert"))
                 method, target, headers = await self._read_head(reader)
                 body: bytes | None = None  # None: a chunked body, left on `reader`
                 encoding = headers.get("transfer-encoding", "").lower()
@@ -518,7 +534,9 @@ class KubeletServer:
                 f"Connection: Upgrade\r\nUpgrade: {portforward.UPGRADE}\r\n\r\n".encode()
             )
             await writer.drain()
-            await portforward.relay(reader, writer, pod_reader, pod_writer)
+            await portforward.relay(
+                reader, writer, pod_reader, pod_writer, close_a_on_b_end=self.tls is not None
+            )
         finally:
             pod_writer.close()
             with contextlib.suppress(Exception):
@@ -610,6 +628,17 @@ def _port(query: dict[str, list[str]]) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise HttpError(400, f'port: expected a number from 1 to 65535, got "{value}"')
     return int(value)
+
+
+def _authorize(peercert: dict[str, Any] | None) -> None:
+    """Only a client certificate in group system:masters may use the endpoint
+    (the apiserver's kubelet client, an admin); TLS checked its chain."""
+    if not peercert:
+        raise HttpError(401, "Unauthorized: a client certificate is required")
+    names = [(k, v) for rdn in peercert.get("subject", ()) for k, v in rdn]
+    user = next((v for k, v in names if k == "commonName"), "")
+    if "system:masters" not in [v for k, v in names if k == "organizationName"]:
+        raise HttpError(403, f'Forbidden: user "{user}" may not use the kubelet endpoint')
 
 
 def _size(path: Path) -> int:

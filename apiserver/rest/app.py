@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -215,10 +216,12 @@ class RestServer:
         verbs: Verbs,
         authn: Authenticator,
         authorizer: Authorizer,
+        kubelet_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.resources = resources
         self.authn = authn
         self.authorizer = authorizer
+        self.kubelet_tls = kubelet_tls
         self.handlers = Handlers(verbs)
         self.verbs = verbs
         self._by_path = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 
 from pinnace.machinery import errors
 
@@ -65,15 +66,22 @@ class KubeletConnection:
 
 
 async def open_request(
-    host: str, port: int, method: str, target: str, *, chunked: bool = False
+    host: str,
+    port: int,
+    method: str,
+    target: str,
+    *,
+    chunked: bool = False,
+    tls: ssl.SSLContext | None = None,
 ) -> KubeletConnection:
     """Send ``method target`` to the kubelet at host:port and read the
     response head. ``chunked``: the body follows through ``send``/``end``;
-    otherwise there is none. A kubelet that cannot be reached is a 500
+    otherwise there is none. ``tls``: HTTPS with the apiserver's kubelet
+    client pair (kubelets serving --tls-cert-file). A kubelet that cannot be reached is a 500
     InternalError, as kube-apiserver reports a failed dial."""
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(host, port, ssl=tls)
     except (OSError, TimeoutError) as e:
         raise errors.InternalError(
             f"cannot reach the kubelet at {host}:{port}: {e.strerror or e}"

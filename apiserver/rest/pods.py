@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import json
 import math
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -77,11 +78,12 @@ class SubresourceHost(Protocol):
     resources: dict[str, Resource]
     verbs: Verbs
     subresources: dict[tuple[str, str], Handler]
+    kubelet_tls: ssl.SSLContext | None
 
 
 def register(server: SubresourceHost) -> None:
     """Serve pods/log, pods/exec and pods/eviction on ``server``."""
-    streams = PodSubresources(server.resources, server.verbs)
+    streams = PodSubresources(server.resources, server.verbs, server.kubelet_tls)
     server.subresources[("pods", "log")] = streams.log
     server.subresources[("pods", "exec")] = streams.exec
     server.subresources[("pods", "eviction")] = streams.evict
@@ -169,9 +171,12 @@ def _client_gone(request: web.Request) -> bool:
 class PodSubresources:
     """The handlers, over the registry's verbs (the same as gRPC's)."""
 
-    def __init__(self, resources: dict[str, Resource], verbs: Verbs) -> None:
+    def __init__(
+        self, resources: dict[str, Resource], verbs: Verbs, kubelet_tls: ssl.SSLContext | None
+    ) -> None:
         self.resources = resources
         self.verbs = verbs
+        self.kubelet_tls = kubelet_tls
 
     async def _pod(self, res: Resource, ri: RequestInfo) -> pod_pb2.Pod:
         pod = (await self.verbs.get(res, ri.namespace, ri.name)).obj
@@ -201,7 +206,7 @@ class PodSubresources:
             )
         names = (pod.metadata.namespace, pod.metadata.name, container)
         target = f"/{endpoint}/{'/'.join(quote(n, safe='') for n in names)}?{urlencode(query)}"
-        conn = await open_request(*address, method, target, chunked=chunked)
+        conn = await open_request(*address, method, target, chunked=chunked, tls=self.kubelet_tls)
         if conn.status == 200:
             return conn
         try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TextIO
@@ -50,6 +51,7 @@ class KubeletTarget:
     port: int
     namespace: str
     pod: str
+    tls: ssl.SSLContext | None = None  # HTTPS to the kubelet, with our certificate
 
     def request(self, remote: int) -> bytes:
         path = f"/portForward/{quote(self.namespace)}/{quote(self.pod)}?port={remote}"
@@ -176,7 +178,7 @@ class PortForwarder:
         t = self.target
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
-                k_reader, k_writer = await asyncio.open_connection(t.host, t.port)
+                k_reader, k_writer = await asyncio.open_connection(t.host, t.port, ssl=t.tls)
         except (OSError, TimeoutError) as e:
             self._error(local, port.remote, f"cannot reach the kubelet at {t.host}:{t.port}: {e}")
             return

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import grpc
 
 from pinnace.machinery.kubeconfig import KubeconfigError, load_kubeconfig
+from pinnace.machinery.tlsclient import client_ssl_context
 
 __all__ = [
     "DEFAULT_SERVER",
@@ -89,6 +91,13 @@ class ClientConfig:
             return ()
         groups = tuple(("impersonate-group", g) for g in self.impersonate_groups)
         return (("impersonate-user", self.impersonate_user), *groups)
+
+    def kubelet_tls(self) -> ssl.SSLContext | None:
+        """TLS toward a kubelet's endpoint with our certificate (None: plain,
+        for a cluster without a CA). The chain is checked, not the address."""
+        if self.ca_pem is None:
+            return None
+        return client_ssl_context(self.ca_pem, self.cert_pem, self.key_pem, check_hostname=False)
 
     def channel_options(self) -> list[tuple[str, Any]]:
         """Extra channel options: with several endpoints, the name TLS checks."""

@@ -189,6 +189,27 @@ class LocalCluster:
             *("--tls-private-key-file", str(self.pki.apiserver.key)),
             *("--client-ca-file", str(self.pki.ca.cert)),
             *self.etcd_flags,
+            *self.kubelet_client_flags,
+        ]
+
+    @property
+    def kubelet_client_flags(self) -> list[str]:
+        """An apiserver's flags that reach this cluster's kubelets (HTTPS, its pair)."""
+        return [
+            *("--kubelet-certificate-authority", str(self.pki.ca.cert)),
+            *("--kubelet-client-certificate", str(self.pki.apiserver_kubelet_client.cert)),
+            *("--kubelet-client-key", str(self.pki.apiserver_kubelet_client.key)),
+        ]
+
+    def kubelet_flags(self, node: str) -> list[str]:
+        """Node ``node``'s kubelet flags of this cluster: its identity
+        (kubeconfig) and its endpoint's HTTPS, for the cluster CA's clients."""
+        serving = self.pki.kubelet_serving(node)
+        return [
+            *("--kubeconfig", str(self.kubelet_kubeconfig(node))),
+            *("--tls-cert-file", str(serving.cert)),
+            *("--tls-private-key-file", str(serving.key)),
+            *("--client-ca-file", str(self.pki.ca.cert)),
         ]
 
     @property
@@ -218,9 +239,8 @@ class LocalCluster:
 
     def kubelet_kubeconfig(self, node: str) -> Path:
         """The kubeconfig of node ``node``'s kubelet (user system:node:<node>),
-        its certificate issued if missing: also for a kubelet added later."""
-        spec = pki.client_spec(pki.node_user(node), [pki.NODES_GROUP])
-        pki.ensure_leaf(self.pki.dir, f"kubelet-{node}", pki.ensure_ca(self.pki.dir), spec)
+        its pairs issued if missing: also for a kubelet added later."""
+        pki.ensure_node_pairs(self.pki.dir, pki.ensure_ca(self.pki.dir), node)
         path = self.component_kubeconfig(f"kubelet-{node}")
         self._write_kubeconfig(path, self.pki.kubelet(node))
         return path
@@ -296,7 +316,8 @@ class LocalCluster:
                     f"kubelet-{node}",
                     "kubelet.main",
                     [
-                        *server(f"kubelet-{node}"),
+                        *("--apiserver", self.server),
+                        *self.kubelet_flags(node),
                         "--node-name",
                         node,
                         "--root-dir",

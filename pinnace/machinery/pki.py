@@ -65,6 +65,7 @@ __all__ = [
     "ensure_ca",
     "ensure_cluster_pki",
     "ensure_leaf",
+    "ensure_node_pairs",
     "issue",
     "new_ca",
     "node_user",
@@ -109,6 +110,7 @@ CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
 SCHEDULER_USER = "system:kube-scheduler"
 PROXY_USER = "system:kube-proxy"
 ETCD_CLIENT_USER = "kube-apiserver-etcd-client"
+KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
 NODES_GROUP = "system:nodes"
 
 
@@ -209,6 +211,15 @@ class ClusterPKI:
 
     def kubelet(self, node: str) -> PairPaths:
         return PairPaths.of(self.dir, f"kubelet-{node}")
+
+    def kubelet_serving(self, node: str) -> PairPaths:
+        """The serving pair of node ``node``'s kubelet endpoint (logs, exec)."""
+        return PairPaths.of(self.dir, f"kubelet-{node}-serving")
+
+    @property
+    def apiserver_kubelet_client(self) -> PairPaths:
+        """The apiserver's identity toward kubelets (in system:masters, as kubeadm's)."""
+        return PairPaths.of(self.dir, "apiserver-kubelet-client")
 
     @property
     def etcd_server(self) -> PairPaths:
@@ -490,7 +501,26 @@ def ensure_cluster_pki(
     ensure_leaf(pki_dir, "apiserver-etcd-client", ca, client_spec(ETCD_CLIENT_USER), now=now)
     for name, (user, groups) in COMPONENT_IDENTITIES.items():
         ensure_leaf(pki_dir, name, ca, client_spec(user, groups), now=now)
+    ensure_leaf(
+        pki_dir, "apiserver-kubelet-client", ca, client_spec(KUBELET_CLIENT_USER, [ADMIN_GROUP]),
+        now=now,
+    )  # fmt: skip
     for node in nodes:
-        spec = client_spec(node_user(node), [NODES_GROUP])
-        ensure_leaf(pki_dir, f"kubelet-{node}", ca, spec, now=now)
+        ensure_node_pairs(pki_dir, ca, node, now=now)
     return ClusterPKI(pki_dir)
+
+
+def ensure_node_pairs(pki_dir: Path, ca: Issued, node: str, *, now: datetime | None = None) -> None:
+    """Node ``node``'s kubelet pairs: its client identity (system:node:<node>
+    in system:nodes) and its endpoint's serving pair (loopback and the node
+    name; clients check the chain, not the address)."""
+    ensure_leaf(
+        pki_dir, f"kubelet-{node}", ca, client_spec(node_user(node), [NODES_GROUP]), now=now
+    )
+    serving = CertSpec(
+        common_name=f"{node}-kubelet",
+        usages=frozenset({Usage.SERVER}),
+        dns_names=frozenset({"localhost", node}),
+        ips=frozenset(APISERVER_IPS),
+    )
+    ensure_leaf(pki_dir, f"kubelet-{node}-serving", ca, serving, now=now)

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import ssl
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import Any
 from pinnace.client.config import default_kubeconfig
 from pinnace.machinery import errors, kinds
 from pinnace.machinery.kubeconfig import KubeconfigError, KubeContext, load_kubeconfig
+from pinnace.machinery.tlsclient import client_ssl_context
 
 ACCESS_REVIEW = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 SELF_REVIEW = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
@@ -99,24 +97,11 @@ def _post(args: argparse.Namespace, path: str, body: dict[str, Any]) -> dict[str
         request.add_header("Impersonate-User", args.as_user)
     for group in args.as_group:
         request.add_header("Impersonate-Group", group)
-    with tempfile.TemporaryDirectory(prefix="pinnace-auth-") as tmp:
-        context = _ssl_context(ctx, tmp)
-        try:
-            with urllib.request.urlopen(request, context=context, timeout=30) as resp:
-                answer: dict[str, Any] = json.loads(resp.read())
-                return answer
-        except urllib.error.HTTPError as e:
-            status = json.loads(e.read() or b"{}")
-            raise errors.ApiError(status.get("message") or str(e)) from None
-
-
-def _ssl_context(ctx: KubeContext, tmp: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(cadata=(ctx.ca_pem or b"").decode() or None)
-    if ctx.cert_pem and ctx.key_pem:
-        cert, key = os.path.join(tmp, "client.crt"), os.path.join(tmp, "client.key")
-        with open(os.open(cert, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-            f.write(ctx.cert_pem)
-        with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-            f.write(ctx.key_pem)
-        context.load_cert_chain(cert, key)
-    return context
+    context = client_ssl_context(ctx.ca_pem, ctx.cert_pem, ctx.key_pem)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=30) as resp:
+            answer: dict[str, Any] = json.loads(resp.read())
+            return answer
+    except urllib.error.HTTPError as e:
+        status = json.loads(e.read() or b"{}")
+        raise errors.ApiError(status.get("message") or str(e)) from None

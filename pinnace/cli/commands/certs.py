@@ -6,9 +6,11 @@
 
 makes (or keeps, when still fit) in --dir the cluster CA, the apiservers'
 serving pair (loopback, the `kubernetes` names, and every --apiserver-ip /
---apiserver-dns), a client pair per identity (admin: kubernetes-admin in
-system:masters; controller-manager, scheduler, proxy; system:node:<name>
-in system:nodes per --node), and writes one kubeconfig per identity under
+--apiserver-dns), etcd's server and peer pairs and the apiservers' etcd
+and kubelet client pairs, a client pair per identity (admin:
+kubernetes-admin in system:masters; controller-manager, scheduler, proxy;
+system:node:<name> in system:nodes per --node) and each kubelet's serving
+pair (kubelet-<name>-serving), and writes one kubeconfig per identity under
 <dir>/kubeconfigs/ for --server (gRPC) and --rest-server (HTTPS). Keys
 and kubeconfigs are 0600. Copy to each machine only what runs there.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import ssl
 import sys
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -90,6 +91,15 @@ def kubelet_address(client: Client, pod: pod_pb2.Pod) -> tuple[str, int]:
     return endpoint
 
 
+def _connection(
+    host: str, port: int, tls: ssl.SSLContext | None, timeout: float | None
+) -> http.client.HTTPConnection:
+    """HTTP to the kubelet; HTTPS with our certificate on a secure cluster."""
+    if tls is None:
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+    return http.client.HTTPSConnection(host, port, timeout=timeout, context=tls)
+
+
 def _path(kind: str, pod: pod_pb2.Pod, container: str) -> str:
     return f"/{kind}/{quote(pod.metadata.namespace)}/{quote(pod.metadata.name)}/{quote(container)}"
 
@@ -99,6 +109,7 @@ def logs(args: argparse.Namespace) -> int:
         pod = resolve_pod(client, args.namespace, args.pod)
         container = choose_container(pod, args.container or args.container_arg or "")
         host, port = kubelet_address(client, pod)
+        tls = client.config.kubelet_tls()
     query: dict[str, str] = {}
     if args.previous:
         query["previous"] = "true"
@@ -106,7 +117,7 @@ def logs(args: argparse.Namespace) -> int:
         query["follow"] = "true"
     if args.tail >= 0:
         query["tailLines"] = str(args.tail)
-    conn = http.client.HTTPConnection(host, port, timeout=None if args.follow else 30)
+    conn = _connection(host, port, tls, None if args.follow else 30)
     conn.request("GET", _path("containerLogs", pod, container) + "?" + urlencode(query))
     resp = conn.getresponse()
     if resp.status != 200:
@@ -128,9 +139,10 @@ def exec_(args: argparse.Namespace) -> int:
         pod = resolve_pod(client, args.namespace, args.pod)
         container = choose_container(pod, args.container)
         host, port = kubelet_address(client, pod)
+        tls = client.config.kubelet_tls()
     body = sys.stdin.buffer.read() if args.stdin else b""
     query = urlencode([("command", c) for c in command])
-    conn = http.client.HTTPConnection(host, port, timeout=None)
+    conn = _connection(host, port, tls, None)
     conn.request("POST", _path("exec", pod, container) + "?" + query, body=body)
     resp = conn.getresponse()
     if resp.status != 200:

@@ -110,7 +110,8 @@ def port_forward(args: argparse.Namespace) -> int:
                 f"Current status={pod.status.phase}"
             )
         host, port = kubelet_address(client, pod)
-    target = KubeletTarget(host, port, namespace, pod.metadata.name)
+        tls = client.config.kubelet_tls()
+    target = KubeletTarget(host, port, namespace, pod.metadata.name, tls)
     return asyncio.run(_serve(target, ports, addresses))
 
 

@@ -100,8 +100,7 @@ def extra_kubelet(
         [
             "--apiserver",
             cluster.server,
-            "--kubeconfig",
-            str(cluster.kubelet_kubeconfig(name)),
+            *cluster.kubelet_flags(name),
             "--node-name",
             name,
             "--root-dir",

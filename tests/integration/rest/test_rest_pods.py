@@ -48,6 +48,7 @@ def base(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Ite
         f"127.0.0.1:{rest_port}",
         "--rest-plain-http",
         *cluster.etcd_flags,
+        *cluster.kubelet_client_flags,
     )
     comp.start()
     try:

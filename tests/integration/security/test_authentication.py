@@ -11,6 +11,7 @@ of the gRPC door.
 
 from __future__ import annotations
 
+import http.client
 import json
 import ssl
 import urllib.error
@@ -33,6 +34,8 @@ from pinnace.localcluster import process
 from pinnace.localcluster.cluster import LocalCluster
 from pinnace.localcluster.etcd import EtcdServer, free_port
 from pinnace.machinery import errors, pki
+from pinnace.machinery.kubeletaddr import kubelet_endpoint
+from pinnace.machinery.tlsclient import client_ssl_context
 
 WHOAMI = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 TOKEN = "token-of-alice"
@@ -282,3 +285,40 @@ async def test_the_cluster_etcd_takes_only_the_apiserver_certificate(
         with pytest.raises((EtcdUnavailable, EtcdTimeout)):
             await _read_etcd(endpoint, credentials)
     await _read_etcd(endpoint, tls.channel_credentials())
+
+
+# ---- the kubelets' endpoint: only system:masters (the apiserver, admins) --------------------
+
+
+def _kubelet_get(address: tuple[str, int], tls: ssl.SSLContext | None) -> int:
+    """The status of GET /healthz at a kubelet endpoint."""
+    conn = (
+        http.client.HTTPConnection(*address, timeout=5)
+        if tls is None
+        else http.client.HTTPSConnection(*address, timeout=5, context=tls)
+    )
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_the_kubelet_endpoint_serves_only_the_cluster_admins(
+    cluster: LocalCluster, cluster_client: Client
+) -> None:
+    address = kubelet_endpoint(cluster_client.nodes().get("node-1"))
+    assert address is not None
+    ca_pair = pki.read_pair(cluster.pki.ca)
+    admin = pki.read_pair(cluster.pki.admin)
+    assert ca_pair is not None and admin is not None
+    ca = ca_pair.cert_pem()
+    alice = pki.issue(ca_pair, pki.client_spec("alice", ["devs"]))
+    # Plain HTTP to the TLS endpoint, or TLS without a certificate: no answer.
+    for tls in (None, client_ssl_context(ca, check_hostname=False)):
+        with pytest.raises((ConnectionError, ssl.SSLError, http.client.HTTPException, OSError)):
+            _kubelet_get(address, tls)
+    as_alice = client_ssl_context(ca, alice.cert_pem(), alice.key_pem(), check_hostname=False)
+    assert _kubelet_get(address, as_alice) == 403
+    as_admin = client_ssl_context(ca, admin.cert_pem(), admin.key_pem(), check_hostname=False)
+    assert _kubelet_get(address, as_admin) == 200
