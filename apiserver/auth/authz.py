@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 MODES = ("AlwaysAllow", "Node", "RBAC")
+# Decisions kept before the cache starts over (each a few hundred bytes).
+DECISION_CACHE_SIZE = 10_000
 # Who the apiserver's own calls run as (Kubernetes' loopback client).
 INTERNAL_USER = UserInfo("system:apiserver", (MASTERS,))
 NODE_ROLE = "system:node"
@@ -145,6 +147,11 @@ class RbacIndex:
             self._bindings_by_ns.setdefault(obj.namespace, []).append(b)
         self._seen = seen
 
+    def version(self) -> tuple[int, ...]:
+        """Changes with every change of the RBAC objects (what decisions depend on)."""
+        self._fresh()
+        return self._seen
+
     def cluster_role_rules(self, name: str) -> list[rbac_pb2.PolicyRule]:
         self._fresh()
         return self._cluster_roles.get(name, [])
@@ -205,20 +212,38 @@ class Authorizer:
             raise ValueError("RBAC and Node authorization need the RBAC index")
         self.modes = tuple(modes)
         self.index = index
+        # Decisions for the RBAC objects as of ``_decided_at``: a component
+        # asks the same few questions again and again.
+        self._decisions: dict[Attributes, bool] = {}
+        self._decided_at: tuple[int, ...] = ()
 
     def authorize(self, attrs: Attributes) -> tuple[bool, str]:
         """(allowed, why not): the reason is "" when allowed or nothing applies."""
         if MASTERS in attrs.user.groups or "AlwaysAllow" in self.modes:
             return True, ""
         assert self.index is not None
+        version = self.index.version()
+        if version != self._decided_at:
+            self._decisions.clear()
+            self._decided_at = version
+        allowed = self._decisions.get(attrs)
+        if allowed is None:
+            allowed = self._decide(attrs)
+            if len(self._decisions) >= DECISION_CACHE_SIZE:
+                self._decisions.clear()
+            self._decisions[attrs] = allowed
+        return allowed, ""
+
+    def _decide(self, attrs: Attributes) -> bool:
+        assert self.index is not None
         if "Node" in self.modes:
             if any(rule_allows(r, attrs) for r in self.index.node_rules(attrs.user)):
-                return True, ""
+                return True
         if "RBAC" in self.modes:
             namespace = attrs.namespace if attrs.is_resource_request else ""
             if any(rule_allows(r, attrs) for r in self.index.rules_for(attrs.user, namespace)):
-                return True, ""
-        return False, ""
+                return True
+        return False
 
 
 def _is_node(user: UserInfo) -> bool:
