@@ -177,7 +177,9 @@ class ApiServer:
                 ("grpc.http2.min_ping_interval_without_data_ms", 5000),
             ]
         )
-        authn = self.opts.authenticator()
+        # Reading the certificate, key and token files: off the event loop.
+        authn = await asyncio.to_thread(self.opts.authenticator)
+        kubelet_tls = await asyncio.to_thread(self.opts.kubelet_tls)
         server.add_generic_rpc_handlers(
             (generic_handler(ApiService(self.resources, verbs, authorizer), authn),)
         )
@@ -187,8 +189,11 @@ class ApiServer:
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         opts = self.opts
         if opts.tls_cert_file:
-            credentials = grpc_server_credentials(
-                opts.tls_cert_file, opts.tls_private_key_file, opts.client_ca_file
+            credentials = await asyncio.to_thread(
+                grpc_server_credentials,
+                opts.tls_cert_file,
+                opts.tls_private_key_file,
+                opts.client_ca_file,
             )
             self.port = server.add_secure_port(opts.listen, credentials)
         else:
@@ -199,7 +204,7 @@ class ApiServer:
         self.server = server
         if self.opts.rest_listen:
             self.rest = RestServer(
-                self.resources, verbs, authn, authorizer, kubelet_tls=self.opts.kubelet_tls()
+                self.resources, verbs, authn, authorizer, kubelet_tls=kubelet_tls
             )
             self.rest_port = await self.rest.start(
                 self.opts.rest_listen,

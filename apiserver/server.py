@@ -201,14 +201,15 @@ class ApiService:
         self, req: api_pb2.UpdateRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.ObjectResponse:
         res = self.resource(req.resource)
-        cls = scale_pb2.Scale if req.subresource == "scale" else res.info.message_class
-        name = object_meta(self.unpack(res, req.object, cls)).name
-        self.authorized("update", req.resource, req.namespace, name, req.subresource)
         if req.subresource == "scale":
             scale = self.unpack(res, req.object, scale_pb2.Scale)
+            name = scale.metadata.name
+            self.authorized("update", req.resource, req.namespace, name, req.subresource)
             out = await self._verbs.update_scale(res, req.namespace, scale, dry_run=req.dry_run)
             return api_pb2.ObjectResponse(object=pack(out))
         obj = self.unpack(res, req.object, res.info.message_class)
+        name = object_meta(obj).name
+        self.authorized("update", req.resource, req.namespace, name, req.subresource)
         updated = await self._verbs.update(
             res, req.namespace, obj, subresource=req.subresource, dry_run=req.dry_run
         )

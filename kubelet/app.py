@@ -154,7 +154,10 @@ class Kubelet:
         ctx.services = services
         self.manager = PodManager(ctx, informer)
         self.server = KubeletServer(
-            self.manager, listen=cfg.listen, node_name=cfg.node_name, tls=cfg.server_tls()
+            self.manager,
+            listen=cfg.listen,
+            node_name=cfg.node_name,
+            tls=await asyncio.to_thread(cfg.server_tls),
         )
         port = await self.server.start()
         machine = await asyncio.to_thread(

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, overload
@@ -99,10 +100,18 @@ def add_kubeconfig_flag(parser: argparse.ArgumentParser) -> None:
     credentials (and, without ``--apiserver``, the apiserver's endpoint)."""
     parser.add_argument(
         "--kubeconfig",
+        type=_kubeconfig_file,
         default=None,
         help="kubeconfig with the cluster CA and this component's client certificate "
         "(default: none, a plain connection)",
     )
+
+
+def _kubeconfig_file(text: str) -> str:
+    """A kubeconfig flag's value: a file that exists (read when connecting)."""
+    if not os.path.isfile(os.path.expanduser(text)):
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    return text
 
 
 def add_bool_flag(

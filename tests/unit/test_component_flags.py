@@ -145,3 +145,21 @@ def test_every_boolean_flag_is_declared_one_way(parse: ParseArgs, needed: list[s
     assert stray == []
     declared = {s for a in actions if isinstance(a, BoolFlag) for s in a.option_strings}
     assert declared <= {c[3] for c in CASES}
+
+
+@pytest.mark.parametrize(
+    ("parse", "needed"),
+    [
+        pytest.param(controller_manager_args, ["--apiserver", "127.0.0.1:1"], id="cm"),
+        pytest.param(scheduler_args, [], id="scheduler"),
+        pytest.param(kubelet_args, ["--node-name", "n", "--root-dir", "/tmp/x"], id="kubelet"),
+        pytest.param(proxy_args, ["--apiserver", "127.0.0.1:1"], id="proxy"),
+    ],
+)
+def test_a_missing_kubeconfig_is_an_argument_error(
+    parse: ParseArgs, needed: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse([*needed, "--kubeconfig", "/nonexistent/kubeconfig"])
+    assert exit_.value.code == 2
+    assert "argument --kubeconfig: no such file: /nonexistent/kubeconfig" in capsys.readouterr().err
