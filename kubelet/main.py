@@ -18,7 +18,13 @@ from kubelet.app import Kubelet
 from kubelet.context import Config
 from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
 from kubelet.network import NetworkUnavailable
-from pinnace.machinery.flags import Parser, add_bool_flag, add_kubeconfig_flag, ipv4_cidr
+from pinnace.machinery.flags import (
+    Parser,
+    add_bool_flag,
+    add_kubeconfig_flag,
+    ipv4_cidr,
+    positive_seconds,
+)
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 from pinnace.machinery.quantity import QuantityError, to_int
@@ -200,13 +206,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--housekeeping-period",
-        type=float,
+        type=positive_seconds,
         default=10.0,
         help="seconds between log rotation checks",
     )
     p.add_argument(
         "--container-log-times-period",
-        type=float,
+        type=positive_seconds,
         default=1.0,
         help="seconds between samples of container log sizes, which date each log line"
         " for logs --timestamps and --since (default %(default)s)",

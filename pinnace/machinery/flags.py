@@ -107,6 +107,17 @@ def add_kubeconfig_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def positive_seconds(text: str) -> float:
+    """A period flag's value: a number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
+
+
 def _kubeconfig_file(text: str) -> str:
     """A kubeconfig flag's value: a file that exists (read when connecting)."""
     if not os.path.isfile(os.path.expanduser(text)):

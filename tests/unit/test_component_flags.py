@@ -163,3 +163,14 @@ def test_a_missing_kubeconfig_is_an_argument_error(
         parse([*needed, "--kubeconfig", "/nonexistent/kubeconfig"])
     assert exit_.value.code == 2
     assert "argument --kubeconfig: no such file: /nonexistent/kubeconfig" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+@pytest.mark.parametrize("flag", ["--container-log-times-period", "--housekeeping-period"])
+def test_a_kubelet_period_must_be_above_zero(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        kubelet_args(["--node-name", "n", "--root-dir", "/tmp/x", f"{flag}={value}"])
+    assert exit_.value.code == 2
+    assert f"argument {flag}:" in capsys.readouterr().err
