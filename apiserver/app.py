@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from apiserver.auth import Authenticator, load_token_file
 from apiserver.auth.admission import Admission
 from apiserver.auth.authz import Authorizer, RbacIndex
+from apiserver.auth.nodeauthz import NodeGraph
 from apiserver.auth.tls import grpc_server_credentials
 from apiserver.compaction import compact_forever
 from apiserver.etcd.client import EtcdClient
@@ -161,6 +162,7 @@ class ApiServer:
                 r[f"rolebindings.{RBAC_GROUP}"].cache,
                 r[f"clusterrolebindings.{RBAC_GROUP}"].cache,
             ),
+            NodeGraph(r["pods"].cache, r["persistentvolumeclaims"].cache),
         )
         verbs = Verbs(namespace_phase=phases.phase, admit=Admission(authorizer))
         self.finalizer = NamespaceFinalizer(

@@ -107,7 +107,13 @@ class ApiService:
             raise errors.NotFound(str(e)) from None
 
     def authorized(
-        self, verb: str, name: str, namespace: str = "", obj_name: str = "", subresource: str = ""
+        self,
+        verb: str,
+        name: str,
+        namespace: str = "",
+        obj_name: str = "",
+        subresource: str = "",
+        field_selector: str = "",
     ) -> Resource:
         """The resource ``name`` names, once the caller may ``verb`` it
         (Forbidden, in Kubernetes' words, if not)."""
@@ -122,6 +128,7 @@ class ApiService:
                 subresource=subresource,
                 namespace=namespace if res.info.namespaced else "",
                 name=obj_name,
+                field_selector=field_selector,
             ),
         )
         return res
@@ -185,7 +192,9 @@ class ApiService:
     @_handler("list")
     async def List(self, req: api_pb2.ListRequest, context: grpc.aio.ServicerContext) -> bytes:
         """The list, encoded straight from the cached wire bytes (wire.py)."""
-        res = self.authorized("list", req.resource, req.namespace)
+        res = self.authorized(
+            "list", req.resource, req.namespace, field_selector=req.field_selector
+        )
         flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
         raws, lm = await self._verbs.list(
             res,
@@ -247,7 +256,9 @@ class ApiService:
     async def DeleteCollection(
         self, req: api_pb2.DeleteCollectionRequest, context: grpc.aio.ServicerContext
     ) -> api_pb2.ListResponse:
-        res = self.authorized("deletecollection", req.resource, req.namespace)
+        res = self.authorized(
+            "deletecollection", req.resource, req.namespace, field_selector=req.field_selector
+        )
         flt = self._verbs.make_filter(res, req.namespace, req.label_selector, req.field_selector)
         deleted = await self._verbs.delete_collection(res, flt, req.options)
         return api_pb2.ListResponse(items=[pack(o) for o in deleted])
@@ -290,7 +301,9 @@ class ApiService:
         registered without a response serializer), so an event is encoded once
         however many watchers receive it."""
         try:
-            res = self.authorized("watch", req.resource, req.namespace)
+            res = self.authorized(
+                "watch", req.resource, req.namespace, field_selector=req.field_selector
+            )
             flt = self._verbs.make_filter(
                 res, req.namespace, req.label_selector, req.field_selector
             )

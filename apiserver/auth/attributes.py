@@ -30,6 +30,9 @@ class Attributes:
     namespace: str = ""
     name: str = ""
     path: str = ""
+    # A list's, watch's or deletecollection's field selector (the Node
+    # authorizer lets a kubelet list only its own pods and Node).
+    field_selector: str = ""
 
     @property
     def is_resource_request(self) -> bool:

@@ -6,9 +6,10 @@ union of authorizers in ``--authorization-mode`` order does:
 * ``system:masters`` may do everything (Kubernetes' privileged group);
 * ``AlwaysAllow``: everything is allowed (local experiments, tests);
 * ``Node``: a kubelet (user ``system:node:<name>`` in group
-  ``system:nodes``) gets the rules of the ``system:node`` ClusterRole.
-  Confining it to its own Node and pods (Kubernetes' graph-based Node
-  authorizer and NodeRestriction) is not done yet;
+  ``system:nodes``) reads only its own Node, its own pods and what they use
+  (nodeauthz.py, Kubernetes' Node authorizer), and otherwise gets the rules
+  of the ``system:node`` ClusterRole; NodeRestriction (noderestriction.py)
+  confines its writes;
 * ``RBAC``: the rules of the Roles and ClusterRoles bound to the user,
   its groups or its ServiceAccount, read from the watch caches of the four
   RBAC kinds (an index rebuilt when any of them changes).
@@ -29,14 +30,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from apiserver.auth.attributes import Attributes, forbidden
-from apiserver.auth.user import MASTERS, UserInfo
+from apiserver.auth.nodeauthz import GRAPH_RESOURCES, NodeGraph, authorize_node
+from apiserver.auth.user import MASTERS, UserInfo, node_name
 from apiserver.storage.watchcache import WatchCache
 from pinnace.api.rbac.v1 import rbac_pb2
 from pinnace.machinery.rbac import (
     ALL,
     CLUSTER_ROLE_KIND,
     GROUP_KIND,
-    NODES_GROUP,
     SERVICE_ACCOUNT_KIND,
     USER_KIND,
 )
@@ -57,7 +58,6 @@ DECISION_CACHE_SIZE = 10_000
 # Who the apiserver's own calls run as (Kubernetes' loopback client).
 INTERNAL_USER = UserInfo("system:apiserver", (MASTERS,))
 NODE_ROLE = "system:node"
-NODE_USER_PREFIX = "system:node:"
 
 
 def service_account_user(namespace: str, name: str) -> str:
@@ -165,7 +165,7 @@ class RbacIndex:
 
     def node_rules(self, user: UserInfo) -> list[rbac_pb2.PolicyRule]:
         """What the Node authorizer grants ``user`` (a kubelet): system:node's rules."""
-        return self.cluster_role_rules(NODE_ROLE) if _is_node(user) else []
+        return self.cluster_role_rules(NODE_ROLE) if node_name(user) else []
 
     def rules_for(self, user: UserInfo, namespace: str) -> Iterable[rbac_pb2.PolicyRule]:
         """Every rule that applies to ``user`` for a request in ``namespace``
@@ -204,14 +204,19 @@ def _applies(subjects: Iterable[rbac_pb2.Subject], user: UserInfo, binding_ns: s
 class Authorizer:
     """The union of the authorizers ``modes`` names, masters first."""
 
-    def __init__(self, modes: Sequence[str], index: RbacIndex | None) -> None:
+    def __init__(
+        self, modes: Sequence[str], index: RbacIndex | None, graph: NodeGraph | None = None
+    ) -> None:
         unknown = [m for m in modes if m not in MODES]
         if unknown:
             raise ValueError(f"unknown authorization mode(s) {unknown}; known: {', '.join(MODES)}")
         if ("RBAC" in modes or "Node" in modes) and index is None:
             raise ValueError("RBAC and Node authorization need the RBAC index")
+        if "Node" in modes and graph is None:
+            raise ValueError("Node authorization needs the node graph")
         self.modes = tuple(modes)
         self.index = index
+        self.graph = graph
         # Decisions for the RBAC objects as of ``_decided_at``: a component
         # asks the same few questions again and again.
         self._decisions: dict[Attributes, bool] = {}
@@ -222,6 +227,9 @@ class Authorizer:
         if MASTERS in attrs.user.groups or "AlwaysAllow" in self.modes:
             return True, ""
         assert self.index is not None
+        node = node_name(attrs.user) if "Node" in self.modes else ""
+        if node and (attrs.api_group, attrs.resource) in GRAPH_RESOURCES:
+            return self._authorize_node(node, attrs)
         version = self.index.version()
         if version != self._decided_at:
             self._decisions.clear()
@@ -234,20 +242,26 @@ class Authorizer:
             self._decisions[attrs] = allowed
         return allowed, ""
 
+    def _authorize_node(self, node: str, attrs: Attributes) -> tuple[bool, str]:
+        """A kubelet's request the Node authorizer decides from the pods of
+        the moment (so not cached); RBAC may still allow what it refuses."""
+        assert self.graph is not None
+        by_node, reason = authorize_node(node, attrs, self.graph)
+        if by_node or ("RBAC" in self.modes and self._rbac_allows(attrs)):
+            return True, ""
+        return False, reason
+
     def _decide(self, attrs: Attributes) -> bool:
         assert self.index is not None
         if "Node" in self.modes:
             if any(rule_allows(r, attrs) for r in self.index.node_rules(attrs.user)):
                 return True
-        if "RBAC" in self.modes:
-            namespace = attrs.namespace if attrs.is_resource_request else ""
-            if any(rule_allows(r, attrs) for r in self.index.rules_for(attrs.user, namespace)):
-                return True
-        return False
+        return "RBAC" in self.modes and self._rbac_allows(attrs)
 
-
-def _is_node(user: UserInfo) -> bool:
-    return NODES_GROUP in user.groups and user.name.startswith(NODE_USER_PREFIX)
+    def _rbac_allows(self, attrs: Attributes) -> bool:
+        assert self.index is not None
+        namespace = attrs.namespace if attrs.is_resource_request else ""
+        return any(rule_allows(r, attrs) for r in self.index.rules_for(attrs.user, namespace))
 
 
 def authorize(authorizer: Authorizer, attrs: Attributes) -> None:

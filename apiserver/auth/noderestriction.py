@@ -21,17 +21,15 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from apiserver.auth.user import UserInfo
+from apiserver.auth.user import UserInfo, node_name
 from apiserver.registry.resource import Resource
 from pinnace.api.core.v1 import node_pb2, pod_pb2
 from pinnace.machinery import errors
 from pinnace.machinery.objects import object_meta
-from pinnace.machinery.rbac import NODES_GROUP
 from pinnace.machinery.wellknown import ANNOTATION_MIRROR_POD
 
-__all__ = ["check", "node_name"]
+__all__ = ["check"]
 
-NODE_USER_PREFIX = "system:node:"
 LEASE_NAMESPACE = "kube-node-lease"
 RESTRICTED_PREFIX = "node-restriction.kubernetes.io/"
 # Labels a kubelet may set on its Node at creation (Kubernetes' kubelet labels).
@@ -51,13 +49,6 @@ ALLOWED_LABELS = frozenset(
     }
 )
 ALLOWED_PREFIXES = ("kubelet.kubernetes.io/", "node.kubernetes.io/")
-
-
-def node_name(user: UserInfo) -> str:
-    """The node a kubelet user stands for ("" when the user is not a node)."""
-    if NODES_GROUP in user.groups and user.name.startswith(NODE_USER_PREFIX):
-        return user.name[len(NODE_USER_PREFIX) :]
-    return ""
 
 
 def check(res: Resource, user: UserInfo, new: Message | None, old: Message | None) -> None:

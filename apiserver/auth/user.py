@@ -12,6 +12,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from pinnace.machinery.rbac import NODES_GROUP
+
 __all__ = [
     "ANONYMOUS",
     "AUTHENTICATED",
@@ -19,12 +21,14 @@ __all__ = [
     "UNAUTHENTICATED",
     "UserInfo",
     "current_user",
+    "node_name",
 ]
 
 ANONYMOUS = "system:anonymous"
 UNAUTHENTICATED = "system:unauthenticated"
 AUTHENTICATED = "system:authenticated"
 MASTERS = "system:masters"
+NODE_USER_PREFIX = "system:node:"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,14 @@ class UserInfo:
     @property
     def is_anonymous(self) -> bool:
         return self.name == ANONYMOUS
+
+
+def node_name(user: UserInfo) -> str:
+    """The node a kubelet user (``system:node:<name>`` in ``system:nodes``)
+    stands for; "" when the user is not a node."""
+    if NODES_GROUP in user.groups and user.name.startswith(NODE_USER_PREFIX):
+        return user.name[len(NODE_USER_PREFIX) :]
+    return ""
 
 
 # Who the request being served comes from; None outside a request (the

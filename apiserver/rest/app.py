@@ -140,6 +140,8 @@ REVIEWS = {
 }
 # Subresources that run something in a pod or connect to it.
 CONNECT_SUBRESOURCES = frozenset({"exec", "attach", "portforward"})
+# Verbs over a collection: their field selector is part of what is authorized.
+COLLECTION_VERBS = frozenset({"list", "watch", "deletecollection"})
 
 
 def self_subject_review(user: UserInfo | None) -> dict[str, Any]:
@@ -332,9 +334,17 @@ class RestServer:
         # A command or a connection into a pod is a create, whatever the method
         # (kube-apiserver checks create on pods/exec for WebSocket GETs too).
         verb = "create" if ri.subresource in CONNECT_SUBRESOURCES else ri.verb
+        selector = query.get("fieldSelector", "") if verb in COLLECTION_VERBS else ""
         self._authorize(
             Attributes(
-                user, verb, res.info.group, res.info.plural, ri.subresource, ri.namespace, ri.name
+                user,
+                verb,
+                res.info.group,
+                res.info.plural,
+                ri.subresource,
+                ri.namespace,
+                ri.name,
+                field_selector=selector,
             )
         )
         return await self._verb(request, res, ri, query)

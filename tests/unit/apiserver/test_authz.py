@@ -12,12 +12,14 @@ from google.protobuf.message import Message
 from apiserver.auth.attributes import Attributes, forbidden
 from apiserver.auth.authz import Authorizer, RbacIndex, rule_allows
 from apiserver.auth.escalation import uncovered
+from apiserver.auth.nodeauthz import NodeGraph
 from apiserver.auth.user import AUTHENTICATED, UserInfo
 from apiserver.etcd.types import Event, EventType, KeyValue
 from apiserver.storage.watchcache import WatchCache
 from pinnace.api.rbac.v1 import rbac_pb2
 from pinnace.machinery import rbacdefaults
 from pinnace.machinery.objects import object_meta
+from tests.unit.apiserver.caches import filled_cache
 
 ALICE = UserInfo("alice", ("devs", AUTHENTICATED))
 G = "rbac.authorization.k8s.io"
@@ -99,23 +101,7 @@ def test_rule_matching(r: rbac_pb2.PolicyRule, a: Attributes, allowed: bool) -> 
 
 
 def _cache(resource: str, objects: list[Message]) -> WatchCache:
-    cls = type(objects[0]) if objects else rbac_pb2.Role
-
-    def decode(value: bytes, rv: int) -> Message:
-        return cls.FromString(value)
-
-    def extract(obj: Message) -> tuple[str, str, dict[str, str], dict[str, str]]:
-        meta = object_meta(obj)
-        return meta.namespace, meta.name, dict(meta.labels), {}
-
-    cache = WatchCache(prefix=f"/{resource}/", decode=decode, extract=extract)
-    kvs = []
-    for i, obj in enumerate(objects, start=1):
-        meta = object_meta(obj)
-        key = f"/{resource}/{meta.namespace + '/' if meta.namespace else ''}{meta.name}"
-        kvs.append(KeyValue(key.encode(), obj.SerializeToString(), i, i, 1, 0))
-    cache.replace(kvs, len(objects))
-    return cache
+    return filled_cache(resource, objects, type(objects[0]) if objects else rbac_pb2.Role)
 
 
 def _named(obj: Message, name: str, namespace: str = "") -> Message:
@@ -197,7 +183,11 @@ MASTER = UserInfo("root", ("system:masters",))
     ],
 )
 def test_bindings(user: UserInfo, verb: str, resource: str, namespace: str, allowed: bool) -> None:
-    authz = Authorizer(("Node", "RBAC"), _index())
+    authz = Authorizer(
+        ("Node", "RBAC"),
+        _index(),
+        NodeGraph(_cache("pods", []), _cache("persistentvolumeclaims", [])),
+    )
     a = Attributes(user, verb, resource=resource, namespace=namespace)
     assert authz.authorize(a)[0] is allowed
 
