@@ -164,7 +164,12 @@ async def run(args: argparse.Namespace) -> None:
         etcd.wait_ready(15)
         port = free_port()
         api = process.apiserver(
-            etcd.endpoint, port, Path(tmp) / "apiserver.log", "--log-level", "warning"
+            etcd.endpoint,
+            port,
+            Path(tmp) / "apiserver.log",
+            "--log-level",
+            "warning",
+            anonymous=True,
         )
         api.start()
         server = f"127.0.0.1:{port}"

@@ -315,13 +315,13 @@ async def run(args: argparse.Namespace) -> None:
         grpc_port, http_port, tls_grpc_port, https_port = (free_port() for _ in range(4))
         api = process.apiserver(
             etcd.endpoint, grpc_port, tmp / "apiserver.log", "--log-level", "warning",
-            "--rest-listen", f"127.0.0.1:{http_port}", "--rest-plain-http",
+            "--rest-listen", f"127.0.0.1:{http_port}", "--rest-plain-http", anonymous=True,
         )  # fmt: skip
         tls_api = process.apiserver(
             etcd.endpoint, tls_grpc_port, tmp / "apiserver-tls.log", "--log-level", "warning",
             "--rest-listen", f"127.0.0.1:{https_port}",
             "--tls-cert-file", str(cluster_pki.apiserver.cert),
-            "--tls-private-key-file", str(cluster_pki.apiserver.key),
+            "--tls-private-key-file", str(cluster_pki.apiserver.key), anonymous=True,
         )  # fmt: skip
         api.start()
         tls_api.start()

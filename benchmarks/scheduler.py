@@ -211,7 +211,7 @@ async def run(args: argparse.Namespace) -> None:
         port = free_port()
         server = f"127.0.0.1:{port}"
         api = process.apiserver(
-            etcd.endpoint, port, base / "apiserver.log", "--log-level", "warning"
+            etcd.endpoint, port, base / "apiserver.log", "--log-level", "warning", anonymous=True
         )
         try:
             api.start()

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pinnace.client import Client
-from pinnace.client.config import ClientConfig, load_config
+from pinnace.client.config import ClientConfig
 from pinnace.localcluster import process
 from pinnace.localcluster.cgroups import cleanup_cgroups
 from pinnace.localcluster.etcd import EtcdServer, EtcdTLS, free_port
+from pinnace.localcluster.identities import Identities
 from pinnace.machinery import hostnet, pki
 from pinnace.machinery.conditions import is_true
-from pinnace.machinery.kubeconfig import write_identity_kubeconfig
 from pinnace.machinery.wellknown import NODE_READY
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,6 @@ STATE_FILE = "cluster.json"
 # The ranges and node count of the last start: what cleanup_network removes.
 NETWORK_FILE = "network.json"
 PID_FILE = "up.pid"
-PKI_DIR = "pki"
-KUBECONFIG_FILE = "kubeconfig"
-KUBECONFIGS_DIR = "kubeconfigs"
 
 
 DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
@@ -80,8 +77,9 @@ class LocalCluster:
         self.etcd: EtcdServer | None = None
         self.components: list[process.Component] = []
         self.skipped: list[str] = []
-        self.pki = pki.ClusterPKI(self.data_dir / PKI_DIR)
-        self.kubeconfig = self.data_dir / KUBECONFIG_FILE
+        self.identities = Identities(self.data_dir)
+        self.pki = self.identities.pki
+        self.kubeconfig = self.identities.kubeconfig
         # The HTTP API's port once started (config.rest_port, or the free one).
         self.rest_port: int | None = None
 
@@ -126,7 +124,7 @@ class LocalCluster:
             )
             + "\n"
         )
-        pki.ensure_cluster_pki(self.pki.dir, nodes=self.node_names)
+        pki.ensure_cluster_pki(self.pki.dir, nodes=self.node_names)  # etcd's pairs first
         self.etcd = EtcdServer(
             self.data_dir / "etcd",
             binary=self.config.etcd_binary,
@@ -145,7 +143,6 @@ class LocalCluster:
             self.config.service_cidr,
             *self._secure_flags(),
             *self.config.extra_component_flags.get("apiserver", []),
-            anonymous=False,
         )
         self._launch(api)
         api.wait_serving(self.server, timeout, self.client_config().channel_credentials())
@@ -176,92 +173,50 @@ class LocalCluster:
         """Make (or keep) the PKI, write the kubeconfigs (the admin's, and
         one per component with its own client certificate) for this
         start's ports, and return the apiserver's flags: TLS on both
-        listeners, client certificates signed by the cluster CA."""
+        listeners, client certificates signed by the cluster CA, etcd over TLS."""
         self.rest_port = self.config.rest_port or free_port()
-        self._write_kubeconfig(self.kubeconfig, self.pki.admin)
-        for name in pki.COMPONENT_IDENTITIES:
-            self._write_kubeconfig(self.component_kubeconfig(name), self.pki.client(name))
-        for node in self.node_names:
-            self.kubelet_kubeconfig(node)
+        self.identities.write(self.server, self.rest_address, self.node_names)
         return [
             *("--rest-listen", self.rest_address),
-            *("--tls-cert-file", str(self.pki.apiserver.cert)),
-            *("--tls-private-key-file", str(self.pki.apiserver.key)),
-            *("--client-ca-file", str(self.pki.ca.cert)),
+            *self.identities.apiserver_flags,
             *self.etcd_flags,
-            *self.kubelet_client_flags,
         ]
 
     @property
     def kubelet_client_flags(self) -> list[str]:
         """An apiserver's flags that reach this cluster's kubelets (HTTPS, its pair)."""
-        return [
-            *("--kubelet-certificate-authority", str(self.pki.ca.cert)),
-            *("--kubelet-client-certificate", str(self.pki.apiserver_kubelet_client.cert)),
-            *("--kubelet-client-key", str(self.pki.apiserver_kubelet_client.key)),
-        ]
+        return self.identities.kubelet_client_flags
 
     def kubelet_flags(self, node: str) -> list[str]:
-        """Node ``node``'s kubelet flags of this cluster: its identity
-        (kubeconfig) and its endpoint's HTTPS, for the cluster CA's clients."""
-        serving = self.pki.kubelet_serving(node)
-        return [
-            *("--kubeconfig", str(self.kubelet_kubeconfig(node))),
-            *("--tls-cert-file", str(serving.cert)),
-            *("--tls-private-key-file", str(serving.key)),
-            *("--client-ca-file", str(self.pki.ca.cert)),
-        ]
+        """Node ``node``'s kubelet flags of this cluster (Identities.kubelet_flags)."""
+        return self.identities.kubelet_flags(node)
 
     @property
     def etcd_flags(self) -> list[str]:
         """An apiserver's flags that reach this cluster's etcd (TLS, its client pair)."""
-        tls = self.etcd_tls
-        return [
-            *("--etcd-cafile", str(tls.ca)),
-            *("--etcd-certfile", str(tls.client.cert)),
-            *("--etcd-keyfile", str(tls.client.key)),
-        ]
+        return self.identities.etcd_flags
 
     @property
     def etcd_tls(self) -> EtcdTLS:
         """etcd's TLS: client certificates of the cluster CA required."""
-        return EtcdTLS(
-            ca=self.pki.ca.cert,
-            server=self.pki.etcd_server,
-            peer=self.pki.etcd_peer,
-            client=self.pki.apiserver_etcd_client,
-        )
-
-    def _write_kubeconfig(self, path: Path, pair: pki.PairPaths) -> None:
-        write_identity_kubeconfig(
-            path, self.pki, pair, server=f"https://{self.rest_address}", grpc_server=self.server
-        )
-
-    def kubelet_kubeconfig(self, node: str) -> Path:
-        """The kubeconfig of node ``node``'s kubelet (user system:node:<node>),
-        its pairs issued if missing: also for a kubelet added later."""
-        pki.ensure_node_pairs(self.pki.dir, pki.ensure_ca(self.pki.dir), node)
-        path = self.component_kubeconfig(f"kubelet-{node}")
-        self._write_kubeconfig(path, self.pki.kubelet(node))
-        return path
+        return self.identities.etcd_tls
 
     @property
     def node_names(self) -> list[str]:
         return [f"node-{i}" for i in range(1, self.config.nodes + 1)]
 
     def component_kubeconfig(self, name: str) -> Path:
-        """The kubeconfig of one component (``controller-manager``,
-        ``scheduler``, ``proxy``, ``kubelet-<node>``): its own identity."""
-        return self.data_dir / KUBECONFIGS_DIR / f"{name}.kubeconfig"
+        """The kubeconfig of one component: its own identity."""
+        return self.identities.component_kubeconfig(name)
 
     def client_config(self) -> ClientConfig:
         """How to reach the cluster as its admin (gRPC, with the admin kubeconfig)."""
-        return load_config(self.server, kubeconfig=self.kubeconfig)
+        return self.identities.client_config(self.server)
 
     @property
     def cli_args(self) -> list[str]:
         """The pinnace CLI's flags that reach this cluster as its admin."""
-        return ["--server", self.server, "--kubeconfig", str(self.kubeconfig)]
+        return self.identities.cli_args(self.server)
 
     def _wait_nodes_ready(self, count: int, *, deadline: float) -> None:
         with Client(config=self.client_config(), timeout=5) as client:
@@ -283,12 +238,7 @@ class LocalCluster:
 
     def _workers(self) -> list[tuple[str, str, list[str]]]:
         def server(name: str) -> list[str]:
-            return [
-                "--apiserver",
-                self.server,
-                "--kubeconfig",
-                str(self.component_kubeconfig(name)),
-            ]
+            return self.identities.component_flags(name, self.server)
 
         flags = self.config.extra_component_flags
         cidrs = [
@@ -317,7 +267,7 @@ class LocalCluster:
                     "kubelet.main",
                     [
                         *("--apiserver", self.server),
-                        *self.kubelet_flags(node),
+                        *self.identities.kubelet_flags(node),
                         "--node-name",
                         node,
                         "--root-dir",

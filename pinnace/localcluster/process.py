@@ -172,13 +172,13 @@ class Component:
 
 
 def apiserver(
-    etcd_endpoint: str, port: int, log_file: Path, *extra: str, anonymous: bool = True
+    etcd_endpoint: str, port: int, log_file: Path, *extra: str, anonymous: bool = False
 ) -> Component:
-    """An apiserver component on 127.0.0.1:port. ``anonymous``: requests
-    without credentials are served and everything is allowed
-    (``--anonymous-auth --authorization-mode AlwaysAllow``), as tests and
-    benchmarks that run bare components on loopback do; a secure cluster
-    (LocalCluster) passes False with its TLS and client CA flags."""
+    """An apiserver component on 127.0.0.1:port, as secure as its ``extra``
+    flags make it (LocalCluster and the tests give TLS and a client CA).
+    ``anonymous``: requests without credentials are served and everything is
+    allowed (``--anonymous-auth --authorization-mode AlwaysAllow``), as the
+    benchmarks' bare apiservers on loopback run."""
     auth = ["--anonymous-auth", "--authorization-mode", "AlwaysAllow"] if anonymous else []
     return Component(
         "apiserver",

@@ -27,7 +27,7 @@ from tests.integration.api.objects import BY_RESOURCE, pod
 @pytest.fixture
 def raw(apiserver) -> Iterator[Callable[..., Any]]:
     """call(method, request_bytes) on a raw channel: returns (code, details, Status|None)."""
-    channel = grpc.insecure_channel(apiserver.endpoint)
+    channel = apiserver.channel()
 
     def call(method: str, body: bytes) -> tuple[grpc.StatusCode, str, meta_pb2.Status | None]:
         stub = channel.unary_unary(rq.SERVICE + method)

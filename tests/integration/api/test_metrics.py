@@ -38,7 +38,7 @@ def total(samples, name: str, **labels: str) -> float:
 
 
 def test_health_service_serving(apiserver) -> None:
-    with grpc.insecure_channel(apiserver.endpoint) as channel:
+    with apiserver.channel() as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         for service in ("", "pinnace.api.service.v1.Api"):
             resp = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
@@ -55,7 +55,7 @@ async def test_prometheus_metrics(own_apiserver, namespace: str) -> None:
     port = free_port()
     server = own_apiserver("--metrics-listen", f"127.0.0.1:{port}")
     url = f"http://127.0.0.1:{port}/metrics"
-    async with AsyncClient(server.endpoint, timeout=10) as c:
+    async with AsyncClient(config=server.config, timeout=10) as c:
         pods = c.pods(namespace)
         for i in range(3):
             await pods.create(pod(f"p{i}"))
@@ -121,7 +121,7 @@ async def test_hundred_watchers_cost_one_etcd_watch(
     """100 client watches over every kind add no etcd watch: the apiserver
     serves them all from its one watch over /registry/."""
     server = own_apiserver(etcd=own_etcd.endpoint)
-    async with AsyncClient(server.endpoint, timeout=10) as c:
+    async with AsyncClient(config=server.config, timeout=10) as c:
         await c.namespaces().create(BY_RESOURCE["namespaces"].new(namespace))
         watchers_before, streams_before = await asyncio.to_thread(_etcd_watchers, own_etcd)
         assert watchers_before == 1 and streams_before == 1, "the apiserver's one registry watch"

@@ -41,7 +41,7 @@ async def private_client(
     own_etcd: EtcdServer, own_apiserver: Callable[..., Any]
 ) -> AsyncIterator[AsyncClient]:
     server = own_apiserver(etcd=own_etcd.endpoint)
-    async with AsyncClient(server.endpoint, timeout=10) as c:
+    async with AsyncClient(config=server.config, timeout=10) as c:
         yield c
 
 

@@ -21,7 +21,7 @@ def test_sigkill_and_restart(own_apiserver, namespace: str) -> None:
     kill resumes after the restart without losing or repeating an event; a
     namespace left Terminating is finished by the restarted server."""
     server = own_apiserver()
-    with Client(server.endpoint, timeout=10) as c:
+    with Client(config=server.config, timeout=10) as c:
         pods = c.pods(namespace)
         made = [pods.create(pod(f"p{i}")) for i in range(3)]
         start = pods.list().resource_version
@@ -77,7 +77,7 @@ async def test_compaction_expires_old_versions(own_apiserver, own_etcd, namespac
     continue token from before the compaction is Expired, and after a restart
     (the cache relists) so is a watch from a compacted resourceVersion."""
     server = own_apiserver("--etcd-compaction-interval", "0.3", etcd=own_etcd.endpoint)
-    async with AsyncClient(server.endpoint, timeout=10) as c:
+    async with AsyncClient(config=server.config, timeout=10) as c:
         await c.namespaces().create(BY_RESOURCE["namespaces"].new(namespace))
         leases = c.leases(namespace)
         for i in range(4):

@@ -15,6 +15,7 @@ import pytest
 from pinnace.api.core.v1 import service_pb2
 from pinnace.api.discovery.v1 import endpointslice_pb2
 from pinnace.client import Client
+from pinnace.client.config import ClientConfig
 from pinnace.machinery import codec, errors
 from tests.integration.api.helpers import expect_error
 
@@ -162,10 +163,13 @@ def test_a_type_change_releases_node_ports(client: Client, namespace: str) -> No
 
 
 def _create_all(
-    endpoint: str, names: list[str], out: list[service_pb2.Service], failed: list[BaseException]
+    config: ClientConfig,
+    names: list[str],
+    out: list[service_pb2.Service],
+    failed: list[BaseException],
 ) -> None:
     try:
-        with Client(endpoint, timeout=20) as c:
+        with Client(config=config, timeout=20) as c:
             for name in names:
                 out.append(c.services("default").create(svc(name)))
     except BaseException as e:  # reported by the test
@@ -183,7 +187,7 @@ def test_two_apiservers_never_hand_out_one_ip_twice(
     failed: list[BaseException] = []
     threads = [
         threading.Thread(
-            target=_create_all, args=(s.endpoint, [f"s{i}-{j}" for j in range(7)], made, failed)
+            target=_create_all, args=(s.config, [f"s{i}-{j}" for j in range(7)], made, failed)
         )
         for i, s in enumerate(servers)
     ]
@@ -194,7 +198,7 @@ def test_two_apiservers_never_hand_out_one_ip_twice(
     assert not failed, failed
     ips = [m.spec.cluster_ip for m in made]
     assert len(ips) == 14 and len(set(ips)) == 14
-    with Client(servers[0].endpoint, timeout=10) as c:
+    with Client(config=servers[0].config, timeout=10) as c:
         expect_error(
             errors.InternalError,
             lambda: c.services("default").create(svc("full")),
@@ -209,13 +213,13 @@ def test_allocations_survive_a_restart_and_a_deleted_ip_is_reused(
     apiserver, the range is still full; delete one Service and its IP is
     the one the next Service gets."""
     server = own_apiserver("--service-cluster-ip-range", "10.0.0.0/29", etcd=own_etcd.endpoint)
-    with Client(server.endpoint, timeout=10) as c:
+    with Client(config=server.config, timeout=10) as c:
         services = c.services("default")
         made = [services.create(svc(f"s{i}")) for i in range(6)]
         assert len({m.spec.cluster_ip for m in made}) == 6
     server.component.kill()
     server.restart()
-    with Client(server.endpoint, timeout=10) as c:
+    with Client(config=server.config, timeout=10) as c:
         services = c.services("default")
         expect_error(
             errors.InternalError,

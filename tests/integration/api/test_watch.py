@@ -212,7 +212,7 @@ async def test_watch_from_a_version_older_than_the_window_is_expired(
     resource is Expired (Kubernetes' 410): the client must relist."""
     server = start_apiserver("--watch-cache-size", "10")
     try:
-        async with AsyncClient(server.endpoint, timeout=10) as c:
+        async with AsyncClient(config=server.config, timeout=10) as c:
             leases = c.leases(namespace)
             from tests.integration.api.objects import BY_RESOURCE
 

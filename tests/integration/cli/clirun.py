@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Protocol
 
-from pinnace.localcluster.cluster import LocalCluster
 
+class Target(Protocol):
+    """A LocalCluster or a test apiserver: ``cli_args`` reach it as the admin."""
 
-def target_args(target: str | LocalCluster) -> list[str]:
-    """The CLI's flags that reach ``target``: a LocalCluster (its admin's
-    kubeconfig) or a plain apiserver's host:port."""
-    return target.cli_args if isinstance(target, LocalCluster) else ["--server", target]
+    @property
+    def cli_args(self) -> list[str]: ...
 
 
 def pinnace_cli(
-    target: str | LocalCluster,
+    target: Target,
     *args: str,
     check: bool = True,
     stdin: str | None = None,
@@ -24,7 +24,7 @@ def pinnace_cli(
     """``pinnace <target flags> ARGS...``; with ``check``, fail the test
     unless it exits 0."""
     result = subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", *target_args(target), *args],
+        [sys.executable, "-m", "pinnace.cli.main", *target.cli_args, *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -41,7 +41,7 @@ spec:
 def run(
     apiserver: RunningApiServer, *args: str, check: bool = True, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return pinnace_cli(apiserver.endpoint, *args, check=check, stdin=stdin)
+    return pinnace_cli(apiserver, *args, check=check, stdin=stdin)
 
 
 @pytest.fixture
@@ -148,8 +148,7 @@ def test_get_watch_prints_changes(
             sys.executable,
             "-m",
             "pinnace.cli.main",
-            "--server",
-            apiserver.endpoint,
+            *apiserver.cli_args,
             "get",
             "pods",
             "-n",

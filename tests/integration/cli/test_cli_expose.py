@@ -66,16 +66,16 @@ def _field(text: str, name: str) -> str:
 def test_expose_and_describe(apiserver: RunningApiServer, namespace: str, tmp_path: Path) -> None:
     path = tmp_path / "objs.yaml"
     path.write_text(MANIFEST)
-    pinnace_cli(apiserver.endpoint, "apply", "-f", str(path), "-n", namespace)
+    pinnace_cli(apiserver, "apply", "-f", str(path), "-n", namespace)
 
     out = pinnace_cli(
-        apiserver.endpoint,
+        apiserver,
         *("expose", "deploy/web", "--port", "80", "--target-port", "8080", "--name", "front"),
         *("-n", namespace),
     ).stdout
     assert out.strip() == "service/front exposed"
 
-    text = pinnace_cli(apiserver.endpoint, "describe", "svc", "front", "-n", namespace).stdout
+    text = pinnace_cli(apiserver, "describe", "svc", "front", "-n", namespace).stdout
     assert _field(text, "Name") == "front"
     assert _field(text, "Namespace") == namespace
     assert _field(text, "Labels") == "team=a"
@@ -94,18 +94,18 @@ def test_expose_and_describe(apiserver: RunningApiServer, namespace: str, tmp_pa
     assert lines[3] == "Annotations:" + " " * 14 + "<none>"
 
     np = pinnace_cli(
-        apiserver.endpoint,
+        apiserver,
         *("expose", "deploy/web", "--port", "81", "--type", "NodePort", "-n", namespace),
     ).stdout
     assert np.strip() == "service/web exposed"
-    text = pinnace_cli(apiserver.endpoint, "describe", "svc/web", "-n", namespace).stdout
+    text = pinnace_cli(apiserver, "describe", "svc/web", "-n", namespace).stdout
     assert _field(text, "Type") == "NodePort"
     node_port = _field(text, "NodePort").split()
     assert node_port[0] == "<unset>" and 30000 <= int(node_port[1].split("/")[0]) <= 32767
     assert _field(text, "Endpoints") == "<none>"
 
     bad = pinnace_cli(
-        apiserver.endpoint, "expose", "deploy/fancy", "--port", "80", "-n", namespace, check=False
+        apiserver, "expose", "deploy/fancy", "--port", "80", "-n", namespace, check=False
     )
     assert bad.returncode == 1
     assert bad.stderr.strip() == (

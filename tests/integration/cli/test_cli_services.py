@@ -41,26 +41,24 @@ def test_apply_and_get_services_and_slices(
 ) -> None:
     path = tmp_path / "svc.yaml"
     path.write_text(MANIFEST)
-    out = pinnace_cli(apiserver.endpoint, "apply", "-f", str(path), "-n", namespace).stdout
+    out = pinnace_cli(apiserver, "apply", "-f", str(path), "-n", namespace).stdout
     assert out.splitlines() == [
         "service/web created",
         "endpointslice.discovery.k8s.io/web-abc12 created",
     ]
-    again = pinnace_cli(apiserver.endpoint, "apply", "-f", str(path), "-n", namespace).stdout
+    again = pinnace_cli(apiserver, "apply", "-f", str(path), "-n", namespace).stdout
     assert again.splitlines() == [
         "service/web unchanged",
         "endpointslice.discovery.k8s.io/web-abc12 unchanged",
     ]
-    header, line = pinnace_cli(
-        apiserver.endpoint, "get", "svc", "-n", namespace
-    ).stdout.splitlines()
+    header, line = pinnace_cli(apiserver, "get", "svc", "-n", namespace).stdout.splitlines()
     assert header.split() == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
     name, kind, ip, external, ports = line.split()[:5]
     assert (name, kind, external, ports) == ("web", "NodePort", "<none>", "80:30042/TCP")
     assert ip.startswith("10.")
     header, line = pinnace_cli(
-        apiserver.endpoint, "get", "endpointslices", "-n", namespace
+        apiserver, "get", "endpointslices", "-n", namespace
     ).stdout.splitlines()
     assert header.split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
     assert line.split()[:4] == ["web-abc12", "IPv4", "8080", "10.244.1.5"]
-    pinnace_cli(apiserver.endpoint, "delete", "svc", "web", "-n", namespace)
+    pinnace_cli(apiserver, "delete", "svc", "web", "-n", namespace)

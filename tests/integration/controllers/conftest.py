@@ -44,8 +44,8 @@ FAST_LEADER_ELECTION_FLAGS = (
 class ControllerManagers:
     """Starts controller-manager processes; stops them all at the end."""
 
-    def __init__(self, endpoint: str, log_dir: Path) -> None:
-        self.endpoint = endpoint
+    def __init__(self, server_flags: list[str], log_dir: Path) -> None:
+        self.server_flags = server_flags  # --apiserver and its identity's --kubeconfig
         self.log_dir = log_dir
         self.started: list[process.Component] = []
 
@@ -63,8 +63,7 @@ class ControllerManagers:
             name,
             "controllers.main",
             [
-                "--apiserver",
-                self.endpoint,
+                *self.server_flags,
                 "--controllers",
                 ",".join(controllers) or "*",
                 f"--leader-elect={'true' if leader_elect else 'false'}",
@@ -89,7 +88,7 @@ class ControllerManagers:
 
 @pytest.fixture
 def controller_managers(apiserver: Any, tmp_path: Path) -> Iterator[ControllerManagers]:
-    managers = ControllerManagers(apiserver.endpoint, tmp_path)
+    managers = ControllerManagers(apiserver.component_flags("controller-manager"), tmp_path)
     yield managers
     managers.stop_all()
 

@@ -16,6 +16,7 @@ import pytest
 
 from pinnace.api.apps.v1 import deployment_pb2, replicaset_pb2
 from pinnace.client import Client
+from pinnace.client.config import ClientConfig
 from pinnace.machinery import codec, errors
 from tests.integration.conftest import RunningApiServer
 from tests.integration.controllers.conftest import (
@@ -84,8 +85,8 @@ def is_ready(pod: Any) -> bool:
 class Kubelet:
     """Marks pods Running and Ready unless their VERSION is "bad"."""
 
-    def __init__(self, endpoint: str, namespace: str) -> None:
-        self.endpoint = endpoint
+    def __init__(self, config: ClientConfig, namespace: str) -> None:
+        self.config = config
         self.namespace = namespace
         self.paused = False
         self._stop = threading.Event()
@@ -95,7 +96,7 @@ class Kubelet:
     def _run(self) -> None:
         from pinnace.machinery.timeutil import now_rfc3339
 
-        with Client(self.endpoint, timeout=10) as client:
+        with Client(config=self.config, timeout=10) as client:
             pods = client.pods(self.namespace)
             while not self._stop.is_set():
                 try:
@@ -122,7 +123,7 @@ class Kubelet:
 
 @pytest.fixture
 def kubelet(apiserver: RunningApiServer, namespace: str) -> Iterator[Kubelet]:
-    k = Kubelet(apiserver.endpoint, namespace)
+    k = Kubelet(apiserver.config, namespace)
     yield k
     k.stop()
 
@@ -134,7 +135,7 @@ def manager(controller_manager: Any) -> Any:
 
 def cli(apiserver: RunningApiServer, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pinnace.cli.main", "--server", apiserver.endpoint, *args],
+        [sys.executable, "-m", "pinnace.cli.main", *apiserver.cli_args, *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -21,6 +21,7 @@ import dns.rdatatype
 import pytest
 
 from pinnace.client import AsyncClient, Client
+from pinnace.client.config import ClientConfig
 from pinnace.client.informer import Informer
 from pinnace.dns import ClusterDns
 from tests.unit.dns.dns_fakes import UPSTREAM_ADDRESS, FakeUpstream, endpoint_slice, service
@@ -34,8 +35,8 @@ class DnsOnItsOwnLoop:
     """An AsyncClient, Informers for services and endpointslices, a fake
     upstream and ClusterDns, on an event loop in a thread."""
 
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="dns-loop", daemon=True)
         self.upstream = FakeUpstream(
@@ -54,7 +55,7 @@ class DnsOnItsOwnLoop:
         self.run(self._start())
 
     async def _start(self) -> None:
-        self._client = AsyncClient(self.endpoint, timeout=10)
+        self._client = AsyncClient(config=self.config, timeout=10)
         services = Informer(self._client, "services")
         slices = Informer(self._client, "endpointslices")
         self._tasks = [asyncio.create_task(i.run()) for i in (services, slices)]
@@ -90,7 +91,7 @@ class DnsOnItsOwnLoop:
 
 @pytest.fixture
 def server(apiserver: Any) -> Iterator[DnsOnItsOwnLoop]:
-    harness = DnsOnItsOwnLoop(apiserver.endpoint)
+    harness = DnsOnItsOwnLoop(apiserver.config)
     harness.start()
     try:
         yield harness

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import signal
+import ssl
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,10 +34,13 @@ FAST_KUBELET_FLAGS = (
 
 
 class RunningKubelet:
-    def __init__(self, component: process.Component, node: str, root: Path) -> None:
+    def __init__(
+        self, component: process.Component, node: str, root: Path, tls: ssl.SSLContext
+    ) -> None:
         self.component = component
         self.node = node
         self.root = root
+        self.tls = tls  # to its HTTPS endpoint, as the cluster's admin
         self.port = 0
         self._log_offset = 0
 
@@ -81,10 +85,10 @@ class RunningKubelet:
         self, path: str, *, method: str = "GET", body: bytes | None = None, timeout: float = 10
     ) -> tuple[int, bytes]:
         req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", data=body, method=method
+            f"https://127.0.0.1:{self.port}{path}", data=body, method=method
         )
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.tls) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()
@@ -131,8 +135,7 @@ def start_kubelet(
         # node's own (the same one again when a test restarts the node).
         cidr = _POD_CIDRS.setdefault(node, f"10.240.{len(_POD_CIDRS) % 250}.0/24")
         args = [
-            "--apiserver",
-            apiserver.endpoint,
+            *apiserver.kubelet_flags(node),
             "--node-name",
             node,
             "--root-dir",
@@ -144,7 +147,9 @@ def start_kubelet(
         comp = process.Component(
             "kubelet", "kubelet.main", args, log_file=tmp_path / f"kubelet-{node}.log"
         )
-        kubelet = RunningKubelet(comp, node, root).start()
+        tls = apiserver.config.kubelet_tls()
+        assert tls is not None
+        kubelet = RunningKubelet(comp, node, root, tls).start()
         started.append(kubelet)
         if wait:
             kubelet.wait_ready(client)

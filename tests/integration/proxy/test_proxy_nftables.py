@@ -203,7 +203,7 @@ def _ids_from_pod(b: Backend, host: str, port: int, n: int = REQUESTS) -> set[st
 
 @pytest.fixture(scope="module")
 def api(apiserver: Any) -> Iterator[Client]:
-    with Client(apiserver.endpoint, timeout=10) as c:
+    with Client(config=apiserver.config, timeout=10) as c:
         yield c
 
 
@@ -276,7 +276,7 @@ def proxy(apiserver: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     comp = process.Component(
         "proxy",
         "proxy.main",
-        ["--apiserver", apiserver.endpoint, "--health-listen", health, "--log-level", "debug"],
+        [*apiserver.component_flags("proxy"), "--health-listen", health, "--log-level", "debug"],
         log_file=tmp_path_factory.mktemp("proxy") / "proxy.log",
     )
     try:

@@ -6,6 +6,7 @@ the session etcd, plain HTTP): the real kubectl's ``apply --server-side``
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import urllib.error
 import urllib.request
@@ -17,7 +18,6 @@ from typing import Any
 import pytest
 import yaml
 
-from pinnace.localcluster.etcd import free_port
 from tests.kubectl import run_kubectl
 
 APPLY = "application/apply-patch+yaml"
@@ -48,8 +48,9 @@ def manifest(image: str = "busybox:1", extra_label: str = "") -> str:
 class Api:
     """Plain HTTP calls and kubectl against one apiserver's REST listener."""
 
-    def __init__(self, base: str, kubeconfig: Path) -> None:
+    def __init__(self, base: str, context: ssl.SSLContext, kubeconfig: Path) -> None:
         self.base = base
+        self.context = context  # TLS as the cluster's admin
         self.kubeconfig = kubeconfig
 
     def call(
@@ -59,7 +60,7 @@ class Api:
             self.base + path, data=body, method=method, headers={"Content-Type": content_type}
         )
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=10, context=self.context) as resp:
                 return resp.status, json.loads(resp.read())
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
@@ -81,21 +82,9 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def api(start_apiserver: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory) -> Api:
-    port = free_port()
-    start_apiserver("--rest-listen", f"127.0.0.1:{port}", "--rest-plain-http")
-    server = f"http://127.0.0.1:{port}"
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "pinnace", "cluster": {"server": server}}],
-        "users": [{"name": "pinnace", "user": {}}],
-        "contexts": [{"name": "pinnace", "context": {"cluster": "pinnace", "user": "pinnace"}}],
-        "current-context": "pinnace",
-    }
-    path = tmp_path_factory.mktemp("ssa") / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
-    return Api(server, path)
+def api(start_apiserver: Callable[..., Any]) -> Api:
+    server = start_apiserver(rest=True)
+    return Api(server.rest_url, server.https_context(), server.kubeconfig)
 
 
 def managers(obj: dict[str, Any]) -> list[tuple[str, str, str]]:

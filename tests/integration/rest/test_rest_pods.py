@@ -8,21 +8,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import ssl
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 
-from pinnace.localcluster import process
 from pinnace.localcluster.cluster import LocalCluster
-from pinnace.localcluster.etcd import free_port
+from pinnace.machinery.tlsclient import client_ssl_context
 from tests.waiting import wait_for, wait_until
 
 JSON = "application/json"
@@ -34,39 +32,32 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
 TICKER = "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"
 
 
+class Rest(NamedTuple):
+    """The cluster's HTTP API and TLS to it as the admin."""
+
+    url: str
+    context: ssl.SSLContext
+
+
 @pytest.fixture(scope="module")
-def base(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of an extra apiserver serving plain HTTP on the cluster's etcd."""
-    assert cluster.etcd is not None
-    grpc_port, rest_port = free_port(), free_port()
-    log: Path = tmp_path_factory.mktemp("rest-pods") / "apiserver.log"
-    comp = process.apiserver(
-        cluster.etcd.endpoint,
-        grpc_port,
-        log,
-        "--rest-listen",
-        f"127.0.0.1:{rest_port}",
-        "--rest-plain-http",
-        *cluster.etcd_flags,
-        *cluster.kubelet_client_flags,
+def base(cluster: LocalCluster) -> Rest:
+    """The session cluster's HTTP API (HTTPS, the admin's certificate)."""
+    assert cluster.rest_server is not None
+    config = cluster.client_config()
+    return Rest(
+        cluster.rest_server, client_ssl_context(config.ca_pem, config.cert_pem, config.key_pem)
     )
-    comp.start()
-    try:
-        comp.wait_serving(f"127.0.0.1:{grpc_port}")
-        yield f"http://127.0.0.1:{rest_port}"
-    finally:
-        comp.stop()
 
 
 def call(
-    base: str, method: str, path: str, body: Any = None, *, timeout: float = 10
+    base: Rest, method: str, path: str, body: Any = None, *, timeout: float = 10
 ) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(
-        base + path, data=data, method=method, headers={"Content-Type": JSON}
+        base.url + path, data=data, method=method, headers={"Content-Type": JSON}
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=base.context) as resp:
             raw, code = resp.read(), resp.status
     except urllib.error.HTTPError as e:
         raw, code = e.read(), e.code
@@ -76,14 +67,14 @@ def call(
         return code, raw.decode()
 
 
-def make_pod(base: str, ns: str, name: str, containers: list[dict[str, Any]], **spec: Any) -> None:
+def make_pod(base: Rest, ns: str, name: str, containers: list[dict[str, Any]], **spec: Any) -> None:
     with_image = [{"image": "busybox", **c} for c in containers]
     pod = {"metadata": {"name": name}, "spec": {"containers": with_image, **spec}}
     code, out = call(base, "POST", f"/api/v1/namespaces/{ns}/pods", pod)
     assert code == 201, out
 
 
-def container_state(base: str, ns: str, name: str, container: str = "c") -> dict[str, Any]:
+def container_state(base: Rest, ns: str, name: str, container: str = "c") -> dict[str, Any]:
     code, pod = call(base, "GET", f"/api/v1/namespaces/{ns}/pods/{name}")
     assert code == 200, pod
     for cs in pod.get("status", {}).get("containerStatuses", []):
@@ -92,7 +83,7 @@ def container_state(base: str, ns: str, name: str, container: str = "c") -> dict
     return {}
 
 
-def running(base: str, ns: str, name: str, *, restarted: bool = False) -> dict[str, Any] | None:
+def running(base: Rest, ns: str, name: str, *, restarted: bool = False) -> dict[str, Any] | None:
     """The container's status once it runs (after a restart, if ``restarted``)."""
     cs = container_state(base, ns, name)
     if not cs or "running" not in cs["state"]:
@@ -100,20 +91,20 @@ def running(base: str, ns: str, name: str, *, restarted: bool = False) -> dict[s
     return cs if cs.get("restartCount", 0) >= 1 or not restarted else None
 
 
-def wait_running(base: str, ns: str, name: str) -> dict[str, Any]:
+def wait_running(base: Rest, ns: str, name: str) -> dict[str, Any]:
     cs = wait_for(lambda: running(base, ns, name), timeout=30, what=f"pod {name} running")
     assert cs is not None
     return cs
 
 
-def logs(base: str, ns: str, name: str, **query: str) -> tuple[int, Any]:
+def logs(base: Rest, ns: str, name: str, **query: str) -> tuple[int, Any]:
     return call(base, "GET", f"/api/v1/namespaces/{ns}/pods/{name}/log?{urlencode(query)}")
 
 
 # ---- log ------------------------------------------------------------------------------
 
 
-def test_log_current_tail_and_previous_after_a_restart(base: str, cluster_namespace: str) -> None:
+def test_log_current_tail_and_previous_after_a_restart(base: Rest, cluster_namespace: str) -> None:
     ns = cluster_namespace
     make_pod(base, ns, "counter", [{"name": "c", "command": ["sh", "-c", COUNTER]}])
     cs = wait_for(
@@ -138,12 +129,12 @@ def test_log_current_tail_and_previous_after_a_restart(base: str, cluster_namesp
     assert cs["restartCount"] >= 1
 
 
-def test_log_follow_streams_new_lines(base: str, cluster_namespace: str) -> None:
+def test_log_follow_streams_new_lines(base: Rest, cluster_namespace: str) -> None:
     ns = cluster_namespace
     make_pod(base, ns, "ticker", [{"name": "c", "command": ["sh", "-c", TICKER]}])
     wait_running(base, ns, "ticker")
-    url = f"{base}/api/v1/namespaces/{ns}/pods/ticker/log?follow=true&tailLines=1"
-    with urllib.request.urlopen(url, timeout=15) as resp:
+    url = f"{base.url}/api/v1/namespaces/{ns}/pods/ticker/log?follow=true&tailLines=1"
+    with urllib.request.urlopen(url, timeout=15, context=base.context) as resp:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/plain")
         first = int(resp.readline().split()[1])
@@ -153,7 +144,7 @@ def test_log_follow_streams_new_lines(base: str, cluster_namespace: str) -> None
 
 
 def test_log_follow_ends_on_both_hops_when_the_client_goes(
-    base: str, cluster_namespace: str
+    base: Rest, cluster_namespace: str
 ) -> None:
     ns = cluster_namespace
     make_pod(
@@ -164,8 +155,8 @@ def test_log_follow_ends_on_both_hops_when_the_client_goes(
     _, node = call(base, "GET", f"/api/v1/nodes/{pod['spec']['nodeName']}")
     port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
     before = _connections(port)
-    url = f"{base}/api/v1/namespaces/{ns}/pods/quiet/log?follow=true"
-    with urllib.request.urlopen(url, timeout=10) as resp:
+    url = f"{base.url}/api/v1/namespaces/{ns}/pods/quiet/log?follow=true"
+    with urllib.request.urlopen(url, timeout=10, context=base.context) as resp:
         assert resp.readline() == b"one\n"
         assert len(_connections(port)) == len(before) + 2  # apiserver ⇄ kubelet, both ends
     # The container stays quiet: only noticing the client's close ends the relay.
@@ -209,7 +200,7 @@ def _connections(port: int) -> list[str]:
     ids=["several-containers", "not-scheduled", "unknown-container"],
 )
 def test_log_bad_requests(
-    base: str,
+    base: Rest,
     cluster_namespace: str,
     containers: list[dict[str, Any]],
     spec: dict[str, Any],
@@ -236,7 +227,7 @@ def _stamped(text: str) -> list[tuple[datetime, str]]:
     return out
 
 
-def test_log_timestamps_and_since_are_per_line(base: str, cluster_namespace: str) -> None:
+def test_log_timestamps_and_since_are_per_line(base: Rest, cluster_namespace: str) -> None:
     """Each line carries the time it was written; sinceSeconds keeps the
     lines written since, not whole files (kubelet/logtimes.py)."""
     ns = cluster_namespace
@@ -264,7 +255,7 @@ def test_log_timestamps_and_since_are_per_line(base: str, cluster_namespace: str
     assert code == 200 and _stamped(text) == [(late_at, "late")]
 
 
-def test_log_follow_with_timestamps_stamps_each_line(base: str, cluster_namespace: str) -> None:
+def test_log_follow_with_timestamps_stamps_each_line(base: Rest, cluster_namespace: str) -> None:
     ns = cluster_namespace
     script = "for i in 1 2 3; do echo tick $i; sleep 0.3; done"
     make_pod(
@@ -310,24 +301,24 @@ class Session:
         return True
 
 
-def exec_url(base: str, ns: str, pod: str, command: list[str], **flags: str) -> str:
+def exec_url(base: Rest, ns: str, pod: str, command: list[str], **flags: str) -> str:
     query = [("command", c) for c in command] + list(flags.items())
-    return f"{base}/api/v1/namespaces/{ns}/pods/{pod}/exec?{urlencode(query)}"
+    return f"{base.url}/api/v1/namespaces/{ns}/pods/{pod}/exec?{urlencode(query)}"
 
 
 @pytest.fixture
-def shell(base: str, cluster_namespace: str) -> str:
+def shell(base: Rest, cluster_namespace: str) -> str:
     make_pod(base, cluster_namespace, "shell", [{"name": "c", "command": ["sleep", "300"]}])
     wait_running(base, cluster_namespace, "shell")
     return cluster_namespace
 
 
-async def test_exec_v5_streams_stdin_and_returns_the_exit_code(base: str, shell: str) -> None:
+async def test_exec_v5_streams_stdin_and_returns_the_exit_code(base: Rest, shell: str) -> None:
     script = 'read x; echo "got $x"; cat; echo oops >&2; exit 3'
     url = exec_url(
         base, shell, "shell", ["sh", "-c", script], stdin="true", stdout="true", stderr="true"
     )
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=base.context)) as http:
         async with http.ws_connect(url, protocols=("v5.channel.k8s.io",)) as ws:
             assert ws.protocol == "v5.channel.k8s.io"
             s = Session(ws)
@@ -343,9 +334,9 @@ async def test_exec_v5_streams_stdin_and_returns_the_exit_code(base: str, shell:
     assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "3"}]
 
 
-async def test_exec_v4_without_stdin_succeeds(base: str, shell: str) -> None:
+async def test_exec_v4_without_stdin_succeeds(base: Rest, shell: str) -> None:
     url = exec_url(base, shell, "shell", ["sh", "-c", "echo hi; pwd >/dev/null"], stdout="true")
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=base.context)) as http:
         async with http.ws_connect(url, protocols=("v4.channel.k8s.io",)) as ws:
             assert ws.protocol == "v4.channel.k8s.io"
             s = Session(ws)
@@ -354,11 +345,11 @@ async def test_exec_v4_without_stdin_succeeds(base: str, shell: str) -> None:
     assert status == {"metadata": {}, "status": "Success"}
 
 
-async def test_exec_client_leaving_mid_command_kills_it(base: str, shell: str) -> None:
+async def test_exec_client_leaving_mid_command_kills_it(base: Rest, shell: str) -> None:
     url = exec_url(
         base, shell, "shell", ["sh", "-c", "echo $$; exec sleep 300"], stdin="true", stdout="true"
     )
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=base.context)) as http:
         async with http.ws_connect(url, protocols=("v5.channel.k8s.io",)) as ws:
             s = Session(ws)
             await s.read_until(1, b"\n")
@@ -386,7 +377,7 @@ def _alive(pid: int) -> bool:
     ids=["spdy-post", "no-upgrade", "no-streams"],
 )
 async def test_exec_refusals_are_plain_http(
-    base: str,
+    base: Rest,
     shell: str,
     method: str,
     query: dict[str, str],
@@ -394,15 +385,15 @@ async def test_exec_refusals_are_plain_http(
     fragment: str,
 ) -> None:
     url = exec_url(base, shell, "shell", ["true"], **query)
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=base.context)) as http:
         async with http.request(method, url, headers=headers) as resp:
             status = await resp.json()
     assert resp.status == 400 and fragment in status["message"], status
 
 
-async def test_exec_of_a_missing_binary_fails_on_the_error_channel(base: str, shell: str) -> None:
+async def test_exec_of_a_missing_binary_fails_on_the_error_channel(base: Rest, shell: str) -> None:
     url = exec_url(base, shell, "shell", ["no-such-binary"], stdout="true", stderr="true")
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=base.context)) as http:
         async with http.ws_connect(url, protocols=("v5.channel.k8s.io",)) as ws:
             status = await Session(ws).read_all()
     assert status["status"] == "Failure" and "no-such-binary" in status["message"]
@@ -411,7 +402,7 @@ async def test_exec_of_a_missing_binary_fails_on_the_error_channel(base: str, sh
 # ---- eviction -------------------------------------------------------------------------
 
 
-def test_eviction_deletes_the_pod_and_answers_201(base: str, cluster_namespace: str) -> None:
+def test_eviction_deletes_the_pod_and_answers_201(base: Rest, cluster_namespace: str) -> None:
     ns = cluster_namespace
     make_pod(base, ns, "victim", [{"name": "c", "command": ["sleep", "300"]}])
     wait_running(base, ns, "victim")
@@ -433,7 +424,7 @@ def test_eviction_deletes_the_pod_and_answers_201(base: str, cluster_namespace: 
     assert (code, status["reason"]) == (404, "NotFound")
 
 
-def test_discovery_lists_the_pod_subresources(base: str) -> None:
+def test_discovery_lists_the_pod_subresources(base: Rest) -> None:
     code, listed = call(base, "GET", "/api/v1")
     assert code == 200
     names = {r["name"]: r for r in listed["resources"]}

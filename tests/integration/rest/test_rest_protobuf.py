@@ -14,30 +14,15 @@ from typing import Any
 
 import pytest
 
-from pinnace.localcluster.etcd import free_port
 from tests.kubectl import run_kubectl
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 
 @pytest.fixture(scope="module")
-def kubeconfig(
-    start_apiserver: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """A kubeconfig for kubectl to reach an apiserver's plain-HTTP REST listener."""
-    port = free_port()
-    start_apiserver("--rest-listen", f"127.0.0.1:{port}", "--rest-plain-http")
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
-        "users": [{"name": "u", "user": {}}],
-        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
-        "current-context": "c",
-    }
-    path = tmp_path_factory.mktemp("kubectl-protobuf") / "kubeconfig"
-    path.write_text(json.dumps(config))
-    return path
+def kubeconfig(start_apiserver: Callable[..., Any]) -> Path:
+    """A kubeconfig for kubectl to reach an apiserver's HTTP API as the admin."""
+    return start_apiserver(rest=True).kubeconfig  # type: ignore[no-any-return]
 
 
 def kubectl(kubeconfig: Path, *args: str) -> str:

@@ -16,21 +16,19 @@ from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
-from pinnace.localcluster.etcd import free_port
 from tests.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
-def rest_apiserver(start_apiserver: Callable[..., Any]) -> tuple[Any, str]:
-    port = free_port()
-    server = start_apiserver("--rest-listen", f"127.0.0.1:{port}", "--rest-plain-http")
-    return server, f"http://127.0.0.1:{port}"
+def rest_apiserver(start_apiserver: Callable[..., Any]) -> Any:
+    return start_apiserver(rest=True)
 
 
 @pytest.fixture
-def api(rest_apiserver: tuple[Any, str]) -> Iterator[k8s.ApiClient]:
-    cfg = k8s.Configuration(host=rest_apiserver[1])
-    with k8s.ApiClient(cfg) as c:
+def api(rest_apiserver: Any) -> Iterator[k8s.ApiClient]:
+    """Kubernetes' Python client, configured from the admin kubeconfig (HTTPS,
+    the admin's client certificate)."""
+    with k8s_config.new_client_from_config(config_file=str(rest_apiserver.kubeconfig)) as c:
         yield c
 
 
@@ -192,7 +190,7 @@ def test_patch_scale_and_errors(api: k8s.ApiClient, ns: str) -> None:
 
 
 def test_list_then_watch_resumes_after_an_apiserver_restart(
-    api: k8s.ApiClient, ns: str, rest_apiserver: tuple[Any, str]
+    api: k8s.ApiClient, ns: str, rest_apiserver: Any
 ) -> None:
     core = k8s.CoreV1Api(api)
     listed = core.list_namespaced_service(ns)
@@ -240,7 +238,7 @@ def test_list_then_watch_resumes_after_an_apiserver_restart(
         ports=[k8s.V1ServicePort(port=80)]))  # fmt: skip
     core.create_namespaced_service(ns, svc)
     wait_for(lambda: ("ADDED", "a") in seen, 10, "ADDED a")
-    server = rest_apiserver[0]
+    server = rest_apiserver
     server.component.stop()
     svc.metadata.name = "b"
     server.restart()

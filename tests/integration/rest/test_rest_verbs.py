@@ -5,6 +5,7 @@ client libraries read. (TLS, kubectl and the official client: test_kubectl*.)"""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -14,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from pinnace.localcluster.etcd import free_port
 from tests.waiting import wait_for
 
 JSON = "application/json"
 
 
 class Http:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, context: ssl.SSLContext) -> None:
         self.base = base
+        self.context = context  # TLS as the cluster's admin
 
     def call(
         self,
@@ -46,7 +47,7 @@ class Http:
             headers={"Content-Type": content_type, "Accept": accept},
         )
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.context) as resp:
                 raw = resp.read()
                 return resp.status, dict(resp.headers), _parse(raw)
         except urllib.error.HTTPError as e:
@@ -62,12 +63,9 @@ def _parse(raw: bytes) -> Any:
 
 @pytest.fixture(scope="module")
 def http(start_apiserver: Callable[..., Any]) -> Http:
-    port = free_port()
     # A small watch window, so a test can fall out of it.
-    start_apiserver(
-        "--rest-listen", f"127.0.0.1:{port}", "--rest-plain-http", "--watch-cache-size", "20"
-    )
-    return Http(f"http://127.0.0.1:{port}")
+    server = start_apiserver("--watch-cache-size", "20", rest=True)
+    return Http(server.rest_url, server.https_context())
 
 
 @pytest.fixture
@@ -219,7 +217,7 @@ def test_watch_streams_events_and_expires(http: Http, ns: str) -> None:
         req = urllib.request.Request(
             f"{http.base}{base}?watch=1&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=5"
         )
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=10, context=http.context) as resp:
             for line in resp:
                 lines.append(json.loads(line))
 
@@ -244,7 +242,7 @@ def test_watch_streams_events_and_expires(http: Http, ns: str) -> None:
         body = {"metadata": {"labels": {"n": str(i)}}}
         http.call("PATCH", f"{base}/churn", body, content_type="application/merge-patch+json")
     req = urllib.request.Request(f"{http.base}{base}?watch=1&resourceVersion={rv}")
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=http.context) as resp:
         first = json.loads(resp.readline())
     assert first["type"] == "ERROR" and first["object"]["code"] == 410
     assert first["object"]["reason"] == "Expired"
@@ -261,7 +259,7 @@ def test_watch_list_sends_initial_events_then_the_end_bookmark(http: Http, ns: s
         "&resourceVersionMatch=NotOlderThan&timeoutSeconds=2"
     )
     req = urllib.request.Request(f"{http.base}{base}?{query}")
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=http.context) as resp:
         events = [json.loads(resp.readline()) for _ in range(3)]
     assert [(e["type"], e["object"]["metadata"].get("name")) for e in events[:2]] == [
         ("ADDED", "a"),

@@ -155,8 +155,8 @@ def make_pod(
 class Schedulers:
     """Starts scheduler processes; stops them all at the end."""
 
-    def __init__(self, endpoint: str, log_dir: Path, lease_name: str) -> None:
-        self.endpoint = endpoint
+    def __init__(self, server_flags: list[str], log_dir: Path, lease_name: str) -> None:
+        self.server_flags = server_flags  # --apiserver and its identity's --kubeconfig
         self.log_dir = log_dir
         self.lease_name = lease_name
         self.started: list[process.Component] = []
@@ -168,8 +168,7 @@ class Schedulers:
             name,
             "scheduler.main",
             [
-                "--apiserver",
-                self.endpoint,
+                *self.server_flags,
                 "--health-listen",
                 health,
                 "--leader-elect-resource-name",
@@ -211,7 +210,7 @@ def test_nodes(client: Client, namespace: str, run_id: str) -> Iterator[TestNode
 
 @pytest.fixture
 def schedulers(apiserver: Any, tmp_path: Path, run_id: str) -> Iterator[Schedulers]:
-    s = Schedulers(apiserver.endpoint, tmp_path, f"pinnace-scheduler-{run_id}")
+    s = Schedulers(apiserver.component_flags("scheduler"), tmp_path, f"pinnace-scheduler-{run_id}")
     yield s
     s.stop_all()
 

@@ -54,7 +54,7 @@ def test_unschedulable_pod_reports_tally_then_fits_new_node(
     """PodScheduled=False/Unschedulable and a Warning FailedScheduling event
     carry Kubernetes' per-reason tally; adding a node that fits gets the pod
     scheduled there."""
-    with Client(own_apiserver.endpoint, timeout=10) as client:
+    with Client(config=own_apiserver.config, timeout=10) as client:
         ns: Any = kinds.by_resource("namespaces").new()
         ns.metadata.name = "tally"
         client.namespaces().create(ns)
@@ -62,7 +62,9 @@ def test_unschedulable_pod_reports_tally_then_fits_new_node(
         nodes.create("small-1", cpu="1", labels={"pool": "app"}, isolate=False)
         nodes.create("small-2", cpu="1", labels={"pool": "app"}, isolate=False)
         nodes.create("other", cpu="8", labels={"pool": "batch"}, isolate=False)
-        scheds = Schedulers(own_apiserver.endpoint, tmp_path, "pinnace-scheduler")
+        scheds = Schedulers(
+            own_apiserver.component_flags("scheduler"), tmp_path, "pinnace-scheduler"
+        )
         try:
             scheds.start()  # with leader election, as deployed
             pod = make_pod(
@@ -102,13 +104,15 @@ def test_unschedulable_pod_reports_tally_then_fits_new_node(
 
 def test_cordoned_node_message(own_apiserver: Any, tmp_path: Any) -> None:
     """The only node is cordoned: the exact one-reason message."""
-    with Client(own_apiserver.endpoint, timeout=10) as client:
+    with Client(config=own_apiserver.config, timeout=10) as client:
         ns: Any = kinds.by_resource("namespaces").new()
         ns.metadata.name = "cordon"
         client.namespaces().create(ns)
         nodes = TestNodes(client, "own2")
         nodes.create("c1", cpu="1", isolate=False, unschedulable=True)
-        scheds = Schedulers(own_apiserver.endpoint, tmp_path, "pinnace-scheduler-2")
+        scheds = Schedulers(
+            own_apiserver.component_flags("scheduler"), tmp_path, "pinnace-scheduler-2"
+        )
         try:
             scheds.start("--leader-elect=false")
             client.pods("cordon").create(make_pod("p", "cordon", "", isolate=False))

@@ -179,7 +179,10 @@ async def test_converges_after_its_apiserver_is_killed(
     (same etcd); A comes back. The informer ends with exactly the server's
     objects, each added once, the deleted ones deleted."""
     a, b = start_apiserver(), start_apiserver()
-    async with AsyncClient(a.endpoint, timeout=10) as ca, AsyncClient(b.endpoint, timeout=10) as cb:
+    async with (
+        AsyncClient(config=a.config, timeout=10) as ca,
+        AsyncClient(config=b.config, timeout=10) as cb,
+    ):
         pods = cb.pods(namespace)
         for n in ("keep", "change", "remove"):
             await pods.create(pod_factory(n, namespace))
@@ -215,7 +218,7 @@ async def test_expired_watch_relists_without_duplicates(
     raises Expired; an informer resuming from such a point relists, and its
     handlers see each change once."""
     small = start_apiserver("--watch-cache-size", "5")
-    async with AsyncClient(small.endpoint, timeout=10) as client:
+    async with AsyncClient(config=small.config, timeout=10) as client:
         pods = client.pods(namespace)
         for n in ("p0", "p1", "p2"):
             await pods.create(pod_factory(n, namespace))

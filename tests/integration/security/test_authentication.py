@@ -82,11 +82,11 @@ def secure(etcd_server: EtcdServer, tmp_path_factory: pytest.TempPathFactory) ->
     api = process.apiserver(
         etcd_server.endpoint, grpc_port, base / "apiserver.log",
         *tls, "--client-ca-file", str(files.ca.cert), "--token-auth-file", str(tokens),
-        "--rest-listen", f"127.0.0.1:{https_port}", anonymous=False,
+        "--rest-listen", f"127.0.0.1:{https_port}",
     )  # fmt: skip
     plain = process.apiserver(
         etcd_server.endpoint, plain_port, base / "plain.log",
-        "--token-auth-file", str(tokens), anonymous=False,
+        "--token-auth-file", str(tokens),
     )  # fmt: skip
     try:
         api.start()
@@ -249,7 +249,7 @@ def test_plain_grpc_takes_tokens_only(
 
 def test_anonymous_requests_only_with_the_flag(etcd_server: EtcdServer, tmp_path: Path) -> None:
     port = free_port()
-    api = process.apiserver(etcd_server.endpoint, port, tmp_path / "anon.log")  # --anonymous-auth
+    api = process.apiserver(etcd_server.endpoint, port, tmp_path / "anon.log", anonymous=True)
     try:
         api.start()
         api.wait_serving(f"127.0.0.1:{port}", 30)
