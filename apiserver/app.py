@@ -20,6 +20,7 @@ from apiserver.auth.nodeauthz import NodeGraph
 from apiserver.auth.tls import grpc_server_credentials
 from apiserver.compaction import compact_forever
 from apiserver.etcd.client import EtcdClient
+from apiserver.etcdhealth import EtcdHealth
 from apiserver.metrics import CACHE_OBJECTS
 from apiserver.namespaces import NamespaceFinalizer, NamespacePhases, ensure_system_namespaces
 from apiserver.registry.config import RegistryConfig
@@ -50,6 +51,9 @@ class Options:
     watch_cache_size: int = 10_000
     bookmark_interval: float = 5.0
     compaction_interval: float = 300.0
+    # Readiness: how often etcd is asked, and how long it has to answer.
+    etcd_healthcheck_period: float = 1.0
+    etcd_healthcheck_timeout: float = 2.0
     namespace_sync_period: float = 0.5
     default_not_ready_toleration_seconds: int = 300
     default_unreachable_toleration_seconds: int = 300
@@ -215,10 +219,23 @@ class ApiServer:
                 client_ca_file=self.opts.client_ca_file,
                 plain_http=self.opts.rest_plain_http,
             )
-        await _set_serving(health_servicer)
+        await _set_status(health_servicer, serving=True)
+
+        async def readiness(healthy: bool) -> None:
+            await _set_status(health_servicer, serving=healthy)
+
+        self.etcd_health = EtcdHealth(
+            self.etcd,
+            period=opts.etcd_healthcheck_period,
+            timeout=opts.etcd_healthcheck_timeout,
+            on_change=readiness,
+        )
+        if self.rest is not None:
+            self.rest.etcd_health = self.etcd_health
         self._tasks = [
             asyncio.create_task(self.finalizer.run(), name="namespace-finalizer"),
             asyncio.create_task(self._bookmarks(), name="bookmarks"),
+            asyncio.create_task(self.etcd_health.run(), name="etcd-health"),
         ]
         if self.opts.compaction_interval > 0:
             self._tasks.append(
@@ -254,8 +271,14 @@ class ApiServer:
         await self.server.wait_for_termination()
 
 
-async def _set_serving(servicer: Any) -> None:  # grpc_health's sync or aio servicer
+async def _set_status(servicer: Any, *, serving: bool) -> None:
+    """SERVING or NOT_SERVING, on grpc_health's sync or aio servicer."""
+    status = (
+        health_pb2.HealthCheckResponse.SERVING
+        if serving
+        else health_pb2.HealthCheckResponse.NOT_SERVING
+    )
     for name in ("", SERVICE):
-        result = servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        result = servicer.set(name, status)
         if asyncio.iscoroutine(result):
             await result

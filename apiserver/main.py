@@ -16,7 +16,7 @@ from apiserver.app import ApiServer, Options
 from apiserver.auth.authn import TokenFileError, load_token_file
 from apiserver.auth.authz import MODES
 from apiserver.registry.allocation import IPRange, PortRange
-from pinnace.machinery.flags import Parser, add_bool_flag
+from pinnace.machinery.flags import Parser, add_bool_flag, positive_seconds
 from pinnace.machinery.logging_setup import setup_logging
 from pinnace.machinery.metrics_http import serve_metrics
 
@@ -62,6 +62,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=300.0,
         help="seconds between etcd compactions; history older than one interval is dropped (0: never)",
+    )
+    p.add_argument(
+        "--etcd-healthcheck-period",
+        type=positive_seconds,
+        default=1.0,
+        help="seconds between readiness checks of etcd (default %(default)s)",
+    )
+    p.add_argument(
+        "--etcd-healthcheck-timeout",
+        type=positive_seconds,
+        default=2.0,
+        help="seconds etcd has to answer a readiness check; else not ready (default %(default)s)",
     )
     p.add_argument(
         "--namespace-sync-period",
@@ -208,6 +220,8 @@ async def run(args: argparse.Namespace) -> None:
         watch_cache_size=args.watch_cache_size,
         bookmark_interval=args.bookmark_interval,
         compaction_interval=args.etcd_compaction_interval,
+        etcd_healthcheck_period=args.etcd_healthcheck_period,
+        etcd_healthcheck_timeout=args.etcd_healthcheck_timeout,
         namespace_sync_period=args.namespace_sync_period,
         default_not_ready_toleration_seconds=args.default_not_ready_toleration_seconds,
         default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,

@@ -22,6 +22,7 @@ from apiserver.auth import Authenticator, Credentials, current_user
 from apiserver.auth.attributes import Attributes
 from apiserver.auth.authz import INTERNAL_USER, Authorizer, authorize
 from apiserver.auth.impersonation import impersonate
+from apiserver.failures import api_error
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS, WATCHERS
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
@@ -64,9 +65,8 @@ def _handler(
                 code = "CANCELLED"
                 raise
             except Exception as e:
-                code = "INTERNAL"
-                log.exception("%s %s failed", verb, resource)
-                err = errors.InternalError(f"internal error: {type(e).__name__}: {e}")
+                err = api_error(e, f"{verb} {resource}")
+                code = err.grpc_code.name
                 await context.abort(
                     err.grpc_code, err.message, trailing_metadata=err.trailing_metadata()
                 )

@@ -69,6 +69,7 @@ async def run_manager(opts: Any, names: list[str]) -> None:
     """Campaign for the lease (unless --leader-elect=false) and run the controllers."""
     async with AsyncClient(opts.apiserver, kubeconfig=opts.kubeconfig) as client:
         who = identity()
+        log.info("identity %s", who)
         if not opts.leader_elect:
             await run_controllers(client, names, opts, who=who)
             return

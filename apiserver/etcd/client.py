@@ -17,6 +17,9 @@ Guarantees:
   been applied (use a txn on mod_revision to make retries safe).
 * Every failure raises an `EtcdError` subclass (see `errors`).
 * Reads are linearizable unless `serializable=True`.
+* Every call asks for a member with a leader (`REQUIRE_LEADER`): a member
+  cut off from its quorum answers UNAVAILABLE at once, so a read moves on
+  to another member and a write fails fast instead of hanging.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from apiserver.etcd.endpoints import Endpoints, Stubs, is_connect_failure
+from apiserver.etcd.endpoints import REQUIRE_LEADER, Endpoints, Stubs, is_connect_failure
 from apiserver.etcd.errors import LeaseNotFoundError, from_rpc_error
 from apiserver.etcd.requests import (
     Compare,
@@ -144,7 +147,10 @@ class EtcdClient:
             serializable=serializable,
             sort_ascending_by_key=sort_ascending_by_key,
         )
-        resp = await self._call(lambda s: s.kv.Range(req, timeout=self._timeout), idempotent=True)
+        resp = await self._call(
+            lambda s: s.kv.Range(req, timeout=self._timeout, metadata=REQUIRE_LEADER),
+            idempotent=True,
+        )
         return range_from_pb(resp)
 
     async def get(self, key: bytes, *, revision: int = 0) -> RangeResult:
@@ -158,7 +164,10 @@ class EtcdClient:
         must exist: `LeaseNotFoundError`). With `prev_kv`, the result holds
         the value it replaced."""
         req = put_request(key, value, lease=lease, prev_kv=prev_kv)
-        resp = await self._call(lambda s: s.kv.Put(req, timeout=self._timeout), idempotent=False)
+        resp = await self._call(
+            lambda s: s.kv.Put(req, timeout=self._timeout, metadata=REQUIRE_LEADER),
+            idempotent=False,
+        )
         return put_from_pb(resp)
 
     async def delete_range(
@@ -173,7 +182,8 @@ class EtcdClient:
         keys removed. With `prev_kv`, the result holds them."""
         req = delete_request(key, range_end, prefix=prefix, prev_kv=prev_kv)
         resp = await self._call(
-            lambda s: s.kv.DeleteRange(req, timeout=self._timeout), idempotent=False
+            lambda s: s.kv.DeleteRange(req, timeout=self._timeout, metadata=REQUIRE_LEADER),
+            idempotent=False,
         )
         return delete_from_pb(resp)
 
@@ -188,7 +198,10 @@ class EtcdClient:
         A key may be written at most once per txn.
         """
         req = rpc_pb2.TxnRequest(compare=compare, success=success, failure=failure)
-        resp = await self._call(lambda s: s.kv.Txn(req, timeout=self._timeout), idempotent=False)
+        resp = await self._call(
+            lambda s: s.kv.Txn(req, timeout=self._timeout, metadata=REQUIRE_LEADER),
+            idempotent=False,
+        )
         return txn_from_pb(resp)
 
     async def compact(self, revision: int, *, physical: bool = False) -> int:
@@ -196,7 +209,10 @@ class EtcdClient:
         raise `CompactedError`. `physical` waits until the space is freed in
         the backend. Returns the header revision."""
         req = rpc_pb2.CompactionRequest(revision=revision, physical=physical)
-        resp = await self._call(lambda s: s.kv.Compact(req, timeout=self._timeout), idempotent=True)
+        resp = await self._call(
+            lambda s: s.kv.Compact(req, timeout=self._timeout, metadata=REQUIRE_LEADER),
+            idempotent=True,
+        )
         return resp.header.revision
 
     # ---- Watch ----
@@ -239,7 +255,8 @@ class EtcdClient:
         for a specific one). Keys attached to it are deleted when it expires."""
         req = rpc_pb2.LeaseGrantRequest(TTL=ttl, ID=lease_id)
         resp = await self._call(
-            lambda s: s.lease.LeaseGrant(req, timeout=self._timeout), idempotent=False
+            lambda s: s.lease.LeaseGrant(req, timeout=self._timeout, metadata=REQUIRE_LEADER),
+            idempotent=False,
         )
         return resp.ID
 
@@ -248,7 +265,8 @@ class EtcdClient:
         `LeaseNotFoundError` if it does not exist."""
         req = rpc_pb2.LeaseRevokeRequest(ID=lease_id)
         resp = await self._call(
-            lambda s: s.lease.LeaseRevoke(req, timeout=self._timeout), idempotent=True
+            lambda s: s.lease.LeaseRevoke(req, timeout=self._timeout, metadata=REQUIRE_LEADER),
+            idempotent=True,
         )
         return resp.header.revision
 
@@ -257,7 +275,7 @@ class EtcdClient:
         `LeaseNotFoundError` if it expired or does not exist."""
 
         async def invoke(stubs: Stubs) -> Any:
-            call = stubs.lease.LeaseKeepAlive(timeout=self._timeout)
+            call = stubs.lease.LeaseKeepAlive(timeout=self._timeout, metadata=REQUIRE_LEADER)
             try:
                 await call.write(rpc_pb2.LeaseKeepAliveRequest(ID=lease_id))
                 await call.done_writing()
@@ -275,7 +293,8 @@ class EtcdClient:
         its attached keys if `keys`."""
         req = rpc_pb2.LeaseTimeToLiveRequest(ID=lease_id, keys=keys)
         resp = await self._call(
-            lambda s: s.lease.LeaseTimeToLive(req, timeout=self._timeout), idempotent=True
+            lambda s: s.lease.LeaseTimeToLive(req, timeout=self._timeout, metadata=REQUIRE_LEADER),
+            idempotent=True,
         )
         return LeaseInfo(resp.ID, resp.TTL, resp.grantedTTL, list(resp.keys))
 

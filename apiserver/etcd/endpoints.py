@@ -16,7 +16,19 @@ import grpc
 
 from apiserver.etcd.rpcpb import rpc_pb2_grpc
 
-__all__ = ["CHANNEL_OPTIONS", "Endpoints", "Stubs", "is_connect_failure", "parse_endpoint"]
+__all__ = [
+    "CHANNEL_OPTIONS",
+    "REQUIRE_LEADER",
+    "Endpoints",
+    "Stubs",
+    "is_connect_failure",
+    "parse_endpoint",
+]
+
+# Call metadata asking a member to fail at once (UNAVAILABLE "etcdserver: no
+# leader") when it has no leader, instead of waiting for a quorum that may
+# not come back: the call then moves on to another member, or fails fast.
+REQUIRE_LEADER = (("hasleader", "true"),)
 
 _MIB = 1024 * 1024
 

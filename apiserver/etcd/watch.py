@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import grpc
 
-from apiserver.etcd.endpoints import Endpoints, Stubs
+from apiserver.etcd.endpoints import REQUIRE_LEADER, Endpoints, Stubs
 from apiserver.etcd.errors import (
     CompactedError,
     EtcdError,
@@ -43,9 +43,6 @@ from apiserver.etcd.types import WatchBatch, event_from_pb
 
 __all__ = ["Watch"]
 
-# Ask the member to fail the stream when it has no leader, instead of
-# silently serving a watch that no longer receives events.
-_REQUIRE_LEADER = (("hasleader", "true"),)
 # Watch id etcd uses for answers to a WatchProgressRequest.
 _BROADCAST_WATCH_ID = -1
 _PROGRESS_REQUEST = rpc_pb2.WatchRequest(progress_request=rpc_pb2.WatchProgressRequest())
@@ -250,7 +247,7 @@ class Watch:
         create = rpc_pb2.WatchCreateRequest()
         create.CopyFrom(self._create)
         create.start_revision = self._next_rev
-        call = stubs.watch.Watch(metadata=_REQUIRE_LEADER)
+        call = stubs.watch.Watch(metadata=REQUIRE_LEADER)
         try:
             await call.write(rpc_pb2.WatchRequest(create_request=create))
             resp = await call.read()

@@ -33,6 +33,8 @@ from apiserver.auth.attributes import Attributes
 from apiserver.auth.authz import INTERNAL_USER, Authorizer, authorize
 from apiserver.auth.impersonation import impersonate
 from apiserver.auth.tls import rest_ssl_context
+from apiserver.etcdhealth import EtcdHealth
+from apiserver.failures import api_error
 from apiserver.metrics import REQUEST_LATENCY, REQUESTS
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
@@ -224,6 +226,8 @@ class RestServer:
         self.authn = authn
         self.authorizer = authorizer
         self.kubelet_tls = kubelet_tls
+        # Set by the apiserver once it watches etcd (readiness).
+        self.etcd_health: EtcdHealth | None = None
         self.handlers = Handlers(verbs)
         self.verbs = verbs
         self._by_path = {
@@ -296,9 +300,9 @@ class RestServer:
             code = "cancelled"
             raise
         except Exception as e:
-            log.exception("%s %s failed", request.method, request.path)
-            code = "500"
-            return _error(errors.InternalError(f"internal error: {type(e).__name__}: {e}"))
+            err = api_error(e, f"{request.method} {request.path}")
+            code = str(err.http_code)
+            return _error(err)
         finally:
             REQUESTS.labels(f"rest-{verb}", resource, code).inc()
             REQUEST_LATENCY.labels(f"rest-{verb}", resource).observe(time.perf_counter() - start)
@@ -352,12 +356,23 @@ class RestServer:
     def _authorize(self, attrs: Attributes) -> None:
         authorize(self.authorizer, attrs)
 
+    def _health(self, path: str) -> web.Response:
+        """``/livez`` is ok while the process serves; ``/readyz`` and
+        ``/healthz`` (and their ``/etcd`` check) fail while etcd does not
+        answer, worded as kube-apiserver words it."""
+        check = path.strip("/").partition("/")
+        etcd_down = self.etcd_health is not None and not self.etcd_health.healthy
+        if check[0] == "livez" or not etcd_down or check[2] not in ("", "etcd"):
+            return web.Response(text="ok", content_type="text/plain")
+        text = f"[+]ping ok\n[-]etcd failed: reason withheld\n{check[0]} check failed\n"
+        return web.Response(status=503, text=text, content_type="text/plain")
+
     def _static(self, path: str, request: web.Request) -> web.Response | None:
         accept = request.headers.get("Accept", "")
         if path in ("/healthz", "/livez", "/readyz") or path.startswith(
             ("/healthz/", "/livez/", "/readyz/")
         ):
-            return web.Response(text="ok", content_type="text/plain")
+            return self._health(path)
         if path == "/version":
             return _json(VERSION_INFO)
         if path == "/openapi/v2" or path.startswith("/openapi/v3"):

@@ -58,6 +58,13 @@ class ClusterConfig:
     cluster_cidr: str = DEFAULT_CLUSTER_CIDR
     # ClusterIPs of Services (the apiserver allocates them).
     service_cidr: str = DEFAULT_SERVICE_CIDR
+    # High availability: etcd members (fixed at the first start, as etcd's
+    # own membership is), apiservers (the first on ``port``/``rest_port``),
+    # and the leader-elected controller-managers and schedulers.
+    etcd_members: int = 1
+    apiservers: int = 1
+    controller_managers: int = 1
+    schedulers: int = 1
 
 
 def _available(module: str) -> bool:
@@ -74,7 +81,10 @@ class LocalCluster:
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         self.data_dir = config.data_dir.resolve()
-        self.etcd: EtcdServer | None = None
+        self.etcd: EtcdServer | None = None  # the first member
+        self.etcd_members: list[EtcdServer] = []
+        # Every apiserver's gRPC and HTTP ports, once started.
+        self.api_ports: list[tuple[int, int]] = []
         self.components: list[process.Component] = []
         self.skipped: list[str] = []
         self.identities = Identities(self.data_dir)
@@ -85,10 +95,14 @@ class LocalCluster:
 
     @property
     def server(self) -> str:
-        return f"127.0.0.1:{self.config.port}"
+        """Every apiserver's gRPC endpoint, comma-separated (clients fail over)."""
+        if not self.api_ports:
+            return f"127.0.0.1:{self.config.port}"
+        return ",".join(f"127.0.0.1:{grpc_port}" for grpc_port, _ in self.api_ports)
 
     @property
     def rest_address(self) -> str:
+        """The first apiserver's HTTP API (kubectl's kubeconfig names one)."""
         return f"127.0.0.1:{self.rest_port}"
 
     @property
@@ -99,13 +113,51 @@ class LocalCluster:
         return f"https://{self.rest_address}"
 
     def _ports(self) -> dict[str, int]:
+        """The ports of every etcd member and the extra apiservers, kept in
+        the state file so a restart reuses them (new ones when more are asked)."""
         path = self.data_dir / STATE_FILE
-        if path.exists():
-            return json.loads(path.read_text())["ports"]
-        ports = {"etcd_client": free_port(), "etcd_peer": free_port()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"ports": ports}) + "\n")
+        ports: dict[str, int] = json.loads(path.read_text())["ports"] if path.exists() else {}
+        wanted = ["etcd_client", "etcd_peer"]
+        for i in range(1, self.config.etcd_members):
+            wanted += [f"etcd_client_{i}", f"etcd_peer_{i}"]
+        for i in range(1, self.config.apiservers):
+            wanted += [f"apiserver_{i}", f"apiserver_rest_{i}"]
+        missing = [k for k in wanted if k not in ports]
+        for key in missing:
+            ports[key] = free_port()
+        if missing:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"ports": ports}) + "\n")
         return ports
+
+    def _etcd(self, ports: dict[str, int], logs: Path) -> list[EtcdServer]:
+        """The etcd members: ``default`` (data in ``etcd/``), then
+        ``etcd-<i>`` (in ``etcd-<i>/``), peers of one another."""
+        count = self.config.etcd_members
+        names = ["default", *(f"etcd-{i}" for i in range(1, count))]
+        suffix = ["", *(f"_{i}" for i in range(1, count))]
+        peer_urls = [f"https://127.0.0.1:{ports['etcd_peer' + x]}" for x in suffix]
+        initial = ",".join(f"{n}={u}" for n, u in zip(names, peer_urls, strict=True))
+        return [
+            EtcdServer(
+                self.data_dir / ("etcd" if i == 0 else name),
+                binary=self.config.etcd_binary,
+                client_port=ports["etcd_client" + suffix[i]],
+                peer_port=ports["etcd_peer" + suffix[i]],
+                name=name,
+                log_file=logs / f"{'etcd' if i == 0 else name}.log",
+                tls=self.etcd_tls,
+                initial_cluster=initial if count > 1 else "",
+            )
+            for i, name in enumerate(names)
+        ]
+
+    def component(self, name: str) -> process.Component:
+        """The running component called ``name`` (``apiserver-2``, ``scheduler``...)."""
+        for comp in self.components:
+            if comp.name == name:
+                return comp
+        raise KeyError(f"no component {name!r}; have {[c.name for c in self.components]}")
 
     def start(self, timeout: float = 30.0) -> None:
         """Start everything and wait until each component serves and every
@@ -125,28 +177,37 @@ class LocalCluster:
             + "\n"
         )
         pki.ensure_cluster_pki(self.pki.dir, nodes=self.node_names)  # etcd's pairs first
-        self.etcd = EtcdServer(
-            self.data_dir / "etcd",
-            binary=self.config.etcd_binary,
-            client_port=ports["etcd_client"],
-            peer_port=ports["etcd_peer"],
-            log_file=logs / "etcd.log",
-            tls=self.etcd_tls,
-        )
-        self.etcd.start()
-        self.etcd.wait_ready(timeout)
-        api = process.apiserver(
-            self.etcd.endpoint,
-            self.config.port,
-            logs / "apiserver.log",
-            "--service-cluster-ip-range",
-            self.config.service_cidr,
-            *self._secure_flags(),
-            *self.config.extra_component_flags.get("apiserver", []),
-        )
-        self._launch(api)
-        api.wait_serving(self.server, timeout, self.client_config().channel_credentials())
-        api.wait_listening(self.rest_address, timeout)
+        self.etcd_members = self._etcd(ports, logs)
+        self.etcd = self.etcd_members[0]
+        for member in self.etcd_members:
+            member.start()
+        for member in self.etcd_members:
+            member.wait_ready(timeout)
+        self.rest_port = self.config.rest_port or free_port()
+        self.api_ports = [(self.config.port, self.rest_port)] + [
+            (ports[f"apiserver_{i}"], ports[f"apiserver_rest_{i}"])
+            for i in range(1, self.config.apiservers)
+        ]
+        secure = self._secure_flags()
+        etcd_servers = ",".join(m.endpoint for m in self.etcd_members)
+        apis = []
+        for i, (grpc_port, rest_port) in enumerate(self.api_ports):
+            api = process.apiserver(
+                etcd_servers,
+                grpc_port,
+                logs / f"{numbered('apiserver', i)}.log",
+                *("--rest-listen", f"127.0.0.1:{rest_port}"),
+                *("--service-cluster-ip-range", self.config.service_cidr),
+                *secure,
+                *self.config.extra_component_flags.get("apiserver", []),
+                name=numbered("apiserver", i),
+            )
+            self._launch(api)
+            apis.append((api, grpc_port, rest_port))
+        credentials = self.client_config().channel_credentials()
+        for api, grpc_port, rest_port in apis:
+            api.wait_serving(f"127.0.0.1:{grpc_port}", timeout, credentials)
+            api.wait_listening(f"127.0.0.1:{rest_port}", timeout)
         waits: list[tuple[process.Component, str]] = []
         nodes = 0
         for name, module, args in self._workers():
@@ -174,13 +235,8 @@ class LocalCluster:
         one per component with its own client certificate) for this
         start's ports, and return the apiserver's flags: TLS on both
         listeners, client certificates signed by the cluster CA, etcd over TLS."""
-        self.rest_port = self.config.rest_port or free_port()
         self.identities.write(self.server, self.rest_address, self.node_names)
-        return [
-            *("--rest-listen", self.rest_address),
-            *self.identities.apiserver_flags,
-            *self.etcd_flags,
-        ]
+        return [*self.identities.apiserver_flags, *self.etcd_flags]
 
     @property
     def kubelet_client_flags(self) -> list[str]:
@@ -247,7 +303,7 @@ class LocalCluster:
         ]
         out = [
             (
-                "controller-manager",
+                numbered("controller-manager", i),
                 "controllers.main",
                 [
                     *server("controller-manager"),
@@ -255,8 +311,16 @@ class LocalCluster:
                     *cidrs,
                     *flags.get("controller-manager", []),
                 ],
-            ),
-            ("scheduler", "scheduler.main", [*server("scheduler"), *flags.get("scheduler", [])]),
+            )
+            for i in range(self.config.controller_managers)
+        ]
+        out += [
+            (
+                numbered("scheduler", i),
+                "scheduler.main",
+                [*server("scheduler"), *flags.get("scheduler", [])],
+            )
+            for i in range(self.config.schedulers)
         ]
         if not hostnet.service_proxy_unavailable():
             out.append(("proxy", "proxy.main", [*server("proxy"), *cidrs, *self._proxy_table()]))
@@ -290,8 +354,9 @@ class LocalCluster:
     def check(self) -> list[str]:
         """Names of components that have exited."""
         dead = [c.name for c in self.components if not c.running()]
-        if self.etcd is not None and not self.etcd.running():
-            dead.append("etcd")
+        dead += [
+            "etcd" if i == 0 else m.name for i, m in enumerate(self.etcd_members) if not m.running()
+        ]
         return dead
 
     def stop(self) -> None:
@@ -303,9 +368,15 @@ class LocalCluster:
         self.components.clear()
         for item in cleanup_network(self.data_dir):
             log.info("removed %s", item)
-        if self.etcd is not None:
-            self.etcd.stop()
-            self.etcd = None
+        for member in self.etcd_members:
+            member.stop()
+        self.etcd_members = []
+        self.etcd = None
+
+
+def numbered(name: str, index: int) -> str:
+    """The name of the ``index``-th (from 0) of several: ``scheduler``, ``scheduler-2``..."""
+    return name if index == 0 else f"{name}-{index + 1}"
 
 
 def proxy_table(data_dir: Path) -> str:

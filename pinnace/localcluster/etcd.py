@@ -189,7 +189,8 @@ class EtcdTLS:
 
 
 class EtcdServer:
-    """One etcd member (a single-member cluster) run as a child process.
+    """One etcd member run as a child process: a single-member cluster, or
+    one of several (``initial_cluster``: every member's ``name=peer-url``).
 
     `client_port` / `peer_port` 0 pick free ports at `start()`. Tests use
     `heartbeat_interval_ms=10, election_timeout_ms=100`, ready in ~0.1 s.
@@ -211,9 +212,11 @@ class EtcdServer:
         log_file: str | os.PathLike[str] | None = None,
         extra_args: Sequence[str] = (),
         tls: EtcdTLS | None = None,
+        initial_cluster: str = "",
     ) -> None:
         self.data_dir = Path(data_dir)
         self.tls = tls
+        self.initial_cluster = initial_cluster
         self._binary = binary
         self.host = host
         self.client_port = client_port
@@ -266,7 +269,7 @@ class EtcdServer:
             "--advertise-client-urls", self.client_url,
             "--listen-peer-urls", self.peer_url,
             "--initial-advertise-peer-urls", self.peer_url,
-            "--initial-cluster", f"{self.name}={self.peer_url}",
+            "--initial-cluster", self.initial_cluster or f"{self.name}={self.peer_url}",
             "--initial-cluster-state", "new",
             "--heartbeat-interval", str(self.heartbeat_interval_ms),
             "--election-timeout", str(self.election_timeout_ms),

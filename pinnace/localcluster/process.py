@@ -172,7 +172,12 @@ class Component:
 
 
 def apiserver(
-    etcd_endpoint: str, port: int, log_file: Path, *extra: str, anonymous: bool = False
+    etcd_endpoint: str,
+    port: int,
+    log_file: Path,
+    *extra: str,
+    anonymous: bool = False,
+    name: str = "apiserver",
 ) -> Component:
     """An apiserver component on 127.0.0.1:port, as secure as its ``extra``
     flags make it (LocalCluster and the tests give TLS and a client CA).
@@ -181,7 +186,7 @@ def apiserver(
     benchmarks' bare apiservers on loopback run."""
     auth = ["--anonymous-auth", "--authorization-mode", "AlwaysAllow"] if anonymous else []
     return Component(
-        "apiserver",
+        name,
         "apiserver.main",
         ["--etcd-servers", etcd_endpoint, "--listen", f"127.0.0.1:{port}", *auth, *extra],
         log_file=log_file,

@@ -118,6 +118,17 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def at_least_one(text: str) -> int:
+    """A count flag's value: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
+    return value
+
+
 def _kubeconfig_file(text: str) -> str:
     """A kubeconfig flag's value: a file that exists (read when connecting)."""
     if not os.path.isfile(os.path.expanduser(text)):

@@ -174,3 +174,14 @@ def test_a_kubelet_period_must_be_above_zero(
         kubelet_args(["--node-name", "n", "--root-dir", "/tmp/x", f"{flag}={value}"])
     assert exit_.value.code == 2
     assert f"argument {flag}:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+@pytest.mark.parametrize("flag", ["--etcd-healthcheck-period", "--etcd-healthcheck-timeout"])
+def test_an_etcd_healthcheck_time_must_be_above_zero(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        apiserver_args(["--etcd-servers", "127.0.0.1:1", f"{flag}={value}"])
+    assert exit_.value.code == 2
+    assert f"argument {flag}:" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from pinnace.localcluster.cluster import (
     LocalCluster,
     cleanup_network,
 )
-from pinnace.machinery.flags import add_bool_flag, ipv4_cidr
+from pinnace.machinery.flags import add_bool_flag, at_least_one, ipv4_cidr
 
 DEFAULT_DATA_DIR = Path.home() / ".pinnace" / "cluster"
 READY_LINE = "Press Ctrl-C to stop."
@@ -56,6 +56,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=ipaddress.IPv4Network(DEFAULT_SERVICE_CIDR),
         help="Service ClusterIPs (default %(default)s)",
     )
+    for flag, what in (
+        (
+            "--etcd-members",
+            "etcd members (a cluster of its own from the first start; 3 survive the loss of one)",
+        ),
+        ("--apiservers", "apiservers, each on every etcd member; clients fail over between them"),
+        ("--controller-managers", "controller-managers (one leads, the others wait on its Lease)"),
+        ("--schedulers", "schedulers (one leads, the others wait on its Lease)"),
+    ):
+        p.add_argument(flag, type=at_least_one, default=1, help=f"{what} (default %(default)s)")
     p.add_argument(
         "-f", "--filename", action="append", default=[], help="apply these manifests once up"
     )
@@ -90,6 +100,10 @@ def up(args: argparse.Namespace) -> int:
             etcd_binary=args.etcd_binary,
             cluster_cidr=str(args.cluster_cidr),
             service_cidr=str(args.service_cluster_ip_range),
+            etcd_members=args.etcd_members,
+            apiservers=args.apiservers,
+            controller_managers=args.controller_managers,
+            schedulers=args.schedulers,
         )
     )
     stop = {"now": False}
@@ -162,6 +176,10 @@ def _detach(args: argparse.Namespace, data_dir: Path) -> int:
         str(args.cluster_cidr),
         "--service-cluster-ip-range",
         str(args.service_cluster_ip_range),
+        *("--etcd-members", str(args.etcd_members)),
+        *("--apiservers", str(args.apiservers)),
+        *("--controller-managers", str(args.controller_managers)),
+        *("--schedulers", str(args.schedulers)),
     ]
     if args.etcd_binary:
         argv += ["--etcd-binary", args.etcd_binary]

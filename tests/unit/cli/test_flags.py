@@ -131,3 +131,26 @@ def test_short_flags_combine() -> None:
 )
 def test_parse_bool(text: str, want: bool) -> None:
     assert parse_bool(text) is want
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+@pytest.mark.parametrize(
+    "flag", ["--etcd-members", "--apiservers", "--controller-managers", "--schedulers"]
+)
+def test_up_counts_are_whole_numbers_of_at_least_one(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["up", f"{flag}={value}"])
+    assert exit_.value.code == 2
+    assert f"argument {flag}:" in capsys.readouterr().err
+
+
+def test_up_counts_default_to_one_and_take_more() -> None:
+    args = build_parser().parse_args(["up", "--etcd-members", "3", "--apiservers", "2"])
+    assert (args.etcd_members, args.apiservers, args.controller_managers, args.schedulers) == (
+        3,
+        2,
+        1,
+        1,
+    )

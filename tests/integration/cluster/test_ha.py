@@ -1,0 +1,334 @@
+"""A highly available control plane (`pinnace up --etcd-members 3
+--apiservers 2 --controller-managers 2 --schedulers 2`), and Kubernetes'
+promises about it, each a real fault on real processes:
+
+* killing the leading controller-manager or scheduler hands over within the
+  lease duration and nothing is done twice (no extra pod, no second bind);
+* killing one apiserver: clients go on with the other, a watch resumes
+  from its resourceVersion with no missed or repeated event;
+* killing one etcd member of three: writes go on;
+* an apiserver whose etcd has lost quorum answers UNAVAILABLE at once (no
+  hang), reports not ready, and recovers by itself.
+
+Every fault is undone at the end of its test (the component restarted),
+so the tests share one cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from apiserver.etcd.client import EtcdClient
+from pinnace.api.apps.v1 import deployment_pb2
+from pinnace.api.coordination.v1 import lease_pb2
+from pinnace.client import Client
+from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
+from pinnace.localcluster.etcd import free_port
+from pinnace.localcluster.process import Component
+from pinnace.machinery import errors, kinds
+from pinnace.machinery.rbacdefaults import CONTROLLER_MANAGER_LEASE, SCHEDULER_LEASE
+from tests.integration.conftest import FAST_CLUSTER_FLAGS
+from tests.waiting import wait_for
+
+LEASE_NAMESPACE = "kube-system"
+
+
+@pytest.fixture(scope="module")
+def ha(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    base = tmp_path_factory.mktemp("ha")
+    lc = LocalCluster(
+        ClusterConfig(
+            data_dir=base,
+            nodes=2,
+            port=free_port(),
+            etcd_binary=os.environ.get("PINNACE_ETCD_BINARY") or None,
+            extra_component_flags=FAST_CLUSTER_FLAGS,
+            # Ranges of its own: the session cluster may run beside it.
+            cluster_cidr="10.246.0.0/16",
+            service_cidr="10.114.0.0/16",
+            etcd_members=3,
+            apiservers=2,
+            controller_managers=2,
+            schedulers=2,
+        )
+    )
+    try:
+        lc.start(timeout=90)
+        yield lc
+    finally:
+        lc.stop()
+
+
+@pytest.fixture
+def client(ha: LocalCluster) -> Iterator[Client]:
+    """A client of both apiservers (it fails over between them)."""
+    with Client(config=ha.client_config(), timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+def ns(client: Client) -> Iterator[str]:
+    name = f"ha-{uuid.uuid4().hex[:8]}"
+    obj = kinds.by_resource("namespaces").new()
+    obj.metadata.name = name
+    client.namespaces().create(obj)
+    yield name
+    try:
+        client.namespaces().delete(name)
+    except errors.ApiError:
+        pass
+
+
+def _holder(client: Client, lease: str) -> str:
+    return client.leases(LEASE_NAMESPACE).get(lease).spec.holder_identity
+
+
+def _leader(ha: LocalCluster, kind: str, holder: str) -> Component:
+    """The running ``kind`` process (controller-manager or scheduler) whose
+    log names ``holder`` as its identity."""
+    for comp in ha.components:
+        if comp.name.startswith(kind) and comp.running() and f"identity {holder}" in _log(comp):
+            return comp
+    raise AssertionError(f"no running {kind} has identity {holder}")
+
+
+def _log(comp: Component) -> str:
+    assert comp.log_file is not None
+    return comp.log_file.read_text(errors="replace")
+
+
+def _deployment(name: str, replicas: int) -> deployment_pb2.Deployment:
+    d = deployment_pb2.Deployment()
+    d.metadata.name = name
+    d.spec.replicas = replicas
+    d.spec.selector.match_labels["app"] = name
+    d.spec.template.metadata.labels["app"] = name
+    d.spec.template.spec.termination_grace_period_seconds = 1
+    c = d.spec.template.spec.containers.add(name="c", image="busybox")
+    c.command[:] = ["sleep", "3600"]
+    return d
+
+
+class PodNames:
+    """Every pod name a watch on a namespace ever saw ADDED, and every
+    (pod, node) binding it saw, from its start."""
+
+    def __init__(self, client: Client, ns: str) -> None:
+        self.added: list[str] = []
+        self.bound: list[tuple[str, str]] = []
+        self.failure: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(client, ns), daemon=True)
+        self._thread.start()
+
+    def _run(self, client: Client, ns: str) -> None:
+        seen_node: dict[str, str] = {}
+        try:
+            for ev in client.pods(ns).watch(timeout=120, allow_bookmarks=False):
+                name = ev.object.metadata.name
+                if ev.type == "ADDED" and name not in self.added:
+                    self.added.append(name)
+                node = ev.object.spec.node_name
+                if node and seen_node.get(name) != node:
+                    seen_node[name] = node
+                    self.bound.append((name, node))
+                if self._stop.is_set():
+                    return
+        except BaseException as e:  # reported by stop()
+            if not self._stop.is_set():
+                self.failure = e
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        if self.failure is not None:
+            raise AssertionError(f"the pod watch failed: {self.failure!r}")
+
+
+def test_every_member_runs_and_each_apiserver_serves(ha: LocalCluster) -> None:
+    assert ha.check() == []
+    assert len(ha.etcd_members) == 3 and len(ha.api_ports) == 2
+    for grpc_port, _ in ha.api_ports:
+        config = ha.identities.client_config(f"127.0.0.1:{grpc_port}")
+        with Client(config=config, timeout=10) as c:
+            assert {n.metadata.name for n in c.nodes().list().items} == {"node-1", "node-2"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "lease"),
+    [
+        pytest.param("controller-manager", CONTROLLER_MANAGER_LEASE, id="controller-manager"),
+        pytest.param("scheduler", SCHEDULER_LEASE, id="scheduler"),
+    ],
+)
+def test_killing_the_leader_hands_over_and_nothing_is_done_twice(
+    ha: LocalCluster, client: Client, ns: str, kind: str, lease: str
+) -> None:
+    holder = _holder(client, lease)
+    leader = _leader(ha, kind, holder)
+    pods = PodNames(client, ns)
+    try:
+        leader.kill()
+        client.deployments(ns).create(_deployment("web", 4))
+        # The other one takes the Lease once it expires (2 s in these tests).
+        wait_for(lambda: _holder(client, lease) not in ("", holder), 30, f"a new {kind} leader")
+        wait_for(
+            lambda: sum(p.status.phase == "Running" for p in client.pods(ns).list().items) == 4,
+            60,
+            "4 pods running",
+        )
+        # Nothing twice: four pods were ever made, each bound once, one ReplicaSet.
+        assert len(pods.added) == 4, pods.added
+        assert sorted(name for name, _ in pods.bound) == sorted(pods.added), pods.bound
+        assert len(client.replica_sets(ns).list().items) == 1
+    finally:
+        pods.stop()
+        leader.start()
+
+
+def test_one_apiserver_killed_clients_go_on_and_a_watch_resumes(
+    ha: LocalCluster, client: Client, ns: str
+) -> None:
+    seen: list[tuple[str, str, int]] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        for ev in client.leases(ns).watch(timeout=60, allow_bookmarks=False):
+            seen.append(
+                (ev.type, ev.object.metadata.name, int(ev.object.metadata.resource_version))
+            )
+            if stop.is_set() or len(seen) >= 6:
+                return
+
+    def lease(name: str) -> lease_pb2.Lease:
+        obj = lease_pb2.Lease()
+        obj.metadata.name = name
+        obj.spec.holder_identity = name
+        return obj
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    names = [f"l{i}" for i in range(6)]
+    for name in names[:3]:
+        client.leases(ns).create(lease(name))
+    wait_for(lambda: len(seen) >= 3, 20, "the watch saw the first three")
+    first = ha.component("apiserver")  # pick_first: the one both use now
+    first.kill()
+    try:
+        for name in names[3:]:
+            client.leases(ns).create(lease(name))  # goes to apiserver-2
+        thread.join(60)
+        stop.set()
+        assert [(t, n) for t, n, _ in seen] == [("ADDED", n) for n in names], seen
+        versions = [rv for _, _, rv in seen]
+        assert versions == sorted(set(versions)), "an event repeated or out of order"
+    finally:
+        stop.set()
+        first.start()
+        first.wait_serving(
+            f"127.0.0.1:{ha.api_ports[0][0]}", 30, ha.client_config().channel_credentials()
+        )
+
+
+def _etcd_leader(ha: LocalCluster) -> int:
+    """The index in ``ha.etcd_members`` of etcd's raft leader."""
+
+    async def status(endpoint: str) -> tuple[int, int]:
+        etcd = EtcdClient([endpoint], credentials=ha.etcd_tls.channel_credentials())
+        try:
+            st = await etcd.status()
+            return st.member_id, st.leader
+        finally:
+            await etcd.close()
+
+    for i, member in enumerate(ha.etcd_members):
+        me, leader = asyncio.run(status(member.endpoint))
+        if me == leader:
+            return i
+    raise AssertionError("no etcd member is the leader")
+
+
+def _created(client: Client, ns: str, name: str) -> bool:
+    try:
+        client.leases(ns).create(_named_lease(name))
+    except errors.Unavailable:  # etcd electing a new leader: try again
+        return False
+    return True
+
+
+@pytest.mark.parametrize("which", ["follower", "leader"])
+def test_one_etcd_member_killed_writes_go_on(
+    ha: LocalCluster, client: Client, ns: str, which: str
+) -> None:
+    """A follower's loss is not noticed; the leader's, for the election that
+    follows (about one election timeout), after which writes go on."""
+    leader = _etcd_leader(ha)
+    index = leader if which == "leader" else (leader + 1) % len(ha.etcd_members)
+    member = ha.etcd_members[index]
+    member.kill()
+    try:
+        if which == "leader":
+            wait_for(lambda: _created(client, ns, "w-first"), 30, "a write after the election")
+        else:
+            client.leases(ns).create(_named_lease("w-first"))
+        for i in range(5):
+            client.leases(ns).create(_named_lease(f"w{i}"))
+        assert len(client.leases(ns).list().items) == 6
+    finally:
+        member.start()
+        member.wait_ready(30)
+
+
+def _named_lease(name: str) -> lease_pb2.Lease:
+    obj = lease_pb2.Lease()
+    obj.metadata.name = name
+    return obj
+
+
+def _health(endpoint: str, ha: LocalCluster) -> Any:
+    creds = ha.client_config().channel_credentials()
+    assert creds is not None
+    with grpc.secure_channel(endpoint, creds) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        return stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5).status
+
+
+def test_without_etcd_quorum_an_apiserver_answers_unavailable_and_recovers(
+    ha: LocalCluster, ns: str
+) -> None:
+    endpoint = f"127.0.0.1:{ha.api_ports[1][0]}"
+    config = ha.identities.client_config(endpoint)
+    lost = ha.etcd_members[1:]
+    for member in lost:
+        member.kill()
+    try:
+        with Client(config=config, timeout=10) as c:
+            # No hang: refused as unavailable well inside the client's deadline.
+            with pytest.raises(errors.Unavailable):
+                c.leases(ns).create(_named_lease("no-quorum"))
+            wait_for(
+                lambda: _health(endpoint, ha) == health_pb2.HealthCheckResponse.NOT_SERVING,
+                20,
+                "the apiserver reports not ready",
+            )
+    finally:
+        for member in lost:
+            member.start()
+        for member in lost:
+            member.wait_ready(30)
+    wait_for(
+        lambda: _health(endpoint, ha) == health_pb2.HealthCheckResponse.SERVING,
+        30,
+        "the apiserver ready again",
+    )
+    with Client(config=config, timeout=10) as c:
+        c.leases(ns).create(_named_lease("quorum-again"))
