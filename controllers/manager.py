@@ -32,8 +32,17 @@ def identity() -> str:
     return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
 
 
-async def run_controllers(client: AsyncClient, names: list[str], opts: Any, *, who: str) -> None:
-    """Build the named controllers on shared informers and run them until cancelled."""
+async def run_controllers(
+    client: AsyncClient,
+    names: list[str],
+    opts: Any,
+    *,
+    who: str,
+    metrics: PrometheusWorkqueueMetrics,
+) -> None:
+    """Build the named controllers on shared informers and run them until
+    cancelled. ``metrics``: the process's workqueue metrics, kept across
+    terms of leadership (Prometheus registers each metric once)."""
     factory = SharedInformerFactory(client)
     recorder = EventRecorder(client, "controller-manager", host=who)
     recorder.start()
@@ -41,7 +50,7 @@ async def run_controllers(client: AsyncClient, names: list[str], opts: Any, *, w
         client=client,
         informers=factory,
         recorder=recorder,
-        metrics=PrometheusWorkqueueMetrics(),
+        metrics=metrics,
         options=opts,
     )
     controllers: list[Controller] = [CONTROLLERS[n](ctx) for n in names]
@@ -70,18 +79,24 @@ async def run_manager(opts: Any, names: list[str]) -> None:
     async with AsyncClient(opts.apiserver, kubeconfig=opts.kubeconfig) as client:
         who = identity()
         log.info("identity %s", who)
+        metrics = PrometheusWorkqueueMetrics()
         if not opts.leader_elect:
-            await run_controllers(client, names, opts, who=who)
+            await run_controllers(client, names, opts, who=who, metrics=metrics)
             return
-        await run_leader_elected(
-            client,
-            namespace=LEASE_NAMESPACE,
-            name=LEASE_NAME,
-            identity=who,
-            lease_duration=opts.leader_elect_lease_duration,
-            renew_deadline=opts.leader_elect_renew_deadline,
-            retry_period=opts.leader_elect_retry_period,
-            run=lambda: run_controllers(client, names, opts, who=who),
-            on_new_leader=lambda holder: log.info("the leader is now %s", holder),
-        )
-        log.warning("leadership lost; exiting")
+        # Leading ends when the Lease cannot be renewed in time (an etcd or
+        # apiserver outage) or another took it: the controllers stop, and the
+        # manager campaigns again; a new term builds every informer and
+        # controller afresh, as a restarted process would.
+        while True:
+            await run_leader_elected(
+                client,
+                namespace=LEASE_NAMESPACE,
+                name=LEASE_NAME,
+                identity=who,
+                lease_duration=opts.leader_elect_lease_duration,
+                renew_deadline=opts.leader_elect_renew_deadline,
+                retry_period=opts.leader_elect_retry_period,
+                run=lambda: run_controllers(client, names, opts, who=who, metrics=metrics),
+                on_new_leader=lambda holder: log.info("the leader is now %s", holder),
+            )
+            log.warning("leadership lost; controllers stopped, campaigning again")

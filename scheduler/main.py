@@ -234,17 +234,26 @@ async def _work(
             else:
                 log.info("new leader is %s; %s is not leading", holder, identity)
 
-        work = run_leader_elected(
-            client,
-            namespace=args.leader_elect_resource_namespace,
-            name=args.leader_elect_resource_name,
-            identity=identity,
-            lease_duration=args.leader_elect_lease_duration,
-            renew_deadline=args.leader_elect_renew_deadline,
-            retry_period=args.leader_elect_retry_period,
-            run=sched.run,
-            on_new_leader=on_new_leader,
-        )
+        async def campaign() -> None:
+            # Leading ends when the Lease cannot be renewed in time (an etcd
+            # or apiserver outage) or another took it: scheduling stops (binds
+            # in flight finish) and the scheduler campaigns again. Its
+            # informers stay in sync meanwhile, so a new term starts current.
+            while True:
+                await run_leader_elected(
+                    client,
+                    namespace=args.leader_elect_resource_namespace,
+                    name=args.leader_elect_resource_name,
+                    identity=identity,
+                    lease_duration=args.leader_elect_lease_duration,
+                    renew_deadline=args.leader_elect_renew_deadline,
+                    retry_period=args.leader_elect_retry_period,
+                    run=sched.run,
+                    on_new_leader=on_new_leader,
+                )
+                log.warning("leadership lost; scheduling stopped, campaigning again")
+
+        work = campaign()
     else:
         work = sched.run()
     task = asyncio.ensure_future(work)
@@ -262,7 +271,7 @@ async def _work(
     except Exception:
         log.exception("scheduling stopped with an error")
         return 1
-    log.error("leader election lost; exiting")
+    log.error("scheduling ended")
     return 1
 
 

@@ -169,9 +169,11 @@ async def run_leader_elected(
     ``renew_deadline``, another candidate took it, or ``run()`` returned
     (its exception is re-raised). Cancelling this coroutine cancels
     ``run()`` and hands the lease back so another candidate takes over at
-    its next retry. A component should exit when this returns, as
-    Kubernetes components do when they lose their lease: its caches and
-    queues may hold work a new leader is now doing.
+    its next retry. When this returns the component's work has stopped;
+    its caches and queues may hold work a new leader is now doing, so it
+    either exits (Kubernetes' components do, and a supervisor restarts
+    them) or campaigns again with fresh state (Pinnace's controller-manager
+    and scheduler, which so ride out an etcd outage without restarting).
     """
     elector = LeaderElector(
         LeaseLock(client, namespace, name),
