@@ -38,6 +38,7 @@ from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState
 from kubelet.podworker.stopping import sync_gone, sync_stopping
 from kubelet.status import PodOutcome, Waiting
 from pinnace.api.core.v1 import pod_pb2
+from pinnace.machinery import errors
 from pinnace.machinery.backoff import Backoff
 from pinnace.machinery.timeutil import format_rfc3339, parse_rfc3339
 
@@ -145,7 +146,9 @@ class PodWorker:
         except Exception as e:
             self.retry.next(self.uid)
             retry = self.retry.get(self.uid)
-            if isinstance(e, SyncError):
+            if isinstance(e, (SyncError, errors.ApiError)):
+                # Expected: a container that cannot start yet, the apiserver
+                # away or a stale write (the next sync reads afresh).
                 log.warning("pod %s: %s; retrying in %gs", self.key, e, retry)
             else:
                 log.exception("pod %s: sync failed; retrying in %gs", self.key, retry)

@@ -122,7 +122,12 @@ def _sources(
             yield _TEXT_SOURCE, path_or_text
             return
     path = Path(path_or_text)
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in it
+        problems.append(ManifestProblem(str(path_or_text), 0, "", f"cannot read: {exc}"))
+        return
+    if is_dir:
         files = sorted(p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file())
     else:
         files = [path]
@@ -131,7 +136,7 @@ def _sources(
             yield str(file), file.read_text(encoding="utf-8")
         except FileNotFoundError:
             problems.append(ManifestProblem(str(file), 0, "", "no such file or directory"))
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             problems.append(ManifestProblem(str(file), 0, "", f"cannot read: {exc}"))
 
 

@@ -50,7 +50,7 @@ from pinnace.client.config import ClientConfig  # noqa: E402
 from pinnace.localcluster import process  # noqa: E402
 from pinnace.localcluster.etcd import free_port  # noqa: E402
 from pinnace.localcluster.identities import Identities  # noqa: E402
-from pinnace.machinery import errors, pki, rbacdefaults  # noqa: E402
+from pinnace.machinery import errors, kinds, pki, rbacdefaults  # noqa: E402
 from pinnace.machinery.kubeconfig import write_identity_kubeconfig  # noqa: E402
 from pinnace.machinery.tlsclient import client_ssl_context  # noqa: E402
 
@@ -231,20 +231,25 @@ async def aclient(apiserver: RunningApiServer) -> AsyncIterator[AsyncClient]:
         yield c
 
 
-@pytest.fixture
-def namespace(client: Client) -> Iterator[str]:
-    """A fresh namespace for one test, deleted afterwards."""
-    from pinnace.machinery import kinds
-
-    name = f"t-{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def fresh_namespace(client: Client, prefix: str) -> Iterator[str]:
+    """A namespace ``<prefix>-<random>`` made for a test, deleted afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
     ns = kinds.by_resource("namespaces").new()
     ns.metadata.name = name
     client.namespaces().create(ns)
-    yield name
     try:
-        client.namespaces().delete(name)
-    except Exception:
-        pass
+        yield name
+    finally:
+        with contextlib.suppress(errors.ApiError):
+            client.namespaces().delete(name)
+
+
+@pytest.fixture
+def namespace(client: Client) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards."""
+    with fresh_namespace(client, "t") as name:
+        yield name
 
 
 # ---- a whole cluster ---------------------------------------------------------------
@@ -318,14 +323,5 @@ def cluster_client(cluster: LocalCluster) -> Iterator[Client]:
 @pytest.fixture
 def cluster_namespace(cluster_client: Client) -> Iterator[str]:
     """A fresh namespace on the `cluster` for one test, deleted afterwards."""
-    from pinnace.machinery import kinds
-
-    name = f"c-{uuid.uuid4().hex[:10]}"
-    ns = kinds.by_resource("namespaces").new()
-    ns.metadata.name = name
-    cluster_client.namespaces().create(ns)
-    yield name
-    try:
-        cluster_client.namespaces().delete(name)
-    except Exception:
-        pass
+    with fresh_namespace(cluster_client, "c") as name:
+        yield name

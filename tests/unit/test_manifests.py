@@ -558,3 +558,17 @@ def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
         load_manifests("a: [1, 2\nb: c\n")
     with pytest.raises(ManifestError, match="no such file"):
         load_manifests(str(tmp_path / "nope.yaml"))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("a" * 300, id="name-too-long"),
+        pytest.param("x\x00y", id="nul-in-the-name"),
+    ],
+)
+def test_a_name_no_file_can_have_is_the_loaders_own_error(name: str) -> None:
+    """A one-line string names a file; one the system cannot even look up is
+    refused as unreadable (found by tests/unit/test_fuzz_decoding.py)."""
+    with pytest.raises(ManifestError, match="cannot read"):
+        load_manifests(name)

@@ -19,8 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -34,9 +33,9 @@ from pinnace.client import Client
 from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
 from pinnace.localcluster.etcd import free_port
 from pinnace.localcluster.process import Component
-from pinnace.machinery import errors, kinds
+from pinnace.machinery import errors
 from pinnace.machinery.rbacdefaults import CONTROLLER_MANAGER_LEASE, SCHEDULER_LEASE
-from tests.integration.conftest import FAST_CLUSTER_FLAGS
+from tests.integration.conftest import FAST_CLUSTER_FLAGS, fresh_namespace
 from tests.waiting import wait_for
 
 LEASE_NAMESPACE = "kube-system"
@@ -81,15 +80,8 @@ def client(ha: LocalCluster) -> Iterator[Client]:
 
 @pytest.fixture
 def ns(client: Client) -> Iterator[str]:
-    name = f"ha-{uuid.uuid4().hex[:8]}"
-    obj = kinds.by_resource("namespaces").new()
-    obj.metadata.name = name
-    client.namespaces().create(obj)
-    yield name
-    try:
-        client.namespaces().delete(name)
-    except errors.ApiError:
-        pass
+    with fresh_namespace(client, "ha") as name:
+        yield name
 
 
 def _holder(client: Client, lease: str) -> str:
@@ -185,7 +177,9 @@ def test_killing_the_leader_hands_over_and_nothing_is_done_twice(
         client.deployments(ns).create(_deployment("web", 4))
         # The other one takes the Lease once it expires (2 s in these tests).
         wait_for(lambda: _holder(client, lease) not in ("", holder), 30, f"a new {kind} leader")
-        wait_for(
+        _wait(
+            ha,
+            ns,
             lambda: sum(p.status.phase == "Running" for p in client.pods(ns).list().items) == 4,
             60,
             "4 pods running",
@@ -346,6 +340,40 @@ def test_without_etcd_quorum_an_apiserver_answers_unavailable_and_recovers(
         c.leases(ns).create(_named_lease("quorum-again"))
 
 
+def _state(ha: LocalCluster, ns: str) -> str:
+    """What each apiserver shows of the namespace and the nodes, and which
+    components run: printed when a wait of these tests fails."""
+    lines = [f"not running: {ha.check()}"]
+    for grpc_port, _ in ha.api_ports:
+        endpoint = f"127.0.0.1:{grpc_port}"
+        try:
+            with Client(config=ha.identities.client_config(endpoint), timeout=5) as c:
+                pods = c.pods(ns).list()
+                lines.append(f"{endpoint} at rv {pods.metadata.resource_version}:")
+                for d in c.deployments(ns).list().items:
+                    lines.append(f"  deployment {d.metadata.name}: {d.status}")
+                for p in pods.items:
+                    lines.append(
+                        f"  pod {p.metadata.name} {p.status.phase} on {p.spec.node_name!r}"
+                    )
+                for n in c.nodes().list().items:
+                    ready = [x.status for x in n.status.conditions if x.type == "Ready"]
+                    taints = [t.key for t in n.spec.taints]
+                    lines.append(f"  node {n.metadata.name} Ready={ready} taints={taints}")
+        except errors.ApiError as e:
+            lines.append(f"{endpoint}: {e}")
+    return "\n".join(lines)
+
+
+def _wait(
+    ha: LocalCluster, ns: str, condition: Callable[[], Any], timeout: float, what: str
+) -> None:
+    try:
+        wait_for(condition, timeout, what)
+    except pytest.fail.Exception as e:
+        raise AssertionError(f"{e}\n{_state(ha, ns)}") from None
+
+
 def _running_pods(client: Client, ns: str, app: str) -> int:
     pods = client.pods(ns).list(label_selector=f"app={app}").items
     return sum(p.status.phase == "Running" and not p.metadata.deletion_timestamp for p in pods)
@@ -355,7 +383,7 @@ def test_a_full_etcd_outage_leaves_every_component_running_and_converging(
     ha: LocalCluster, client: Client, ns: str
 ) -> None:
     client.deployments(ns).create(_deployment("before", 2))
-    wait_for(lambda: _running_pods(client, ns, "before") == 2, 60, "2 pods before the outage")
+    _wait(ha, ns, lambda: _running_pods(client, ns, "before") == 2, 60, "2 pods before")
     pids = {c.name: c.pid for c in ha.components}
     for member in ha.etcd_members:
         member.kill()
@@ -377,7 +405,7 @@ def test_a_full_etcd_outage_leaves_every_component_running_and_converging(
     wait_for(lambda: _created(client, ns, "after-outage"), 30, "a write after the outage")
     client.deployments(ns).patch("before", {"spec": {"replicas": 3}})
     client.deployments(ns).create(_deployment("after", 2))
-    wait_for(lambda: _running_pods(client, ns, "before") == 3, 90, "3 pods of 'before'")
-    wait_for(lambda: _running_pods(client, ns, "after") == 2, 90, "2 pods of 'after'")
+    _wait(ha, ns, lambda: _running_pods(client, ns, "before") == 3, 90, "3 pods of 'before'")
+    _wait(ha, ns, lambda: _running_pods(client, ns, "after") == 2, 90, "2 pods of 'after'")
     for app, want in (("before", 3), ("after", 2)):
         assert len(client.pods(ns).list(label_selector=f"app={app}").items) == want

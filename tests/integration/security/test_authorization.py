@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from pinnace.client.config import ClientConfig
 from pinnace.localcluster.cluster import LocalCluster
 from pinnace.machinery import errors, kinds, pki
 from pinnace.machinery.kubeconfig import kubeconfig, write_kubeconfig
+from tests.integration.conftest import fresh_namespace
 from tests.kubectl import run_kubectl
 
 POD = """
@@ -87,12 +87,8 @@ def bind(client: Client, ns: str, role: str, user: str, *, kind: str = "ClusterR
 
 @pytest.fixture
 def other_namespace(cluster_client: Client) -> Iterator[str]:
-    name = f"o-{uuid.uuid4().hex[:10]}"
-    ns = kinds.by_resource("namespaces").new()
-    ns.metadata.name = name
-    cluster_client.namespaces().create(ns)
-    yield name
-    cluster_client.namespaces().delete(name)
+    with fresh_namespace(cluster_client, "o") as name:
+        yield name
 
 
 def forbidden_message(verb: str, resource: str, ns: str, user: str, group: str = "") -> str:
