@@ -349,7 +349,7 @@ def _state(ha: LocalCluster, ns: str) -> str:
         try:
             with Client(config=ha.identities.client_config(endpoint), timeout=5) as c:
                 pods = c.pods(ns).list()
-                lines.append(f"{endpoint} at rv {pods.metadata.resource_version}:")
+                lines.append(f"{endpoint} at rv {pods.resource_version}:")
                 for d in c.deployments(ns).list().items:
                     lines.append(f"  deployment {d.metadata.name}: {d.status}")
                 for p in pods.items:
@@ -362,6 +362,9 @@ def _state(ha: LocalCluster, ns: str) -> str:
                     lines.append(f"  node {n.metadata.name} Ready={ready} taints={taints}")
         except errors.ApiError as e:
             lines.append(f"{endpoint}: {e}")
+    for comp in ha.components:
+        said = [x for x in _log(comp).splitlines() if " I " in x or " W " in x or " E " in x]
+        lines += [f"{comp.name}: {x}" for x in said[-4:]]
     return "\n".join(lines)
 
 
@@ -374,6 +377,16 @@ def _wait(
         raise AssertionError(f"{e}\n{_state(ha, ns)}") from None
 
 
+def _whole(client: Client) -> bool:
+    """The cluster is whole again after a fault: every node Ready and
+    untainted, and a controller-manager and a scheduler holding their Leases."""
+    for n in client.nodes().list().items:
+        ready = [c.status for c in n.status.conditions if c.type == "Ready"]
+        if ready != ["True"] or len(n.spec.taints):
+            return False
+    return all(_holder(client, lease) for lease in (CONTROLLER_MANAGER_LEASE, SCHEDULER_LEASE))
+
+
 def _running_pods(client: Client, ns: str, app: str) -> int:
     pods = client.pods(ns).list(label_selector=f"app={app}").items
     return sum(p.status.phase == "Running" and not p.metadata.deletion_timestamp for p in pods)
@@ -382,6 +395,7 @@ def _running_pods(client: Client, ns: str, app: str) -> int:
 def test_a_full_etcd_outage_leaves_every_component_running_and_converging(
     ha: LocalCluster, client: Client, ns: str
 ) -> None:
+    _wait(ha, ns, lambda: _whole(client), 60, "the cluster whole after the last fault")
     client.deployments(ns).create(_deployment("before", 2))
     _wait(ha, ns, lambda: _running_pods(client, ns, "before") == 2, 60, "2 pods before")
     pids = {c.name: c.pid for c in ha.components}
@@ -409,3 +423,45 @@ def test_a_full_etcd_outage_leaves_every_component_running_and_converging(
     _wait(ha, ns, lambda: _running_pods(client, ns, "after") == 2, 90, "2 pods of 'after'")
     for app, want in (("before", 3), ("after", 2)):
         assert len(client.pods(ns).list(label_selector=f"app={app}").items) == want
+
+
+@pytest.mark.parametrize(
+    ("kind", "lease"),
+    [
+        pytest.param("controller-manager", CONTROLLER_MANAGER_LEASE, id="controller-manager"),
+        pytest.param("scheduler", SCHEDULER_LEASE, id="scheduler"),
+    ],
+)
+def test_a_leader_that_lost_its_lease_leads_again_in_the_same_process(
+    ha: LocalCluster, client: Client, ns: str, kind: str, lease: str
+) -> None:
+    """The leader loses its Lease to an etcd quorum loss while its peer is
+    down, so the same process must take the Lease again and work: a new
+    term in a process that led before."""
+    holder = _holder(client, lease)
+    leader = _leader(ha, kind, holder)
+    peers = [c for c in ha.components if c.name.startswith(kind) and c is not leader]
+    for peer in peers:
+        peer.kill()
+    lost_before = _log(leader).count("leadership lost")
+    try:
+        lost = ha.etcd_members[1:]
+        for member in lost:
+            member.kill()
+        try:
+            wait_for(
+                lambda: _log(leader).count("leadership lost") > lost_before,
+                30,
+                f"{kind} loses its Lease",
+            )
+        finally:
+            for member in lost:
+                member.start()
+            for member in lost:
+                member.wait_ready(30)
+        wait_for(lambda: _holder(client, lease) == holder, 30, f"{holder} leads again")
+        client.deployments(ns).create(_deployment("again", 2))
+        _wait(ha, ns, lambda: _running_pods(client, ns, "again") == 2, 60, "2 pods")
+    finally:
+        for peer in peers:
+            peer.start()
