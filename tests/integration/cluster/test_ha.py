@@ -39,6 +39,11 @@ from tests.integration.conftest import FAST_CLUSTER_FLAGS, fresh_namespace
 from tests.waiting import wait_for
 
 LEASE_NAMESPACE = "kube-system"
+# The leader-elected components and their Leases.
+LEADERS = [
+    pytest.param("controller-manager", CONTROLLER_MANAGER_LEASE, id="controller-manager"),
+    pytest.param("scheduler", SCHEDULER_LEASE, id="scheduler"),
+]
 # How long the full etcd outage lasts: longer than every lease and grace
 # period of these tests (2-5 s); PINNACE_ETCD_OUTAGE_SECONDS=30 for the
 # issue's 30 s.
@@ -159,13 +164,7 @@ def test_every_member_runs_and_each_apiserver_serves(ha: LocalCluster) -> None:
             assert {n.metadata.name for n in c.nodes().list().items} == {"node-1", "node-2"}
 
 
-@pytest.mark.parametrize(
-    ("kind", "lease"),
-    [
-        pytest.param("controller-manager", CONTROLLER_MANAGER_LEASE, id="controller-manager"),
-        pytest.param("scheduler", SCHEDULER_LEASE, id="scheduler"),
-    ],
-)
+@pytest.mark.parametrize(("kind", "lease"), LEADERS)
 def test_killing_the_leader_hands_over_and_nothing_is_done_twice(
     ha: LocalCluster, client: Client, ns: str, kind: str, lease: str
 ) -> None:
@@ -425,13 +424,7 @@ def test_a_full_etcd_outage_leaves_every_component_running_and_converging(
         assert len(client.pods(ns).list(label_selector=f"app={app}").items) == want
 
 
-@pytest.mark.parametrize(
-    ("kind", "lease"),
-    [
-        pytest.param("controller-manager", CONTROLLER_MANAGER_LEASE, id="controller-manager"),
-        pytest.param("scheduler", SCHEDULER_LEASE, id="scheduler"),
-    ],
-)
+@pytest.mark.parametrize(("kind", "lease"), LEADERS)
 def test_a_leader_that_lost_its_lease_leads_again_in_the_same_process(
     ha: LocalCluster, client: Client, ns: str, kind: str, lease: str
 ) -> None:
