@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-__all__ = ["BASES", "Mutated", "mutated", "names_a_field", "odd_values"]
+__all__ = ["BASES", "Mutated", "mutated", "names_a_field", "odd_values", "patches"]
 
 _CONTAINER = {"name": "c", "image": "busybox", "command": ["sleep", "300"]}
 _TEMPLATE = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [_CONTAINER]}}
@@ -173,3 +173,54 @@ def names_a_field(status: dict[str, Any]) -> bool:
     if any(c.get("field") for c in causes):
         return True
     return bool(_FIELD_IN_MESSAGE.search(str(status.get("message", ""))))
+
+
+_OPS = ["add", "remove", "replace", "move", "copy", "test", "bogus"]
+_POINTERS = [
+    "/spec/replicas",
+    "/spec/template/spec/containers/0/image",
+    "/spec/template/spec/containers/-",
+    "/metadata/labels/x",
+    "/metadata/name",
+    "/spec/selector",
+    "/status",
+    "/kind",
+    "",
+    "/",
+    "spec",
+    "/spec/template/spec/containers/99",
+]
+json_patches = (
+    st.lists(
+        st.fixed_dictionaries(
+            {"op": st.sampled_from(_OPS), "path": st.sampled_from(_POINTERS)},
+            optional={"value": odd_values, "from": st.sampled_from(_POINTERS)},
+        ),
+        max_size=3,
+    )
+    | odd_values
+)  # not even a list
+merge_patches = (
+    st.dictionaries(
+        st.sampled_from(["spec", "metadata", "status", "kind", "apiVersion", "x"]),
+        odd_values | st.fixed_dictionaries({"replicas": odd_values, "template": odd_values}),
+        max_size=3,
+    )
+    | odd_values
+)
+
+
+@st.composite
+def patches(draw: st.DrawFn) -> tuple[str, Any]:
+    """(content type, body) of a patch that may be anything."""
+    content_type = draw(
+        st.sampled_from(
+            [
+                "application/json-patch+json",
+                "application/merge-patch+json",
+                "application/strategic-merge-patch+json",
+            ]
+        )
+    )
+    body = draw(json_patches if content_type.startswith("application/json") else merge_patches)
+    return content_type, body

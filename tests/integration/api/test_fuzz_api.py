@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from pinnace.client import Client
 from pinnace.localcluster.cluster import LocalCluster
 from pinnace.machinery import codec, errors, kinds
-from tests.fuzzing import Mutated, mutated, names_a_field
+from tests.fuzzing import BASES, Mutated, mutated, names_a_field, patches
 from tests.integration.conftest import RunningApiServer, fresh_namespace
 from tests.waiting import wait_for
 
@@ -179,3 +179,43 @@ def test_the_cluster_copes_with_whatever_was_accepted(
             assert "Traceback" not in f.read(), (
                 f"{log.name} logged a traceback; accepted: {accepted}"
             )
+
+
+def test_a_patch_applies_whole_or_not_at_all(server: RunningApiServer, ns: str) -> None:
+    """JSON, merge and strategic-merge patches that may be anything, on one
+    Deployment: each is applied (and the result is a valid Deployment), or
+    refused with 400/422 and the Deployment is exactly as it was."""
+    context = server.https_context()
+    base = f"/apis/apps/v1/namespaces/{ns}/deployments"
+    doc = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "target", "labels": {"app": "x"}},
+        "spec": BASES["deployments.apps"][2],
+    }
+    assert _http(server, context, "POST", base, doc)[0] == 201
+
+    @settings(FUZZ, max_examples=max(EXAMPLES // 2, 1))
+    @given(patches())
+    def attempt(patch: tuple[str, Any]) -> None:
+        content_type, body = patch
+        _, before = _http(server, context, "GET", f"{base}/target")
+        req = urllib.request.Request(
+            f"{server.rest_url}{base}/target",
+            data=json.dumps(body).encode(),
+            method="PATCH",
+            headers={"Content-Type": content_type, "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=context) as resp:
+                code = resp.status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        assert code in (200, 400, 409, 422), (patch, code)
+        got, after = _http(server, context, "GET", f"{base}/target")
+        assert got == 200, (patch, after)
+        if code != 200:
+            rv = (before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"])
+            assert rv[0] == rv[1], f"a refused patch changed the object: {patch}"
+
+    attempt()
