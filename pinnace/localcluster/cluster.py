@@ -67,6 +67,10 @@ class ClusterConfig:
     schedulers: int = 1
 
 
+class ClusterConfigError(ValueError):
+    """The configuration asked for cannot run on this data dir."""
+
+
 def _available(module: str) -> bool:
     """Whether a component's module is installed (later issues add them)."""
     try:
@@ -117,6 +121,14 @@ class LocalCluster:
         the state file so a restart reuses them (new ones when more are asked)."""
         path = self.data_dir / STATE_FILE
         ports: dict[str, int] = json.loads(path.read_text())["ports"] if path.exists() else {}
+        if "etcd_client" in ports:
+            had = 1 + sum(1 for k in ports if k.startswith("etcd_client_"))
+            if had != self.config.etcd_members:
+                raise ClusterConfigError(
+                    f"--etcd-members {self.config.etcd_members}: the cluster in {self.data_dir} "
+                    f"has {had} etcd member(s), fixed at its first start (etcd keeps its "
+                    "membership in its data); use that count, or a new --data-dir"
+                )
         wanted = ["etcd_client", "etcd_peer"]
         for i in range(1, self.config.etcd_members):
             wanted += [f"etcd_client_{i}", f"etcd_peer_{i}"]

@@ -18,6 +18,7 @@ from pinnace.localcluster.cluster import (
     DEFAULT_SERVICE_CIDR,
     PID_FILE,
     ClusterConfig,
+    ClusterConfigError,
     LocalCluster,
     cleanup_network,
 )
@@ -117,7 +118,11 @@ def up(args: argparse.Namespace) -> int:
     (data_dir / PID_FILE).write_text(str(os.getpid()))
     try:
         started = time.monotonic()
-        cluster.start()
+        try:
+            cluster.start()
+        except ClusterConfigError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         write_config(cluster.server, kubeconfig=cluster.kubeconfig)
         print(
             f"Pinnace is up in {time.monotonic() - started:.1f}s: API at {cluster.server}",
