@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from apiserver.auth.attributes import Attributes
-from apiserver.storage.watchcache import WatchCache
+from apiserver.storage.watchcache import Filter, WatchCache
 from pinnace.api.core.v1 import pod_pb2, volume_pb2
 from pinnace.machinery.fields import FieldSelectorError, parse_field_selector
 
@@ -68,9 +68,9 @@ class NodeGraph:
     def _claims_of_node(self, node: str, namespace: str = "") -> set[tuple[str, str]]:
         """(namespace, claim) of every claim a pod on ``node`` uses."""
         used: set[tuple[str, str]] = set()
-        prefix = f"{self._pods.prefix}{namespace}/" if namespace else ""
-        for obj in self._pods.objects():
-            if obj.fields.get(NODE_NAME_FIELD) != node or not obj.key.startswith(prefix):
+        objects = self._pods.list(Filter(namespace=namespace))[0] if namespace else None
+        for obj in objects if objects is not None else self._pods.objects():
+            if obj.fields.get(NODE_NAME_FIELD) != node:
                 continue
             pod = pod_pb2.Pod.FromString(obj.raw)
             used.update((obj.namespace, c) for c in _claim_names(pod.metadata.name, pod.spec))
