@@ -40,6 +40,7 @@ import ssl  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import AsyncIterator, Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import grpc  # noqa: E402
 
@@ -289,23 +290,27 @@ FAST_CLUSTER_FLAGS: dict[str, list[str]] = {
 }
 
 
+def fast_cluster_config(base: Path, **overrides: Any) -> ClusterConfig:
+    """A 3-node cluster config under ``base`` with the tests' short timings,
+    on a free port; ``overrides`` set any other ClusterConfig field."""
+    settings: dict[str, Any] = {
+        "nodes": 3,
+        "port": free_port(),
+        "etcd_binary": os.environ.get("PINNACE_ETCD_BINARY") or None,
+        "extra_component_flags": FAST_CLUSTER_FLAGS,
+    }
+    return ClusterConfig(data_dir=base, **(settings | overrides))
+
+
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A whole cluster of its own (etcd, apiserver, scheduler, controller-manager,
     3 kubelets running real processes) with short timings, shared by the
     session: tests isolate themselves by namespace. Nodes are node-1..node-3."""
     base = tmp_path_factory.mktemp("cluster")
+    # Ranges of its own: `pinnace up` in a CLI test may run beside it.
     lc = LocalCluster(
-        ClusterConfig(
-            data_dir=base,
-            nodes=3,
-            port=free_port(),
-            etcd_binary=os.environ.get("PINNACE_ETCD_BINARY") or None,
-            extra_component_flags=FAST_CLUSTER_FLAGS,
-            # Ranges of its own: `pinnace up` in a CLI test may run beside it.
-            cluster_cidr="10.245.0.0/16",
-            service_cidr="10.112.0.0/16",
-        )
+        fast_cluster_config(base, cluster_cidr="10.245.0.0/16", service_cidr="10.112.0.0/16")
     )
     try:
         lc.start(timeout=60)

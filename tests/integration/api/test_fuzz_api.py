@@ -77,6 +77,7 @@ def _http(
 
 def test_the_http_api_accepts_or_names_the_field(server: RunningApiServer, ns: str) -> None:
     context = server.https_context()
+    seen: set[int] = set()
 
     @FUZZ
     @given(mutated())
@@ -85,6 +86,7 @@ def test_the_http_api_accepts_or_names_the_field(server: RunningApiServer, ns: s
         code, body = _http(server, context, "POST", collection, m.doc)
         assert code in (201, 400, 422), (m, code, body.get("message"))
         got, _ = _http(server, context, "GET", f"{collection}/{m.name}")
+        seen.add(code)
         if code == 201:
             assert got == 200, (m, got)
             return
@@ -92,11 +94,14 @@ def test_the_http_api_accepts_or_names_the_field(server: RunningApiServer, ns: s
         assert got == 404, f"a refused write left {m.name} behind: {m}"
 
     attempt()
+    assert 201 in seen and seen & {400, 422}, f"one outcome never happened: {seen}"
     with urllib.request.urlopen(f"{server.rest_url}/readyz", timeout=10, context=context) as r:
         assert (r.status, r.read()) == (200, b"ok")
 
 
 def test_grpc_accepts_or_names_the_field(server: RunningApiServer, admin: Client, ns: str) -> None:
+    outcomes: set[str] = set()
+
     @FUZZ
     @given(mutated())
     def attempt(m: Mutated) -> None:
@@ -115,10 +120,13 @@ def test_grpc_accepts_or_names_the_field(server: RunningApiServer, admin: Client
             )
             with pytest.raises(errors.NotFound):
                 handle.get(obj.metadata.name or m.name)
+            outcomes.add("refused")
             return
         assert handle.get(obj.metadata.name).metadata.uid
+        outcomes.add("created")
 
     attempt()
+    assert outcomes == {"created", "refused"}, f"one outcome never happened: {outcomes}"
     assert admin.namespaces().get(ns).metadata.name == ns
 
 
@@ -194,6 +202,7 @@ def test_a_patch_applies_whole_or_not_at_all(server: RunningApiServer, ns: str) 
         "spec": BASES["deployments.apps"][2],
     }
     assert _http(server, context, "POST", base, doc)[0] == 201
+    seen: set[int] = set()
 
     @settings(FUZZ, max_examples=max(EXAMPLES // 2, 1))
     @given(patches())
@@ -212,6 +221,7 @@ def test_a_patch_applies_whole_or_not_at_all(server: RunningApiServer, ns: str) 
         except urllib.error.HTTPError as e:
             code = e.code
         assert code in (200, 400, 409, 422), (patch, code)
+        seen.add(code)
         got, after = _http(server, context, "GET", f"{base}/target")
         assert got == 200, (patch, after)
         if code != 200:
@@ -219,3 +229,4 @@ def test_a_patch_applies_whole_or_not_at_all(server: RunningApiServer, ns: str) 
             assert rv[0] == rv[1], f"a refused patch changed the object: {patch}"
 
     attempt()
+    assert 200 in seen and seen - {200}, f"one outcome never happened: {seen}"

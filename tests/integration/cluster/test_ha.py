@@ -30,12 +30,11 @@ from apiserver.etcd.client import EtcdClient
 from pinnace.api.apps.v1 import deployment_pb2
 from pinnace.api.coordination.v1 import lease_pb2
 from pinnace.client import Client
-from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
-from pinnace.localcluster.etcd import free_port
+from pinnace.localcluster.cluster import LocalCluster
 from pinnace.localcluster.process import Component
 from pinnace.machinery import errors
 from pinnace.machinery.rbacdefaults import CONTROLLER_MANAGER_LEASE, SCHEDULER_LEASE
-from tests.integration.conftest import FAST_CLUSTER_FLAGS, fresh_namespace
+from tests.integration.conftest import fast_cluster_config, fresh_namespace
 from tests.waiting import wait_for
 
 LEASE_NAMESPACE = "kube-system"
@@ -54,12 +53,9 @@ OUTAGE_SECONDS = float(os.environ.get("PINNACE_ETCD_OUTAGE_SECONDS", "10"))
 def ha(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     base = tmp_path_factory.mktemp("ha")
     lc = LocalCluster(
-        ClusterConfig(
-            data_dir=base,
+        fast_cluster_config(
+            base,
             nodes=2,
-            port=free_port(),
-            etcd_binary=os.environ.get("PINNACE_ETCD_BINARY") or None,
-            extra_component_flags=FAST_CLUSTER_FLAGS,
             # Ranges of its own: the session cluster may run beside it.
             cluster_cidr="10.246.0.0/16",
             service_cidr="10.114.0.0/16",
