@@ -5,12 +5,18 @@ the apiserver makes is a single-key transaction under ``/registry/``, so each
 etcd revision shows up on this one watch as exactly one event. The hub thus
 knows, without asking etcd, that it has seen every revision up to the last
 event, and a consistent list only has to wait until the hub has reached the
-revision etcd reported when the list began. Per-resource watches would need
-etcd's progress notifications for that, and etcd before 3.4.24 / 3.5.8 (the
-Debian 3.4.23 package among them) can answer a progress request before
-delivering events of lower revisions (etcd issue #15220), which would make a
-"consistent" list miss writes. Requested progress is used only as a last
-resort, when something outside the apiserver writes to etcd.
+revision etcd reported when the list began.
+
+When the hub has not reached that revision soon (a write outside
+``/registry/``, or a hub still catching up after a relist), it writes a
+sentinel key, ``PROGRESS_KEY``, and waits for that write's event: events
+come in revision order on one watch, so seeing it proves every earlier one
+arrived. etcd's own progress notifications cannot prove that: etcd before
+3.4.24 / 3.5.8 (the Debian 3.4.23 package among them) answers a progress
+request of a watch that is still catching up with the current revision
+before the events below it (etcd issue #15220). A hub that believed one
+skipped events, and its clients lost them: after an etcd outage a
+controller-manager never saw a Deployment created a second later.
 
 N client watches still cost one etcd watch.
 """
@@ -31,6 +37,9 @@ from pinnace.machinery import errors
 log = logging.getLogger(__name__)
 
 REGISTRY_PREFIX = b"/registry/"
+# Written (never read) to learn how far the hub's watch has come; no cache
+# routes it, so no client sees it.
+PROGRESS_KEY = b"/registry/pinnace.io/progress"
 LIST_PAGE = 2000
 
 
@@ -48,7 +57,9 @@ class CacheHub:
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._watch: Watch | None = None
+        self._nudge: asyncio.Task[None] | None = None
         self.relists = 0
+        self.nudges = 0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="cache-hub")
@@ -59,6 +70,8 @@ class CacheHub:
             self._task.result()
 
     async def stop(self) -> None:
+        if self._nudge:
+            self._nudge.cancel()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -121,7 +134,6 @@ class CacheHub:
             prefix_range_end(REGISTRY_PREFIX),
             start_revision=self.rv + 1,
             prev_kv=False,
-            progress_notify=True,
         )
         self._watch = watch
         try:
@@ -132,8 +144,6 @@ class CacheHub:
                     if cache is not None:
                         cache.apply(ev)
                     last = max(last, ev.kv.mod_revision)
-                if batch.is_progress_notify:
-                    last = max(last, batch.revision)
                 await self._advance(last)
         finally:
             self._watch = None
@@ -155,7 +165,7 @@ class CacheHub:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        asked_progress = False
+        nudged = False
         async with self._changed:
             while self.rv < revision:
                 remaining = deadline - loop.time()
@@ -165,12 +175,25 @@ class CacheHub:
                         f" (it is at {self.rv}); try again"
                     )
                 # Our own writes arrive within milliseconds; a revision that
-                # does not is a write outside /registry: ask etcd for progress.
+                # does not is a write outside /registry/ or a hub catching up.
                 wait = min(remaining, 0.2)
                 try:
                     await asyncio.wait_for(self._changed.wait(), wait)
                 except TimeoutError:
-                    if not asked_progress and self._watch is not None:
-                        asked_progress = True
-                        with contextlib.suppress(Exception):
-                            await self._watch.request_progress()
+                    if not nudged:
+                        nudged = True
+                        self._nudge_once()
+
+    def _nudge_once(self) -> None:
+        """Write ``PROGRESS_KEY`` unless a write of it is already under way:
+        its event, once the watch delivers it, moves ``rv`` past every
+        revision committed before it."""
+        if self._nudge is None or self._nudge.done():
+            self._nudge = asyncio.create_task(self._write_progress(), name="cache-hub-nudge")
+
+    async def _write_progress(self) -> None:
+        self.nudges += 1
+        try:
+            await self._etcd.put(PROGRESS_KEY, b"")
+        except Exception as e:
+            log.debug("could not write the progress key: %s", e)
