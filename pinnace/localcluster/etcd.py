@@ -36,6 +36,7 @@ from types import TracebackType
 
 import grpc
 
+from pinnace.localcluster.process import in_netns
 from pinnace.machinery.pki import PairPaths
 
 __all__ = [
@@ -213,8 +214,12 @@ class EtcdServer:
         extra_args: Sequence[str] = (),
         tls: EtcdTLS | None = None,
         initial_cluster: str = "",
+        netns: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # A network namespace to run in (``ip netns`` name), as on another
+        # machine; ``host`` is then an address inside it.
+        self.netns = netns
         self.tls = tls
         self.initial_cluster = initial_cluster
         self._binary = binary
@@ -278,7 +283,7 @@ class EtcdServer:
             args += ["--quota-backend-bytes", str(self.quota_backend_bytes)]
         if self.tls is not None:
             args += self.tls.flags()
-        return [*args, *self.extra_args]
+        return in_netns(self.netns, [*args, *self.extra_args])
 
     def start(self) -> EtcdServer:
         """Launch etcd in its own process group; returns at once (see `wait_ready`)."""
@@ -380,6 +385,14 @@ class EtcdServer:
             except subprocess.TimeoutExpired:
                 self._signal(signal.SIGKILL)
         return self._proc.wait()
+
+    def pause(self) -> None:
+        """SIGSTOP: a hung member (its connections stay open, nothing answers)."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after ``pause``."""
+        self._signal(signal.SIGCONT)
 
     def kill(self) -> int | None:
         """SIGKILL at once (a crash, for recovery tests); waits for the exit."""

@@ -21,6 +21,11 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 
+def in_netns(netns: str | None, argv: list[str]) -> list[str]:
+    """``argv`` run inside network namespace ``netns`` (None: as it is)."""
+    return argv if netns is None else ["ip", "netns", "exec", netns, *argv]
+
+
 class ComponentError(RuntimeError):
     """A component did not start or exited early."""
 
@@ -36,17 +41,20 @@ class Component:
         *,
         log_file: Path,
         env: dict[str, str] | None = None,
+        netns: str | None = None,
     ) -> None:
         self.name = name
         self.module = module
         self.args = list(args)
         self.log_file = Path(log_file)
         self.env = env
+        # A network namespace (``ip netns`` name) to run in: another machine.
+        self.netns = netns
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def command(self) -> list[str]:
-        return [sys.executable, "-m", self.module, *self.args]
+        return in_netns(self.netns, [sys.executable, "-m", self.module, *self.args])
 
     def start(self) -> Component:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -160,6 +168,14 @@ class Component:
         except subprocess.TimeoutExpired:
             self.stop()
             return None
+
+    def pause(self) -> None:
+        """SIGSTOP the process group: a hang (it holds its sockets, answers nothing)."""
+        self._signal_group(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after ``pause``."""
+        self._signal_group(signal.SIGCONT)
 
     def kill(self) -> int | None:
         """SIGKILL the process (as a crash would), not its children."""
