@@ -477,12 +477,14 @@ def ensure_cluster_pki(
     extra_ips: Iterable[str | IPAddress] = (),
     now: datetime | None = None,
     nodes: Iterable[str] = (),
+    etcd_ips: Iterable[str | IPAddress] = (),
 ) -> ClusterPKI:
     """A cluster's CA, apiserver serving pair, etcd's server and peer pairs
     and the apiserver's etcd client pair, and client pairs in `pki_dir`
     (``ca``, ``apiserver``, ``etcd-server``, ``etcd-peer``,
     ``apiserver-etcd-client``, one per COMPONENT_IDENTITIES entry, and
-    ``kubelet-<node>`` for each of `nodes`), each kept if still fit."""
+    ``kubelet-<node>`` for each of `nodes`), each kept if still fit. etcd's
+    pairs name the apiservers' addresses and `etcd_ips` (members elsewhere)."""
     pki_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     ca = ensure_ca(pki_dir, now=now)
     spec = serving_spec(extra_dns=extra_dns, extra_ips=extra_ips)
@@ -495,7 +497,8 @@ def ensure_cluster_pki(
             common_name=name,
             usages=frozenset(usages),
             dns_names=frozenset({"localhost"}) | frozenset(extra_dns),
-            ips=frozenset(APISERVER_IPS) | frozenset(ipaddress.ip_address(ip) for ip in extra_ips),
+            ips=frozenset(APISERVER_IPS)
+            | frozenset(ipaddress.ip_address(ip) for ip in (*extra_ips, *etcd_ips)),
         )
         ensure_leaf(pki_dir, name, ca, etcd, now=now)
     ensure_leaf(pki_dir, "apiserver-etcd-client", ca, client_spec(ETCD_CLIENT_USER), now=now)

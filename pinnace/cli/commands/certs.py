@@ -6,7 +6,8 @@
 
 makes (or keeps, when still fit) in --dir the cluster CA, the apiservers'
 serving pair (loopback, the `kubernetes` names, and every --apiserver-ip /
---apiserver-dns), etcd's server and peer pairs and the apiservers' etcd
+--apiserver-dns), etcd's server and peer pairs (loopback, every
+--apiserver-ip and --etcd-ip) and the apiservers' etcd
 and kubelet client pairs, a client pair per identity (admin:
 kubernetes-admin in system:masters; controller-manager, scheduler, proxy;
 system:node:<name> in system:nodes per --node) and each kubelet's serving
@@ -36,12 +37,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--node", action="append", default=[], help="a kubelet's node name")
     p.add_argument("--apiserver-ip", action="append", default=[], help="an address of an apiserver")
     p.add_argument("--apiserver-dns", action="append", default=[], help="a name of an apiserver")
+    p.add_argument(
+        "--etcd-ip",
+        action="append",
+        default=[],
+        help="an address of an etcd member not on an apiserver's machine",
+    )
     p.set_defaults(func=certs)
 
 
 def certs(args: argparse.Namespace) -> int:
     files = pki.ensure_cluster_pki(
-        args.dir, extra_dns=args.apiserver_dns, extra_ips=args.apiserver_ip, nodes=args.node
+        args.dir,
+        extra_dns=args.apiserver_dns,
+        extra_ips=args.apiserver_ip,
+        nodes=args.node,
+        etcd_ips=args.etcd_ip,
     )
     out = args.dir / "kubeconfigs"
     identities = [*pki.COMPONENT_IDENTITIES, *(f"kubelet-{n}" for n in args.node)]

@@ -48,3 +48,27 @@ def test_certs_writes_every_identity(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert ipaddress.ip_address("10.0.0.1") in sans.get_values_for_type(x509.IPAddress)
     assert "api.example" in sans.get_values_for_type(x509.DNSName)
     assert "kubelet-worker-2:" in capsys.readouterr().out
+
+
+def test_certs_name_etcd_members_on_other_machines(tmp_path: Path) -> None:
+    """etcd's serving and peer pairs name every --etcd-ip (a member on a
+    machine without an apiserver), else its peers and the apiservers would
+    refuse it; the apiservers' own pair does not."""
+    pki_dir = tmp_path / "pki"
+    with pytest.raises(SystemExit) as done:
+        main([
+            "certs", "--dir", str(pki_dir), "--server", "10.0.0.1:6443",
+            "--rest-server", "https://10.0.0.1:6444", "--apiserver-ip", "10.0.0.1",
+            "--etcd-ip", "10.0.0.3",
+        ])  # fmt: skip
+    assert done.value.code in (0, None)
+
+    def ips(name: str) -> list[object]:
+        cert = x509.load_pem_x509_certificate((pki_dir / f"{name}.crt").read_bytes())
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        return sans.get_values_for_type(x509.IPAddress)
+
+    member = ipaddress.ip_address("10.0.0.3")
+    assert member in ips("etcd-server") and member in ips("etcd-peer")
+    assert ipaddress.ip_address("10.0.0.1") in ips("etcd-server")
+    assert member not in ips("apiserver")
