@@ -1,0 +1,76 @@
+"""The README's multi-machine instructions work as written: every part on a
+machine of its own, pods on every worker, pod to pod across machines by the
+static routes, and logs fetched from a kubelet on another machine."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address, ip_network
+
+from pinnace.api.core.v1 import pod_pb2
+from pinnace.client import Client
+from pinnace.machinery import codec
+from tests.integration.cli.clirun import pinnace_cli
+from tests.integration.partition.apart import ApartCluster
+from tests.waiting import wait_for
+
+
+def test_every_node_registers_with_its_own_address(apart: ApartCluster, client: Client) -> None:
+    nodes = {n.metadata.name: n for n in client.nodes().list().items}
+    assert sorted(nodes) == [m.name for m in apart.workers]
+    for m in apart.workers:
+        addresses = {a.type: a.address for a in nodes[m.name].status.addresses}
+        assert addresses["InternalIP"] == m.address
+
+
+SERVE = "mkdir -p www && echo across-machines > www/id && exec python3 -m http.server 8080 -d www"
+FETCH = (
+    'for i in $(seq 100); do python3 -c "import urllib.request, sys; '
+    "sys.stdout.write(urllib.request.urlopen('http://{ip}:8080/id', timeout=2).read().decode())\" "
+    "&& exit 0; sleep 0.1; done; exit 1"
+)
+
+
+def test_a_pod_reaches_a_pod_on_another_machine_and_its_logs_come_from_there(
+    apart: ApartCluster, client: Client, ns: str
+) -> None:
+    """Step 6's static routes carry pod-to-pod traffic between machines; the
+    apiserver reads the client pod's log from worker-2's kubelet, at that
+    machine's address (step 4)."""
+    server = pod("server", "worker-1", SERVE, restart="Always")
+    client.pods(ns).create(server)
+    ip = wait_for(
+        lambda: _running_ip(client, ns, "server"), 60, "the server pod running with its IP"
+    )
+    assert ip_address(ip) in ip_network(client.nodes().get("worker-1").spec.pod_cidr)
+    client.pods(ns).create(pod("fetch", "worker-2", FETCH.format(ip=ip), restart="Never"))
+    phase = wait_for(
+        lambda: (
+            client.pods(ns).get("fetch").status.phase in ("Succeeded", "Failed")
+            and client.pods(ns).get("fetch").status.phase
+        ),
+        60,
+        "the fetching pod done",
+    )
+    logs = pinnace_cli(apart, "logs", "fetch", "-n", ns, check=False)
+    assert phase == "Succeeded", logs.stdout + logs.stderr
+    assert logs.stdout.strip() == "across-machines"
+
+
+def pod(name: str, node: str, script: str, *, restart: str) -> pod_pb2.Pod:
+    return codec.from_dict(
+        pod_pb2.Pod,
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "nodeName": node,
+                "restartPolicy": restart,
+                "terminationGracePeriodSeconds": 1,
+                "containers": [{"name": "c", "image": "sh", "command": ["sh", "-c", script]}],
+            },
+        },
+    )
+
+
+def _running_ip(client: Client, ns: str, name: str) -> str:
+    p = client.pods(ns).get(name)
+    return p.status.pod_ip if p.status.phase == "Running" else ""
