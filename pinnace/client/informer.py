@@ -66,7 +66,7 @@ from google.protobuf.message import Message
 
 from pinnace.client._accessors import kind_info
 from pinnace.client.aio import AsyncClient
-from pinnace.machinery import errors
+from pinnace.machinery import cachedigest, errors
 from pinnace.machinery.kinds import KindInfo
 from pinnace.machinery.objects import object_meta
 
@@ -415,6 +415,7 @@ class Informer:
         if self._running:
             raise RuntimeError(f"informer {self.name} is already running")
         self._running = True
+        cachedigest.track(self)  # /debug/caches of the metrics listener
         resync = (
             asyncio.create_task(self._resync_loop(), name=f"informer-resync-{self.name}")
             if self.resync_period > 0
@@ -424,6 +425,7 @@ class Informer:
             await self._list_and_watch()
         finally:
             self._running = False
+            cachedigest.untrack(self)
             if resync is not None:
                 resync.cancel()
                 await asyncio.gather(resync, return_exceptions=True)
