@@ -1,0 +1,394 @@
+"""The invariants of a chaos run: pure functions of what was recorded
+(history.py) and what was read after convergence (state.py), each
+returning a ``Verdict`` (how many individual checks it made, and every
+violation in words). ``INVARIANTS`` is the table the engine runs.
+
+**deployment-bounds** (Kubernetes' RollingUpdate promise, as
+deployment.md puts it: at most ``replicas + maxSurge`` pods, at least
+``replicas - maxUnavailable`` available). Pods counted: those of the
+Deployment's ReplicaSets that are active (not terminal, not being
+deleted: terminating pods are not counted, as in Kubernetes); available:
+active and Ready (the run's Deployments have minReadySeconds 0). The
+promise is about what the controllers *do* against the spec *of the
+moment*, so the check replays the history in resourceVersion order
+(timeline.py) and, for each Deployment, checks every state inside a
+window:
+
+* a window ends when the bounds change (spec.replicas, maxSurge,
+  maxUnavailable: a scale or a strategy change), when any node is not
+  Ready (a partition or a hung kubelet: Kubernetes then marks pods not
+  ready and evicts them, which no bound covers), and at a RELIST of a
+  resource the check reads (the states in the gap are unknown);
+* a bound is armed once it holds inside the window, and from then on it
+  must keep holding until the window ends.
+
+So a template change (a rollout) never ends a window — the rollout is
+what the bounds are for — while after a scale from 2 to 4 the lower bound
+is armed only once 3 pods are available (Kubernetes does not promise
+that new replicas are available at once), and after a scale from 4 to 2
+the upper bound only once the surplus is deleted. Proportional scaling
+in the middle of a rollout is covered the same way: new bounds, new
+window. The alternative, checking every state against the spec of the
+moment, would flag every scale-down in the instant before the
+controllers react; checking only whole windows of an unchanged spec
+would skip rollouts started by the same operation.
+
+**statefulset-identity**: no sample of the node's processes (taken every
+``SAMPLE_INTERVAL`` by the recorder) shows processes of two different pod
+uids for one StatefulSet pod name. A partitioned node's pod is not
+replaced until its kubelet confirms it gone, so this must hold even then.
+
+**job-counting**: every finished Job counted each of its pods once: its
+``succeeded`` and ``failed`` equal the numbers of its pods that reached
+Succeeded or Failed while carrying the ``batch.kubernetes.io/job-tracking``
+finalizer (a pod the controller stops on purpose loses the finalizer
+first and is no failure), and the counters never went down.
+
+**watch-order**: per resource, in the order they arrived, watch events
+have strictly increasing resourceVersions (a resumed watch repeats and
+skips nothing it can see), and a relist is never behind what was seen.
+
+**history-matches-final**: the history replayed to each final list's
+resourceVersion gives exactly that list (no event was lost).
+
+**converged**, **no-orphan-processes**, **running-has-process**,
+**caches-equal-etcd**: on the final state, see each function.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from controllers.controllerref import controller_ref
+from controllers.deployment.util import max_surge, max_unavailable
+from pinnace.machinery.conditions import is_true
+from pinnace.machinery.podutil import is_pod_active, is_pod_ready, is_pod_terminal
+from pinnace.machinery.wellknown import FINALIZER_JOB_TRACKING, JOB_COMPLETE, JOB_FAILED, NODE_READY
+from tests.chaos import convergence
+from tests.chaos.history import RELIST, WATCH_TYPES, History, Recorded
+from tests.chaos.state import FinalState, Wrapper
+from tests.chaos.timeline import World, ordered, replay
+
+__all__ = ["INVARIANTS", "Verdict", "check_all"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    invariant: str
+    checks: int
+    violations: tuple[str, ...] = ()
+    inconclusive: int = 0  # checks that could not be decided (a gap in the history)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+@dataclass
+class _Tally:
+    checks: int = 0
+    inconclusive: int = 0
+    violations: list[str] = field(default_factory=list)
+
+    def verdict(self, name: str) -> Verdict:
+        return Verdict(name, self.checks, tuple(self.violations), self.inconclusive)
+
+
+def _when(ev: Recorded) -> str:
+    return f"rv {ev.rv}, t={ev.at:.1f}s"
+
+
+# ---- deployment-bounds ---------------------------------------------------------------
+
+BOUNDS_READS = ("pods", "replicasets", "deployments", "nodes")
+
+
+@dataclass
+class _Window:
+    bounds: tuple[int, int, int] = (-1, -1, -1)  # replicas, maxSurge, maxUnavailable
+    upper: bool = False  # armed: the upper bound held in this window
+    lower: bool = False
+    over: bool = False  # inside a reported excursion (reported once)
+    under: bool = False
+
+
+def _all_nodes_ready(world: World) -> bool:
+    nodes = world.of("nodes").values()
+    return bool(nodes) and all(is_true(n.status.conditions, NODE_READY) for n in nodes)
+
+
+def _deployment_counts(world: World) -> dict[str, tuple[int, int]]:
+    """Deployment uid → (active pods, available pods) of its ReplicaSets."""
+    rs_owner = {}
+    for uid, rs in world.of("replicasets").items():
+        ref = controller_ref(rs)
+        if ref is not None and ref.kind == "Deployment":
+            rs_owner[uid] = ref.uid
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for pod in world.of("pods").values():
+        ref = controller_ref(pod)
+        owner = rs_owner.get(ref.uid) if ref is not None else None
+        if owner is None or not is_pod_active(pod):
+            continue
+        counts[owner][0] += 1
+        counts[owner][1] += is_pod_ready(pod)
+    return {uid: (c[0], c[1]) for uid, c in counts.items()}
+
+
+def deployment_bounds(history: History, final: FinalState) -> Verdict:
+    tally = _Tally()
+    windows: dict[str, _Window] = {}
+    for ev, world in replay(history):
+        if ev.resource not in BOUNDS_READS or not all(world.known(r) for r in BOUNDS_READS):
+            continue
+        restart = ev.type == RELIST or not _all_nodes_ready(world)
+        counts = _deployment_counts(world)
+        for uid, d in world.of("deployments").items():
+            bounds = (d.spec.replicas, max_surge(d), max_unavailable(d))
+            w = windows.get(uid)
+            if w is None or restart or bounds != w.bounds or d.metadata.deletion_timestamp:
+                w = windows[uid] = _Window(bounds)
+            if restart or d.metadata.deletion_timestamp:
+                continue
+            active, available = counts.get(uid, (0, 0))
+            high, low = bounds[0] + bounds[1], bounds[0] - bounds[2]
+            tally.checks += 1
+            name = d.metadata.name
+            if w.upper and active > high and not w.over:
+                tally.violations.append(
+                    f"deployment {name}: {active} pods > replicas {bounds[0]} + maxSurge "
+                    f"{bounds[1]} ({_when(ev)})"
+                )
+            if w.lower and available < low and not w.under:
+                tally.violations.append(
+                    f"deployment {name}: {available} available < replicas {bounds[0]} - "
+                    f"maxUnavailable {bounds[2]} ({_when(ev)})"
+                )
+            w.over, w.under = w.upper and active > high, w.lower and available < low
+            w.upper = w.upper or active <= high
+            w.lower = w.lower or available >= low
+    return tally.verdict("deployment-bounds")
+
+
+# ---- statefulset-identity ------------------------------------------------------------
+
+
+def _controllers(history: History) -> dict[str, tuple[str, str]]:
+    """Pod uid → (kind, name) of its controller, from every pod recorded."""
+    out = {}
+    for ev in history.events:
+        if ev.resource != "pods":
+            continue
+        for pod in ev.objects if ev.is_list else (ev.obj,):
+            ref = controller_ref(pod)
+            if ref is not None:
+                out[pod.metadata.uid] = (ref.kind, ref.name)
+    return out
+
+
+def statefulset_identity(history: History, final: FinalState) -> Verdict:
+    tally = _Tally()
+    owners = _controllers(history)
+    reported: set[tuple[str, str, frozenset[str]]] = set()
+    for sample in history.samples:
+        uids: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for proc in sample.processes:
+            if owners.get(proc.uid, ("", ""))[0] == "StatefulSet":
+                uids[(proc.namespace, proc.name)].add(proc.uid)
+        tally.checks += len(uids)
+        for (ns, name), seen in uids.items():
+            key = (ns, name, frozenset(seen))
+            if len(seen) > 1 and key not in reported:
+                reported.add(key)
+                nodes = sorted({p.node for p in sample.processes if p.uid in seen})
+                tally.violations.append(
+                    f"statefulset pod {ns}/{name}: processes of {len(seen)} pods "
+                    f"({sorted(seen)}) at once on {nodes} (t={sample.at:.1f}s)"
+                )
+    return tally.verdict("statefulset-identity")
+
+
+# ---- job-counting --------------------------------------------------------------------
+
+
+@dataclass
+class _JobSeen:
+    last: Any = None  # the Job as last seen (DELETED: as deleted)
+    counters: list[tuple[int, int, str]] = field(default_factory=list)  # succeeded, failed, rv
+
+
+def _finished(job: Any) -> bool:
+    return is_true(job.status.conditions, JOB_COMPLETE) or is_true(
+        job.status.conditions, JOB_FAILED
+    )
+
+
+def job_counting(history: History, final: FinalState) -> Verdict:
+    tally = _Tally()
+    jobs: dict[str, _JobSeen] = defaultdict(_JobSeen)
+    pod_job: dict[str, str] = {}
+    # pod uid → (phase, carried the finalizer, first seen terminal in a (re)list)
+    first_terminal: dict[str, tuple[str, bool, bool]] = {}
+    for ev in ordered(history):
+        for obj in ev.objects if ev.is_list else (ev.obj,):
+            uid = obj.metadata.uid
+            if ev.resource == "jobs":
+                seen = jobs[uid]
+                seen.last = obj
+                seen.counters.append((obj.status.succeeded, obj.status.failed, str(ev.rv)))
+            elif ev.resource == "pods":
+                ref = controller_ref(obj)
+                if ref is not None and ref.kind == "Job":
+                    pod_job[uid] = ref.uid
+                if is_pod_terminal(obj) and uid not in first_terminal:
+                    tracked = FINALIZER_JOB_TRACKING in obj.metadata.finalizers
+                    first_terminal[uid] = (obj.status.phase, tracked, ev.is_list)
+    pods_of: dict[str, list[str]] = defaultdict(list)
+    for pod, job in pod_job.items():
+        pods_of[job].append(pod)
+    for uid, seen in jobs.items():
+        job = seen.last
+        name = job.metadata.name
+        for (s0, f0, _), (s1, f1, rv) in zip(seen.counters, seen.counters[1:], strict=False):
+            if s1 < s0 or f1 < f0:
+                tally.violations.append(
+                    f"job {name}: counters went down ({s0},{f0}) → ({s1},{f1}) at rv {rv}"
+                )
+        uncounted = job.status.uncounted_terminated_pods
+        if not _finished(job) or len(uncounted.succeeded) or len(uncounted.failed):
+            tally.inconclusive += 1  # not finished: the converged invariant says so
+            continue
+        ends = [first_terminal[p] for p in pods_of[uid] if p in first_terminal]
+        if any(listed and not tracked for _, tracked, listed in ends):
+            tally.inconclusive += 1  # first seen finished in a relist, finalizer gone: unknown
+            continue
+        want = (
+            sum(phase == "Succeeded" and tracked for phase, tracked, _ in ends),
+            sum(phase == "Failed" and tracked for phase, tracked, _ in ends),
+        )
+        tally.checks += 1
+        got = (job.status.succeeded, job.status.failed)
+        if got != want:
+            tally.violations.append(
+                f"job {name}: succeeded/failed {got}, but {want} of its {len(pods_of[uid])} "
+                "pods finished carrying the tracking finalizer"
+            )
+    return tally.verdict("job-counting")
+
+
+# ---- watch-order and history-matches-final -------------------------------------------------
+
+
+def watch_order(history: History, final: FinalState) -> Verdict:
+    tally = _Tally()
+    last: dict[str, int] = {}
+    for ev in history.events:
+        tally.checks += 1
+        before = last.get(ev.resource, 0)
+        if ev.type in WATCH_TYPES and ev.rv <= before:
+            tally.violations.append(
+                f"{ev.resource}: {ev.type} at rv {ev.rv} after rv {before} was seen (seq {ev.seq})"
+            )
+        elif ev.is_list and ev.rv < before:
+            tally.violations.append(f"{ev.resource}: {ev.type} at rv {ev.rv} behind rv {before}")
+        last[ev.resource] = max(before, ev.rv)
+    return tally.verdict("watch-order")
+
+
+def _pairs(objects: Iterable[Any]) -> set[tuple[str, str]]:
+    return {(o.metadata.uid, o.metadata.resource_version) for o in objects}
+
+
+def history_matches_final(history: History, final: FinalState) -> Verdict:
+    tally = _Tally()
+    for resource, listed in final.listed.items():
+        world = World()
+        for ev in ordered(history):
+            if ev.resource == resource and ev.rv <= listed.rv:
+                world.apply(ev)
+        tally.checks += 1
+        replayed, want = _pairs(world.of(resource).values()), _pairs(listed.objects)
+        if replayed != want:
+            tally.violations.append(
+                f"{resource}: the history replayed to rv {listed.rv} has {sorted(replayed - want)} "
+                f"instead of {sorted(want - replayed)}"
+            )
+    return tally.verdict("history-matches-final")
+
+
+# ---- on the final state ---------------------------------------------------------------
+
+
+def converged(history: History, final: FinalState) -> Verdict:
+    """Every workload at its spec (convergence.py) once the run's deadline for it passed."""
+    objects = {r: final.objects(r) for r in convergence.WORKLOAD_RESOURCES}
+    workloads = sum(len(objects[r]) for r in convergence.WORKLOAD_RESOURCES if r != "pods")
+    left = convergence.problems(objects, final.nodes)
+    return Verdict("converged", workloads + len(final.nodes), tuple(left))
+
+
+def no_orphan_processes(history: History, final: FinalState) -> Verdict:
+    """Every process carrying a pod's directory belongs to a pod object bound to its node."""
+    nodes = {p.metadata.uid: p.spec.node_name for p in final.all_pods}
+    bad = [
+        f"pid {proc.pid} of pod {proc.namespace}/{proc.name} ({proc.uid}) on {proc.node}: "
+        + ("no such pod" if proc.uid not in nodes else f"the pod is on {nodes[proc.uid]!r}")
+        for proc in final.processes
+        if nodes.get(proc.uid) != proc.node
+    ]
+    return Verdict("no-orphan-processes", len(final.processes), tuple(bad))
+
+
+def running_has_process(history: History, final: FinalState) -> Verdict:
+    """Every container a pod reports running has its live wrapper (pid) on the pod's node."""
+    alive = set(final.wrappers)
+    checks, bad = 0, []
+    for pod in final.all_pods:
+        if pod.status.phase != "Running":
+            continue
+        for cs in pod.status.container_statuses:
+            if not cs.state.HasField("running"):
+                continue
+            checks += 1
+            want = Wrapper(pod.spec.node_name, pod.metadata.uid, cs.name, cs.restart_count)
+            if want not in alive:
+                bad.append(
+                    f"pod {pod.metadata.namespace}/{pod.metadata.name} reports {cs.name} "
+                    f"running (attempt {cs.restart_count}) on {pod.spec.node_name}, no process"
+                )
+    return Verdict("running-has-process", checks, tuple(bad))
+
+
+def caches_equal_etcd(history: History, final: FinalState) -> Verdict:
+    """Every informer cache and apiserver watch cache equals etcd at its resourceVersion."""
+    bad = []
+    for c in final.caches:
+        where = f"{c.component} {c.cache} at rv {c.rv}"
+        if c.error:
+            bad.append(f"{where}: {c.error}")
+        elif c.digest != c.etcd_digest:
+            bad.append(
+                f"{where}: {c.count} objects, etcd {c.etcd_count}; differ: {list(c.difference)}"
+            )
+    return Verdict("caches-equal-etcd", len(final.caches), tuple(bad))
+
+
+Check = Callable[[History, FinalState], Verdict]
+INVARIANTS: tuple[Check, ...] = (
+    converged,
+    deployment_bounds,
+    statefulset_identity,
+    job_counting,
+    no_orphan_processes,
+    running_has_process,
+    caches_equal_etcd,
+    watch_order,
+    history_matches_final,
+)
+
+
+def check_all(history: History, final: FinalState) -> list[Verdict]:
+    return [check(history, final) for check in INVARIANTS]
