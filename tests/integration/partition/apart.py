@@ -59,6 +59,16 @@ class ApartCluster:
     def etcd_servers(self) -> str:
         return ",".join(f"{m.address}:{ETCD_CLIENT_PORT}" for m in self.etcd_machines)
 
+    @property
+    def etcd_tls(self) -> EtcdTLS:
+        """etcd's pairs from step 0; the apiserver's etcd client pair."""
+        return EtcdTLS(
+            ca=self.pki.ca.cert,
+            server=self.pki.etcd_server,
+            peer=self.pki.etcd_peer,
+            client=self.pki.apiserver_etcd_client,
+        )
+
     def kubeconfig(self, identity: str) -> Path:
         return self.pki_dir / "kubeconfigs" / f"{identity}.kubeconfig"
 
@@ -106,12 +116,7 @@ class ApartCluster:
 
     def _etcd(self, deadline: float) -> None:
         """Step 1: three members, TLS with client certificates required."""
-        tls = EtcdTLS(
-            ca=self.pki.ca.cert,
-            server=self.pki.etcd_server,
-            peer=self.pki.etcd_peer,
-            client=self.pki.apiserver_etcd_client,
-        )
+        tls = self.etcd_tls
         peers = ",".join(
             f"{m.name}=https://{m.address}:{ETCD_PEER_PORT}" for m in self.etcd_machines
         )
