@@ -30,7 +30,9 @@ our own names):
   (the host's connections to a NodePort on 127.0.0.1 or to a ClusterIP,
   whose route gives them source 127.0.0.1; see routes.py) or in the cluster
   CIDR (a pod reaching a pod on its own bridge through a Service must get
-  the reply back through the host, where conntrack undoes the DNAT).
+  the reply back through the host, where conntrack undoes the DNAT), and
+  those leaving through a non-Pinnace interface, to an endpoint on another
+  machine (a NodePort's client elsewhere: the same reason).
 * A service port without endpoints is in ``no-endpoint-services`` /
   ``no-endpoint-nodeports`` instead, looked up by ``service-endpoints-check``
   in filter chains hooked before DNAT (priority -110, DNAT is -100): TCP gets a
@@ -207,6 +209,10 @@ def _filter_chains(config: ProxyConfig) -> list[str]:
             "chain filter-forward",
             [
                 "type filter hook forward priority 0; policy accept;",
+                # A pod answers whoever reached it (a Service's traffic
+                # masqueraded by another node, a NodePort's client); it
+                # starts nothing outside the cluster's ranges.
+                f'iifname "{BRIDGE_PATTERN}" ct state established,related accept',
                 f'iifname "{BRIDGE_PATTERN}" oifname != "{PINNACE_LINKS}" '
                 f"ip daddr != {{ {cluster}, {svc} }} drop",
                 f"ip daddr {svc} jump reject-chain",
@@ -246,6 +252,9 @@ def _nat_chains(config: ProxyConfig) -> list[str]:
                 f"meta mark & {MASQUERADE_MARK:#x} == 0 return",
                 f"meta mark set meta mark ^ {MASQUERADE_MARK:#x}",
                 f"ip saddr {{ {sources} }} masquerade fully-random",
+                # To an endpoint on another machine: its answer must come
+                # back here, where conntrack undoes the DNAT.
+                f'oifname != "{PINNACE_LINKS}" masquerade fully-random',
             ],
         ),
     ]  # fmt: skip

@@ -4,7 +4,7 @@ README's "A multi-machine cluster" section says, step by step, on a
 
 * ``etcd-1..3``: one etcd member each (peers and clients over TLS);
 * ``cp``: the apiserver, the scheduler and the controller-manager;
-* ``worker-1..N``: one kubelet each, with its own address.
+* ``worker-1..N``: one kubelet and one service proxy each, with its own address.
 
 The certificates come from ``pinnace certs`` (step 0), every flag is the
 README's, with the tests' short timings added. Pod routes between the
@@ -94,6 +94,7 @@ class ApartCluster:
         self._control_plane()
         for machine in self.workers:
             self._kubelet(machine)
+            self._proxy(machine)
         self._wait_nodes_ready(deadline)
         self._pod_routes(deadline)
 
@@ -200,6 +201,17 @@ class ApartCluster:
             *("--client-ca-file", str(self.pki.ca.cert)),
             "--kill-pods-on-exit",
             *FAST_CLUSTER_FLAGS["kubelet"],
+        )
+
+    def _proxy(self, m: Machine) -> None:
+        """Step 5: the service proxy, NodePorts on the machine's address."""
+        self._run(
+            f"proxy-{m.name}",
+            "proxy.main",
+            m,
+            *("--kubeconfig", str(self.kubeconfig("proxy")), "--apiserver", self.server),
+            *("--cluster-cidr", CLUSTER_CIDR, "--service-cluster-ip-range", SERVICE_CIDR),
+            *("--nodeport-addresses", m.address),
         )
 
     def _pod_routes(self, deadline: float) -> None:

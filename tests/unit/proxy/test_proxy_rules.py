@@ -103,9 +103,11 @@ CASES: list[tuple[str, list[Any], list[Any], list[str], list[str]]] = [
         [],
         [
             "add table ip pinnace\ndelete table ip pinnace\ntable ip pinnace {",
+            'iifname "pinnacebr*" ct state established,related accept\n\t\t'
             'iifname "pinnacebr*" oifname != "pinnace*" ip daddr != { 10.244.0.0/16, 10.96.0.0/12 } drop',
             "ip daddr 10.96.0.0/12 jump reject-chain",
-            "ip saddr { 10.244.0.0/16, 127.0.0.0/8 } masquerade fully-random",
+            "ip saddr { 10.244.0.0/16, 127.0.0.0/8 } masquerade fully-random\n"
+            '\t\toifname != "pinnace*" masquerade fully-random',
             "type nat hook output priority -100;",
             "type filter hook prerouting priority -110;",
         ],
