@@ -37,7 +37,7 @@ from types import TracebackType
 import grpc
 
 from pinnace.localcluster.process import in_netns
-from pinnace.machinery.pki import PairPaths
+from pinnace.machinery.pki import ClusterPKI, PairPaths
 
 __all__ = [
     "FALLBACK_WARNING",
@@ -168,6 +168,16 @@ class EtcdTLS:
     server: PairPaths
     peer: PairPaths
     client: PairPaths
+
+    @classmethod
+    def of(cls, pki: ClusterPKI) -> EtcdTLS:
+        """A cluster's etcd TLS: its etcd pairs, the apiserver's client pair."""
+        return cls(
+            ca=pki.ca.cert,
+            server=pki.etcd_server,
+            peer=pki.etcd_peer,
+            client=pki.apiserver_etcd_client,
+        )
 
     def flags(self) -> list[str]:
         return [

@@ -122,12 +122,7 @@ class Identities:
     @property
     def etcd_tls(self) -> EtcdTLS:
         """etcd's TLS: client certificates of the cluster CA required."""
-        return EtcdTLS(
-            ca=self.pki.ca.cert,
-            server=self.pki.etcd_server,
-            peer=self.pki.etcd_peer,
-            client=self.pki.apiserver_etcd_client,
-        )
+        return EtcdTLS.of(self.pki)
 
     @property
     def etcd_flags(self) -> list[str]:

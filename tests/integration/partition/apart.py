@@ -62,12 +62,7 @@ class ApartCluster:
     @property
     def etcd_tls(self) -> EtcdTLS:
         """etcd's pairs from step 0; the apiserver's etcd client pair."""
-        return EtcdTLS(
-            ca=self.pki.ca.cert,
-            server=self.pki.etcd_server,
-            peer=self.pki.etcd_peer,
-            client=self.pki.apiserver_etcd_client,
-        )
+        return EtcdTLS.of(self.pki)
 
     def kubeconfig(self, identity: str) -> Path:
         return self.pki_dir / "kubeconfigs" / f"{identity}.kubeconfig"
