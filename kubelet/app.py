@@ -36,6 +36,7 @@ from kubelet.paths import RootPaths
 from kubelet.podfiles import secure_root, warn_untraversable
 from kubelet.runtime import ProcessRuntime, Runtime
 from kubelet.server import KubeletServer
+from pinnace.api.core.v1 import node_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.client.events import EventRecorder
 from pinnace.client.informer import Informer
@@ -168,13 +169,7 @@ class Kubelet:
             max_pods=cfg.max_pods,
         )
         self.node = NodeManager(ctx, kubelet_port=port, machine=machine)
-        node = await self.node.register()
-        if network.not_ready_reason() and (node.spec.pod_cidr or cfg.pod_cidr):
-            # A restart (or --pod-cidr): the network is set up before any pod
-            # is synced, so running pods find their sandboxes at once.
-            await network.configure(node.spec.pod_cidr or cfg.pod_cidr)
-            await self._start_dns()
-            await self.node.report_now()
+        await self.node.register(prepare=self._network_from)
         self._spawn(informer.run(), "pod-informer")
         self._spawn(services.run(), "service-informer")
         self._spawn(self.node.lease_loop(), "lease")
@@ -191,6 +186,16 @@ class Kubelet:
         self._spawn(self.manager.sample_log_times(), "log-times")
         self.ready.set()
         log.info("kubelet %s ready (runtime %s)", cfg.node_name, cfg.runtime)
+
+    async def _network_from(self, node: node_pb2.Node) -> None:
+        """A restart (or --pod-cidr): the network is set up before the first
+        status is written (so it says Ready) and before any pod is synced
+        (so running pods find their sandboxes at once)."""
+        assert self.ctx is not None
+        network, cidr = self.ctx.network, node.spec.pod_cidr or self.config.pod_cidr
+        if network.not_ready_reason() and cidr:
+            await network.configure(cidr)
+            await self._start_dns()
 
     async def _network_setup(self) -> None:
         """Wait for the node's podCIDR, set the pod network up for it, then

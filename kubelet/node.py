@@ -31,6 +31,7 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -55,6 +56,9 @@ from pinnace.machinery.wellknown import (
 )
 
 __all__ = ["Machine", "NodeManager", "machine_capacity", "read_machine"]
+
+# What registration runs between adopting the Node and writing its first status.
+Prepare = Callable[[node_pb2.Node], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +242,13 @@ class NodeManager:
         info.architecture = arch()
         return st
 
-    async def register(self) -> node_pb2.Node:
-        """Create (or adopt) the Node; retried until it works."""
+    async def register(self, prepare: Prepare | None = None) -> node_pb2.Node:
+        """Create (or adopt) the Node, run ``prepare`` with it, then write
+        its status; retried until it works. The kubelet sets the pod network
+        up from the Node's podCIDR in ``prepare``, so a restarted kubelet's
+        first status is Ready, as its last was: a NotReady in between, even
+        for a moment, makes the node controller mark every pod on the node
+        not ready."""
         nodes = self.ctx.client.nodes()
         delay = 0.1
         while True:
@@ -259,6 +268,8 @@ class NodeManager:
                         node = await nodes.update(node)
                     log.info("node %s exists; taking it over", self.cfg.node_name)
                 self.ctx.node_labels = dict(node.metadata.labels)
+                if prepare is not None:
+                    await prepare(node)
                 await self.sync_status(force=True)
                 return node
             except errors.ApiError as e:

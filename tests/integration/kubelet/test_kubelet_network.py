@@ -179,6 +179,30 @@ def _deleted(client: Client, namespace: str, name: str) -> bool:
     return False
 
 
+def test_a_restarted_kubelet_never_reports_its_node_not_ready(
+    client: Client, namespace: str, start_kubelet
+) -> None:
+    """The node stays Ready across a kubelet restart: the restarted kubelet
+    sets the pod network up from the podCIDR before it writes its first
+    status. A NotReady, even for a moment, has the node controller mark
+    every pod on the node not ready (found by the chaos suite)."""
+    k = start_kubelet()
+    since = client.nodes().get(k.node).metadata.resource_version
+    k.kill()
+    k.start()
+    k.wait_ready(client)
+    statuses = []  # the Ready condition of every write since the kill
+    for ev in client.nodes().watch(
+        resource_version=since, field_selector=f"metadata.name={k.node}", timeout=3
+    ):
+        if ev.object is not None:
+            statuses += [
+                (c.status, c.reason) for c in ev.object.status.conditions if c.type == "Ready"
+            ]
+    assert statuses, "the restarted kubelet wrote no status"
+    assert set(statuses) == {("True", "KubeletReady")}, statuses
+
+
 def test_node_is_not_ready_until_it_has_a_pod_cidr(
     client: Client, namespace: str, start_kubelet
 ) -> None:
