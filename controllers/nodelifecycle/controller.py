@@ -8,7 +8,11 @@ name. ``sync(name)``, for one node:
 
 1. notes whether its heartbeat moved (health.py) and, once it has not for
    ``--node-monitor-grace-period`` (``--node-startup-grace-period`` for a
-   node that never reported Ready), writes every kubelet condition Unknown;
+   node that never reported Ready), writes every kubelet condition Unknown
+   — after reading the node's Lease and Node from the API rather than the
+   cache: a controller that stood still (stopped, hung, starved of CPU) or
+   whose watch lagged sees every heartbeat as old; one that moved means
+   the node is alive, and its probe time is now;
 2. marks the pods on a node that is not Ready ``Ready=False``;
 3. makes the managed taints match the node's conditions and
    ``spec.unschedulable``; NoExecute taints are added no faster than the
@@ -113,15 +117,41 @@ class NodeLifecycleController(Controller):
         ever_ready = ready is not None and ready.reason != "NodeStatusNeverUpdated"
         grace = self.grace if ever_ready else self.startup_grace
         requeue: float | None = probe + grace - now + SKEW
-        if now - probe > grace:
+        if now - probe > grace and not await self._heartbeat_moved(key, node, renew, now):
             requeue = None
             node = await self._mark_unknown(node)
+        elif now - probe > grace:
+            requeue = grace + SKEW  # alive after all: its probe time is now
         if nodeutil.ready_status(node) != "True":
             await self._mark_pods_not_ready(node)
         wait = await self._sync_taints(node)
         if wait is not None:
             requeue = wait if requeue is None else min(requeue, wait)
         return max(requeue, SKEW) if requeue is not None else None
+
+    async def _heartbeat_moved(
+        self, key: str, cached: node_pb2.Node, renew: str, now: float
+    ) -> bool:
+        """Whether the node's heartbeat, read from the API (its Node, and its
+        Lease by a list: the controller may list Leases, not get them),
+        differs from the cached one; if so it is observed now. False when
+        the API cannot say: the verdict then rests on the cache, as
+        Kubernetes' does."""
+        try:
+            node = await self.client.nodes().get(key)
+            leases = await self.client.leases(LEASE_NAMESPACE).list(
+                field_selector=f"metadata.name={key}"
+            )
+        except errors.ApiError as e:
+            self.log.info("node %s: heartbeat not confirmed from the API: %s", key, e)
+            return False
+        live = leases.items[0].spec.renew_time if leases.items else ""
+        marker = heartbeat_marker(node, live)
+        if marker == heartbeat_marker(cached, renew):
+            return False
+        self.health.observe(key, marker, now)
+        self.log.info("node %s: its heartbeat moved while this controller did not see it", key)
+        return True
 
     async def _mark_unknown(self, node: node_pb2.Node) -> node_pb2.Node:
         status = unknown_status(node, format_rfc3339(self.ctx.clock.now()))
