@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import random
 import shutil
 import sys
@@ -72,7 +73,9 @@ def main() -> int:
     say(f"seed {seed}")
     tmp = Path(tempfile.mkdtemp(prefix="pinnace-chaos-"))
     cluster = LocalCluster(chaos_cluster_config(tmp))
+    tmp.chmod(0o755)  # containers that run as another user reach their pod directories
     baseline: RunResult | None = None
+    run: RunResult | None = None
     started = time.monotonic()
     try:
         cluster.start(timeout=120)
@@ -98,10 +101,14 @@ def main() -> int:
     finally:
         cluster.stop()
         if args.keep:
-            say(f"kept {tmp}")
+            for r in (baseline, run):
+                if r is not None:
+                    (tmp / f"{r.namespace}.pickle").write_bytes(pickle.dumps(r))
+            say(f"kept {tmp} (logs, and each run's result pickled)")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     wall = time.monotonic() - started
+    assert run is not None  # it ran, or the exception is on its way
     print()
     print(f"seed {seed}; {args.rounds} rounds; wall time {wall / 60:.1f} min (with the baseline)")
     print()

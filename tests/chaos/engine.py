@@ -83,7 +83,8 @@ class RunResult:
 
     def failure_report(self, replay: str) -> str:
         """Every violation, the faults near each, and how to replay the run."""
-        lines = [f"chaos run failed: seed {self.seed}; replay with: {replay}"]
+        started = time.strftime("%H:%M:%S", time.localtime(self.history.started))
+        lines = [f"chaos run failed: seed {self.seed}; replay with: {replay}; t=0 was {started}"]
         for v in self.verdicts:
             lines += [f"  {v.invariant}: {x}" for x in v.violations[:20]]
             if len(v.violations) > 20:

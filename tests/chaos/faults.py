@@ -107,15 +107,25 @@ class Injector:
     def run(
         self, fault: Fault, target: str, hold: float, during: Callable[[], None]
     ) -> FaultRecord:
-        """Inject ``fault`` on ``target``, run ``during`` (the round's
-        operations while it lasts), keep it ``hold`` seconds in all (a
-        partition: until the node's pods are evicted), undo it and wait
-        until the target is whole again."""
+        """Inject ``fault`` on ``target``, keep it ``hold`` seconds (a
+        partition: until the node's pods are evicted) while ``during`` (the
+        round's operations) runs beside it, undo it, wait until the target
+        is whole again and until ``during`` is done (its operations have
+        deadlines of their own; they never make a fault last longer)."""
         start = self.now()
         ends = time.monotonic() + hold
+        failed: list[BaseException] = []
+
+        def operations() -> None:
+            try:
+                during()
+            except BaseException as e:  # re-raised by run()
+                failed.append(e)
+
+        ops = threading.Thread(target=operations, name="operations-during-fault", daemon=True)
         self._inject(fault, target)
         try:
-            during()
+            ops.start()
             if fault.action == PARTITION:
                 self._wait(
                     lambda: self._evicted(target), f"{target} not Ready and its pods evicted"
@@ -126,6 +136,9 @@ class Injector:
             self.undo()
         end = self.now()
         self._repaired(fault, target)
+        ops.join()
+        if failed:
+            raise failed[0]
         return FaultRecord(fault.name, target, start, end)
 
     def undo(self) -> None:

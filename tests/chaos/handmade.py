@@ -92,8 +92,11 @@ def pod(
     finalizers: tuple[str, ...] = (),
     on: str = "n1",
     running: tuple[tuple[str, int], ...] = (),
+    marked: bool = False,
 ) -> Any:
-    """A pod; ``running``: (container, restartCount) of containers it reports running."""
+    """A pod; ``running``: (container, restartCount) of containers it reports
+    running; ``marked``: not ready by the node controller's verdict (Ready
+    False, ContainersReady True), else both conditions are ``ready``."""
     meta = _meta(name, uid or f"uid-{name}", owner)
     meta["finalizers"] = list(finalizers)
     if deleting:
@@ -105,7 +108,10 @@ def pod(
             "spec": {"nodeName": on},
             "status": {
                 "phase": phase,
-                "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                "conditions": [
+                    {"type": "Ready", "status": "True" if ready and not marked else "False"},
+                    {"type": "ContainersReady", "status": "True" if ready or marked else "False"},
+                ],
                 "containerStatuses": [
                     {"name": c, "restartCount": n, "state": {"running": {}}} for c, n in running
                 ],

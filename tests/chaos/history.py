@@ -117,6 +117,7 @@ class OpRecord:
 
 @dataclass
 class History:
+    started: float = 0.0  # the wall clock (time.time) at t=0, to find a moment in the logs
     events: list[Recorded] = field(default_factory=list)
     samples: list[ProcessSample] = field(default_factory=list)
     faults: list[FaultRecord] = field(default_factory=list)

@@ -15,10 +15,16 @@ moment*, so the check replays the history in resourceVersion order
 window:
 
 * a window ends when the bounds change (spec.replicas, maxSurge,
-  maxUnavailable: a scale or a strategy change), when any node is not
-  Ready (a partition or a hung kubelet: Kubernetes then marks pods not
-  ready and evicts them, which no bound covers), and at a RELIST of a
-  resource the check reads (the states in the gap are unknown);
+  maxUnavailable: a scale or a strategy change), while any node is down,
+  and at a RELIST of a resource the check reads (the states in the gap
+  are unknown). A node is down while it is not Ready, and after that
+  while any pod on it still carries the node controller's verdict
+  (Ready False with ContainersReady True: the kubelet writes the two
+  together; the node controller's MarkPodsNotReady only the first, and
+  its writes may land after the node is Ready again). A down node's pods
+  are unready or evicted by the node controller, an involuntary
+  disruption no bound covers; whether a node went down only when it
+  should have is the node-verdicts invariant's business;
 * a bound is armed once it holds inside the window, and from then on it
   must keep holding until the window ends.
 
@@ -44,6 +50,15 @@ Succeeded or Failed while carrying the ``batch.kubernetes.io/job-tracking``
 finalizer (a pod the controller stops on purpose loses the finalizer
 first and is no failure), and the counters never went down.
 
+**node-verdicts**: a node is not Ready only while (or ``VERDICT_MARGIN``
+seconds after) a fault that keeps its kubelet from the control plane:
+its own kubelet killed or paused, its partition, or an apiserver or etcd
+fault (the kubelet's renewals wait for them). A controller-manager or
+scheduler fault, or nothing, never makes a node NotReady or Unknown.
+Events are placed by their arrival time (``at``), on the clock of the
+fault records; faults never overlap, so an event is at most one fault
+late.
+
 **watch-order**: per resource, in the order they arrived, watch events
 have strictly increasing resourceVersions (a resumed watch repeats and
 skips nothing it can see), and a relist is never behind what was seen.
@@ -64,11 +79,18 @@ from typing import Any
 
 from controllers.controllerref import controller_ref
 from controllers.deployment.util import max_surge, max_unavailable
-from pinnace.machinery.conditions import is_true
+from pinnace.machinery.conditions import find_condition, is_true
 from pinnace.machinery.podutil import is_pod_active, is_pod_ready, is_pod_terminal
-from pinnace.machinery.wellknown import FINALIZER_JOB_TRACKING, JOB_COMPLETE, JOB_FAILED, NODE_READY
+from pinnace.machinery.wellknown import (
+    FINALIZER_JOB_TRACKING,
+    JOB_COMPLETE,
+    JOB_FAILED,
+    NODE_READY,
+    POD_CONTAINERS_READY,
+    POD_READY,
+)
 from tests.chaos import convergence
-from tests.chaos.history import RELIST, WATCH_TYPES, History, Recorded
+from tests.chaos.history import RELIST, WATCH_TYPES, FaultRecord, History, Recorded
 from tests.chaos.state import FinalState, Wrapper
 from tests.chaos.timeline import World, ordered, replay
 
@@ -115,9 +137,20 @@ class _Window:
     under: bool = False
 
 
-def _all_nodes_ready(world: World) -> bool:
+def marked_by_node_controller(pod: Any) -> bool:
+    """The node controller's verdict on a pod: Ready False, ContainersReady True."""
+    conds = pod.status.conditions
+    ready = find_condition(conds, POD_READY)
+    return ready is not None and ready.status == "False" and is_true(conds, POD_CONTAINERS_READY)
+
+
+def _all_nodes_up(world: World) -> bool:
     nodes = world.of("nodes").values()
-    return bool(nodes) and all(is_true(n.status.conditions, NODE_READY) for n in nodes)
+    if not nodes or not all(is_true(n.status.conditions, NODE_READY) for n in nodes):
+        return False
+    return not any(
+        marked_by_node_controller(p) for p in world.of("pods").values() if not is_pod_terminal(p)
+    )
 
 
 def _deployment_counts(world: World) -> dict[str, tuple[int, int]]:
@@ -144,7 +177,7 @@ def deployment_bounds(history: History, final: FinalState) -> Verdict:
     for ev, world in replay(history):
         if ev.resource not in BOUNDS_READS or not all(world.known(r) for r in BOUNDS_READS):
             continue
-        restart = ev.type == RELIST or not _all_nodes_ready(world)
+        restart = ev.type == RELIST or not _all_nodes_up(world)
         counts = _deployment_counts(world)
         for uid, d in world.of("deployments").items():
             bounds = (d.spec.replicas, max_surge(d), max_unavailable(d))
@@ -279,6 +312,45 @@ def job_counting(history: History, final: FinalState) -> Verdict:
     return tally.verdict("job-counting")
 
 
+# ---- node-verdicts -----------------------------------------------------------------------
+
+VERDICT_MARGIN = 5.0  # seconds after a fault in which its node verdicts may still land
+# Faults that keep a kubelet from the control plane: on its own node, or on any.
+NODE_FAULTS = ("kill kubelet", "pause kubelet", "partition node")
+CONTROL_PLANE_FAULTS = ("kill apiserver", "pause apiserver", "kill etcd", "pause etcd")
+
+
+def _excused(node: str, at: float, faults: Iterable[FaultRecord]) -> bool:
+    for f in faults:
+        if not f.start <= at <= f.end + VERDICT_MARGIN:
+            continue
+        if f.kind in CONTROL_PLANE_FAULTS:
+            return True
+        if f.kind in NODE_FAULTS and f.target in (node, f"kubelet-{node}"):
+            return True
+    return False
+
+
+def node_verdicts(history: History, final: FinalState) -> Verdict:
+    tally = _Tally()
+    reported: set[str] = set()
+    for ev in history.events:
+        if ev.resource != "nodes" or ev.type not in WATCH_TYPES:
+            continue
+        node, ready = ev.obj.metadata.name, find_condition(ev.obj.status.conditions, NODE_READY)
+        tally.checks += 1
+        if ready is None or ready.status == "True" or ev.type == "DELETED":
+            reported.discard(node)
+            continue
+        if not _excused(node, ev.at, history.faults) and node not in reported:
+            reported.add(node)  # once per spell of NotReady
+            tally.violations.append(
+                f"node {node}: Ready {ready.status} ({ready.reason}) at t={ev.at:.1f}s with no "
+                "fault that keeps its kubelet from the control plane"
+            )
+    return tally.verdict("node-verdicts")
+
+
 # ---- watch-order and history-matches-final -------------------------------------------------
 
 
@@ -380,6 +452,7 @@ Check = Callable[[History, FinalState], Verdict]
 INVARIANTS: tuple[Check, ...] = (
     converged,
     deployment_bounds,
+    node_verdicts,
     statefulset_identity,
     job_counting,
     no_orphan_processes,

@@ -53,7 +53,7 @@ class Recorder:
         *,
         clock: Any = time.monotonic,
     ) -> None:
-        self.history = History()
+        self.history = History(started=time.time())
         self.namespace = namespace
         self.seen: dict[str, int] = {}
         self.errors: list[str] = []

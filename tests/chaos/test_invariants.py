@@ -5,6 +5,7 @@ check is shown able to fail."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -19,7 +20,7 @@ from tests.chaos.handmade import (
     statefulset,
     tracked,
 )
-from tests.chaos.history import History, PodProcess
+from tests.chaos.history import FaultRecord, History, PodProcess
 from tests.chaos.state import CacheCheck, FinalState, Listed, Wrapper
 
 Case = Callable[[], tuple[History, FinalState]]
@@ -93,8 +94,58 @@ def drop_after_node_recovery() -> tuple[History, FinalState]:
     return _story(s.modified("pods", pod("web-old-b", OLD, ready=False)))
 
 
+def node_controller_verdict_after_recovery() -> tuple[History, FinalState]:
+    s = _settled().modified("nodes", N1_DOWN).modified("nodes", N1)
+    s.modified("pods", pod("web-old-a", OLD, marked=True))  # MarkPodsNotReady, landing late
+    return _story(s.modified("pods", A))
+
+
+def drop_after_the_verdict_was_undone() -> tuple[History, FinalState]:
+    history, _ = node_controller_verdict_after_recovery()
+    s = Story()
+    s.history, s.rv = history, history.events[-1].rv
+    return _story(s.modified("pods", pod("web-old-b", OLD, ready=False)))
+
+
 def relist_gap_restarts_the_window() -> tuple[History, FinalState]:
     return _story(_settled().relist("pods", A).added("pods", B))  # 1 available after the gap
+
+
+# ---- node-verdicts --------------------------------------------------------------------------
+
+
+def _verdicts(*faults: FaultRecord, at: float) -> tuple[History, FinalState]:
+    s = Story().list("nodes", N1).modified("nodes", N1_DOWN).modified("nodes", N1)
+    history = s.history
+    history.events[1] = replace(history.events[1], at=at)
+    history.faults.extend(faults)
+    return history, FinalState()
+
+
+def verdict_during_its_kubelet_fault() -> tuple[History, FinalState]:
+    return _verdicts(FaultRecord("pause kubelet", "kubelet-n1", 10.0, 14.0), at=13.0)
+
+
+def verdict_after_its_partition() -> tuple[History, FinalState]:
+    return _verdicts(FaultRecord("partition node", "n1", 10.0, 14.0), at=16.0)
+
+
+def verdict_during_an_apiserver_fault() -> tuple[History, FinalState]:
+    return _verdicts(FaultRecord("pause apiserver", "apiserver", 10.0, 14.0), at=12.0)
+
+
+def verdict_during_a_controller_manager_fault() -> tuple[History, FinalState]:
+    return _verdicts(
+        FaultRecord("pause controller-manager", "controller-manager", 10.0, 14.0), at=14.1
+    )
+
+
+def verdict_during_another_nodes_fault() -> tuple[History, FinalState]:
+    return _verdicts(FaultRecord("kill kubelet", "kubelet-n2", 10.0, 14.0), at=12.0)
+
+
+def verdict_long_after_its_fault() -> tuple[History, FinalState]:
+    return _verdicts(FaultRecord("kill kubelet", "kubelet-n1", 10.0, 14.0), at=30.0)
 
 
 # ---- statefulset-identity -------------------------------------------------------------------
@@ -267,6 +318,14 @@ CASES = [
     (invariants.deployment_bounds, node_down_suspends_the_window, 0),
     (invariants.deployment_bounds, drop_after_node_recovery, 1),
     (invariants.deployment_bounds, relist_gap_restarts_the_window, 0),
+    (invariants.deployment_bounds, node_controller_verdict_after_recovery, 0),
+    (invariants.deployment_bounds, drop_after_the_verdict_was_undone, 1),
+    (invariants.node_verdicts, verdict_during_its_kubelet_fault, 0),
+    (invariants.node_verdicts, verdict_after_its_partition, 0),
+    (invariants.node_verdicts, verdict_during_an_apiserver_fault, 0),
+    (invariants.node_verdicts, verdict_during_a_controller_manager_fault, 1),
+    (invariants.node_verdicts, verdict_during_another_nodes_fault, 1),
+    (invariants.node_verdicts, verdict_long_after_its_fault, 1),
     (invariants.statefulset_identity, one_process_per_identity, 0),
     (invariants.statefulset_identity, two_pods_of_one_identity, 1),
     (invariants.job_counting, each_pod_counted_once, 0),
