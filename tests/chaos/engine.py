@@ -56,7 +56,7 @@ class RunResult:
     final: FinalState
     verdicts: list[Verdict]
     rounds_seconds: float  # wall time of the setup and the rounds
-    converge_seconds: float  # from the end of the last round until converged (or the deadline)
+    converge_seconds: float  # from the last fault undone until converged (or the deadline)
     converged: bool
     recorder_errors: list[str] = field(default_factory=list)
 
@@ -167,7 +167,8 @@ class ChaosRun:
                 fault = injector.run(r.fault, r.target, r.hold, during)
                 if r.fault != NONE:
                     history.faults.append(fault)
-                self._paced.wait(r.gap)
+                if r is not self.schedule.rounds[-1]:
+                    self._paced.wait(r.gap)  # after the last: convergence is timed
         finally:
             injector.undo()
 

@@ -11,7 +11,7 @@ DaemonSet) and then rounds; each round is
    the node's pods are evicted), with maybe one more operation while it
    lasts;
 3. the fault undone, the target whole again, then ``gap`` seconds with
-   no fault.
+   no fault (none after the last round: the time to converge starts there).
 
 Fault kinds are dealt from a shuffled deck of every component kind and
 the node partition, so any ``len(DECK)`` consecutive rounds fault each

@@ -32,7 +32,7 @@ def _figures(run: RunResult) -> list[object]:
 FIGURES = (
     "rounds",
     "setup and rounds, wall time",
-    "converged after the last round in",
+    "converged after the last fault in",
     "watch events recorded",
     "relists (410 Expired) recorded",
     "process samples",
