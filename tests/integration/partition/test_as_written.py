@@ -28,7 +28,7 @@ SERVE = "mkdir -p www && echo across-machines > www/id && exec python3 -m http.s
 FETCH = (
     'for i in $(seq 100); do python3 -c "import urllib.request, sys; '
     "sys.stdout.write(urllib.request.urlopen('http://{ip}:8080/id', timeout=2).read().decode())\" "
-    "&& exit 0; sleep 0.1; done; exit 1"
+    "2>/dev/null && exit 0; sleep 0.1; done; exit 1"
 )
 
 
