@@ -9,7 +9,13 @@ For a pod bound to a node with NoExecute taints:
   ``timeAdded``; the time the controller first saw it when that is
   missing); tolerations without ``tolerationSeconds`` tolerate forever;
 * the taints are gone before then → nothing happens (the pending eviction is
-  cancelled simply because the next sync finds no reason for it).
+  cancelled simply because the next sync finds no reason for it);
+* when an eviction is due by the cache, the node's taints are read again
+  from the API, and only an eviction still due by those happens: a
+  controller that has just started (a new leader) or whose watch lags may
+  hold a taint the node controller has already removed (the chaos suite
+  saw a new leader evict three pods from a node that had been Ready and
+  untainted for 100 ms).
 
 Before deleting, the pod gets the condition ``DisruptionTarget=True``
 (reason ``DeletionByTaintManager``), and an event ``TaintManagerEviction``.
@@ -28,7 +34,7 @@ from controllers.base import Controller, ControllerContext
 from controllers.disruption import mark_and_delete
 from controllers.nodelifecycle.controller import NODE_NAME_INDEX, node_name_index
 from pinnace.api.core.v1 import node_pb2, pod_pb2
-from pinnace.machinery import nodematch
+from pinnace.machinery import errors, nodematch
 from pinnace.machinery.podutil import parse_time
 from pinnace.machinery.wellknown import REASON_DELETION_BY_TAINT_MANAGER, TAINT_EFFECT_NO_EXECUTE
 
@@ -122,9 +128,26 @@ class TaintEvictionController(Controller):
             return None
         if due > now:
             return (due - now).total_seconds() + SKEW
+        due = await self._still_due(pod, first)
+        if due is None:
+            return None
+        if due > now:
+            return (due - now).total_seconds() + SKEW
         await self.evict(pod)
         self._first_seen.pop(uid, None)
         return None
+
+    async def _still_due(self, pod: pod_pb2.Pod, first: datetime) -> datetime | None:
+        """When the pod must go by its node's taints as the API has them now
+        (None: not at all); by the cache's when the API cannot say."""
+        try:
+            node = await self.client.nodes().get(pod.spec.node_name)
+        except errors.NotFound:
+            return None
+        except errors.ApiError as e:
+            self.log.info("node %s: taints not confirmed from the API: %s", pod.spec.node_name, e)
+            return self.ctx.clock.now()
+        return eviction_time(pod, no_execute_taints(node), first)
 
     async def evict(self, pod: pod_pb2.Pod) -> None:
         namespace, name = pod.metadata.namespace, pod.metadata.name
