@@ -106,13 +106,14 @@ class FaultRecord:
 
 @dataclass(frozen=True)
 class OpRecord:
-    """One workload operation (a row of workload.OPS) on ``target``;
-    ``error`` is set if it could not be done within its deadline."""
+    """One workload operation (plan.Op) at ``at``, done in ``seconds``
+    (retries included); ``error`` says why it was skipped or given up."""
 
     kind: str
     target: str
     at: float
     error: str = ""
+    seconds: float = 0.0
 
 
 @dataclass

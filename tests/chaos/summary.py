@@ -24,9 +24,23 @@ def _figures(run: RunResult) -> list[object]:
         h.relists,
         f"{len(h.samples):,}",
         f"{len(h.ops)} ({run.ops_given_up()} gave up)",
+        _slowest(run),
         f"{run.checks:,}",
         run.violations,
     ]
+
+
+def _slowest(run: RunResult) -> str:
+    """The slowest operation, and the fault it met (if any)."""
+    if not run.history.ops:
+        return ""
+    op = max(run.history.ops, key=lambda o: o.seconds)
+    met = [
+        f"{f.kind} {f.target}"
+        for f in run.history.faults
+        if f.start <= op.at + op.seconds and op.at <= f.end
+    ]
+    return f"{op.seconds:.1f} s ({op.target}{'; during ' + ', '.join(met) if met else ''})"
 
 
 FIGURES = (
@@ -37,6 +51,7 @@ FIGURES = (
     "relists (410 Expired) recorded",
     "process samples",
     "operations",
+    "slowest operation",
     "invariant checks run",
     "violations",
 )

@@ -144,10 +144,10 @@ class Driver:
         while True:
             try:
                 note = self._apply(op)
-                return OpRecord(op.kind, str(op), at, note)
+                return OpRecord(op.kind, str(op), at, note, self.now() - at)
             except RETRIED as e:
                 if time.monotonic() > ends:
-                    return OpRecord(op.kind, str(op), at, f"gave up: {e!r}")
+                    return OpRecord(op.kind, str(op), at, f"gave up: {e!r}", self.now() - at)
                 self._paced.wait(0.2)
 
     def _apply(self, op: Op) -> str:
