@@ -15,16 +15,19 @@ moment*, so the check replays the history in resourceVersion order
 window:
 
 * a window ends when the bounds change (spec.replicas, maxSurge,
-  maxUnavailable: a scale or a strategy change), while any node is down,
-  and at a RELIST of a resource the check reads (the states in the gap
-  are unknown). A node is down while it is not Ready, and after that
-  while any pod on it still carries the node controller's verdict
-  (Ready False with ContainersReady True: the kubelet writes the two
-  together; the node controller's MarkPodsNotReady only the first, and
-  its writes may land after the node is Ready again). A down node's pods
-  are unready or evicted by the node controller, an involuntary
-  disruption no bound covers; whether a node went down only when it
-  should have is the node-verdicts invariant's business;
+  maxUnavailable: a scale or a strategy change) and at a RELIST of a
+  resource the check reads (the states in the gap are unknown);
+* the lower bound is also disarmed while any node is down: a down
+  node's pods are made unready or evicted by the node controller, an
+  involuntary disruption no bound covers (whether a node went down only
+  when it should have is the node-verdicts invariant's business). The
+  upper bound stays: a down node's pods count until they are evicted,
+  and Kubernetes replaces them only then. A node is down while it is not
+  Ready, and after that while any pod on it still carries the node
+  controller's verdict (Ready False with ContainersReady True: the
+  kubelet writes the two together, the node controller's
+  MarkPodsNotReady only the first, and its writes may land after the
+  node is Ready again);
 * a bound is armed once it holds inside the window, and from then on it
   must keep holding until the window ends.
 
@@ -178,15 +181,17 @@ def deployment_bounds(history: History, final: FinalState) -> Verdict:
     for ev, world in replay(history):
         if ev.resource not in BOUNDS_READS or not all(world.known(r) for r in BOUNDS_READS):
             continue
-        restart = ev.type == RELIST or not _all_nodes_up(world)
+        gap, down = ev.type == RELIST, not _all_nodes_up(world)
         counts = _deployment_counts(world)
         for uid, d in world.of("deployments").items():
             bounds = (d.spec.replicas, max_surge(d), max_unavailable(d))
             w = windows.get(uid)
-            if w is None or restart or bounds != w.bounds or d.metadata.deletion_timestamp:
+            if w is None or gap or bounds != w.bounds or d.metadata.deletion_timestamp:
                 w = windows[uid] = _Window(bounds)
-            if restart or d.metadata.deletion_timestamp:
+            if gap or d.metadata.deletion_timestamp:
                 continue
+            if down:  # availability is the node controller's business now
+                w.lower = w.under = False
             active, available = counts.get(uid, (0, 0))
             high, low = bounds[0] + bounds[1], bounds[0] - bounds[2]
             tally.checks += 1
@@ -203,7 +208,7 @@ def deployment_bounds(history: History, final: FinalState) -> Verdict:
                 )
             w.over, w.under = w.upper and active > high, w.lower and available < low
             w.upper = w.upper or active <= high
-            w.lower = w.lower or available >= low
+            w.lower = not down and (w.lower or available >= low)
     return tally.verdict("deployment-bounds")
 
 

@@ -107,6 +107,11 @@ def drop_after_the_verdict_was_undone() -> tuple[History, FinalState]:
     return _story(s.modified("pods", pod("web-old-b", OLD, ready=False)))
 
 
+def surge_while_a_node_is_down() -> tuple[History, FinalState]:
+    s = _settled().modified("nodes", N1_DOWN).added("pods", N1_)
+    return _story(s.added("pods", N2_))  # 4 > 3: the node being down excuses no surge
+
+
 def relist_gap_restarts_the_window() -> tuple[History, FinalState]:
     return _story(_settled().relist("pods", A).added("pods", B))  # 1 available after the gap
 
@@ -318,6 +323,7 @@ CASES = [
     (invariants.deployment_bounds, node_down_suspends_the_window, 0),
     (invariants.deployment_bounds, drop_after_node_recovery, 1),
     (invariants.deployment_bounds, relist_gap_restarts_the_window, 0),
+    (invariants.deployment_bounds, surge_while_a_node_is_down, 1),
     (invariants.deployment_bounds, node_controller_verdict_after_recovery, 0),
     (invariants.deployment_bounds, drop_after_the_verdict_was_undone, 1),
     (invariants.node_verdicts, verdict_during_its_kubelet_fault, 0),
