@@ -51,6 +51,8 @@ from typing import Generic, Protocol, TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from pinnace.client.leaderelection import leadership_confirmed
+
 __all__ = [
     "BucketRateLimiter",
     "DelayingQueue",
@@ -663,7 +665,9 @@ async def run_workers(
     dropped with an error log. Cancelling ``run_workers`` cancels every worker;
     keys in progress are still marked done. If a worker raises (a BaseException
     from ``sync``, or ``sync`` raising CancelledError by itself) the other
-    workers are cancelled and the error propagates.
+    workers are cancelled and the error propagates. Under leader election a
+    worker waits before each sync until ``leadership_confirmed()`` (a leader
+    whose renewal is overdue waits for it: leaderelection.py).
     """
     if workers < 1:
         raise ValueError("workers must be >= 1")
@@ -700,6 +704,7 @@ async def _worker(
         except QueueShutDown:
             return
         try:
+            await leadership_confirmed()  # a leader whose renewal is overdue waits
             await _process(queue, sync, key, max_retries=max_retries, log=log)
         finally:
             queue.done(key)

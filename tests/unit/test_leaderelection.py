@@ -11,10 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pinnace.client.leaderelection import LeaderElector, LeaseRecord
+from pinnace.client.leaderelection import (
+    LeaderElector,
+    LeaseRecord,
+    leadership_confirmed,
+    leadership_current,
+)
 from pinnace.client.leaderelection_testing import MemoryLeaseLock
 from pinnace.machinery.timeutil import FakeClock
-from tests.waiting import wait_until
+from tests.waiting import stays_async, wait_until
 
 # A leader stops within RENEW_DEADLINE of failing to renew; the others take
 # over only LEASE after its last renewal: the gap between the two is what
@@ -344,3 +349,50 @@ def test_rejects_bad_settings(identity: str, lease: float, renew: float, retry: 
             renew_deadline=renew,
             retry_period=retry,
         )
+
+
+async def test_work_of_a_leader_whose_renewal_is_overdue_waits_for_the_next() -> None:
+    """A leader's work (the leading task and the tasks it starts) sees
+    ``leadership_current()`` False once the last renewal is older than the
+    renew deadline, as after a SIGSTOP, and ``leadership_confirmed()`` waits
+    for the next renewal; work outside any leader is never held."""
+    clocks = FakeClock(EPOCH, monotonic=100.0)
+    lock = MemoryLeaseLock()
+    seen: list[bool] = []
+    jumped, confirmed = asyncio.Event(), asyncio.Event()
+
+    async def lead() -> None:
+        seen.append(leadership_current())
+        await jumped.wait()
+        seen.append(leadership_current())
+        await leadership_confirmed()
+        confirmed.set()
+        await asyncio.Event().wait()
+
+    elector = LeaderElector(
+        lock,
+        "a",
+        lease_duration=5.0,
+        renew_deadline=2.0,  # real time too: the renewal loop gives up after it
+        retry_period=RETRY,
+        on_started_leading=lead,
+        clock=clocks.monotonic,
+        wall_clock=clocks.now,
+    )
+    task = asyncio.create_task(elector.run())
+    try:
+        await wait_until(lambda: seen == [True], 2, "leading, renewed")
+        assert leadership_current()  # the test itself is no leader's work
+        lock.fail = ConnectionError("the apiserver is away")  # renewals fail from now
+        clocks.advance(2.5)  # and the last one is older than the renew deadline
+        jumped.set()
+        await wait_until(lambda: len(seen) == 2, 2, "looked again")
+        assert seen[1] is False
+        # While renewals keep failing the work waits (the loop retries every 0.05 s).
+        await stays_async(lambda: not confirmed.is_set(), 0.3, "work held back")
+        lock.fail = None
+        await wait_until(confirmed.is_set, 1.5, "work goes on after the next renewal")
+        assert elector.is_leader()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

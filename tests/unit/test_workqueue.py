@@ -10,6 +10,7 @@ from collections.abc import Hashable
 import pytest
 from prometheus_client import CollectorRegistry
 
+from pinnace.client import workqueue
 from pinnace.client.workqueue import (
     BucketRateLimiter,
     DelayingQueue,
@@ -23,7 +24,7 @@ from pinnace.client.workqueue import (
     run_workers,
 )
 from pinnace.machinery.timeutil import FakeClock
-from tests.waiting import wait_until
+from tests.waiting import stays_async, wait_until
 
 
 async def get_now(queue: WorkQueue) -> Hashable:
@@ -507,3 +508,27 @@ async def test_prometheus_metrics() -> None:
 def test_metrics_need_a_queue_name() -> None:
     with pytest.raises(ValueError):
         WorkQueue(metrics=PrometheusWorkqueueMetrics(CollectorRegistry()))
+
+
+async def test_run_workers_wait_for_confirmed_leadership(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker syncs only once leadership is confirmed (leaderelection's
+    ``leadership_confirmed``: a leader whose renewal is overdue waits)."""
+    confirmed = asyncio.Event()
+
+    async def leadership_confirmed() -> None:
+        await confirmed.wait()
+
+    monkeypatch.setattr(workqueue, "leadership_confirmed", leadership_confirmed)
+    q = fast_queue()
+    calls: list[str] = []
+
+    async def sync(key: str) -> None:
+        calls.append(key)
+
+    workers = asyncio.create_task(run_workers(q, sync, workers=2))
+    q.add("a")
+    await stays_async(lambda: not calls, 0.1, "no sync before leadership is confirmed")
+    confirmed.set()
+    await wait_until(lambda: calls == ["a"])
+    q.shutdown()
+    await asyncio.wait_for(workers, 1.0)
