@@ -5,12 +5,19 @@ violation in words). ``INVARIANTS`` is the table the engine runs.
 
 **deployment-bounds** (Kubernetes' RollingUpdate promise, as
 deployment.md puts it: at most ``replicas + maxSurge`` pods, at least
-``replicas - maxUnavailable`` available). Pods counted: those of the
-Deployment's ReplicaSets that are active (not terminal, not being
-deleted: terminating pods are not counted, as in Kubernetes); available:
-active and Ready (the run's Deployments have minReadySeconds 0). The
-promise is about what the controllers *do* against the spec *of the
-moment*, so the check replays the history in resourceVersion order
+``replicas - maxUnavailable`` available). Counted as Kubernetes' own
+controller counts them: the surge on the ReplicaSets' ``spec.replicas``
+summed (``NewRSNewReplicas`` scales the new ReplicaSet up only while
+``GetReplicaCountForReplicaSets`` stays within the bound), availability
+on the pods (active, i.e. neither terminal nor being deleted, and Ready;
+the run's Deployments have minReadySeconds 0). Pods themselves may
+outnumber that sum for the moment between a ReplicaSet being scaled down
+and its controller marking a pod for deletion (seen: a new ReplicaSet
+scaled up in those 40 ms, six pods for a bound of five), which
+Kubernetes allows too; a ReplicaSet that makes pods beyond its spec is
+the replicaset-creations invariant's. The promise is about what the
+controllers *do* against the spec *of the moment*, so the check replays
+the history in resourceVersion order
 (timeline.py) and, for each Deployment, checks every state inside a
 window:
 
@@ -41,6 +48,12 @@ window. The alternative, checking every state against the spec of the
 moment, would flag every scale-down in the instant before the
 controllers react; checking only whole windows of an unchanged spec
 would skip rollouts started by the same operation.
+
+**replicaset-creations**: a ReplicaSet's controller never creates a pod
+while the ReplicaSet already has ``spec.replicas`` active pods (a second
+leader acting on a stale cache would), unless its ``spec.replicas`` was
+lowered less than ``SCALE_DOWN_RACE`` seconds before (a create decided
+just before the scale-down, which Kubernetes allows and then undoes).
 
 **statefulset-identity**: no sample of the node's processes (taken every
 ``SAMPLE_INTERVAL`` by the recorder) shows processes of two different pod
@@ -157,22 +170,29 @@ def _all_nodes_up(world: World) -> bool:
     )
 
 
-def _deployment_counts(world: World) -> dict[str, tuple[int, int]]:
-    """Deployment uid → (active pods, available pods) of its ReplicaSets."""
+def _owned_by(obj: Any, kind: str) -> str | None:
+    ref = controller_ref(obj)
+    return ref.uid if ref is not None and ref.kind == kind else None
+
+
+def _deployment_counts(world: World) -> dict[str, tuple[int, int, int]]:
+    """Deployment uid → (its ReplicaSets' spec.replicas summed, its active
+    pods, its available pods)."""
     rs_owner = {}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for uid, rs in world.of("replicasets").items():
-        ref = controller_ref(rs)
-        if ref is not None and ref.kind == "Deployment":
-            rs_owner[uid] = ref.uid
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        owner = _owned_by(rs, "Deployment")
+        if owner is not None:
+            rs_owner[uid] = owner
+            counts[owner][0] += rs.spec.replicas
     for pod in world.of("pods").values():
-        ref = controller_ref(pod)
-        owner = rs_owner.get(ref.uid) if ref is not None else None
+        rs = _owned_by(pod, "ReplicaSet")
+        owner = rs_owner.get(rs) if rs is not None else None
         if owner is None or not is_pod_active(pod):
             continue
-        counts[owner][0] += 1
-        counts[owner][1] += is_pod_ready(pod)
-    return {uid: (c[0], c[1]) for uid, c in counts.items()}
+        counts[owner][1] += 1
+        counts[owner][2] += is_pod_ready(pod)
+    return {uid: (c[0], c[1], c[2]) for uid, c in counts.items()}
 
 
 def deployment_bounds(history: History, final: FinalState) -> Verdict:
@@ -192,24 +212,58 @@ def deployment_bounds(history: History, final: FinalState) -> Verdict:
                 continue
             if down:  # availability is the node controller's business now
                 w.lower = w.under = False
-            active, available = counts.get(uid, (0, 0))
+            total, active, available = counts.get(uid, (0, 0, 0))
             high, low = bounds[0] + bounds[1], bounds[0] - bounds[2]
             tally.checks += 1
             name = d.metadata.name
-            if w.upper and active > high and not w.over:
+            if w.upper and total > high and not w.over:
                 tally.violations.append(
-                    f"deployment {name}: {active} pods > replicas {bounds[0]} + maxSurge "
-                    f"{bounds[1]} ({_when(ev)})"
+                    f"deployment {name}: its ReplicaSets ask for {total} pods ({active} active) "
+                    f"> replicas {bounds[0]} + maxSurge {bounds[1]} ({_when(ev)})"
                 )
             if w.lower and available < low and not w.under:
                 tally.violations.append(
                     f"deployment {name}: {available} available < replicas {bounds[0]} - "
                     f"maxUnavailable {bounds[2]} ({_when(ev)})"
                 )
-            w.over, w.under = w.upper and active > high, w.lower and available < low
-            w.upper = w.upper or active <= high
+            w.over, w.under = w.upper and total > high, w.lower and available < low
+            w.upper = w.upper or total <= high
             w.lower = not down and (w.lower or available >= low)
     return tally.verdict("deployment-bounds")
+
+
+# ---- replicaset-creations ----------------------------------------------------------------
+
+SCALE_DOWN_RACE = 2.0  # seconds: a create decided before a scale-down may land after it
+
+
+def replicaset_creations(history: History, final: FinalState) -> Verdict:
+    tally = _Tally()
+    lowered: dict[str, float] = {}  # ReplicaSet uid → when its spec.replicas last went down
+    specs: dict[str, int] = {}
+    for ev, world in replay(history):
+        for rs in (ev.objects if ev.is_list else (ev.obj,)) if ev.resource == "replicasets" else ():
+            uid, replicas = rs.metadata.uid, rs.spec.replicas
+            if replicas < specs.get(uid, replicas):
+                lowered[uid] = ev.at
+            specs[uid] = replicas
+        if ev.resource != "pods" or ev.type != "ADDED" or not world.known("replicasets"):
+            continue
+        rs_uid = _owned_by(ev.obj, "ReplicaSet")
+        rs = world.of("replicasets").get(rs_uid) if rs_uid is not None else None
+        if rs is None:
+            continue
+        tally.checks += 1
+        active = sum(
+            _owned_by(p, "ReplicaSet") == rs_uid and is_pod_active(p)
+            for p in world.of("pods").values()
+        )
+        if active > rs.spec.replicas and ev.at - lowered.get(rs_uid, -1e9) >= SCALE_DOWN_RACE:
+            tally.violations.append(
+                f"replicaset {rs.metadata.name}: pod {ev.obj.metadata.name} made {active} "
+                f"active pods for spec.replicas {rs.spec.replicas} ({_when(ev)})"
+            )
+    return tally.verdict("replicaset-creations")
 
 
 # ---- statefulset-identity ------------------------------------------------------------
@@ -458,6 +512,7 @@ Check = Callable[[History, FinalState], Verdict]
 INVARIANTS: tuple[Check, ...] = (
     converged,
     deployment_bounds,
+    replicaset_creations,
     node_verdicts,
     statefulset_identity,
     job_counting,

@@ -33,25 +33,46 @@ def _story(story: Story) -> tuple[History, FinalState]:
 
 
 # ---- deployment-bounds ---------------------------------------------------------------------
-# web: replicas 2, maxSurge 1, maxUnavailable 0 (at most 3 pods, at least 2 available).
+# web: replicas 2, maxSurge 1, maxUnavailable 0: its ReplicaSets may ask for
+# 3 pods at most, and 2 must stay available.
 WEB = deployment("web", 2, 1, 0)
-OLD, NEW = replica_set("web-old", WEB), replica_set("web-new", WEB)
+OLD, NEW = replica_set("web-old", WEB, 2), replica_set("web-new", WEB, 0)
 A, B, C, D = (pod(f"web-old-{x}", OLD) for x in "abcd")
 N1_, N2_ = (pod(f"web-new-{x}", NEW) for x in "ab")
+
+
+def scaled(rs: object, replicas: int) -> object:
+    return replica_set(rs.metadata.name, WEB, replicas)  # type: ignore[attr-defined]
 
 
 def _settled() -> Story:
     return Story().world(nodes=(N1,), deployments=(WEB,), replicasets=(OLD, NEW), pods=(A, B))
 
 
+def _then(history: History) -> Story:
+    s = Story()
+    s.history, s.rv = history, history.events[-1].rv
+    return s
+
+
 def rollout_within_bounds() -> tuple[History, FinalState]:
-    s = _settled().added("pods", pod("web-new-a", NEW, ready=False)).modified("pods", N1_)
-    s.modified("pods", pod("web-old-a", OLD, deleting=True)).added("pods", N2_)
+    s = _settled().modified("replicasets", scaled(NEW, 1))  # asks for 3
+    s.added("pods", pod("web-new-a", NEW, ready=False)).modified("pods", N1_)
+    s.modified("replicasets", scaled(OLD, 1)).modified("pods", pod("web-old-a", OLD, deleting=True))
+    s.modified("replicasets", scaled(NEW, 2)).added("pods", N2_)
+    s.modified("replicasets", scaled(OLD, 0))
     return _story(s.modified("pods", pod("web-old-b", OLD, deleting=True)))
 
 
+def pods_outnumber_the_spec_for_a_moment() -> tuple[History, FinalState]:
+    s = _settled().modified("replicasets", scaled(NEW, 1)).added("pods", N1_)
+    s.modified("replicasets", scaled(OLD, 1)).modified("replicasets", scaled(NEW, 2))
+    s.added("pods", N2_)  # 4 pods while the old ReplicaSet has yet to delete one: allowed
+    return _story(s.modified("pods", pod("web-old-a", OLD, deleting=True)))
+
+
 def surge_exceeded() -> tuple[History, FinalState]:
-    return _story(_settled().added("pods", N1_).added("pods", N2_))  # 4 pods > 2 + 1
+    return _story(_settled().modified("replicasets", scaled(NEW, 2)))  # 2 + 2 > 2 + 1
 
 
 def availability_dropped() -> tuple[History, FinalState]:
@@ -60,18 +81,17 @@ def availability_dropped() -> tuple[History, FinalState]:
 
 def scale_down_surplus_is_not_a_surge() -> tuple[History, FinalState]:
     big = deployment("web", 4, 1, 0)
-    s = Story().world(nodes=(N1,), deployments=(big,), replicasets=(OLD, NEW), pods=(A, B, C, D))
-    s.modified("deployments", WEB)  # scaled to 2: 4 pods > 3 until the surplus is deleted
-    s.modified("pods", pod("web-old-c", OLD, deleting=True))
-    s.modified("pods", pod("web-old-d", OLD, deleting=True))
-    return _story(s.added("pods", N1_))  # 3 again, armed: fine
+    s = Story().world(
+        nodes=(N1,), deployments=(big,), replicasets=(scaled(OLD, 4), NEW), pods=(A, B, C, D)
+    )
+    s.modified("deployments", WEB)  # scaled to 2: 4 asked for > 3 until the old RS shrinks
+    s.modified("replicasets", scaled(OLD, 2))
+    return _story(s.modified("replicasets", scaled(NEW, 1)))  # 3: armed, fine
 
 
 def surge_after_scale_down_settled() -> tuple[History, FinalState]:
     history, _ = scale_down_surplus_is_not_a_surge()
-    s = Story()
-    s.history, s.rv = history, history.events[-1].rv
-    return _story(s.added("pods", N2_))  # 4 > 3 once the window was armed
+    return _story(_then(history).modified("replicasets", scaled(NEW, 2)))  # 4 > 3, armed
 
 
 def scale_up_is_not_unavailability() -> tuple[History, FinalState]:
@@ -89,9 +109,7 @@ def node_down_suspends_the_window() -> tuple[History, FinalState]:
 
 def drop_after_node_recovery() -> tuple[History, FinalState]:
     history, _ = node_down_suspends_the_window()
-    s = Story()
-    s.history, s.rv = history, history.events[-1].rv
-    return _story(s.modified("pods", pod("web-old-b", OLD, ready=False)))
+    return _story(_then(history).modified("pods", pod("web-old-b", OLD, ready=False)))
 
 
 def node_controller_verdict_after_recovery() -> tuple[History, FinalState]:
@@ -102,14 +120,32 @@ def node_controller_verdict_after_recovery() -> tuple[History, FinalState]:
 
 def drop_after_the_verdict_was_undone() -> tuple[History, FinalState]:
     history, _ = node_controller_verdict_after_recovery()
-    s = Story()
-    s.history, s.rv = history, history.events[-1].rv
-    return _story(s.modified("pods", pod("web-old-b", OLD, ready=False)))
+    return _story(_then(history).modified("pods", pod("web-old-b", OLD, ready=False)))
 
 
 def surge_while_a_node_is_down() -> tuple[History, FinalState]:
-    s = _settled().modified("nodes", N1_DOWN).added("pods", N1_)
-    return _story(s.added("pods", N2_))  # 4 > 3: the node being down excuses no surge
+    s = _settled().modified("nodes", N1_DOWN)
+    return _story(s.modified("replicasets", scaled(NEW, 2)))  # a node down excuses no surge
+
+
+# ---- replicaset-creations ---------------------------------------------------------------------
+
+
+def _replica_set_story() -> Story:
+    return Story().world(nodes=(N1,), deployments=(WEB,), replicasets=(OLD,), pods=(A,))
+
+
+def creation_within_spec() -> tuple[History, FinalState]:
+    return _story(_replica_set_story().added("pods", B))  # 2 of 2
+
+
+def creation_beyond_spec() -> tuple[History, FinalState]:
+    return _story(_replica_set_story().added("pods", B).added("pods", C))  # 3 of 2
+
+
+def creation_racing_a_scale_down() -> tuple[History, FinalState]:
+    s = _replica_set_story().modified("replicasets", scaled(OLD, 1))
+    return _story(s.added("pods", B))  # decided before the scale-down, landed after
 
 
 def relist_gap_restarts_the_window() -> tuple[History, FinalState]:
@@ -315,6 +351,10 @@ def cache_unreadable() -> tuple[History, FinalState]:
 CASES = [
     # (invariant, case, violations expected)
     (invariants.deployment_bounds, rollout_within_bounds, 0),
+    (invariants.deployment_bounds, pods_outnumber_the_spec_for_a_moment, 0),
+    (invariants.replicaset_creations, creation_within_spec, 0),
+    (invariants.replicaset_creations, creation_beyond_spec, 1),
+    (invariants.replicaset_creations, creation_racing_a_scale_down, 0),
     (invariants.deployment_bounds, surge_exceeded, 1),
     (invariants.deployment_bounds, availability_dropped, 1),
     (invariants.deployment_bounds, scale_down_surplus_is_not_a_surge, 0),
