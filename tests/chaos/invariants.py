@@ -53,7 +53,13 @@ would skip rollouts started by the same operation.
 while the ReplicaSet already has ``spec.replicas`` active pods (a second
 leader acting on a stale cache would), unless its ``spec.replicas`` was
 lowered less than ``SCALE_DOWN_RACE`` seconds before (a create decided
-just before the scale-down, which Kubernetes allows and then undoes).
+just before the scale-down, which Kubernetes allows and then undoes), or
+an apiserver or etcd fault was on (or had ended less than
+``SCALE_DOWN_RACE`` seconds before): a create whose answer was lost
+(its apiserver died mid-call, etcd timed out after committing) is, as in
+Kubernetes' ReplicaSet controller, counted as not made and made again,
+and the surplus deleted once seen (the chaos suite saw exactly that on
+an apiserver kill).
 
 **statefulset-identity**: no sample of the node's processes (taken every
 ``SAMPLE_INTERVAL`` by the recorder) shows processes of two different pod
@@ -258,7 +264,11 @@ def replicaset_creations(history: History, final: FinalState) -> Verdict:
             _owned_by(p, "ReplicaSet") == rs_uid and is_pod_active(p)
             for p in world.of("pods").values()
         )
-        if active > rs.spec.replicas and ev.at - lowered.get(rs_uid, -1e9) >= SCALE_DOWN_RACE:
+        if (
+            active > rs.spec.replicas
+            and ev.at - lowered.get(rs_uid, -1e9) >= SCALE_DOWN_RACE
+            and not _fault_near(ev.at, history.faults, CONTROL_PLANE_FAULTS, SCALE_DOWN_RACE)
+        ):
             tally.violations.append(
                 f"replicaset {rs.metadata.name}: pod {ev.obj.metadata.name} made {active} "
                 f"active pods for spec.replicas {rs.spec.replicas} ({_when(ev)})"
@@ -380,15 +390,21 @@ NODE_FAULTS = ("kill kubelet", "pause kubelet", "partition node")
 CONTROL_PLANE_FAULTS = ("kill apiserver", "pause apiserver", "kill etcd", "pause etcd")
 
 
+def _fault_near(
+    at: float, faults: Iterable[FaultRecord], kinds: Iterable[str], margin: float, *targets: str
+) -> bool:
+    """Whether a fault of one of ``kinds`` (on one of ``targets``, if given)
+    was on at ``at``, or had ended less than ``margin`` seconds before."""
+    return any(
+        f.kind in kinds and f.start <= at <= f.end + margin and (not targets or f.target in targets)
+        for f in faults
+    )
+
+
 def _excused(node: str, at: float, faults: Iterable[FaultRecord]) -> bool:
-    for f in faults:
-        if not f.start <= at <= f.end + VERDICT_MARGIN:
-            continue
-        if f.kind in CONTROL_PLANE_FAULTS:
-            return True
-        if f.kind in NODE_FAULTS and f.target in (node, f"kubelet-{node}"):
-            return True
-    return False
+    return _fault_near(at, faults, CONTROL_PLANE_FAULTS, VERDICT_MARGIN) or _fault_near(
+        at, faults, NODE_FAULTS, VERDICT_MARGIN, node, f"kubelet-{node}"
+    )
 
 
 def node_verdicts(history: History, final: FinalState) -> Verdict:

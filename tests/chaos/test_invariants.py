@@ -143,6 +143,18 @@ def creation_beyond_spec() -> tuple[History, FinalState]:
     return _story(_replica_set_story().added("pods", B).added("pods", C))  # 3 of 2
 
 
+def creation_beyond_spec_as_an_apiserver_died() -> tuple[History, FinalState]:
+    history, final = creation_beyond_spec()
+    history.faults.append(FaultRecord("kill apiserver", "apiserver", 1.0, 5.5))
+    return history, final  # the lost answer of the first create: made again
+
+
+def creation_beyond_spec_as_a_controller_manager_resumed() -> tuple[History, FinalState]:
+    history, final = creation_beyond_spec()
+    history.faults.append(FaultRecord("pause controller-manager", "controller-manager", 1.0, 5.5))
+    return history, final
+
+
 def creation_racing_a_scale_down() -> tuple[History, FinalState]:
     s = _replica_set_story().modified("replicasets", scaled(OLD, 1))
     return _story(s.added("pods", B))  # decided before the scale-down, landed after
@@ -355,6 +367,8 @@ CASES = [
     (invariants.replicaset_creations, creation_within_spec, 0),
     (invariants.replicaset_creations, creation_beyond_spec, 1),
     (invariants.replicaset_creations, creation_racing_a_scale_down, 0),
+    (invariants.replicaset_creations, creation_beyond_spec_as_an_apiserver_died, 0),
+    (invariants.replicaset_creations, creation_beyond_spec_as_a_controller_manager_resumed, 1),
     (invariants.deployment_bounds, surge_exceeded, 1),
     (invariants.deployment_bounds, availability_dropped, 1),
     (invariants.deployment_bounds, scale_down_surplus_is_not_a_surge, 0),
