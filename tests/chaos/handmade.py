@@ -54,7 +54,10 @@ def deployment(
     unavailable: int | str = 0,
     *,
     generation: int = 1,
+    observed: int | None = None,
 ) -> Any:
+    """A RollingUpdate Deployment; ``observed``: its status.observedGeneration
+    (default: its generation, the controller caught up)."""
     return codec.from_dict(
         deployment_pb2.Deployment,
         {
@@ -66,14 +69,21 @@ def deployment(
                     "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable},
                 },
             },
+            "status": {"observedGeneration": generation if observed is None else observed},
         },
     )
 
 
-def replica_set(name: str, owner: Any, replicas: int = 0) -> Any:
+def replica_set(
+    name: str, owner: Any, replicas: int = 0, *, generation: int = 1, observed: int | None = None
+) -> Any:
     return codec.from_dict(
         replicaset_pb2.ReplicaSet,
-        {"metadata": _meta(name, f"uid-{name}", owner), "spec": {"replicas": replicas}},
+        {
+            "metadata": {**_meta(name, f"uid-{name}", owner), "generation": generation},
+            "spec": {"replicas": replicas},
+            "status": {"observedGeneration": generation if observed is None else observed},
+        },
     )
 
 

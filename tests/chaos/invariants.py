@@ -35,8 +35,13 @@ window:
   kubelet writes the two together, the node controller's
   MarkPodsNotReady only the first, and its writes may land after the
   node is Ready again);
-* a bound is armed once it holds inside the window, and from then on it
-  must keep holding until the window ends.
+* a bound is armed once it holds inside the window while the controllers
+  have caught up with the spec (the Deployment's and each of its
+  ReplicaSets' status.observedGeneration at their generation), and from
+  then on it must keep holding until the window ends. Until they have
+  caught up, what lands may have been decided under the previous spec (a
+  scale from 2 to 1 and straight back to 2: the ReplicaSet controller's
+  delete for 1 lands after the Deployment asks for 2 again).
 
 So a template change (a rollout) never ends a window — the rollout is
 what the bounds are for — while after a scale from 2 to 4 the lower bound
@@ -181,24 +186,37 @@ def _owned_by(obj: Any, kind: str) -> str | None:
     return ref.uid if ref is not None and ref.kind == kind else None
 
 
-def _deployment_counts(world: World) -> dict[str, tuple[int, int, int]]:
-    """Deployment uid → (its ReplicaSets' spec.replicas summed, its active
-    pods, its available pods)."""
+@dataclass
+class _Counts:
+    """One Deployment at one moment, as the bounds check reads it."""
+
+    asked: int = 0  # its ReplicaSets' spec.replicas summed
+    active: int = 0  # its active pods
+    available: int = 0  # its active, Ready pods
+    caught_up: bool = True  # it and its ReplicaSets observed their generation
+
+
+def _caught_up(obj: Any) -> bool:
+    return bool(obj.status.observed_generation >= obj.metadata.generation)
+
+
+def _deployment_counts(world: World) -> dict[str, _Counts]:
+    """Deployment uid → what the bounds check reads of it."""
+    counts = {uid: _Counts(caught_up=_caught_up(d)) for uid, d in world.of("deployments").items()}
     rs_owner = {}
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for uid, rs in world.of("replicasets").items():
         owner = _owned_by(rs, "Deployment")
-        if owner is not None:
-            rs_owner[uid] = owner
-            counts[owner][0] += rs.spec.replicas
+        if owner in counts:
+            rs_owner[uid] = counts[owner]
+            counts[owner].asked += rs.spec.replicas
+            counts[owner].caught_up &= _caught_up(rs)
     for pod in world.of("pods").values():
         rs = _owned_by(pod, "ReplicaSet")
-        owner = rs_owner.get(rs) if rs is not None else None
-        if owner is None or not is_pod_active(pod):
-            continue
-        counts[owner][1] += 1
-        counts[owner][2] += is_pod_ready(pod)
-    return {uid: (c[0], c[1], c[2]) for uid, c in counts.items()}
+        c = rs_owner.get(rs) if rs is not None else None
+        if c is not None and is_pod_active(pod):
+            c.active += 1
+            c.available += is_pod_ready(pod)
+    return counts
 
 
 def deployment_bounds(history: History, final: FinalState) -> Verdict:
@@ -218,7 +236,8 @@ def deployment_bounds(history: History, final: FinalState) -> Verdict:
                 continue
             if down:  # availability is the node controller's business now
                 w.lower = w.under = False
-            total, active, available = counts.get(uid, (0, 0, 0))
+            c = counts[uid]
+            total, active, available = c.asked, c.active, c.available
             high, low = bounds[0] + bounds[1], bounds[0] - bounds[2]
             tally.checks += 1
             name = d.metadata.name
@@ -233,8 +252,8 @@ def deployment_bounds(history: History, final: FinalState) -> Verdict:
                     f"maxUnavailable {bounds[2]} ({_when(ev)})"
                 )
             w.over, w.under = w.upper and total > high, w.lower and available < low
-            w.upper = w.upper or total <= high
-            w.lower = not down and (w.lower or available >= low)
+            w.upper = w.upper or (c.caught_up and total <= high)
+            w.lower = not down and (w.lower or (c.caught_up and available >= low))
     return tally.verdict("deployment-bounds")
 
 

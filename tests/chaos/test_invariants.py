@@ -94,6 +94,22 @@ def surge_after_scale_down_settled() -> tuple[History, FinalState]:
     return _story(_then(history).modified("replicasets", scaled(NEW, 2)))  # 4 > 3, armed
 
 
+def scale_down_and_straight_back() -> tuple[History, FinalState]:
+    s = _settled().modified("deployments", deployment("web", 1, 1, 0, generation=2, observed=1))
+    s.modified("replicasets", replica_set("web-old", WEB, 1, generation=2, observed=1))
+    s.modified("deployments", deployment("web", 2, 1, 0, generation=3, observed=1))
+    s.modified("pods", pod("web-old-a", OLD, deleting=True))  # decided for 1: lands now
+    s.modified("replicasets", replica_set("web-old", WEB, 2, generation=3, observed=2))
+    s.modified("deployments", deployment("web", 2, 1, 0, generation=3))
+    s.modified("replicasets", replica_set("web-old", WEB, 2, generation=3))
+    return _story(s.added("pods", C))  # caught up, 2 available again: armed
+
+
+def drop_after_catching_up() -> tuple[History, FinalState]:
+    history, _ = scale_down_and_straight_back()
+    return _story(_then(history).modified("pods", pod("web-old-b", OLD, ready=False)))
+
+
 def scale_up_is_not_unavailability() -> tuple[History, FinalState]:
     one = deployment("web", 1, 1, 0)
     s = Story().world(nodes=(N1,), deployments=(one,), replicasets=(OLD,), pods=(A,))
@@ -374,6 +390,8 @@ CASES = [
     (invariants.deployment_bounds, scale_down_surplus_is_not_a_surge, 0),
     (invariants.deployment_bounds, surge_after_scale_down_settled, 1),
     (invariants.deployment_bounds, scale_up_is_not_unavailability, 0),
+    (invariants.deployment_bounds, scale_down_and_straight_back, 0),
+    (invariants.deployment_bounds, drop_after_catching_up, 1),
     (invariants.deployment_bounds, node_down_suspends_the_window, 0),
     (invariants.deployment_bounds, drop_after_node_recovery, 1),
     (invariants.deployment_bounds, relist_gap_restarts_the_window, 0),
