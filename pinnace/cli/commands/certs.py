@@ -19,6 +19,7 @@ and kubeconfigs are 0600. Copy to each machine only what runs there.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from pathlib import Path
 
 from pinnace.machinery import pki
@@ -35,15 +36,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--rest-server", required=True, help="the Kubernetes HTTP API, https://host:port"
     )
     p.add_argument("--node", action="append", default=[], help="a kubelet's node name")
-    p.add_argument("--apiserver-ip", action="append", default=[], help="an address of an apiserver")
+    p.add_argument(
+        "--apiserver-ip",
+        action="append",
+        default=[],
+        type=_address,
+        help="an address of an apiserver",
+    )
     p.add_argument("--apiserver-dns", action="append", default=[], help="a name of an apiserver")
     p.add_argument(
         "--etcd-ip",
         action="append",
         default=[],
+        type=_address,
         help="an address of an etcd member not on an apiserver's machine",
     )
     p.set_defaults(func=certs)
+
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IP address, checked before anything is written."""
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an IPv4 or IPv6 address") from None
 
 
 def certs(args: argparse.Namespace) -> int:

@@ -72,3 +72,19 @@ def test_certs_name_etcd_members_on_other_machines(tmp_path: Path) -> None:
     assert member in ips("etcd-server") and member in ips("etcd-peer")
     assert ipaddress.ip_address("10.0.0.1") in ips("etcd-server")
     assert member not in ips("apiserver")
+
+
+@pytest.mark.parametrize("flag", ["--apiserver-ip", "--etcd-ip"])
+def test_a_bad_address_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    pki_dir = tmp_path / "pki"
+    with pytest.raises(SystemExit) as done:
+        main([
+            "certs", "--dir", str(pki_dir), "--server", "10.0.0.1:6443",
+            "--rest-server", "https://10.0.0.1:6444", flag, "10.0.0.x",
+        ])  # fmt: skip
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}" in err and "'10.0.0.x' is not an IPv4 or IPv6 address" in err
+    assert not pki_dir.exists()
