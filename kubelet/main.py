@@ -1,6 +1,9 @@
 """pinnace-kubelet: runs the pods bound to one node as local processes.
 
 pinnace-kubelet --apiserver 127.0.0.1:6443 --node-name node-1 --root-dir /var/lib/pinnace/node-1
+
+With ``--runtime hollow --nodes N --node-name-prefix hollow-`` one process
+runs N hollow nodes (hollow-000 … ; fleet.py), for scale tests.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from kubelet.app import Kubelet
 from kubelet.context import Config
+from kubelet.fleet import HollowFleet, fleet_node_names
 from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
 from kubelet.network import NetworkUnavailable
 from pinnace.machinery.flags import (
@@ -92,7 +96,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="require client certificates of this CA on --listen; only system:masters is served",
     )
-    p.add_argument("--node-name", required=True, help="the Node this kubelet registers and serves")
+    p.add_argument(
+        "--node-name", default="", help="the Node this kubelet registers and serves (one node)"
+    )
+    p.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="with --runtime hollow and --node-name-prefix: how many hollow nodes this "
+        "process runs (default %(default)s)",
+    )
+    p.add_argument(
+        "--node-name-prefix",
+        default="",
+        help="run --nodes hollow nodes named <prefix>0 … <prefix><N-1> (zero-padded), "
+        "instead of one --node-name",
+    )
     p.add_argument(
         "--root-dir", required=True, type=Path, help="where pod directories, logs and state live"
     )
@@ -245,12 +264,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("need 0 < --crashloop-backoff-base <= --crashloop-backoff-max")
     if args.sync_retry_base <= 0 or args.sync_retry_max < args.sync_retry_base:
         p.error("need 0 < --sync-retry-base <= --sync-retry-max")
+    error = check_node_flags(args)
+    if error:
+        p.error(error)
     return args
+
+
+def check_node_flags(args: argparse.Namespace) -> str:
+    """What is wrong with the flags that name the node(s), or ""."""
+    if args.node_name and args.node_name_prefix:
+        return "give --node-name (one node) or --node-name-prefix (a hollow fleet), not both"
+    if not args.node_name and not args.node_name_prefix:
+        return "--node-name is required (or --node-name-prefix with --runtime hollow)"
+    if args.nodes < 1:
+        return f"--nodes {args.nodes}: must be at least 1"
+    if args.node_name and args.nodes != 1:
+        return "--nodes needs --node-name-prefix (hollow nodes are named <prefix><index>)"
+    if args.node_name_prefix and args.runtime != "hollow":
+        return (
+            "--node-name-prefix needs --runtime hollow: one process runs many nodes only "
+            "when their containers are simulated"
+        )
+    return ""
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
-        node_name=args.node_name,
+        node_name=args.node_name or args.node_name_prefix,
         root_dir=args.root_dir,
         apiserver=[s.strip() for s in args.apiserver.split(",") if s.strip()],
         kubeconfig=Path(args.kubeconfig) if args.kubeconfig else None,
@@ -286,7 +326,13 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 async def run(args: argparse.Namespace) -> None:
-    kubelet = Kubelet(config_from_args(args), kill_pods_on_exit=args.kill_pods_on_exit)
+    config = config_from_args(args)
+    kubelet: Kubelet | HollowFleet
+    if args.node_name_prefix:
+        names = fleet_node_names(args.node_name_prefix, args.nodes)
+        kubelet = HollowFleet(config, names, kill_pods_on_exit=args.kill_pods_on_exit)
+    else:
+        kubelet = Kubelet(config, kill_pods_on_exit=args.kill_pods_on_exit)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

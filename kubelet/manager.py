@@ -1,6 +1,8 @@
 """The pods bound to this node: one PodWorker each, admission, orphans, housekeeping.
 
-The pod informer watches only ``spec.nodeName=<this node>``. Its handlers
+The pods come from a ``PodSource``: the kubelet's informer, watching only
+``spec.nodeName=<this node>``, or one node's share of a hollow fleet's
+informer (fleet.py). Its handlers
 do no I/O: they admit a new pod (pure, admission.py) and hand every object
 to its worker (the podworker package), keyed by uid, so a pod deleted and created
 again under the same name gets a new worker.
@@ -26,7 +28,9 @@ import logging
 import shutil
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 from kubelet.admission import admit
 from kubelet.context import Context
@@ -37,17 +41,41 @@ from kubelet.podworker import PodWorker
 from kubelet.runtime import Instance, Runtime
 from kubelet.volumes import cleanup_local_volumes
 from pinnace.api.core.v1 import pod_pb2
-from pinnace.client.informer import DeletedFinalStateUnknown, Informer
+from pinnace.client.informer import DeletedFinalStateUnknown
 from pinnace.machinery import wellknown
 from pinnace.machinery.podutil import is_pod_terminal
 
-__all__ = ["PodManager"]
+__all__ = ["PodManager", "PodSource", "PodStore"]
 
 log = logging.getLogger(__name__)
 
 
+class PodStore(Protocol):
+    """The cached pods of this node."""
+
+    def get_by_name(self, namespace: str, name: str) -> Any | None: ...
+
+    def list(self) -> list[Any]: ...
+
+
+class PodSource(Protocol):
+    """Where the pods bound to this node come from (an Informer, or a fleet's node view)."""
+
+    @property
+    def store(self) -> PodStore: ...
+
+    async def wait_synced(self, timeout: float | None = None) -> bool: ...
+
+    def add_handler(
+        self,
+        on_add: Callable[[Any], None] | None = None,
+        on_update: Callable[[Any, Any], None] | None = None,
+        on_delete: Callable[[Any], None] | None = None,
+    ) -> Any: ...
+
+
 class PodManager:
-    def __init__(self, ctx: Context, informer: Informer) -> None:
+    def __init__(self, ctx: Context, informer: PodSource) -> None:
         self.ctx = ctx
         self.informer = informer
         self.workers: dict[str, PodWorker] = {}

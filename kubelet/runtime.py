@@ -73,7 +73,7 @@ import logging
 import os
 import shutil
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,6 +140,8 @@ class LaunchSpec:
     netns: str = ""  # the pod's network namespace ("" = the host's)
     user: Sequence[str] = ()  # the command's prefix that switches user (security.py)
     limits: Limits = field(default_factory=Limits)  # resources.limits (cgroups.py)
+    # The pod's annotations (the hollow runtime's exit instructions, hollow.py).
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,9 @@ class Runtime(Protocol):
     """What the pod workers need from a runtime."""
 
     name: str
+    # Whether a container needs a command (False: the hollow runtime runs
+    # nothing, so a container that names only an image runs too).
+    needs_command: bool
 
     def start(self, spec: LaunchSpec) -> Instance: ...
 
@@ -335,6 +340,7 @@ class ProcessRuntime:
     through ``cgroups`` (an empty Cgroups: the rlimit fallback)."""
 
     name = "process"
+    needs_command = True
 
     def __init__(self, cgroups: Cgroups | None = None) -> None:
         self.cgroups = cgroups or Cgroups()

@@ -110,7 +110,11 @@ async def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
     ctr = cs.spec
     try:
         environment = ps.build_environment(cs)
-        argv = envmod.command_line(ctr, environment.env)
+        argv = (
+            envmod.command_line(ctr, environment.env)
+            if ps.ctx.runtime.needs_command or ctr.command
+            else []
+        )
         await asyncio.to_thread(make_workdir, ps.paths.dir, environment.workdir, pod_group(pod))
     except (envmod.ConfigError, OSError) as e:
         if cs.waiting is None or cs.waiting.message != str(e):
@@ -130,6 +134,7 @@ async def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:
         netns=environment.netns,
         user=environment.user_prefix,
         limits=limits_of(ctr),
+        annotations=dict(pod.metadata.annotations),
     )
     if attempt == 0:
         ps.event("Normal", "Pulled", f'Container image "{ctr.image}" already present on machine')

@@ -18,11 +18,13 @@ from pinnace.localcluster.etcd import EtcdTLS
 from pinnace.machinery import pki
 from pinnace.machinery.kubeconfig import write_identity_kubeconfig
 
-__all__ = ["KUBECONFIGS_DIR", "KUBECONFIG_FILE", "PKI_DIR", "Identities"]
+__all__ = ["HOLLOW_NODES", "KUBECONFIGS_DIR", "KUBECONFIG_FILE", "PKI_DIR", "Identities"]
 
 PKI_DIR = "pki"
 KUBECONFIG_FILE = "kubeconfig"
 KUBECONFIGS_DIR = "kubeconfigs"
+# The name of a hollow fleet's serving pair (hollow_nodes_flags).
+HOLLOW_NODES = "hollow-nodes"
 
 
 class Identities:
@@ -82,6 +84,20 @@ class Identities:
         serving = self.pki.kubelet_serving(node)
         return [
             *("--kubeconfig", str(self.kubelet_kubeconfig(node))),
+            *("--tls-cert-file", str(serving.cert)),
+            *("--tls-private-key-file", str(serving.key)),
+            *("--client-ca-file", str(self.pki.ca.cert)),
+        ]
+
+    def hollow_nodes_flags(self) -> list[str]:
+        """The flags of a hollow fleet (``pinnace-kubelet --nodes N``): it acts
+        for many nodes, which no node's identity may (the Node authorizer),
+        so it runs as the admin; its endpoint's HTTPS pair is a node pair
+        named ``hollow-nodes``."""
+        pki.ensure_node_pairs(self.pki.dir, pki.ensure_ca(self.pki.dir), HOLLOW_NODES)
+        serving = self.pki.kubelet_serving(HOLLOW_NODES)
+        return [
+            *("--kubeconfig", str(self.kubeconfig)),
             *("--tls-cert-file", str(serving.cert)),
             *("--tls-private-key-file", str(serving.key)),
             *("--client-ca-file", str(self.pki.ca.cert)),

@@ -160,3 +160,11 @@ SERVICE_TYPE_EXTERNAL_NAME = "ExternalName"
 ANNOTATION_POD_NETWORK = "pinnace.io/pod-network"
 POD_NETWORK_BRIDGE = "bridge"
 POD_NETWORK_HOST = "host"
+
+# ---- hollow nodes (Pinnace's own; kubelet/hollow.py) --------------------------------
+# On a pod run by a hollow kubelet: each of its containers exits with this
+# code (0-255) once it has run for ANNOTATION_HOLLOW_EXIT_AFTER seconds
+# (default 0), so Jobs complete on hollow nodes. Without either, a hollow
+# container runs until it is stopped.
+ANNOTATION_HOLLOW_EXIT_CODE = "pinnace.io/hollow-exit-code"
+ANNOTATION_HOLLOW_EXIT_AFTER = "pinnace.io/hollow-exit-after"

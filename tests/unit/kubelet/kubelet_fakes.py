@@ -20,6 +20,7 @@ class FakeRuntime:
     """Containers that run until ``exit(instance, code)``; nothing is spawned."""
 
     name = "fake"
+    needs_command = True
 
     def __init__(self) -> None:
         self.started: list[LaunchSpec] = []
