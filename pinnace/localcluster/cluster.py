@@ -42,6 +42,11 @@ PID_FILE = "up.pid"
 
 
 DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
+HOLLOW_PREFIX = "hollow-"
+# The hollow fleet's component name, and how much longer a start may take
+# per hollow node (1,000 nodes: 60 s more) than the timeout given.
+HOLLOW_COMPONENT = "hollow-nodes"
+HOLLOW_START_PER_NODE = 0.06
 DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
 
 
@@ -65,6 +70,9 @@ class ClusterConfig:
     apiservers: int = 1
     controller_managers: int = 1
     schedulers: int = 1
+    # Hollow nodes (hollow-000 …), all in one kubelet process (kubelet/fleet.py):
+    # they run no containers, for scale tests of the control plane.
+    hollow_nodes: int = 0
 
 
 class ClusterConfigError(ValueError):
@@ -227,7 +235,9 @@ class LocalCluster:
                 self.skipped.append(name)
                 continue
             health = ""
-            if not name.startswith("kubelet"):
+            if name == HOLLOW_COMPONENT:
+                nodes += self.config.hollow_nodes
+            elif not name.startswith("kubelet"):
                 health = f"127.0.0.1:{free_port()}"
                 args = [*args, "--health-listen", health]
             else:
@@ -239,7 +249,8 @@ class LocalCluster:
         for comp, health in waits:
             comp.wait_serving(health, timeout)
         if nodes:
-            self._wait_nodes_ready(nodes, deadline=start + timeout)
+            slack = self.config.hollow_nodes * HOLLOW_START_PER_NODE
+            self._wait_nodes_ready(nodes, deadline=start + timeout + slack)
         log.info("cluster up in %.2fs", time.monotonic() - start)
 
     def _secure_flags(self) -> list[str]:
@@ -354,7 +365,23 @@ class LocalCluster:
                     ],
                 )
             )
+        if self.config.hollow_nodes:
+            out.append((HOLLOW_COMPONENT, "kubelet.main", self._hollow_flags()))
         return out
+
+    def _hollow_flags(self) -> list[str]:
+        """The hollow fleet: ``hollow_nodes`` nodes in one process, as the admin
+        (Identities.hollow_nodes_flags), its state under ``<data dir>/hollow-nodes``."""
+        return [
+            *("--apiserver", self.server),
+            *self.identities.hollow_nodes_flags(),
+            *("--runtime", "hollow"),
+            *("--nodes", str(self.config.hollow_nodes)),
+            *("--node-name-prefix", HOLLOW_PREFIX),
+            *("--root-dir", str(self.data_dir / HOLLOW_COMPONENT)),
+            "--kill-pods-on-exit",
+            *self.config.extra_component_flags.get(HOLLOW_COMPONENT, []),
+        ]
 
     def _proxy_table(self) -> list[str]:
         return ["--nft-table", proxy_table(self.data_dir)]

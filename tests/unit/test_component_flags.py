@@ -185,3 +185,30 @@ def test_an_etcd_healthcheck_time_must_be_above_zero(
         apiserver_args(["--etcd-servers", "127.0.0.1:1", f"{flag}={value}"])
     assert exit_.value.code == 2
     assert f"argument {flag}:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "--node-name is required"),
+        (["--node-name", "n", "--node-name-prefix", "h-"], "not both"),
+        (["--node-name-prefix", "h-", "--nodes", "3"], "needs --runtime hollow"),
+        (["--node-name-prefix", "h-", "--runtime", "hollow", "--nodes", "0"], "at least 1"),
+        (["--node-name", "n", "--nodes", "2"], "--nodes needs --node-name-prefix"),
+    ],
+    ids=["no-name", "name-and-prefix", "fleet-of-processes", "zero-nodes", "nodes-without-prefix"],
+)
+def test_kubelet_node_flags_are_checked(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        kubelet_args(["--root-dir", "/tmp/x", *argv])
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_hollow_fleet_is_parsed() -> None:
+    args = kubelet_args(
+        ["--root-dir", "/tmp/x", "--runtime", "hollow", "--nodes", "5", "--node-name-prefix", "h-"]
+    )
+    assert (args.nodes, args.node_name_prefix, args.node_name) == (5, "h-", "")

@@ -34,6 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "up", help="start a local cluster (etcd, apiserver, scheduler, kubelets, controllers)"
     )
     p.add_argument("--nodes", type=int, default=3, help="number of kubelets (node-1 ... node-N)")
+    p.add_argument(
+        "--hollow-nodes",
+        type=int,
+        default=0,
+        help="also run this many hollow nodes (hollow-000 …: simulated, no containers; "
+        "all in one process) for scale tests (default %(default)s)",
+    )
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     p.add_argument("--port", type=int, default=6443, help="apiserver gRPC port on 127.0.0.1")
     p.add_argument(
@@ -89,6 +96,9 @@ def up(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.hollow_nodes < 0:
+        print(f"error: --hollow-nodes {args.hollow_nodes}: must be 0 or more", file=sys.stderr)
+        return 2
     if args.rest_port == args.port:
         print(f"error: --port and --rest-port are both {args.port}", file=sys.stderr)
         return 2
@@ -105,6 +115,7 @@ def up(args: argparse.Namespace) -> int:
             apiservers=args.apiservers,
             controller_managers=args.controller_managers,
             schedulers=args.schedulers,
+            hollow_nodes=args.hollow_nodes,
         )
     )
     stop = {"now": False}
@@ -171,6 +182,7 @@ def _detach(args: argparse.Namespace, data_dir: Path) -> int:
         "up",
         "--nodes",
         str(args.nodes),
+        *("--hollow-nodes", str(args.hollow_nodes)),
         "--data-dir",
         str(data_dir),
         "--port",

@@ -232,3 +232,73 @@ def test_down_after_a_crash_removes_what_the_cluster_left(tmp_path: Path) -> Non
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         cleanup_network(data)  # also when the test failed before `down` did it
+
+
+HOLLOW_MANIFEST = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 60
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: batch}
+spec:
+  completions: 4
+  parallelism: 4
+  template:
+    metadata:
+      annotations: {pinnace.io/hollow-exit-code: "0", pinnace.io/hollow-exit-after: "0.5"}
+    spec:
+      restartPolicy: Never
+      containers: [{name: work, image: busybox}]
+"""
+
+
+def test_up_with_hollow_nodes(tmp_path: Path) -> None:
+    """`pinnace up --nodes 0 --hollow-nodes 40`: 40 simulated nodes in one
+    process take a Deployment (images only, as real manifests are) and a
+    Job whose containers exit by annotation; down stops them."""
+    data = tmp_path / "cluster"
+    port = free_port()
+    env = {**os.environ, "PINNACE_CONFIG": str(tmp_path / "config.json")}
+    manifest = tmp_path / "hollow.yaml"
+    manifest.write_text(HOLLOW_MANIFEST)
+    up = ["up", "--detach", "--nodes", "0", "--hollow-nodes", "40", "--data-dir", str(data)]
+    up += ["--port", str(port), "--rest-port", str(free_port())]
+    up += ["--cluster-cidr", CLUSTER_CIDR, "--service-cluster-ip-range", SERVICE_CIDR]
+    try:
+        pinnace(*up, "-f", str(manifest), env=env)
+        with Client(f"127.0.0.1:{port}", kubeconfig=data / "kubeconfig") as client:
+            names = sorted(n.metadata.name for n in client.nodes().list().items)
+            assert names == [f"hollow-{i:02d}" for i in range(40)]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                web = client.deployments("default").get("web").status
+                job = client.jobs("default").get("batch").status
+                if web.available_replicas == 60 and job.succeeded == 4:
+                    break
+                time.sleep(0.2)
+            assert (web.available_replicas, job.succeeded) == (60, 4)
+            pods = client.pods("default").list().items
+            used = {p.spec.node_name for p in pods if p.metadata.name.startswith("web-")}
+            assert len(used) > 20, "the scheduler spreads the replicas over the hollow nodes"
+        fleet = cluster_processes(data, port)
+        pinnace("down", "--data-dir", str(data), env=env)
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in fleet) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in fleet if alive(p)], "down stops the hollow nodes' process too"
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "pinnace.cli.main", "down", "--data-dir", str(data)],
+            capture_output=True,
+            timeout=60,
+            env=env,
+        )
