@@ -227,7 +227,7 @@ class ReplicaSetController(Controller):
                     kind=self.kind,
                     pod_control=self.pod_control,
                     expectations=self.expectations,
-                    related=self.related_pods(owner),
+                    related=lambda: self.related_pods(owner),
                     now=self.ctx.clock.now(),
                     burst=self.burst_replicas,
                 )

@@ -34,6 +34,7 @@ import functools
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from controllers.replicaset.util import deletion_cost
@@ -41,9 +42,9 @@ from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery.podutil import (
     is_pod_active,
     is_pod_ready,
-    less_active_by_state,
     max_container_restarts,
     parse_time,
+    phase_ordinal,
     ready_since,
 )
 
@@ -64,66 +65,113 @@ def pods_to_delete(
 def rank_for_deletion(
     pods: Sequence[pod_pb2.Pod], related: Sequence[pod_pb2.Pod], *, now: datetime | None
 ) -> list[pod_pb2.Pod]:
-    """``pods`` ordered most deletable first."""
+    """``pods`` ordered most deletable first.
+
+    What each rule compares is read from each pod once (``RankFacts``), not
+    once per comparison: a sort of 500 pods makes ~4,500 comparisons, and
+    parsing the two times of both pods in each cost ~70 us."""
     on_node = Counter(p.spec.node_name for p in related if is_pod_active(p))
-    ranked = [(p, on_node[p.spec.node_name]) for p in pods]
-
-    def compare(a: tuple[pod_pb2.Pod, int], b: tuple[pod_pb2.Pod, int]) -> int:
-        if deleted_before(a[0], a[1], b[0], b[1], now=now):
-            return -1
-        if deleted_before(b[0], b[1], a[0], a[1], now=now):
-            return 1
-        return 0
-
-    ranked.sort(key=functools.cmp_to_key(compare))
-    return [p for p, _ in ranked]
+    ranked = [RankFacts.of(p, on_node[p.spec.node_name], now=now) for p in pods]
+    ranked.sort(key=functools.cmp_to_key(_compare))
+    return [f.pod for f in ranked]
 
 
 def deleted_before(
     a: pod_pb2.Pod, rank_a: int, b: pod_pb2.Pod, rank_b: int, *, now: datetime | None
 ) -> bool:
     """Whether a is preferred for deletion over b (Kubernetes' Less)."""
-    # 1-3. unassigned < assigned; Pending < Unknown < Running; not ready < ready
-    by_state = less_active_by_state(a, b)
-    if by_state is not None:
-        return by_state
-    both_ready = is_pod_ready(a)  # the tie above: both ready or neither
-    # 4. lower deletion cost < higher
-    cost_a, cost_b = deletion_cost(a), deletion_cost(b)
-    if cost_a != cost_b:
-        return cost_a < cost_b
-    # 5. doubled up < not doubled up
-    if rank_a != rank_b:
-        return rank_a > rank_b
-    # 6. ready for less time < more time
-    if both_ready:
-        since_a, since_b = ready_since(a), ready_since(b)
-        if since_a != since_b:
-            return _newer_first(since_a, since_b, a, b, now)
-    # 7. more restarts < fewer
-    restarts_a, restarts_b = max_container_restarts(a), max_container_restarts(b)
-    if restarts_a != restarts_b:
-        return restarts_a > restarts_b
-    # 8. newer < older
-    created_a = parse_time(a.metadata.creation_timestamp)
-    created_b = parse_time(b.metadata.creation_timestamp)
-    if created_a != created_b:
-        return _newer_first(created_a, created_b, a, b, now)
-    return False
+    return RankFacts.of(a, rank_a, now=now).before(RankFacts.of(b, rank_b, now=now))
+
+
+@dataclass(frozen=True, slots=True)
+class RankFacts:
+    """What the deletion rules read of one pod, at one ``now``.
+
+    The ``*_bucket`` fields are ``_log_bucket(now, time)``, None when ``now``
+    or the time is missing (the rules then compare the times themselves)."""
+
+    pod: pod_pb2.Pod
+    rank: int
+    node_name: str
+    phase: int
+    ready: bool
+    cost: int
+    ready_since: datetime | None
+    ready_bucket: int | None
+    restarts: int
+    created: datetime | None
+    created_bucket: int | None
+
+    @classmethod
+    def of(cls, pod: pod_pb2.Pod, rank: int, *, now: datetime | None) -> RankFacts:
+        ready = is_pod_ready(pod)
+        since = ready_since(pod) if ready else None
+        created = parse_time(pod.metadata.creation_timestamp)
+        return cls(
+            pod=pod,
+            rank=rank,
+            node_name=pod.spec.node_name,
+            phase=phase_ordinal(pod),
+            ready=ready,
+            cost=deletion_cost(pod),
+            ready_since=since,
+            ready_bucket=_bucket(now, since),
+            restarts=max_container_restarts(pod),
+            created=created,
+            created_bucket=_bucket(now, created),
+        )
+
+    def before(self, b: RankFacts) -> bool:
+        """Whether this pod is preferred for deletion over b (Kubernetes' Less)."""
+        a = self
+        # 1. unassigned < assigned
+        if a.node_name != b.node_name and (not a.node_name or not b.node_name):
+            return not a.node_name
+        # 2. Pending < Unknown < Running
+        if a.phase != b.phase:
+            return a.phase < b.phase
+        # 3. not ready < ready
+        if a.ready != b.ready:
+            return not a.ready
+        # 4. lower deletion cost < higher
+        if a.cost != b.cost:
+            return a.cost < b.cost
+        # 5. doubled up < not doubled up
+        if a.rank != b.rank:
+            return a.rank > b.rank
+        # 6. ready for less time < more time (both ready, or neither)
+        if a.ready and a.ready_since != b.ready_since:
+            return _newer_first(a.ready_since, a.ready_bucket, b.ready_since, b.ready_bucket, a, b)
+        # 7. more restarts < fewer
+        if a.restarts != b.restarts:
+            return a.restarts > b.restarts
+        # 8. newer < older
+        if a.created != b.created:
+            return _newer_first(a.created, a.created_bucket, b.created, b.created_bucket, a, b)
+        return False
+
+
+def _compare(a: RankFacts, b: RankFacts) -> int:
+    if a.before(b):
+        return -1
+    if b.before(a):
+        return 1
+    return 0
 
 
 def _newer_first(
     t_a: datetime | None,
+    bucket_a: int | None,
     t_b: datetime | None,
-    a: pod_pb2.Pod,
-    b: pod_pb2.Pod,
-    now: datetime | None,
+    bucket_b: int | None,
+    a: RankFacts,
+    b: RankFacts,
 ) -> bool:
-    if now is None or t_a is None or t_b is None:
+    if bucket_a is None or bucket_b is None:
         return _after_or_zero(t_a, t_b)
-    diff = _log_bucket(now, t_a) - _log_bucket(now, t_b)
+    diff = bucket_a - bucket_b
     if diff == 0:
-        return a.metadata.uid < b.metadata.uid
+        return a.pod.metadata.uid < b.pod.metadata.uid
     return diff < 0
 
 
@@ -131,6 +179,10 @@ def _after_or_zero(t_a: datetime | None, t_b: datetime | None) -> bool:
     if t_a is None or t_b is None:
         return t_a is None
     return t_a > t_b
+
+
+def _bucket(now: datetime | None, t: datetime | None) -> int | None:
+    return None if now is None or t is None else _log_bucket(now, t)
 
 
 def _log_bucket(now: datetime, t: datetime) -> int:

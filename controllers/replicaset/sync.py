@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,13 +37,14 @@ async def manage_replicas(
     kind: ReplicaKind,
     pod_control: PodControl,
     expectations: Expectations,
-    related: Sequence[pod_pb2.Pod] = (),
+    related: Callable[[], Sequence[pod_pb2.Pod]] = tuple,
     now: datetime | None = None,
     burst: int = BURST_REPLICAS,
 ) -> None:
     """Create or delete pods so that ``owner`` has ``spec.replicas`` active
-    pods. ``pods`` are the active pods it controls; ``related`` the active
-    pods of its sibling ReplicaSets (for ranking). Raises the first failed
+    pods. ``pods`` are the active pods it controls; ``related()`` gives the
+    active pods of its sibling ReplicaSets (for ranking; called only for a
+    scale-down, as finding them walks the namespace's pods). Raises the first failed
     create batch's error, or every failed deletion as one aggregate error.
     Not to be called concurrently for the same key."""
     diff = len(pods) - desired_replicas(owner)
@@ -57,7 +58,7 @@ async def manage_replicas(
             expectations=expectations,
         )
     elif diff > 0:
-        victims = pods_to_delete(pods, related, min(diff, burst), now=now)
+        victims = pods_to_delete(pods, related(), min(diff, burst), now=now)
         await _delete(
             owner, victims, key=key, kind=kind, pod_control=pod_control, expectations=expectations
         )

@@ -95,6 +95,12 @@ def max_container_restarts(pod: pod_pb2.Pod) -> int:
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 
 
+def phase_ordinal(pod: pod_pb2.Pod) -> int:
+    """The pod's phase in the rankings' order: 0 Pending (or any other), 1
+    Unknown, 2 Running."""
+    return _PHASE_ORDINAL.get(pod.status.phase, 0)
+
+
 def less_active_by_state(a: pod_pb2.Pod, b: pod_pb2.Pod) -> bool | None:
     """The first criteria Kubernetes' pod orderings share (controller_utils.go
     ActivePods, and ActivePodsWithRanks for scale-down): unassigned before
@@ -103,8 +109,7 @@ def less_active_by_state(a: pod_pb2.Pod, b: pod_pb2.Pod) -> bool | None:
     node_a, node_b = a.spec.node_name, b.spec.node_name
     if node_a != node_b and (not node_a or not node_b):
         return not node_a
-    phase_a = _PHASE_ORDINAL.get(a.status.phase, 0)
-    phase_b = _PHASE_ORDINAL.get(b.status.phase, 0)
+    phase_a, phase_b = phase_ordinal(a), phase_ordinal(b)
     if phase_a != phase_b:
         return phase_a < phase_b
     ready_a, ready_b = is_pod_ready(a), is_pod_ready(b)
