@@ -13,6 +13,12 @@ Guarantees:
   the queue is full the event is dropped with a warning, as client-go
   does: events are for people, and losing one must not stall a controller.
 * Events are written in the order they were recorded, by one task.
+* Spam filter (client-go's EventSourceObjectSpamFilter, same defaults):
+  each involved object has a token bucket of ``SPAM_BURST`` (25) events,
+  refilled at one per ``1 / SPAM_QPS`` (300) seconds; an event recorded
+  when its object's bucket is empty is dropped (counted in ``filtered``).
+  A ReplicaSet that creates 1,000 pods gets 25 SuccessfulCreate Events, not
+  1,000, as in Kubernetes (each Event is a write to the API).
 * Aggregation (client-go's EventCorrelator in its simple form): an event
   identical to one recorded in the last 10 minutes (same involved object
   uid, type, reason and message) increments ``count`` and moves
@@ -50,8 +56,11 @@ __all__ = [
     "AGGREGATION_WINDOW",
     "NORMAL",
     "QUEUE_SIZE",
+    "SPAM_BURST",
+    "SPAM_QPS",
     "WARNING",
     "EventRecorder",
+    "SpamFilter",
     "events_for",
 ]
 
@@ -65,6 +74,8 @@ CACHE_SIZE = 4096  # identical-event records kept (least recently used are forgo
 WRITE_ATTEMPTS = 3
 WRITE_BACKOFF = 0.2
 CLUSTER_SCOPED_EVENT_NAMESPACE = "default"
+SPAM_BURST = 25  # events one object may get at once (client-go's defaultSpamBurst)
+SPAM_QPS = 1 / 300  # and then one per 5 minutes (defaultSpamQPS)
 
 R = TypeVar("R")
 
@@ -89,6 +100,47 @@ class _Pending:
     monotonic: float
 
 
+@dataclass
+class _Bucket:
+    tokens: float
+    last: float  # monotonic time tokens was computed at
+
+
+class SpamFilter:
+    """A token bucket per key (an involved object), least recently used
+    forgotten beyond ``size`` keys (client-go's EventSourceObjectSpamFilter).
+
+    With the defaults, 25 events about one object pass at once, then one
+    every 300 s: at t=0 events 1-25 pass and the 26th is dropped; at t=300
+    one more passes."""
+
+    def __init__(
+        self, *, burst: int = SPAM_BURST, qps: float = SPAM_QPS, size: int = CACHE_SIZE
+    ) -> None:
+        self.burst = burst
+        self.qps = qps
+        self.size = size
+        self._buckets: OrderedDict[tuple[str, ...], _Bucket] = OrderedDict()
+
+    def allow(self, key: tuple[str, ...], now: float) -> bool:
+        """Take a token from key's bucket at monotonic time ``now``; False
+        when it has none (the event is to be dropped)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(float(self.burst), now)
+            while len(self._buckets) > self.size:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+            elapsed = max(0.0, now - bucket.last)
+            bucket.tokens = min(float(self.burst), bucket.tokens + elapsed * self.qps)
+            bucket.last = now
+        if bucket.tokens < 1:
+            return False
+        bucket.tokens -= 1
+        return True
+
+
 class EventRecorder:
     """Writes Events for one component; see the module docstring.
 
@@ -103,6 +155,7 @@ class EventRecorder:
         *,
         queue_size: int = QUEUE_SIZE,
         clock: Clock | None = None,
+        spam_filter: SpamFilter | None = None,
     ) -> None:
         if not component:
             raise ValueError("component must not be empty")
@@ -114,7 +167,9 @@ class EventRecorder:
         self._seen: OrderedDict[tuple[str, str, str, str], _Seen] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._last_suffix = 0
-        self.dropped = 0
+        self._spam = spam_filter or SpamFilter()
+        self.dropped = 0  # events lost to a full queue
+        self.filtered = 0  # events the spam filter dropped
 
     # ---- recording -----------------------------------------------------------------
 
@@ -123,13 +178,28 @@ class EventRecorder:
         "Normal" or "Warning"). Returns at once."""
         if type not in (NORMAL, WARNING):
             raise ValueError(f'event type must be "Normal" or "Warning", got {type!r}')
+        ref = _reference(obj)
+        monotonic = self._clock.monotonic()
+        spam_key = (ref.kind, ref.namespace, ref.name, ref.uid, ref.api_version)
+        if not self._spam.allow(spam_key, monotonic):
+            self.filtered += 1
+            log.debug(
+                "too many events about %s %s/%s; dropping %s %s: %s",
+                ref.kind,
+                ref.namespace,
+                ref.name,
+                type,
+                reason,
+                message,
+            )
+            return
         pending = _Pending(
-            obj_ref=_reference(obj),
+            obj_ref=ref,
             type=type,
             reason=reason,
             message=message,
             when=self._clock.now(),
-            monotonic=self._clock.monotonic(),
+            monotonic=monotonic,
         )
         try:
             self._queue.put_nowait(pending)
