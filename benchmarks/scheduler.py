@@ -1,246 +1,219 @@
-"""Scheduler throughput: pods bound per second by a real scheduler process.
+"""Scheduler throughput and latency over hollow nodes, end to end through the API.
 
-    python benchmarks/scheduler.py [--pods 1000] [--nodes 100] [--in-flight 32]
+    python benchmarks/scheduler.py [--nodes 1000] [--backlog 10000] [--steady 5000] [--rate 100]
+    python benchmarks/scheduler.py --smoke     # seconds: 20 nodes, 200 + 100 pods (CI)
 
-Starts its own etcd, apiserver and scheduler (with leader election, as
-deployed) on free loopback ports with temporary data, creates --nodes fake
-Node objects (Ready, 32 cores / 128Gi / 110 pods, no kubelets), then
-creates --pods pods (100m / 128Mi requests, --in-flight creates at a time)
-and watches them. Throughput is pods / (time the last pod was seen bound via
-the watch - time the first create was sent), Kubernetes'
-SchedulingThroughput measured end to end, create rate included; the create
-rate alone is printed too, since it caps the figure.
+Starts a local cluster (etcd, apiserver, controller-manager, the proxy when
+root) with --nodes hollow nodes in one process (kubelet/fleet.py) and no
+scheduler, then:
 
-A second run measures the scheduler alone: the pods are created first
-(no scheduler running), then the scheduler starts; throughput is pods /
-(last pod seen bound - first pod seen bound), both via the watch.
+1. backlog: creates --backlog pending pods (64 in flight), then starts a
+   real scheduler process and measures pods bound per second from the
+   first bind to the last (Kubernetes' SchedulingThroughput), and from the
+   scheduler's start; the hollow kubelets start every pod meanwhile;
+2. steady: --steady more pods created at --rate per second while the
+   scheduler runs: per-pod scheduling latency, creation → seen bound via a
+   watch (p50/p99/max), and the rate achieved;
+3. baseline, in the same run: as many binds as the backlog had, made
+   directly through the API at 64 in flight with no scheduling decision:
+   what the API allows the scheduler at most.
 
-Prints Markdown table rows for benchmarks/README.md.
+Also the scheduler's CPU per pod bound, its mean filter+score time per pod
+(its metrics), and how many nodes it looks at per pod (Kubernetes'
+adaptive percentageOfNodesToScore). Prints a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import sys
-import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pinnace.api.core.v1 import node_pb2, pod_pb2
+from benchmarks.hollow import PodWatch, Table, bench_pod, cpu_seconds, hollow_cluster, ms, pct
 from pinnace.client import AsyncClient
 from pinnace.localcluster import process
-from pinnace.localcluster.etcd import EtcdServer, free_port
-from pinnace.machinery import codec, kinds
+from pinnace.localcluster.cluster import LocalCluster
+from pinnace.localcluster.etcd import free_port
+from pinnace.machinery import kinds
+from scheduler.framework import num_feasible_nodes_to_find
 
 NAMESPACE = "bench"
-BACKLOG_NAMESPACE = "bench-backlog"
+BASELINE_NAMESPACE = "bench-baseline"
+IN_FLIGHT = 64
 
 
-def make_node(i: int) -> Any:
-    capacity = {"cpu": "32", "memory": "128Gi", "pods": "110"}
-    return codec.from_dict(
-        node_pb2.Node,
-        {
-            "metadata": {
-                "name": f"node-{i:03}",
-                "labels": {"kubernetes.io/hostname": f"node-{i:03}"},
-            },
-            "status": {
-                "capacity": capacity,
-                "allocatable": capacity,
-                "conditions": [{"type": "Ready", "status": "True", "reason": "Bench"}],
-            },
-        },
-    )
-
-
-def make_pod(i: int, namespace: str = NAMESPACE) -> Any:
-    return codec.from_dict(
-        pod_pb2.Pod,
-        {
-            "metadata": {"name": f"p-{i:05}", "namespace": namespace, "labels": {"app": "bench"}},
-            "spec": {
-                "containers": [
-                    {
-                        "name": "main",
-                        "image": "busybox",
-                        "command": ["sleep", "3600"],
-                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
-                    }
-                ]
-            },
-        },
-    )
-
-
-async def create_nodes(client: AsyncClient, count: int) -> None:
-    nodes = client.nodes()
-
-    async def one(i: int) -> None:
-        node = make_node(i)
-        created = await nodes.create(node)
-        if not created.status.allocatable:
-            created.status.CopyFrom(node.status)
-            await nodes.update_status(created)
-
-    await asyncio.gather(*(one(i) for i in range(count)))
-
-
-class BindWatch:
-    """Records when each pod of the namespace is first seen bound."""
-
-    def __init__(self, client: AsyncClient, expected: int, namespace: str = NAMESPACE) -> None:
-        self.api = client.pods(namespace)
-        self.expected = expected
-        self.bound_at: dict[str, float] = {}
-        self.per_node: collections.Counter[str] = collections.Counter()
-        self.done = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        listed = await self.api.list()
-        self._task = asyncio.create_task(self._watch(listed.resource_version))
-        await asyncio.sleep(0.2)  # let the watch open
-
-    async def _watch(self, rv: str) -> None:
-        async for ev in self.api.watch(resource_version=rv):
-            obj = ev.object
-            if obj is None or not obj.spec.node_name or obj.metadata.name in self.bound_at:
-                continue
-            self.bound_at[obj.metadata.name] = time.perf_counter()
-            self.per_node[obj.spec.node_name] += 1
-            if len(self.bound_at) == self.expected:
-                self.done.set()
-                return
-
-    async def wait(self) -> float:
-        """The time the last pod was seen bound."""
-        await asyncio.wait_for(self.done.wait(), timeout=300)
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-        return max(self.bound_at.values())
-
-    def spread(self) -> str:
-        counts = self.per_node.values()
-        return f"{min(counts)}-{max(counts)} on {len(self.per_node)} nodes"
-
-
-async def create_pods(
-    client: AsyncClient, pods: int, in_flight: int, namespace: str = NAMESPACE
-) -> None:
+async def create_all(client: AsyncClient, names: list[str], namespace: str, **pod: Any) -> float:
+    """Create the pods, IN_FLIGHT at a time; the creates per second."""
     api = client.pods(namespace)
-    slots = asyncio.Semaphore(in_flight)
+    slots = asyncio.Semaphore(IN_FLIGHT)
 
-    async def create(i: int) -> None:
+    async def one(name: str) -> None:
         async with slots:
-            await api.create(make_pod(i, namespace))
+            await api.create(bench_pod(name, namespace, **pod))
 
-    await asyncio.gather(*(create(i) for i in range(pods)))
+    start = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in names))
+    return len(names) / (time.perf_counter() - start)
 
 
-def start_scheduler(base: Path, server: str, name: str) -> tuple[process.Component, str]:
-    health = f"127.0.0.1:{free_port()}"
+async def create_paced(
+    client: AsyncClient, names: list[str], rate: float, watch: PodWatch
+) -> float:
+    """Create one pod every 1/rate seconds (each create its own task, so a
+    slow answer does not slow the pace); the rate achieved."""
+    api = client.pods(NAMESPACE)
+    tasks = []
+    start = time.perf_counter()
+    for i, name in enumerate(names):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        watch.times.created[f"{NAMESPACE}/{name}"] = time.perf_counter()
+        tasks.append(asyncio.create_task(api.create(bench_pod(name, NAMESPACE))))
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(names)} creates failed, first: {failed[0]!r}")
+    return len(names) / (time.perf_counter() - start)
+
+
+def start_scheduler(cluster: LocalCluster) -> tuple[process.Component, str]:
+    health, metrics = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
     sched = process.Component(
-        name,
+        "scheduler-bench",
         "scheduler.main",
         [
-            "--apiserver",
-            server,
-            "--health-listen",
-            health,
-            "--leader-elect-resource-name",
-            name,
+            *cluster.identities.component_flags("scheduler", cluster.server),
+            *("--health-listen", health, "--metrics-listen", metrics),
             "--log-level",
             "warning",
         ],
-        log_file=base / f"{name}.log",
+        log_file=cluster.data_dir / "logs" / "scheduler-bench.log",
     )
     sched.start()
-    return sched, health
+    sched.wait_serving(health, 60)
+    return sched, metrics
 
 
-async def streaming(client: AsyncClient, base: Path, server: str, args: argparse.Namespace) -> str:
-    """Scheduler running; pods created while it schedules."""
-    sched, health = start_scheduler(base, server, "scheduler-streaming")
-    try:
-        await asyncio.to_thread(sched.wait_serving, health, 30)
-        watch = BindWatch(client, args.pods)
+def attempt_seconds(metrics: str) -> tuple[float, int]:
+    """The scheduler's filter+score seconds in total and its attempts (its /metrics)."""
+    body = urllib.request.urlopen(f"http://{metrics}/metrics", timeout=10).read().decode()
+    total = count = 0.0
+    for line in body.splitlines():
+        if line.startswith('scheduler_scheduling_attempt_duration_seconds_sum{result="scheduled"}'):
+            total = float(line.split()[-1])
+        if line.startswith(
+            'scheduler_scheduling_attempt_duration_seconds_count{result="scheduled"}'
+        ):
+            count = float(line.split()[-1])
+    return total, int(count)
+
+
+async def direct_binds(client: AsyncClient, count: int, nodes: list[str]) -> float:
+    """The baseline: ``count`` pods no scheduler is responsible for, bound
+    straight through the API, IN_FLIGHT at a time; binds per second."""
+    names = [f"b-{i:05}" for i in range(count)]
+    await create_all(client, names, BASELINE_NAMESPACE, scheduler="nobody")
+    api = client.pods(BASELINE_NAMESPACE)
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def bind(i: int, name: str) -> None:
+        async with slots:
+            await api.bind(name, nodes[i % len(nodes)])
+
+    start = time.perf_counter()
+    await asyncio.gather(*(bind(i, n) for i, n in enumerate(names)))
+    return count / (time.perf_counter() - start)
+
+
+async def measure(cluster: LocalCluster, args: argparse.Namespace, table: Table) -> None:
+    async with AsyncClient(config=cluster.client_config(), timeout=120) as client:
+        for name in (NAMESPACE, BASELINE_NAMESPACE):
+            ns: Any = kinds.by_resource("namespaces").new()
+            ns.metadata.name = name
+            await client.namespaces().create(ns)
+        nodes = sorted(n.metadata.name for n in (await client.nodes().list()).items)
+        watch = PodWatch(client, NAMESPACE)
         await watch.start()
-        start = time.perf_counter()
-        await create_pods(client, args.pods, args.in_flight)
-        created = time.perf_counter()
-        end = await watch.wait()
-    finally:
-        sched.stop()
-    total = end - start
-    return (
-        f"| streaming | {args.pods} | {args.nodes} | {args.pods / (created - start):.0f} | "
-        f"**{args.pods / total:.0f}** ({total:.2f} s, first create to last bound) | {watch.spread()} |"
-    )
+        backlog = [f"p-{i:05}" for i in range(args.backlog)]
+        create_rate = await create_all(client, backlog, NAMESPACE)
+        table.row(f"{args.backlog:,} pending pods created (64 in flight)", f"{create_rate:,.0f}/s")
 
-
-async def backlog(client: AsyncClient, base: Path, server: str, args: argparse.Namespace) -> str:
-    """Pods created first; then the scheduler starts and works the backlog."""
-    watch = BindWatch(client, args.pods, BACKLOG_NAMESPACE)
-    await watch.start()
-    await create_pods(client, args.pods, args.in_flight, BACKLOG_NAMESPACE)
-    sched, health = start_scheduler(base, server, "scheduler-backlog")
-    try:
-        await asyncio.to_thread(sched.wait_serving, health, 30)
-        end = await watch.wait()
-    finally:
-        sched.stop()
-    total = end - min(watch.bound_at.values())
-    return (
-        f"| backlog | {args.pods} | {args.nodes} | - | "
-        f"**{args.pods / total:.0f}** ({total:.2f} s, first to last bound) | {watch.spread()} |"
-    )
-
-
-async def run(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="pinnace-bench-sched-") as tmp:
-        base = Path(tmp)
-        etcd = EtcdServer(base / "etcd", log_file=base / "etcd.log")
-        etcd.start()
-        etcd.wait_ready(30)
-        port = free_port()
-        server = f"127.0.0.1:{port}"
-        api = process.apiserver(
-            etcd.endpoint, port, base / "apiserver.log", "--log-level", "warning", anonymous=True
-        )
+        started = time.perf_counter()
+        sched, metrics = await asyncio.to_thread(start_scheduler, cluster)
         try:
-            api.start()
-            api.wait_serving(server, 30)
-            async with AsyncClient(server, timeout=30) as client:
-                for name in (NAMESPACE, BACKLOG_NAMESPACE):
-                    ns: Any = kinds.by_resource("namespaces").new()
-                    ns.metadata.name = name
-                    await client.namespaces().create(ns)
-                await create_nodes(client, args.nodes)
-                rows = [await streaming(client, base, server, args)]
-                rows.append(await backlog(client, base, server, args))
+            cpu0 = cpu_seconds(sched.pid)
+            last = await watch.wait("bound", args.backlog, timeout=600)
+            first = min(watch.times.bound.values())
+            table.row(
+                "backlog: pods bound per second, first bind to last",
+                f"**{args.backlog / (last - first):,.0f}/s** ({last - first:.1f} s)",
+            )
+            table.row(
+                "backlog: from the scheduler's start (its start and first list included)",
+                f"{args.backlog / (last - started):,.0f}/s ({last - started:.1f} s)",
+            )
+            steady = [f"s-{i:05}" for i in range(args.steady)]
+            achieved = await create_paced(client, steady, args.rate, watch)
+            await watch.wait("bound", args.backlog + args.steady, timeout=600)
+            keys = [f"{NAMESPACE}/{n}" for n in steady]
+            lat = [watch.times.bound[k] - watch.times.created[k] for k in keys]
+            table.row(
+                f"steady: {args.steady:,} pods at {args.rate:.0f}/s ({achieved:.0f}/s achieved): "
+                "creation → seen bound",
+                f"p50 {ms(pct(lat, 50))}, p99 {ms(pct(lat, 99))}, max {ms(max(lat))}",
+            )
+            cpu = cpu_seconds(sched.pid) - cpu0
+            total, attempts = await asyncio.to_thread(attempt_seconds, metrics)
         finally:
-            api.stop()
-            etcd.stop()
-    print(
-        "| mode | pods | nodes | create rate (pods/s) | scheduling throughput (pods/s) | pods per node (min-max) |"
-    )
-    print("|---|---|---|---|---|---|")
-    for row in rows:
-        print(row)
+            sched.stop()
+        scored = num_feasible_nodes_to_find(len(nodes))
+        bound = args.backlog + args.steady
+        table.row(
+            "scheduler: nodes looked at per pod (adaptive percentageOfNodesToScore)",
+            f"{scored:,} of {len(nodes):,}",
+        )
+        table.row(
+            "scheduler: filter + score per pod (mean, its metrics)",
+            f"{ms(total / max(attempts, 1))} over {attempts:,} pods",
+        )
+        table.row("scheduler: CPU per pod bound", ms(cpu / bound))
+        spread = watch.times.per_node.values()
+        table.row("pods per node (min-max)", f"{min(spread)}-{max(spread)} on {len(spread)} nodes")
+        binds = await direct_binds(client, args.baseline, nodes)
+        table.row(
+            f"baseline: {args.baseline:,} binds straight through the API (64 in flight, "
+            "no scheduling)",
+            f"{binds:,.0f}/s",
+        )
+        await watch.stop()
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--pods", type=int, default=1000)
-    p.add_argument("--nodes", type=int, default=100)
-    p.add_argument("--in-flight", type=int, default=32)
-    asyncio.run(run(p.parse_args()))
+    p.add_argument("--nodes", type=int, default=1000)
+    p.add_argument("--backlog", type=int, default=10000)
+    p.add_argument("--steady", type=int, default=5000)
+    p.add_argument("--rate", type=float, default=100.0)
+    p.add_argument("--baseline", type=int, default=5000, help="direct binds of the baseline")
+    p.add_argument("--smoke", action="store_true", help="a few seconds' run (CI)")
+    args = p.parse_args()
+    if args.smoke:
+        args.nodes, args.backlog, args.steady, args.baseline = 20, 200, 100, 100
+    t = time.monotonic()
+    table = Table()
+    with hollow_cluster(args.nodes, schedulers=0) as cluster:
+        table.row(
+            f"{args.nodes:,} hollow nodes Ready (cluster start included)",
+            f"{time.monotonic() - t:.1f} s",
+        )
+        asyncio.run(measure(cluster, args, table))
 
 
 if __name__ == "__main__":

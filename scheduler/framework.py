@@ -9,6 +9,15 @@ Filters run in the order given and stop at the first that fails, so a node
 reports the reasons of one plugin (which may be several, e.g. "Insufficient
 cpu" and "Insufficient memory"), as in Kubernetes' ``RunFilterPlugins``.
 Plugins are pure functions of their arguments: no API calls, no mutation.
+
+Skips, as Kubernetes' PreFilter and PreScore returning Skip: a filter
+plugin with ``pre_filter_skip(pod) -> bool`` answering True passes every
+node for that pod and is not called per node (NodeAffinity for a pod with
+no nodeSelector or required affinity, NodePorts for a pod with no ports);
+a score plugin with ``pre_score_skip(pod)`` answering True adds nothing
+(NodeAffinity without preferred terms, SelectorSpread for a pod with no
+owner). With 420 nodes looked at per pod (1,000 nodes), skipping three of
+eleven per-node calls saves ~1,300 calls per pod.
 """
 
 from __future__ import annotations
@@ -133,7 +142,7 @@ class Framework:
         filtered when fewer than ``limit`` pass, so a failure covers them all."""
         feasible: list[NodeInfo] = []
         failed: dict[str, Status] = {}
-        filters = self.filters
+        filters = [p for p in self.filters if not _skips(p, "pre_filter_skip", pod)]
         count = len(nodes)
         order = nodes if not start else [nodes[(start + i) % count] for i in range(count)]
         for node in order:
@@ -152,7 +161,16 @@ class Framework:
         """The weighted total score of each node, in order."""
         totals = [0] * len(nodes)
         for plugin in self.scores:
+            if _skips(plugin, "pre_score_skip", pod):
+                continue
             raw = [plugin.score(pod, node) for node in nodes]
             for i, value in enumerate(plugin.normalize(raw)):
                 totals[i] += value * plugin.weight
         return totals
+
+
+def _skips(plugin: object, hook: str, pod: PodInfo) -> bool:
+    """Whether ``plugin`` has nothing to say about ``pod`` (its optional
+    ``pre_filter_skip`` / ``pre_score_skip``; see the module docstring)."""
+    skip = getattr(plugin, hook, None)
+    return bool(skip is not None and skip(pod))

@@ -32,6 +32,26 @@ class NodeAffinity:
     def __init__(self, weight: int = 2) -> None:
         self.weight = weight
 
+    def pre_filter_skip(self, pod: PodInfo) -> bool:
+        """No nodeSelector and no required node affinity: every node matches."""
+        spec = pod.pod.spec
+        return not spec.node_selector and not (
+            spec.HasField("affinity")
+            and spec.affinity.HasField("node_affinity")
+            and spec.affinity.node_affinity.HasField(
+                "required_during_scheduling_ignored_during_execution"
+            )
+        )
+
+    def pre_score_skip(self, pod: PodInfo) -> bool:
+        """No preferred terms: every node scores 0."""
+        spec = pod.pod.spec
+        return not (
+            spec.HasField("affinity")
+            and spec.affinity.HasField("node_affinity")
+            and spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution
+        )
+
     def filter(self, pod: PodInfo, node: NodeInfo) -> Status:
         if required_matches(pod.pod, node.labels, node.name):
             return SUCCESS

@@ -15,6 +15,10 @@ REASON = "node(s) didn't match the requested node name"
 class NodeName:
     name = "NodeName"
 
+    def pre_filter_skip(self, pod: PodInfo) -> bool:
+        """No spec.nodeName (every pod the scheduler schedules): every node fits."""
+        return not pod.pod.spec.node_name
+
     def filter(self, pod: PodInfo, node: NodeInfo) -> Status:
         wanted = pod.pod.spec.node_name
         if not wanted or wanted == node.name:

@@ -30,6 +30,10 @@ REASON = "node(s) didn't have free ports for the requested pod ports"
 class NodePorts:
     name = "NodePorts"
 
+    def pre_filter_skip(self, pod: PodInfo) -> bool:
+        """No hostPort and no containerPort: nothing can clash anywhere."""
+        return not pod.ports and not pod.host_network_ports
+
     def filter(self, pod: PodInfo, node: NodeInfo) -> Status:
         if node.ports_clash(pod):
             return unschedulable(REASON)

@@ -19,6 +19,10 @@ class SelectorSpread:
     def __init__(self, weight: int = 2) -> None:
         self.weight = weight
 
+    def pre_score_skip(self, pod: PodInfo) -> bool:
+        """A pod with no controller: nothing to spread from."""
+        return not pod.owner_uid
+
     def score(self, pod: PodInfo, node: NodeInfo) -> int:
         if not pod.owner_uid:
             return 0

@@ -42,6 +42,8 @@ class TaintToleration:
 
     def score(self, pod: PodInfo, node: NodeInfo) -> int:
         """The number of untolerated PreferNoSchedule taints (fewer is better)."""
+        if not node.taints:
+            return 0
         tolerations = [
             t
             for t in pod.pod.spec.tolerations
