@@ -97,7 +97,11 @@ def start_scheduler(cluster: LocalCluster) -> tuple[process.Component, str]:
         log_file=cluster.data_dir / "logs" / "scheduler-bench.log",
     )
     sched.start()
-    sched.wait_serving(health, 60)
+    try:
+        sched.wait_serving(health, 60)
+    except BaseException:
+        sched.stop()
+        raise
     return sched, metrics
 
 
