@@ -14,9 +14,31 @@ from pinnace.machinery.objects import object_meta
 def controller_ref(obj: Any) -> meta_pb2.OwnerReference | None:
     """The ownerReference with controller=true, if any."""
     for ref in obj.metadata.owner_references:
-        if ref.HasField("controller") and ref.controller:
+        if ref.controller:  # an unset optional bool reads False
             return ref
     return None
+
+
+# A pod (or any object) informer index: the uid of the object's controller,
+# or, for an orphan, ORPHAN_INDEX_PREFIX + its namespace (a uid has no ":").
+# A ReplicaSet's sync reads its own pods and its namespace's orphans from it
+# instead of walking every pod of the namespace (Kubernetes'
+# PodControllerUIDIndex and OrphanPodIndexKeyForNamespace).
+CONTROLLER_UID_INDEX = "controller-uid"
+ORPHAN_INDEX_PREFIX = "orphan:"
+
+
+def controller_uid_index(obj: Any) -> list[str]:
+    """CONTROLLER_UID_INDEX's indexer."""
+    ref = controller_ref(obj)
+    if ref is not None:
+        return [ref.uid]
+    return [orphan_index_value(obj.metadata.namespace)]
+
+
+def orphan_index_value(namespace: str) -> str:
+    """The CONTROLLER_UID_INDEX value of the orphans in ``namespace``."""
+    return ORPHAN_INDEX_PREFIX + namespace
 
 
 def owner_reference(owner: Message, *, block: bool = True) -> meta_pb2.OwnerReference:

@@ -28,7 +28,11 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, split_key, unwrap
-from controllers.controllerref import controller_ref
+from controllers.controllerref import (
+    CONTROLLER_UID_INDEX,
+    controller_ref,
+    controller_uid_index,
+)
 from controllers.deployment.recreate import rollout_recreate
 from controllers.deployment.rollback import rollback, rollback_target
 from controllers.deployment.rolling import rollout_rolling
@@ -43,15 +47,8 @@ from pinnace.machinery import labels
 Deployment = deployment_pb2.Deployment
 ReplicaSet = replicaset_pb2.ReplicaSet
 
+
 # Pods by the uid of their controller (our own index name: informers are shared).
-POD_OWNER_INDEX = "deployment-controller/pod-owner-uid"
-
-
-def _owner_uid(pod: Any) -> list[str]:
-    ref = controller_ref(pod)
-    return [ref.uid] if ref is not None else []
-
-
 class ApiDeploymentControl:
     """DeploymentControl through the API, with events on the recorder."""
 
@@ -101,7 +98,9 @@ class DeploymentController(Controller):
     def setup(self) -> None:
         self.deployments = self.ctx.informer(Deployment)
         self.replica_sets = self.ctx.informer(ReplicaSet)
-        self.pods = self.ctx.informer(pod_pb2.Pod, indexers={POD_OWNER_INDEX: _owner_uid})
+        self.pods = self.ctx.informer(
+            pod_pb2.Pod, indexers={CONTROLLER_UID_INDEX: controller_uid_index}
+        )
         self.deployments.add_handler(
             on_add=self.enqueue,
             on_update=lambda old, new: self.enqueue(new),
@@ -212,7 +211,7 @@ class DeploymentController(Controller):
         if selector is None:
             return out
         for uid, pods in out.items():
-            for pod in self.pods.store.by_index(POD_OWNER_INDEX, uid):
+            for pod in self.pods.store.by_index(CONTROLLER_UID_INDEX, uid):
                 if pod.metadata.namespace == d.metadata.namespace and selector.matches(
                     pod.metadata.labels
                 ):

@@ -25,7 +25,12 @@ from typing import Any, ClassVar
 
 from controllers.base import Controller, ControllerContext, key_of, split_key, unwrap
 from controllers.claim import claim_pods
-from controllers.controllerref import controller_ref
+from controllers.controllerref import (
+    CONTROLLER_UID_INDEX,
+    controller_ref,
+    controller_uid_index,
+    orphan_index_value,
+)
 from controllers.expectations import Expectations
 from controllers.podcontrol import ApiPodControl, PodControl
 from controllers.replicaset.status import availability_requeue, calculate_status, write_status
@@ -70,7 +75,9 @@ class ReplicaSetController(Controller):
     def setup(self) -> None:
         self.selectors = SelectorCache(self.kind.selector, kind=self.kind.kind, log=self.log)
         self.owners = self.ctx.informer(self.kind.message)
-        self.pods = self.ctx.informer(pod_pb2.Pod)
+        self.pods = self.ctx.informer(
+            pod_pb2.Pod, indexers={CONTROLLER_UID_INDEX: controller_uid_index}
+        )
         self.owners.add_handler(
             on_add=self.add_owner, on_update=self.update_owner, on_delete=self.delete_owner
         )
@@ -203,10 +210,12 @@ class ReplicaSetController(Controller):
         selector = self.selector(owner)
         if selector is None:
             return None  # logged; a fixed selector is a new generation and a new sync
-        all_pods = self.pods.store.by_index(NAMESPACE_INDEX, namespace)
+        # Only its own pods and the namespace's orphans can be claimed (a pod
+        # another controller controls is skipped by claiming anyway).
+        candidates = self.owned_or_orphan_pods(owner)
         claimed = await claim_pods(
             owner,
-            [p for p in all_pods if is_pod_active(p)],
+            [p for p in candidates if is_pod_active(p)],
             selector=selector,
             patch_pod=self.client.pods(namespace).patch,
             recheck_owner=lambda: self.kind.resource(self.client, namespace).get(
@@ -235,11 +244,8 @@ class ReplicaSetController(Controller):
                 manage_error = e
         terminating = [
             p
-            for p in self.pods.store.by_index(NAMESPACE_INDEX, namespace)
-            if is_pod_terminating(p)
-            and (ref := controller_ref(p)) is not None
-            and ref.uid == owner.metadata.uid
-            and selector.matches(p.metadata.labels)
+            for p in self.owned_pods(owner)
+            if is_pod_terminating(p) and selector.matches(p.metadata.labels)
         ]
         now = self.ctx.clock.now()
         status = calculate_status(
@@ -256,11 +262,33 @@ class ReplicaSetController(Controller):
         wait = availability_requeue(owner, active, now)
         return None if wait is None else wait + AVAILABILITY_SKEW
 
+    def owned_pods(self, owner: Any) -> list[pod_pb2.Pod]:
+        """The cached pods in the owner's namespace whose controllerRef names
+        its uid, in key order."""
+        namespace = owner.metadata.namespace
+        return [
+            p
+            for p in self.pods.store.by_index(CONTROLLER_UID_INDEX, owner.metadata.uid)
+            if p.metadata.namespace == namespace
+        ]
+
+    def owned_or_orphan_pods(self, owner: Any) -> list[pod_pb2.Pod]:
+        """The owner's pods (``owned_pods``) and its namespace's orphans, in
+        key order: every pod a claim can keep, adopt or release."""
+        namespace = owner.metadata.namespace
+        values = (owner.metadata.uid, orphan_index_value(namespace))
+        return [
+            p
+            for p in self.pods.store.by_index_values(CONTROLLER_UID_INDEX, values)
+            if p.metadata.namespace == namespace
+        ]
+
     def _current(self, pods: list[pod_pb2.Pod], owner_uid: str) -> list[pod_pb2.Pod]:
         """The cached version of each pod still cached with the same uid and active."""
         out = []
         for pod in pods:
-            cached = self.pods.store.get(key_of(pod))
+            meta = pod.metadata
+            cached = self.pods.store.get_by_name(meta.namespace, meta.name)
             if cached is None or cached.metadata.uid != pod.metadata.uid:
                 continue
             ref = controller_ref(cached)

@@ -183,6 +183,14 @@ class Store:
         """The objects whose ``index_name`` indexer returned ``value``."""
         return [self._items[k] for k in sorted(self.index_keys(index_name, value))]
 
+    def by_index_values(self, index_name: str, values: Iterable[str]) -> builtins.list[Any]:
+        """The objects under any of ``values`` of ``index_name``, each once,
+        in key order (as ``by_index``)."""
+        keys: set[str] = set()
+        for value in values:
+            keys |= self.index_keys(index_name, value)
+        return [self._items[k] for k in sorted(keys)]
+
     def index_keys(self, index_name: str, value: str) -> set[str]:
         try:
             index = self._indices[index_name]
@@ -215,10 +223,11 @@ class Store:
         """Store obj under its key; returns the object it replaced, if any."""
         key = self.key_func(obj)
         old = self._items.get(key)
-        if old is not None:
-            self._unindex(key)
         self._items[key] = obj
-        self._index(key, obj)
+        if old is None:
+            self._index(key, obj)
+        else:
+            self._reindex(key, obj)
         return old
 
     def delete(self, key: str) -> Any | None:
@@ -262,6 +271,26 @@ class Store:
             for v in values:
                 index.setdefault(v, set()).add(key)
         self._values[key] = per_key
+
+    def _reindex(self, key: str, obj: Any) -> None:
+        """Index an updated object: only the indexes whose values changed are
+        touched (most updates, e.g. a pod's status, change none)."""
+        per_key = self._values.setdefault(key, {})
+        for name, fn in self._indexers.items():
+            values = _index_values(fn, obj, name)
+            before = per_key.get(name)
+            if values == before:
+                continue
+            index = self._indices[name]
+            for v in before or ():
+                keys = index.get(v)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del index[v]
+            for v in values:
+                index.setdefault(v, set()).add(key)
+            per_key[name] = values
 
     def _unindex(self, key: str) -> None:
         for name, values in self._values.pop(key, {}).items():

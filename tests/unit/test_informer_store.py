@@ -89,6 +89,15 @@ def test_custom_index_follows_changes(changes: list[tuple[str, Any]], expected: 
     assert s.index_values("app") == sorted(v for v, keys in expected.items() if keys)
 
 
+def test_by_index_values_joins_values_in_key_order() -> None:
+    store = Store({"app": by_app})
+    for p in (pod("c", app="web"), pod("a", app="db"), pod("b", app="web"), pod("d")):
+        store.upsert(p)
+    names = [p.metadata.name for p in store.by_index_values("app", ["web", "db", "web", "x"])]
+    assert names == ["a", "b", "c"]
+    assert store.by_index_values("app", []) == []
+
+
 def test_indexer_added_later_indexes_existing_objects() -> None:
     s = Store()
     s.upsert(pod("a", "d", app="web"))

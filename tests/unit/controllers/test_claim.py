@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 import pytest
 
 from controllers.claim import claim_revisions
+from controllers.controllerref import controller_uid_index, orphan_index_value
 from controllers.daemonset import history as ds_history
 from controllers.statefulset import history as sts_history
 from pinnace.api.apps.v1 import controllerrevision_pb2, daemonset_pb2, statefulset_pb2
+from pinnace.api.core.v1 import pod_pb2
 from pinnace.machinery import codec, errors
 from pinnace.machinery.labels import selector_from_map
 from pinnace.machinery.wellknown import LABEL_CONTROLLER_REVISION_HASH
@@ -217,3 +219,21 @@ async def test_statefulset_takes_over_an_orphaned_history(
     assert choice.revision.revision == number
     current = sts_history.find_current(new, adopted, choice.revision)
     assert current.metadata.name == choice.revision.metadata.name
+
+
+@pytest.mark.parametrize(
+    ("refs", "want"),
+    [
+        pytest.param([], ["orphan:ns"], id="orphan"),
+        pytest.param([("u1", True)], ["u1"], id="controlled"),
+        pytest.param([("u1", False)], ["orphan:ns"], id="owner-not-controller"),
+        pytest.param([("u1", False), ("u2", True)], ["u2"], id="controller-among-owners"),
+    ],
+)
+def test_controller_uid_index(refs: list[tuple[str, bool]], want: list[str]) -> None:
+    pod = pod_pb2.Pod()
+    pod.metadata.namespace = "ns"
+    for uid, controller in refs:
+        pod.metadata.owner_references.add(uid=uid, kind="ReplicaSet", controller=controller)
+    assert controller_uid_index(pod) == want
+    assert orphan_index_value("ns") == "orphan:ns"
