@@ -50,14 +50,21 @@ def calculate_status(
     deletes. Does not modify ``owner``."""
     status = type(owner.status)()
     status.CopyFrom(owner.status)
-    template_labels = owner.spec.template.metadata.labels
+    template_labels = list(owner.spec.template.metadata.labels.items())
     min_ready = owner.spec.min_ready_seconds
+    fully_labeled = ready = available = 0
+    for p in active:  # one pass: a sync may count hundreds of pods
+        labels = p.metadata.labels
+        if all(labels.get(k) == v for k, v in template_labels):
+            fully_labeled += 1
+        if is_pod_ready(p):
+            ready += 1
+            if min_ready == 0 or is_pod_available(p, min_ready, now):
+                available += 1
     status.replicas = len(active)
-    status.fully_labeled_replicas = sum(
-        1 for p in active if all(p.metadata.labels.get(k) == v for k, v in template_labels.items())
-    )
-    status.ready_replicas = sum(1 for p in active if is_pod_ready(p))
-    status.available_replicas = sum(1 for p in active if is_pod_available(p, min_ready, now))
+    status.fully_labeled_replicas = fully_labeled
+    status.ready_replicas = ready
+    status.available_replicas = available
     if kind.has_terminating_replicas:
         status.terminating_replicas = len(terminating)
     status.observed_generation = owner.metadata.generation

@@ -165,7 +165,10 @@ class Selector:
         """Whether an object with `labels` is selected."""
         if self._matches_nothing:
             return False
-        return all(r.matches(labels) for r in self.requirements)
+        for r in self.requirements:  # a loop, not all(): called per pod per sync
+            if not r.matches(labels):
+                return False
+        return True
 
     def with_requirements(self, *reqs: Requirement) -> Selector:
         """A new selector that also requires `reqs`."""
