@@ -14,6 +14,7 @@ import sys
 from controllers.manager import run_manager
 from controllers.nodeipam.plan import config_from_options
 from controllers.registry import CONTROLLERS, enabled
+from pinnace.machinery import eventloop
 from pinnace.machinery.flags import Parser, add_bool_flag, add_kubeconfig_flag
 from pinnace.machinery.health import HealthEndpoint
 from pinnace.machinery.logging_setup import setup_logging
@@ -215,7 +216,7 @@ async def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     setup_logging(args.log_level)
-    sys.exit(asyncio.run(run(args)))
+    sys.exit(eventloop.run(run(args)))
 
 
 if __name__ == "__main__":
