@@ -75,7 +75,12 @@ class GarbageCollector(Controller):
         def on_add(obj: Any) -> None:
             self._observe(info, obj)
 
-        def on_update(_old: Any, new: Any) -> None:
+        def on_update(old: Any, new: Any) -> None:
+            if _same_for_graph(old, new):
+                work = self.graph.recheck(new.metadata.uid)
+                if work is not None:
+                    self._enqueue(work)
+                    return
             self._observe(info, new)
 
         self.ctx.informer(info).add_handler(
@@ -83,6 +88,8 @@ class GarbageCollector(Controller):
         )
 
     # ---- handlers: keep the graph, enqueue ----------------------------------------
+    # Most updates (a pod's status) change nothing the graph holds: those are
+    # rechecked from the node as it is (Graph.recheck), not rebuilt.
 
     def _observe(self, info: kinds.KindInfo, obj: Any) -> None:
         self._enqueue(self.graph.observe(ObjectState.from_object(info, obj)))
@@ -297,3 +304,14 @@ def _unblocked(refs: list[Any], owner_uids: frozenset[str]) -> list[Any] | None:
             changed = True
         out.append(r)
     return out if changed else None
+
+
+def _same_for_graph(old: Any, new: Any) -> bool:
+    """Whether an update leaves everything ``ObjectState`` reads as it was
+    (the uid, name and namespace of an object never change)."""
+    a, b = old.metadata, new.metadata
+    return (
+        a.deletion_timestamp == b.deletion_timestamp
+        and a.owner_references == b.owner_references
+        and a.finalizers == b.finalizers
+    )

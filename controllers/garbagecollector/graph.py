@@ -206,7 +206,25 @@ class Graph:
             state.being_deleted and ORPHAN in state.finalizers and not node.deleting_dependents
         )
         self._set_owners(node, state.owners, old_owners, work)
+        self._pending(node, work)
+        return work
 
+    def recheck(self, uid: str) -> Work | None:
+        """An object was updated in nothing its node holds (owner references,
+        deletionTimestamp, finalizers): the work ``observe`` of it would
+        return, without rebuilding the node. None when its node is not one
+        ``observe`` made (not there, virtual) or lost an owner's node: then
+        ``observe`` it."""
+        node = self.nodes.get(uid)
+        if node is None or node.virtual or any(o.uid not in self.nodes for o in node.owners):
+            return None
+        work = Work()
+        self._pending(node, work)
+        return work
+
+    def _pending(self, node: Node, work: Work) -> None:
+        """Add to ``work`` what an observed node's state calls for."""
+        uid = node.uid
         if node.deleting_dependents:
             # Its dependents must go (and it must be checked once they have).
             work.attempt_to_delete.add(uid)
@@ -222,7 +240,6 @@ class Graph:
                 or invalid_namespace(node.identity, owner, owner_node)
             ):
                 work.attempt_to_delete.add(uid)
-        return work
 
     def forget(self, uid: str) -> Work:
         """An object's deletion was observed: its uid is gone for good."""

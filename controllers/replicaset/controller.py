@@ -128,7 +128,7 @@ class ReplicaSetController(Controller):
     def update_pod(self, old: pod_pb2.Pod, cur: pod_pb2.Pod) -> None:
         if old.metadata.resource_version == cur.metadata.resource_version:
             return  # a resync: nothing changed
-        labels_changed = dict(old.metadata.labels) != dict(cur.metadata.labels)
+        labels_changed = old.metadata.labels != cur.metadata.labels
         if cur.metadata.deletion_timestamp:
             # A graceful delete: the owner should replace the pod now, not when
             # the kubelet finally removes it.

@@ -300,3 +300,26 @@ def test_self_reference_is_ignored() -> None:
     g, work = run([("observe", pod("a", ref_pod("a")))])
     assert g.get("a").owners == ()
     assert not work
+
+
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_recheck_asks_what_observe_asks(case: Case) -> None:
+    """An update that changes nothing the graph holds: ``recheck`` returns
+    the work ``observe`` of the same state would, or None where only
+    ``observe`` will do."""
+    g, _ = run(case.steps)
+    last = {arg.identity.uid: arg for op, arg in case.steps if op == "observe"}
+    for uid, state in last.items():
+        rechecked = g.recheck(uid)
+        node = g.get(uid)
+        if node is None or node.virtual:
+            assert rechecked is None
+            continue
+        assert rechecked is not None
+        observed = g.observe(state)
+        assert rechecked.attempt_to_delete == observed.attempt_to_delete
+        assert rechecked.attempt_to_orphan == observed.attempt_to_orphan
+
+
+def test_recheck_of_an_unknown_uid_is_none() -> None:
+    assert Graph().recheck("nope") is None
