@@ -128,12 +128,13 @@ class ReplicaSetController(Controller):
     def update_pod(self, old: pod_pb2.Pod, cur: pod_pb2.Pod) -> None:
         if old.metadata.resource_version == cur.metadata.resource_version:
             return  # a resync: nothing changed
-        labels_changed = old.metadata.labels != cur.metadata.labels
+        # (Label maps are compared only where it matters: most updates are
+        # status changes of a controlled pod, and the comparison copies both.)
         if cur.metadata.deletion_timestamp:
             # A graceful delete: the owner should replace the pod now, not when
             # the kubelet finally removes it.
             self.delete_pod(cur)
-            if labels_changed:
+            if old.metadata.labels != cur.metadata.labels:
                 self.delete_pod(old)
             return
         cur_ref, old_ref = controller_ref(cur), controller_ref(old)
@@ -152,7 +153,7 @@ class ReplicaSetController(Controller):
                 # Look again once it may have become available.
                 self.enqueue_after(owner, min_ready + AVAILABILITY_SKEW)
             return
-        if labels_changed or ref_changed:
+        if ref_changed or old.metadata.labels != cur.metadata.labels:
             for owner in self.owners_matching(cur):
                 self.enqueue(owner)
 

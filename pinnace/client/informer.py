@@ -427,9 +427,18 @@ class Informer:
                 self._call(h.on_add, "on_add", obj)
 
     def _updated(self, old: Any, new: Any) -> None:
+        # The hottest fan-out (every pod status change, to every controller
+        # watching pods): the handler is called here, not through _call.
         for h in list(self._handlers):
-            if h.on_update is not None:
-                self._call(h.on_update, "on_update", old, new)
+            fn = h.on_update
+            if fn is None:
+                continue
+            try:
+                fn(old, new)
+            except Exception:
+                log.exception(
+                    "informer %s: on_update handler failed for %s", self.name, object_key(new)
+                )
 
     def _deleted(self, obj: Any) -> None:
         for h in list(self._handlers):
