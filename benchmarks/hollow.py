@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -105,6 +107,11 @@ def hollow_cluster(
         try:
             cluster.start(timeout=timeout)
             yield cluster
+        except BaseException:
+            kept = Path(tempfile.mkdtemp(prefix="pinnace-bench-logs-"))
+            shutil.copytree(Path(tmp) / "logs", kept / "logs", dirs_exist_ok=True)
+            print(f"failed; the components' logs are kept in {kept / 'logs'}", file=sys.stderr)
+            raise
         finally:
             cluster.stop()
 
