@@ -16,7 +16,7 @@ from pinnace.machinery import codec, kinds
 from pinnace.machinery.manifests import ManifestError, load_manifests
 from tests.fuzzing import Mutated, mutated, odd_values
 
-EXAMPLES = int(os.environ.get("PINNACE_FUZZ_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("PINNACE_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -25,7 +25,7 @@ from tests.fuzzing import BASES, Mutated, mutated, names_a_field, patches
 from tests.integration.conftest import RunningApiServer, fresh_namespace
 from tests.waiting import wait_for
 
-EXAMPLES = int(os.environ.get("PINNACE_FUZZ_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("PINNACE_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
