@@ -14,13 +14,17 @@ scheduler, then:
 2. steady: --steady more pods created at --rate per second while the
    scheduler runs: per-pod scheduling latency, creation → seen bound via a
    watch (p50/p99/max), and the rate achieved;
-3. baseline, in the same run: as many binds as the backlog had, made
-   directly through the API at 64 in flight with no scheduling decision:
-   what the API allows the scheduler at most.
+3. baseline, in the same run: --baseline binds made directly through the
+   API at 64 in flight with no scheduling decision (the hollow kubelets
+   start those pods too): what the API allows the scheduler at most;
+4. the algorithm alone, in this process with the cluster stopped, over
+   --nodes and 5,000 nodes (as Kubernetes' scheduler_perf).
 
-Also the scheduler's CPU per pod bound, its mean filter+score time per pod
-(its metrics), and how many nodes it looks at per pod (Kubernetes'
-adaptive percentageOfNodesToScore). Prints a Markdown table.
+Also the CPU each process spends per pod bound and started during the
+backlog (their sum bounds the pods per second two cores allow), the
+scheduler's mean filter+score time per pod (its metrics), and how many
+nodes it looks at per pod (Kubernetes' adaptive percentageOfNodesToScore).
+Prints a Markdown table, row by row.
 """
 
 from __future__ import annotations
@@ -31,17 +35,31 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.hollow import PodWatch, Table, bench_pod, cpu_seconds, hollow_cluster, ms, pct
+from benchmarks.hollow import (
+    PodWatch,
+    Table,
+    bench_pod,
+    cpu_seconds,
+    hollow_cluster,
+    ms,
+    pct,
+    pids,
+)
+from pinnace.api.core.v1 import node_pb2
 from pinnace.client import AsyncClient
 from pinnace.localcluster import process
 from pinnace.localcluster.cluster import LocalCluster
 from pinnace.localcluster.etcd import free_port
-from pinnace.machinery import kinds
+from pinnace.machinery import codec, kinds
+from scheduler.cache import Cache
 from scheduler.framework import num_feasible_nodes_to_find
+from scheduler.nodeinfo import PodInfo
+from scheduler.plugins import default_framework
+from scheduler.scheduler import Scheduler
 
 NAMESPACE = "bench"
 BASELINE_NAMESPACE = "bench-baseline"
@@ -81,6 +99,51 @@ async def create_paced(
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(names)} creates failed, first: {failed[0]!r}")
     return len(names) / (time.perf_counter() - start)
+
+
+def decisions_per_second(node_count: int, pods: int) -> tuple[float, int]:
+    """The scheduling algorithm alone, in this process, as Kubernetes'
+    scheduler_perf measures it: ``pods`` decisions over ``node_count`` nodes
+    like the hollow ones (each pod assumed on its node, as the scheduler
+    does); decisions per second and the nodes looked at per pod."""
+    cache = Cache()
+    for i in range(node_count):
+        cache.add_node(hollow_node(f"n-{i:05}"))
+    sched = Scheduler(
+        pods=cast(Any, None),
+        cache=cache,
+        queue=cast(Any, None),
+        framework=default_framework(),
+        control=cast(Any, None),
+        recorder=cast(Any, None),
+    )
+    infos = []
+    for i in range(pods):
+        pod = bench_pod(f"p-{i:05}", NAMESPACE)
+        pod.metadata.uid = f"uid-{i}"
+        infos.append(PodInfo.of(pod))
+    start = time.perf_counter()
+    for info in infos:
+        node, _ = sched.find_node(info)
+        assert node is not None
+        cache.assume_pod(info, node)
+    return pods / (time.perf_counter() - start), num_feasible_nodes_to_find(node_count)
+
+
+def hollow_node(name: str) -> Any:
+    """A Ready node shaped as a hollow node reports itself (benchmarks/hollow.py)."""
+    capacity = {"cpu": "32", "memory": "128Gi", "pods": "110"}
+    return codec.from_dict(
+        node_pb2.Node,
+        {
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+            "status": {
+                "capacity": capacity,
+                "allocatable": capacity,
+                "conditions": [{"type": "Ready", "status": "True"}],
+            },
+        },
+    )
 
 
 def start_scheduler(cluster: LocalCluster) -> tuple[process.Component, str]:
@@ -150,10 +213,16 @@ async def measure(cluster: LocalCluster, args: argparse.Namespace, table: Table)
         table.row(f"{args.backlog:,} pending pods created (64 in flight)", f"{create_rate:,.0f}/s")
 
         started = time.perf_counter()
+        procs = pids(cluster)
+        busy0 = {name: cpu_seconds(pid) for name, pid in procs.items()}
         sched, metrics = await asyncio.to_thread(start_scheduler, cluster)
         try:
             cpu0 = cpu_seconds(sched.pid)
             last = await watch.wait("bound", args.backlog, timeout=600)
+            # Until every backlog pod runs: the kubelets' part of each pod too.
+            await watch.wait("running", args.backlog, timeout=600)
+            busy = {name: cpu_seconds(pid) - busy0[name] for name, pid in procs.items()}
+            busy["scheduler"] = cpu_seconds(sched.pid) - cpu0
             first = min(watch.times.bound.values())
             table.row(
                 "backlog: pods bound per second, first bind to last",
@@ -162,6 +231,13 @@ async def measure(cluster: LocalCluster, args: argparse.Namespace, table: Table)
             table.row(
                 "backlog: from the scheduler's start (its start and first list included)",
                 f"{args.backlog / (last - started):,.0f}/s ({last - started:.1f} s)",
+            )
+            per_pod = {name: c / args.backlog for name, c in busy.items() if c > 0}
+            total_cpu = sum(per_pod.values())
+            table.row(
+                "backlog: CPU per pod, bound and started, by process",
+                ", ".join(f"{n} {ms(c)}" for n, c in sorted(per_pod.items(), key=lambda x: -x[1]))
+                + f"; total {ms(total_cpu)}: 2 cores allow {2 / total_cpu:,.0f} pods/s",
             )
             steady = [f"s-{i:05}" for i in range(args.steady)]
             achieved = await create_paced(client, steady, args.rate, watch)
@@ -206,10 +282,12 @@ def main() -> None:
     p.add_argument("--steady", type=int, default=5000)
     p.add_argument("--rate", type=float, default=100.0)
     p.add_argument("--baseline", type=int, default=5000, help="direct binds of the baseline")
+    p.add_argument("--in-process", type=int, default=2000, help="in-process decisions timed")
     p.add_argument("--smoke", action="store_true", help="a few seconds' run (CI)")
     args = p.parse_args()
     if args.smoke:
         args.nodes, args.backlog, args.steady, args.baseline = 20, 200, 100, 100
+        args.in_process = 50
     t = time.monotonic()
     table = Table()
     with hollow_cluster(args.nodes, schedulers=0) as cluster:
@@ -218,6 +296,14 @@ def main() -> None:
             f"{time.monotonic() - t:.1f} s",
         )
         asyncio.run(measure(cluster, args, table))
+    # With the cluster stopped, so nothing else uses the CPU.
+    for count in (args.nodes, 5000):
+        rate, looked = decisions_per_second(count, args.in_process)
+        table.row(
+            f"in-process: scheduling decisions over {count:,} nodes ({looked:,} looked at), "
+            "no API (Kubernetes' scheduler_perf: >= 680/s at 5,000 nodes)",
+            f"{rate:,.0f}/s",
+        )
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ def test_scheduler_benchmark_smoke() -> None:
     assert "/s" in row(rows, "backlog: pods bound per second")
     assert "p99" in row(rows, "steady:")
     assert row(rows, "scheduler: nodes looked at per pod") == "20 of 20"
+    assert "total" in row(rows, "backlog: CPU per pod")
+    assert "/s" in row(rows, "in-process: scheduling decisions over 5,000 nodes")
     assert "/s" in row(rows, "baseline:")
 
 
