@@ -1,10 +1,12 @@
 """Deployment rollout benchmark on a local cluster.
 
-    python benchmarks/rollout.py [--replicas 300] [--nodes 3] [--hollow]
+    python benchmarks/rollout.py [--replicas 300] [--nodes 3]
+    python benchmarks/rollout.py --replicas 1000 --hollow-nodes 100
+    python benchmarks/rollout.py --smoke     # seconds: 30 replicas, 5 hollow nodes (CI)
 
 Starts a cluster (etcd, apiserver, scheduler, controller-manager, --nodes
-kubelets running real `sleep` processes, or with --hollow kubelets that run
-no processes), then measures:
+kubelets running real `sleep` processes, or --hollow-nodes hollow nodes in
+one process, kubelet/fleet.py, that run no processes), then measures:
 
 1. the time from creating a --replicas Deployment until all are available;
 2. the time for a full rolling update (maxSurge 25%, maxUnavailable 25%)
@@ -35,7 +37,7 @@ from pinnace.api.apps.v1 import deployment_pb2
 from pinnace.api.core.v1 import pod_pb2
 from pinnace.client import AsyncClient
 from pinnace.client.config import ClientConfig
-from pinnace.localcluster.cluster import ClusterConfig, LocalCluster
+from pinnace.localcluster.cluster import HOLLOW_COMPONENT, ClusterConfig, LocalCluster
 from pinnace.localcluster.etcd import free_port
 from pinnace.machinery import codec
 
@@ -155,7 +157,8 @@ def component_pids(cluster: LocalCluster) -> dict[str, list[int]]:
     """The process ids of the components measured, by kind."""
     pids: dict[str, list[int]] = {"controller-manager": [], "scheduler": [], "kubelet": []}
     for comp in cluster.components:
-        kind = "kubelet" if comp.name.startswith("kubelet") else comp.name
+        hollow = comp.name == HOLLOW_COMPONENT
+        kind = "kubelet" if comp.name.startswith("kubelet") or hollow else comp.name
         if kind in pids and comp.pid is not None:
             pids[kind].append(comp.pid)
     return pids
@@ -164,19 +167,28 @@ def component_pids(cluster: LocalCluster) -> dict[str, list[int]]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--replicas", type=int, default=300)
-    p.add_argument("--nodes", type=int, default=3)
-    p.add_argument("--hollow", action="store_true", help="kubelets run no processes (scale test)")
+    p.add_argument("--nodes", type=int, default=None, help="real kubelets (default 3, or 0)")
+    p.add_argument(
+        "--hollow-nodes", type=int, default=0, help="hollow nodes, in one process (scale test)"
+    )
+    p.add_argument("--smoke", action="store_true", help="a few seconds' run (CI)")
     args = p.parse_args()
+    if args.smoke:
+        args.replicas, args.hollow_nodes = 30, 5
+    if args.nodes is None:
+        args.nodes = 0 if args.hollow_nodes else 3
     kubelet_flags = ["--lease-period", "2", "--node-status-period", "2", "--max-pods", "500"]
-    if args.hollow:
-        kubelet_flags += ["--runtime", "hollow"]
     with tempfile.TemporaryDirectory(prefix="pinnace-rollout-") as tmp:
         cluster = LocalCluster(
             ClusterConfig(
                 data_dir=Path(tmp),
                 nodes=args.nodes,
+                hollow_nodes=args.hollow_nodes,
                 port=free_port(),
-                extra_component_flags={"kubelet": kubelet_flags},
+                extra_component_flags={
+                    "kubelet": kubelet_flags,
+                    HOLLOW_COMPONENT: [*kubelet_flags, "--log-level", "warning"],
+                },
             )
         )
         cluster.start(timeout=300)
@@ -186,7 +198,11 @@ def main() -> None:
             )
         finally:
             cluster.stop()
-    kind = f"{args.nodes} hollow nodes" if args.hollow else f"{args.nodes} kubelets running `sleep`"
+    kind = (
+        f"{args.hollow_nodes} hollow nodes in one process"
+        if args.hollow_nodes
+        else f"{args.nodes} kubelets running `sleep`"
+    )
     print()
     print("| measurement | figure |")
     print("|---|---|")
@@ -205,7 +221,7 @@ def main() -> None:
     )
     print(f"| scheduler CPU per pod bound | {ms['scheduler_cpu_per_pod']:.2f} ms |")
     print(
-        f"| kubelet CPU per pod started (summed over {args.nodes} kubelets) | {ms['kubelet_cpu_per_pod']:.2f} ms |"
+        f"| kubelet CPU per pod started (summed over the kubelet processes) | {ms['kubelet_cpu_per_pod']:.2f} ms |"
     )
     print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
 

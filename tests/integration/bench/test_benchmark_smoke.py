@@ -57,3 +57,18 @@ def test_density_benchmark_smoke() -> None:
     for start in ("pod startup", "mutating API calls", "probe: a Lease update", "probe: LIST"):
         assert "p99" in row(rows, start)
     assert "apiserver" in row(rows, "RSS at the end")
+
+
+def test_rollout_benchmark_smoke() -> None:
+    rows = run_benchmark("rollout.py", "--smoke")
+    assert row(rows, "Deployment of 30 replicas until all available").endswith(" s")
+    assert row(rows, "rolling update").endswith(" s")
+    for start in ("controller-manager CPU", "scheduler CPU", "kubelet CPU"):
+        assert row(rows, start).endswith(" ms")
+
+
+def test_api_benchmark_smoke() -> None:
+    rows = run_benchmark(
+        "api.py", "--pods", "100", "--creates", "150", "--watchers", "3", "--updates", "50"
+    )
+    assert any("64 in flight" in what for what in rows), rows
