@@ -31,11 +31,11 @@ from kubelet.manager import PodManager
 from kubelet.network import HostNetwork, NetworkUnavailable, PodNetwork
 from kubelet.network.bridge import BridgeNetwork
 from kubelet.network.dnsconfig import HostResolv, parse_resolv_conf
-from kubelet.node import NodeManager, read_machine
+from kubelet.node import Machine, NodeManager, read_machine
 from kubelet.paths import RootPaths
 from kubelet.podfiles import secure_root, warn_untraversable
 from kubelet.runtime import ProcessRuntime, Runtime
-from kubelet.server import KubeletServer
+from kubelet.server import KubeletServer, PodFinder
 from pinnace.api.core.v1 import node_pb2
 from pinnace.client.aio import AsyncClient
 from pinnace.client.events import EventRecorder
@@ -90,6 +90,26 @@ def make_runtime(name: str, cgroups: Cgroups | None = None) -> Runtime:
     if name == "process":
         return ProcessRuntime(cgroups)
     raise ValueError(f'unknown runtime "{name}" (process or hollow)')
+
+
+async def start_server(cfg: Config, pods: PodFinder, serves: str) -> tuple[KubeletServer, int]:
+    """The kubelet's endpoint on ``--listen`` for the pods ``pods`` finds
+    (``serves`` names the node or nodes in its answers); its port."""
+    server = KubeletServer(
+        pods, listen=cfg.listen, node_name=serves, tls=await asyncio.to_thread(cfg.server_tls)
+    )
+    return server, await server.start()
+
+
+async def machine_of(cfg: Config) -> Machine:
+    """The machine's facts, the capacity flags winning (read in a thread)."""
+    return await asyncio.to_thread(
+        read_machine,
+        cfg.root_dir,
+        cpu=cfg.capacity_cpu,
+        memory=cfg.capacity_memory,
+        max_pods=cfg.max_pods,
+    )
 
 
 def _secure_root(cfg: Config) -> None:
@@ -154,20 +174,8 @@ class Kubelet:
         services = Informer(self.client, "services", name=f"services@{cfg.node_name}")
         ctx.services = services
         self.manager = PodManager(ctx, informer)
-        self.server = KubeletServer(
-            self.manager,
-            listen=cfg.listen,
-            node_name=cfg.node_name,
-            tls=await asyncio.to_thread(cfg.server_tls),
-        )
-        port = await self.server.start()
-        machine = await asyncio.to_thread(
-            read_machine,
-            cfg.root_dir,
-            cpu=cfg.capacity_cpu,
-            memory=cfg.capacity_memory,
-            max_pods=cfg.max_pods,
-        )
+        self.server, port = await start_server(cfg, self.manager, cfg.node_name)
+        machine = await machine_of(cfg)
         self.node = NodeManager(ctx, kubelet_port=port, machine=machine)
         await self.node.register(prepare=self._network_from)
         self._spawn(informer.run(), "pod-informer")

@@ -37,12 +37,13 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from kubelet.app import machine_of, start_server
 from kubelet.cgroups import Cgroups
 from kubelet.context import Config, Context
 from kubelet.hollow import HollowRuntime
 from kubelet.manager import PodManager
 from kubelet.network import HostNetwork
-from kubelet.node import Machine, NodeManager, read_machine
+from kubelet.node import Machine, NodeManager
 from kubelet.paths import RootPaths
 from kubelet.podfiles import secure_root, warn_untraversable
 from kubelet.podworker import PodWorker
@@ -178,20 +179,8 @@ class HollowFleet:
         services = Informer(self.client, "services", name="services@hollow-fleet")
         self._spawn(self.pods.run(), "pod-informer")
         self._spawn(services.run(), "service-informer")
-        self.server = KubeletServer(
-            self,
-            listen=cfg.listen,
-            node_name=f"{self.names[0]}…{self.names[-1]}",
-            tls=await asyncio.to_thread(cfg.server_tls),
-        )
-        port = await self.server.start()
-        machine = await asyncio.to_thread(
-            read_machine,
-            cfg.root_dir,
-            cpu=cfg.capacity_cpu,
-            memory=cfg.capacity_memory,
-            max_pods=cfg.max_pods,
-        )
+        self.server, port = await start_server(cfg, self, f"{self.names[0]}…{self.names[-1]}")
+        machine = await machine_of(cfg)
         for name in self.names:
             self.nodes[name] = self._node(name, services)
         if not await services.wait_synced(timeout=SERVICES_SYNC_WAIT):

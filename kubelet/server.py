@@ -91,6 +91,8 @@ log = logging.getLogger(__name__)
 
 MAX_HEADER = 16 * 1024
 MAX_BODY = 16 * 1024 * 1024
+# Seconds a finished request waits for its client to close the connection.
+CLOSE_WAIT = 1.0
 FOLLOW_POLL = 0.2
 CHUNK = 64 * 1024
 STDOUT, STDERR, STATUS = 1, 2, 3
@@ -152,6 +154,10 @@ class KubeletServer:
         self.tls = tls
         self.port = 0
         self._server: asyncio.Server | None = None
+        # Requests being answered: stop() lets them finish (a task still
+        # running when the loop ends is cancelled and, on Python 3.11,
+        # logged with a traceback by asyncio's stream callback).
+        self._handlers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
         host, _, port = self.listen.rpartition(":")
@@ -166,12 +172,18 @@ class KubeletServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            if self._handlers:
+                await asyncio.wait(self._handlers, timeout=CLOSE_WAIT + 1)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
 
     # ---- HTTP -------------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
         try:
             try:
                 if self.tls is not None:
@@ -197,8 +209,10 @@ class KubeletServer:
                     await self._simple(writer, 500, f"internal error: {e}\n")
         finally:
             writer.close()
+            # Over TLS the close waits for the peer's close_notify, which a
+            # client keeping its connection open never sends: bounded.
             with contextlib.suppress(Exception):
-                await writer.wait_closed()
+                await asyncio.wait_for(writer.wait_closed(), CLOSE_WAIT)
 
     async def _read_head(self, reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]]:
         try:

@@ -169,14 +169,19 @@ def test_up_down_and_resume(tmp_path: Path) -> None:
         assert (data / "pki" / "ca.crt").read_bytes() == ca, "the CA must survive"
         kubectl_and_client_see_nodes(data / "kubeconfig")
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "pinnace.cli.main", "down", "--data-dir", str(data)],
-            capture_output=True,
-            timeout=60,
-            env=env,
-        )
+        down_quietly(data, env)
     if networked:
         assert network_leftovers(data, 2) == []
+
+
+def down_quietly(data: Path, env: dict[str, str]) -> None:
+    """`pinnace down` of the test's cluster, whatever state it is in (cleanup)."""
+    subprocess.run(
+        [sys.executable, "-m", "pinnace.cli.main", "down", "--data-dir", str(data)],
+        capture_output=True,
+        timeout=60,
+        env=env,
+    )
 
 
 def cluster_processes(data: Path, port: int) -> list[int]:
@@ -296,9 +301,4 @@ def test_up_with_hollow_nodes(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert not [p for p in fleet if alive(p)], "down stops the hollow nodes' process too"
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "pinnace.cli.main", "down", "--data-dir", str(data)],
-            capture_output=True,
-            timeout=60,
-            env=env,
-        )
+        down_quietly(data, env)
