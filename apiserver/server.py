@@ -23,7 +23,7 @@ from apiserver.auth.attributes import Attributes
 from apiserver.auth.authz import INTERNAL_USER, Authorizer, authorize
 from apiserver.auth.impersonation import impersonate
 from apiserver.failures import api_error
-from apiserver.metrics import REQUEST_LATENCY, REQUESTS, WATCHERS
+from apiserver.metrics import REQUESTS, WATCHERS, request_latency, requests_counter
 from apiserver.registry.resource import Resource
 from apiserver.registry.verbs import Verbs
 from apiserver.registry.watching import open_watch
@@ -71,8 +71,8 @@ def _handler(
                     err.grpc_code, err.message, trailing_metadata=err.trailing_metadata()
                 )
             finally:
-                REQUESTS.labels(verb, resource, code).inc()
-                REQUEST_LATENCY.labels(verb, resource).observe(time.perf_counter() - start)
+                requests_counter(verb, resource, code).inc()
+                request_latency(verb, resource).observe(time.perf_counter() - start)
             raise AssertionError("unreachable")
 
         return run

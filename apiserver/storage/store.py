@@ -35,7 +35,7 @@ from apiserver.etcd.requests import (
     op_range,
 )
 from apiserver.etcd.types import OpResult, RangeResult
-from apiserver.metrics import ETCD_LATENCY
+from apiserver.metrics import etcd_latency
 from pinnace.machinery import errors
 from pinnace.machinery.kinds import by_message
 from pinnace.machinery.objects import object_meta
@@ -101,7 +101,7 @@ class Store:
     async def get(self, key: str) -> Stored | None:
         start = time.perf_counter()
         result = await self._etcd.range(key.encode())
-        ETCD_LATENCY.labels("get").observe(time.perf_counter() - start)
+        etcd_latency("get").observe(time.perf_counter() - start)
         if not result.kvs:
             return None
         kv = result.kvs[0]
@@ -127,7 +127,7 @@ class Store:
             success=[op_put(key.encode(), value), *_puts(claims)],
             failure=[op_range(k.encode(), keys_only=True) for k in (key, *claims)],
         )
-        ETCD_LATENCY.labels("create").observe(time.perf_counter() - start)
+        etcd_latency("create").observe(time.perf_counter() - start)
         if not result.succeeded:
             if _exists(result.responses[0]):
                 raise _already_exists(obj)
@@ -158,7 +158,7 @@ class Store:
             ],
             failure=[op_range(k.encode(), keys_only=True) for k in (key, *added)],
         )
-        ETCD_LATENCY.labels("update").observe(time.perf_counter() - start)
+        etcd_latency("update").observe(time.perf_counter() - start)
         if not result.succeeded:
             current = result.responses[0]
             if (
@@ -180,7 +180,7 @@ class Store:
             success=[op_delete(k.encode()) for k in (key, *self._claims(old))],
             failure=[],
         )
-        ETCD_LATENCY.labels("delete").observe(time.perf_counter() - start)
+        etcd_latency("delete").observe(time.perf_counter() - start)
         return result.succeeded
 
     async def guaranteed_update(
