@@ -51,6 +51,7 @@ from benchmarks.hollow import (
 )
 from pinnace.api.core.v1 import node_pb2
 from pinnace.client import AsyncClient
+from pinnace.client.informer import Store
 from pinnace.localcluster import process
 from pinnace.localcluster.cluster import LocalCluster
 from pinnace.localcluster.etcd import free_port
@@ -113,7 +114,7 @@ def decisions_per_second(node_count: int, pods: int) -> tuple[float, int]:
         pods=cast(Any, None),
         cache=cache,
         queue=cast(Any, None),
-        framework=default_framework(),
+        framework=default_framework(Store(), Store()),  # no claims, as the pods have none
         control=cast(Any, None),
         recorder=cast(Any, None),
     )

@@ -23,6 +23,7 @@ eleven per-node calls saves ~1,300 calls per pod.
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -144,7 +145,9 @@ class Framework:
         failed: dict[str, Status] = {}
         filters = [p for p in self.filters if not _skips(p, "pre_filter_skip", pod)]
         count = len(nodes)
-        order = nodes if not start else [nodes[(start + i) % count] for i in range(count)]
+        # From ``start`` round to ``start - 1`` (two slices, copied in C: a
+        # list built node by node cost O(nodes) in Python per pod).
+        order = itertools.chain(nodes[start:], nodes[:start]) if 0 < start < count else nodes
         for node in order:
             if limit and len(feasible) >= limit:
                 break

@@ -61,6 +61,10 @@ class VolumeBinding:
         self.claims = claims
         self.volumes = volumes
 
+    def pre_filter_skip(self, pod: PodInfo) -> bool:
+        """No PersistentVolumeClaim volume: no volume to bind anywhere."""
+        return not claim_names(pod.pod)
+
     def filter(self, pod: PodInfo, node: NodeInfo) -> Status:
         namespace = pod.pod.metadata.namespace
         for name in claim_names(pod.pod):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pinnace.client.informer import Store
 from scheduler.framework import SUCCESS, Framework, Status, normalize_up
 from scheduler.nodeinfo import NodeInfo, PodInfo
 from scheduler.plugins import default_framework
@@ -14,6 +15,7 @@ from scheduler.plugins.node_affinity import NodeAffinity
 from scheduler.plugins.node_name import NodeName
 from scheduler.plugins.node_ports import NodePorts
 from scheduler.plugins.selector_spread import SelectorSpread
+from scheduler.plugins.volume_binding import VolumeBinding
 from tests.unit.scheduler.builders import info, node, node_info, pod
 
 REQUIRED = {
@@ -69,6 +71,15 @@ def test_node_affinity_skips(spec: dict, filter_skip: bool, score_skip: bool) ->
 )
 def test_node_ports_skips_only_a_pod_without_ports(ports: Any, skip: bool) -> None:
     assert NodePorts().pre_filter_skip(info(pod(ports=ports))) is skip
+
+
+def test_volume_binding_skips_only_a_pod_without_claims() -> None:
+    binding = VolumeBinding(Store(), Store())
+    assert binding.pre_filter_skip(info(pod()))
+    with_claim = pod(spec={"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "c"}}]})
+    assert not binding.pre_filter_skip(info(with_claim))
+    # Asked, it names the missing claim, as before.
+    assert not binding.filter(info(with_claim), node_info(node("n1"))).ok
 
 
 def test_node_name_and_selector_spread_skips() -> None:
@@ -131,7 +142,7 @@ def test_skips_change_no_decision(spec: dict) -> None:
         node_info(node("a2", labels={"zone": "a"})),
     ]
     p = info(pod(spec=spec, ports=[{"containerPort": 80}] if spec else None, owner="rs"))
-    fw = default_framework()
+    fw = default_framework(Store(), Store())
     unskipped = Framework(
         filters=[_NoSkip(f) for f in fw.filters], scores=[_NoSkip(s) for s in fw.scores]
     )
