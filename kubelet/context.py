@@ -22,7 +22,10 @@ from pinnace.client.aio import AsyncClient
 from pinnace.client.informer import Informer
 from pinnace.machinery.timeutil import Clock, RealClock
 
-__all__ = ["Config", "Context", "Recorder"]
+__all__ = ["DEFAULT_SYNC_FREQUENCY", "Config", "Context", "Recorder"]
+
+# Seconds between a pod worker's syncs when nothing wakes it (--sync-frequency).
+DEFAULT_SYNC_FREQUENCY = 10.0
 
 
 class Recorder(Protocol):
@@ -54,6 +57,9 @@ class Config:
     # A failing pod sync is retried after this, doubling to the max (per pod).
     sync_retry_base: float = 0.5
     sync_retry_max: float = 10.0
+    # Each pod worker syncs at least this often without a reason to
+    # (Kubernetes' --sync-frequency, 1 minute there).
+    sync_frequency: float = DEFAULT_SYNC_FREQUENCY
     runtime: str = "process"
     # auto (bridge when root, else host), bridge or host (kubelet/network).
     pod_network: str = "auto"

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from kubelet.app import Kubelet
-from kubelet.context import Config
+from kubelet.context import DEFAULT_SYNC_FREQUENCY, Config
 from kubelet.fleet import HollowFleet, fleet_node_names
 from kubelet.logs import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE
 from kubelet.network import NetworkUnavailable
@@ -161,6 +161,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=10.0,
         help="retry delay cap in seconds of a failed pod sync (default %(default)s)",
+    )
+    p.add_argument(
+        "--sync-frequency",
+        type=positive_seconds,
+        default=DEFAULT_SYNC_FREQUENCY,
+        help="seconds between level-triggered syncs of a pod with nothing to do "
+        "(default %(default)s; Kubernetes' 60 for many pods, as hollow fleets)",
     )
     p.add_argument(
         "--runtime",
@@ -308,6 +315,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         backoff_max=args.crashloop_backoff_max,
         sync_retry_base=args.sync_retry_base,
         sync_retry_max=args.sync_retry_max,
+        sync_frequency=args.sync_frequency,
         runtime=args.runtime,
         listen=args.listen,
         node_ip=args.node_ip,

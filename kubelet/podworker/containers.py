@@ -40,7 +40,7 @@ from kubelet import env as envmod
 from kubelet import logs as logmod
 from kubelet.cgroups import limits_of
 from kubelet.podfiles import make_workdir
-from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState
+from kubelet.podworker.state import ContainerState, PodState
 from kubelet.podworker.supervise import watch
 from kubelet.runtime import Instance, LaunchSpec
 from kubelet.security import pod_group
@@ -52,7 +52,7 @@ __all__ = ["sync_containers"]
 
 async def sync_containers(ps: PodState, pod: pod_pb2.Pod) -> float:
     """Start what should run now; the time until the next planned start."""
-    delay = IDLE_RESYNC
+    delay = ps.resync
     policy = pod.spec.restart_policy or "Always"
     inits, apps = ps.inits, ps.apps
     init_done = all(cs.succeeded for cs in inits) or any(cs.instance is not None for cs in apps)
@@ -103,7 +103,7 @@ async def _maybe_restart(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> 
         backoff.next(cs.name, cs.exited_at)
         cs.restart_counted = cs.instance
     await _start(ps, pod, cs)
-    return IDLE_RESYNC
+    return ps.resync
 
 
 async def _start(ps: PodState, pod: pod_pb2.Pod, cs: ContainerState) -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from kubelet import env as envmod
 from kubelet.admission import Rejection
-from kubelet.context import Context
+from kubelet.context import DEFAULT_SYNC_FREQUENCY, Context
 from kubelet.paths import PodPaths
 from kubelet.runtime import Instance
 from kubelet.status import TERMINAL, PodOutcome, Waiting
@@ -47,8 +47,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The longest a worker sleeps without a reason to wake (a level-triggered resync).
-IDLE_RESYNC = 10.0
+# The longest a worker sleeps without a reason to wake (a level-triggered
+# resync) by default; --sync-frequency sets it (PodState.resync).
+IDLE_RESYNC = DEFAULT_SYNC_FREQUENCY
 
 
 class ProbeKind(enum.StrEnum):
@@ -183,6 +184,11 @@ class PodState:
     @property
     def uid(self) -> str:
         return str(self.last_pod.metadata.uid)
+
+    @property
+    def resync(self) -> float:
+        """The longest the worker sleeps without a reason to wake (--sync-frequency)."""
+        return self.ctx.config.sync_frequency
 
     @property
     def key(self) -> str:

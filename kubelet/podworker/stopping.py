@@ -30,7 +30,7 @@ import signal
 
 from kubelet.podworker.report import views, write_status
 from kubelet.podworker.sandbox import teardown_sandbox
-from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState, Watch
+from kubelet.podworker.state import ContainerState, PodState, Watch
 from kubelet.probes import Result, run_handler
 from kubelet.status import PodOutcome
 from pinnace.api.core.v1 import container_pb2, pod_pb2
@@ -133,12 +133,12 @@ async def sync_stopping(ps: PodState, pod: pod_pb2.Pod) -> float:
     outcome = ps.outcome or PodOutcome(stopping=True)
     if not stopped:
         await write_status(ps, *views(ps), outcome)
-        return IDLE_RESYNC
+        return ps.resync
     await write_status(ps, *views(ps, stopping=True), outcome)
     await teardown_sandbox(ps)
     if deleting and not ps.deleted_sent:
         await _delete_from_api(ps, pod)
-    return IDLE_RESYNC * 6
+    return ps.resync * 6
 
 
 async def _delete_from_api(ps: PodState, pod: pod_pb2.Pod) -> None:
@@ -158,7 +158,7 @@ async def _delete_from_api(ps: PodState, pod: pod_pb2.Pod) -> None:
 async def sync_gone(ps: PodState) -> float:
     """The pod left the API: stop what runs, clean up, finish."""
     if not kill_all(ps, pod_grace(ps.last_pod, deleting=True)):
-        return IDLE_RESYNC
+        return ps.resync
     for cs in ps.containers.values():
         cs.cancel_tasks()
     await teardown_sandbox(ps)

@@ -34,7 +34,7 @@ from kubelet.podworker.prepare import prepare
 from kubelet.podworker.readopt import readopt
 from kubelet.podworker.report import views, write_status
 from kubelet.podworker.sandbox import setup_sandbox
-from kubelet.podworker.state import IDLE_RESYNC, ContainerState, PodState
+from kubelet.podworker.state import ContainerState, PodState
 from kubelet.podworker.stopping import sync_gone, sync_stopping
 from kubelet.status import PodOutcome, Waiting
 from pinnace.api.core.v1 import pod_pb2
@@ -171,7 +171,7 @@ class PodWorker:
                 phase="Failed", reason=ps.rejection.reason, message=ps.rejection.message
             )
             await write_status(ps, [], [], rejected)
-            return IDLE_RESYNC * 6
+            return ps.resync * 6
         if not ps.start_time:
             ps.start_time = format_rfc3339(ps.ctx.clock.now())
         if not ps.prepared and not ps.terminal:

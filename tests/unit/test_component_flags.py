@@ -166,7 +166,9 @@ def test_a_missing_kubeconfig_is_an_argument_error(
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
-@pytest.mark.parametrize("flag", ["--container-log-times-period", "--housekeeping-period"])
+@pytest.mark.parametrize(
+    "flag", ["--container-log-times-period", "--housekeeping-period", "--sync-frequency"]
+)
 def test_a_kubelet_period_must_be_above_zero(
     flag: str, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

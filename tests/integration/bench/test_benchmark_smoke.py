@@ -54,7 +54,14 @@ def test_scheduler_benchmark_smoke() -> None:
 def test_density_benchmark_smoke() -> None:
     rows = run_benchmark("density.py", "--smoke")
     assert "pods/s" in row(rows, "100 pods in 4 Deployments")
-    for start in ("pod startup", "mutating API calls", "probe: a Lease update", "probe: LIST"):
+    for start in (
+        "saturation pods",
+        "of which:",
+        "pod startup of 10 latency pods",
+        "mutating API calls",
+        "probe: a Lease update",
+        "probe: LIST",
+    ):
         assert "p99" in row(rows, start)
     assert "apiserver" in row(rows, "RSS at the end")
 
