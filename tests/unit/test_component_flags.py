@@ -195,10 +195,18 @@ def test_an_etcd_healthcheck_time_must_be_above_zero(
         ([], "--node-name is required"),
         (["--node-name", "n", "--node-name-prefix", "h-"], "not both"),
         (["--node-name-prefix", "h-", "--nodes", "3"], "needs --runtime hollow"),
-        (["--node-name-prefix", "h-", "--runtime", "hollow", "--nodes", "0"], "at least 1"),
+        (["--node-name-prefix", "h-", "--runtime", "hollow", "--nodes", "0"], "from 1 to 10000"),
+        (["--node-name-prefix", "h-", "--runtime", "hollow", "--nodes", "10001"], "from 1 to"),
         (["--node-name", "n", "--nodes", "2"], "--nodes needs --node-name-prefix"),
     ],
-    ids=["no-name", "name-and-prefix", "fleet-of-processes", "zero-nodes", "nodes-without-prefix"],
+    ids=[
+        "no-name",
+        "name-and-prefix",
+        "fleet-of-processes",
+        "zero-nodes",
+        "too-many-nodes",
+        "nodes-without-prefix",
+    ],
 )
 def test_kubelet_node_flags_are_checked(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
